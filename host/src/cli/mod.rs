@@ -1,0 +1,172 @@
+//! The command line: argument definitions (clap) and one module per command. Each
+//! command returns the process exit code; `main.rs` only calls [`main`].
+
+mod check;
+mod context;
+mod plugin;
+mod render;
+mod run;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use context::Failure;
+
+use crate::exit;
+
+/// Vitals runs health checks as sandboxed WebAssembly plugins, stores every result,
+/// and exits with the worst status so that cron jobs and CI pipelines can act on it.
+///
+/// Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown (the worst check);
+/// 64 usage error, 65 unusable plugin file, 70 internal error, 74 store error,
+/// 78 configuration error.
+#[derive(Debug, Parser)]
+#[command(name = "vitals", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, short = 'c', global = true, default_value = "checks.toml", env = "VITALS_CONFIG")]
+    pub config: PathBuf,
+
+    /// The result database [default: vitals.db next to the config file].
+    #[arg(long, global = true, env = "VITALS_DB")]
+    pub db: Option<PathBuf>,
+
+    /// Compile plugins instead of using the compiled copies in the cache directory.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
+    /// Log format on stderr (the level comes from VITALS_LOG or RUST_LOG, default `warn`).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log line formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run checks and store their results; with --once, run every check once and exit
+    /// with the worst status.
+    Run(RunArgs),
+    /// Run one check and print it in the Monitoring Plugins format
+    /// (`HTTP OK - summary | perfdata`), with the matching exit code, for Nagios,
+    /// Icinga or Sensu.
+    Check(CheckArgs),
+    /// Parse and validate the configuration and every plugin it names, without running
+    /// anything.
+    Validate,
+    /// Work with plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+/// `vitals run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run every selected check once, then exit (for cron and CI).
+    #[arg(long)]
+    pub once: bool,
+    /// Most checks running at the same time.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Only run checks with this tag (repeat for any of several).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+}
+
+/// Result output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// An aligned table for people (colour on a terminal).
+    Table,
+    /// A JSON array of results (schema in docs/output.md).
+    Json,
+}
+
+/// `vitals check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The check's name in the configuration.
+    pub name: String,
+    /// Do not store the result.
+    #[arg(long)]
+    pub no_store: bool,
+}
+
+/// `vitals plugin ...`.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Describe a plugin: name, version, WIT version, config keys and imports.
+    Inspect(InspectArgs),
+}
+
+/// `vitals plugin inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A built-in plugin name (`http`) or a path to a .wasm component.
+    pub plugin: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
+    pub format: InspectFormat,
+}
+
+/// `plugin inspect` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InspectFormat {
+    /// For people.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+/// Parses the arguments, runs the command and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => exit::OK,
+                _ => exit::USAGE,
+            };
+            // clap prints help to stdout and errors to stderr itself.
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    context::init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return Failure::internal(format!("cannot start the async runtime: {e}")).report(),
+    };
+    let outcome = runtime.block_on(dispatch(cli));
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => failure.report(),
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<u8, Failure> {
+    match &cli.command {
+        Command::Run(args) => run::run(&cli, args).await,
+        Command::Check(args) => check::check(&cli, args).await,
+        Command::Validate => validate::validate(&cli).await,
+        Command::Plugin(PluginCommand::Inspect(args)) => plugin::inspect(&cli, args).await,
+    }
+}

@@ -1,0 +1,22 @@
+//! `vitals validate`: the configuration and every plugin it names, checked without
+//! running anything.
+
+use super::Cli;
+use super::context::{self, Failure};
+use crate::exit;
+
+/// Runs the command.
+pub async fn validate(cli: &Cli) -> Result<u8, Failure> {
+    let plan = context::load_plan(cli)?;
+    let runtime = context::runtime(cli)?;
+    let prepared = context::prepare(&runtime, &plan, &[]).await?;
+    let plugins: std::collections::BTreeSet<&str> = prepared.iter().map(|p| p.plugin.label.as_str()).collect();
+    println!(
+        "{}: {} checks, {} plugins ({}): valid",
+        cli.config.display(),
+        prepared.len(),
+        plugins.len(),
+        plugins.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    Ok(exit::OK)
+}

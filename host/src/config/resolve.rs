@@ -1,0 +1,269 @@
+//! Turns the file as written (`model`) into a validated [`Plan`]: defaults applied,
+//! durations, sizes and grants parsed, `${env:…}` expanded, every error located.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_spanned::Spanned;
+
+use crate::plan::{CheckPlan, ConfigEntry, Plan, PluginRef};
+use crate::result::Status;
+use crate::runtime::grants::Grants;
+
+use super::diagnostic::{Diagnostic, SourceFile};
+use super::model::{RawCheck, RawConfig, RawDefaults, SpannedStr};
+use super::secrets;
+use super::units;
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+const DEFAULT_MEMORY: u64 = 64 << 20;
+/// The smallest memory cap that a Rust or Python guest can start in.
+const MIN_MEMORY: u64 = 1 << 20;
+/// The largest memory cap: the size of one pooled memory slot.
+pub const MAX_MEMORY: u64 = 4 << 30;
+
+/// Builds the plan, collecting every error rather than stopping at the first.
+pub fn resolve(
+    source: &Arc<SourceFile>,
+    raw: RawConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let mut cx = Resolver { source, env, errors: Vec::new() };
+    let defaults = cx.defaults(&raw.defaults);
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    let mut checks = Vec::new();
+    for check in raw.checks {
+        let span = check.span();
+        let check = check.into_inner();
+        if seen.insert(check.name.get_ref().clone(), ()).is_some() {
+            cx.error(
+                check.name.span(),
+                format!("duplicate check name `{}`", check.name.get_ref()),
+                "every check needs a unique name; rename one of them",
+            );
+            continue;
+        }
+        if let Some(plan) = cx.check(check, span, &defaults) {
+            checks.push(plan);
+        }
+    }
+    if checks.is_empty() && cx.errors.is_empty() {
+        cx.error(0..0, "no checks defined", "add a [[check]] table with name, plugin and target");
+    }
+    if cx.errors.is_empty() { Ok(Plan { source: Arc::clone(source), checks }) } else { Err(cx.errors) }
+}
+
+/// `[defaults]` after parsing.
+struct Defaults {
+    timeout: Duration,
+    timeout_status: Status,
+    interval: Duration,
+    memory: u64,
+    tags: Vec<String>,
+    allow: Vec<String>,
+}
+
+struct Resolver<'a> {
+    source: &'a Arc<SourceFile>,
+    env: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<Diagnostic>,
+}
+
+impl Resolver<'_> {
+    fn error(&mut self, span: std::ops::Range<usize>, message: impl Into<String>, help: impl Into<String>) {
+        self.errors.push(Diagnostic::new(self.source, span, message).help(help));
+    }
+
+    fn defaults(&mut self, raw: &RawDefaults) -> Defaults {
+        let mut secrets = Vec::new();
+        Defaults {
+            timeout: self.duration(raw.timeout.as_ref(), DEFAULT_TIMEOUT, &mut secrets),
+            timeout_status: self.timeout_status(raw.timeout_status.as_ref(), Status::Critical, &mut secrets),
+            interval: self.duration(raw.interval.as_ref(), DEFAULT_INTERVAL, &mut secrets),
+            memory: self.memory(raw.memory.as_ref(), DEFAULT_MEMORY, &mut secrets),
+            tags: self.strings(raw.tags.as_deref(), &mut secrets),
+            allow: self.strings(raw.allow.as_deref(), &mut secrets),
+        }
+    }
+
+    fn check(&mut self, raw: RawCheck, span: std::ops::Range<usize>, d: &Defaults) -> Option<CheckPlan> {
+        let errors_before = self.errors.len();
+        let mut secrets = Vec::new();
+        let name = raw.name.get_ref().trim().to_string();
+        if name.is_empty() || name.chars().any(|c| c.is_control()) {
+            self.error(raw.name.span(), "check name is empty or has control characters", "use a short name such as \"web-home\"");
+        }
+        let plugin = self.plugin(&raw.plugin);
+        // Shown as written: `${env:…}` references stay references, so no secret leaks.
+        let target_display = raw.target.get_ref().clone();
+        let target = self.expand(&raw.target, &mut secrets).unwrap_or_default();
+        let timeout = self.duration(raw.timeout.as_ref(), d.timeout, &mut secrets);
+        if raw.timeout.is_some() && timeout.is_zero() {
+            self.error(span_of(&raw.timeout), "timeout must be longer than zero", "write for example timeout = \"5s\"");
+        }
+        let timeout_status = self.timeout_status(raw.timeout_status.as_ref(), d.timeout_status, &mut secrets);
+        let interval = self.duration(raw.interval.as_ref(), d.interval, &mut secrets);
+        let memory = self.memory(raw.memory.as_ref(), d.memory, &mut secrets);
+        let mut tags = d.tags.clone();
+        tags.extend(self.strings(raw.tags.as_deref(), &mut secrets));
+        let mut allow = d.allow.clone();
+        let own_allow = self.strings(raw.allow.as_deref(), &mut secrets);
+        allow.extend(own_allow.iter().cloned());
+        let grants = self.grants(&raw, &target, &allow);
+        let (config, config_span) = match raw.config {
+            Some(table) => {
+                let span = table.span();
+                let mut entries = Vec::new();
+                for (key, value) in table.into_inner() {
+                    let value_span = value.span();
+                    let expanded = self.expand_value(value.get_ref(), value_span.clone(), &mut secrets);
+                    entries.push(ConfigEntry { key: key.get_ref().clone(), key_span: key.span(), value: expanded, value_span });
+                }
+                entries.sort_by_key(|e| e.key_span.start);
+                (entries, span)
+            }
+            None => (Vec::new(), span),
+        };
+        if self.errors.len() > errors_before {
+            return None;
+        }
+        Some(CheckPlan {
+            name,
+            name_span: raw.name.span(),
+            plugin: plugin?,
+            plugin_span: raw.plugin.span(),
+            target,
+            target_display,
+            timeout,
+            timeout_status,
+            interval,
+            memory,
+            tags,
+            grants: Arc::new(grants?),
+            config,
+            config_span,
+            secrets: Arc::new(secrets),
+        })
+    }
+
+    fn plugin(&mut self, raw: &SpannedStr) -> Option<PluginRef> {
+        let text = raw.get_ref().trim();
+        if text.is_empty() {
+            self.error(raw.span(), "plugin is empty", "name a built-in plugin (\"http\", \"tcp\") or a .wasm file");
+            return None;
+        }
+        if text.ends_with(".wasm") || text.contains('/') {
+            let base = self.source.path.parent().unwrap_or(Path::new("."));
+            Some(PluginRef::File(base.join(text)))
+        } else {
+            Some(PluginRef::Builtin(text.to_string()))
+        }
+    }
+
+    fn grants(&mut self, raw: &RawCheck, target: &str, allow: &[String]) -> Option<Grants> {
+        if let Err(e) = Grants::for_check(target, &[]) {
+            self.error(raw.target.span(), e.to_string(), "write a URL (https://host/path) or host:port");
+            return None;
+        }
+        for entry in raw.allow.iter().flatten() {
+            if let Err(e) = Grants::for_check(target, std::slice::from_ref(entry.get_ref())) {
+                self.error(entry.span(), e.to_string(), "write host:port, host:*, *.domain:port or a CIDR such as 10.0.0.0/8:5432");
+                return None;
+            }
+        }
+        match Grants::for_check(target, allow) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                // Only a `[defaults] allow` entry can still be wrong here.
+                self.error(0..0, format!("invalid allow entry in [defaults]: {e}"), "fix the [defaults] allow list");
+                None
+            }
+        }
+    }
+
+    fn expand(&mut self, raw: &SpannedStr, secrets: &mut Vec<String>) -> Option<String> {
+        match secrets::expand(raw.get_ref(), self.env) {
+            Ok(e) => {
+                secrets.extend(e.secrets);
+                Some(e.value)
+            }
+            Err(e) => {
+                // +1 skips the opening quote of a basic string.
+                let start = raw.span().start + 1 + e.offset;
+                self.error(start..raw.span().end.saturating_sub(1).max(start + 1), e.message, e.help);
+                None
+            }
+        }
+    }
+
+    fn expand_value(&mut self, value: &toml::Value, span: std::ops::Range<usize>, secrets: &mut Vec<String>) -> toml::Value {
+        match value {
+            toml::Value::String(s) => {
+                let spanned = Spanned::new(span, s.clone());
+                toml::Value::String(self.expand(&spanned, secrets).unwrap_or_default())
+            }
+            toml::Value::Array(items) => {
+                toml::Value::Array(items.iter().map(|v| self.expand_value(v, span.clone(), secrets)).collect())
+            }
+            toml::Value::Table(t) => toml::Value::Table(
+                t.iter().map(|(k, v)| (k.clone(), self.expand_value(v, span.clone(), secrets))).collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    fn strings(&mut self, raw: Option<&[SpannedStr]>, secrets: &mut Vec<String>) -> Vec<String> {
+        raw.unwrap_or_default().iter().filter_map(|s| self.expand(s, secrets)).collect()
+    }
+
+    fn duration(&mut self, raw: Option<&SpannedStr>, default: Duration, secrets: &mut Vec<String>) -> Duration {
+        let Some(raw) = raw else { return default };
+        let Some(text) = self.expand(raw, secrets) else { return default };
+        match units::parse_duration(&text) {
+            Ok(d) => d,
+            Err(e) => {
+                self.error(raw.span(), format!("invalid duration \"{text}\": {e}"), "write a number and a unit: \"500ms\", \"10s\", \"5m\", \"1h\"");
+                default
+            }
+        }
+    }
+
+    fn memory(&mut self, raw: Option<&SpannedStr>, default: u64, secrets: &mut Vec<String>) -> u64 {
+        let Some(raw) = raw else { return default };
+        let Some(text) = self.expand(raw, secrets) else { return default };
+        match units::parse_bytes(&text) {
+            Ok(b) if (MIN_MEMORY..=MAX_MEMORY).contains(&b) => b,
+            Ok(b) => {
+                self.error(
+                    raw.span(),
+                    format!("memory {} is out of range", units::format_bytes(b)),
+                    format!("choose between {} and {}", units::format_bytes(MIN_MEMORY), units::format_bytes(MAX_MEMORY)),
+                );
+                default
+            }
+            Err(e) => {
+                self.error(raw.span(), format!("invalid size \"{text}\": {e}"), "write for example \"16MiB\" or \"512KiB\"");
+                default
+            }
+        }
+    }
+
+    fn timeout_status(&mut self, raw: Option<&SpannedStr>, default: Status, secrets: &mut Vec<String>) -> Status {
+        let Some(raw) = raw else { return default };
+        let Some(text) = self.expand(raw, secrets) else { return default };
+        match Status::parse(&text) {
+            Some(s @ (Status::Critical | Status::Unknown | Status::Warning)) => s,
+            _ => {
+                self.error(raw.span(), format!("invalid timeout_status \"{text}\""), "write \"critical\", \"unknown\" or \"warning\"");
+                default
+            }
+        }
+    }
+}
+
+fn span_of(raw: &Option<SpannedStr>) -> std::ops::Range<usize> {
+    raw.as_ref().map_or(0..0, |s| s.span())
+}

@@ -1,0 +1,21 @@
+//! The process exit codes, in one place: check statuses (Monitoring Plugins) and the
+//! sysexits codes that tell "a check failed" from "Vitals could not run".
+
+/// All checks ok.
+pub const OK: u8 = 0;
+/// Worst check result was warning.
+pub const WARNING: u8 = 1;
+/// Worst check result was critical.
+pub const CRITICAL: u8 = 2;
+/// Worst check result was unknown.
+pub const UNKNOWN: u8 = 3;
+/// The command line was wrong (EX_USAGE).
+pub const USAGE: u8 = 64;
+/// A plugin file could not be read or used (EX_DATAERR).
+pub const DATA: u8 = 65;
+/// Vitals itself failed unexpectedly (EX_SOFTWARE).
+pub const SOFTWARE: u8 = 70;
+/// The result store could not be opened or written (EX_IOERR).
+pub const IO: u8 = 74;
+/// The configuration is invalid (EX_CONFIG).
+pub const CONFIG: u8 = 78;

@@ -1,0 +1,17 @@
+//! Vitals: a health check runner whose checks are sandboxed WebAssembly plugins.
+//!
+//! The data flows one way: [`config`] reads `checks.toml` into a [`plan::Plan`];
+//! [`schedule`] decides when each check runs; [`runtime`] runs it in a wasmtime sandbox;
+//! the [`result::CheckResult`] goes to the [`store`]; reports and gates read it back.
+
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod config;
+pub mod describe;
+pub mod exit;
+pub mod plan;
+pub mod result;
+pub mod runtime;
+pub mod schedule;
+pub mod store;

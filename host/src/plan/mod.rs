@@ -1,0 +1,119 @@
+//! The validated plan: every check resolved to a plugin, a target, grants, limits and
+//! a config, with nothing left stringly typed. Built by `config`, read by the runtime.
+
+mod validate;
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::SourceFile;
+use crate::result::Status;
+use crate::runtime::grants::Grants;
+
+pub use validate::validate_config;
+
+/// Everything `vitals` was asked to do by one configuration file.
+#[derive(Debug)]
+pub struct Plan {
+    /// The configuration file, kept to point at it in later errors.
+    pub source: Arc<SourceFile>,
+    /// The checks, in file order.
+    pub checks: Vec<CheckPlan>,
+}
+
+impl Plan {
+    /// The checks that carry `tag`, or all of them when `tag` is `None`.
+    pub fn select<'a>(&'a self, tags: &'a [String]) -> impl Iterator<Item = &'a CheckPlan> + 'a {
+        self.checks.iter().filter(move |c| tags.is_empty() || tags.iter().any(|t| c.tags.contains(t)))
+    }
+}
+
+/// Which plugin a check runs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PluginRef {
+    /// A plugin embedded in the binary, by name (`http`).
+    Builtin(String),
+    /// A component file, resolved relative to the config file.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for PluginRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PluginRef::Builtin(name) => f.write_str(name),
+            PluginRef::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// One `[check.config]` entry, kept with where it was written.
+#[derive(Debug, Clone)]
+pub struct ConfigEntry {
+    /// The key.
+    pub key: String,
+    /// Byte span of the key in the config file.
+    pub key_span: Range<usize>,
+    /// The value, with `${env:…}` references expanded.
+    pub value: toml::Value,
+    /// Byte span of the value.
+    pub value_span: Range<usize>,
+}
+
+/// One check, fully resolved.
+#[derive(Debug, Clone)]
+pub struct CheckPlan {
+    /// Unique name.
+    pub name: String,
+    /// Byte span of the check's `name` value, for errors about the whole check.
+    pub name_span: Range<usize>,
+    /// The plugin.
+    pub plugin: PluginRef,
+    /// Byte span of the `plugin` value.
+    pub plugin_span: Range<usize>,
+    /// The target handed to the plugin, references expanded.
+    pub target: String,
+    /// The target as written, with secrets redacted: what output and the store show.
+    pub target_display: String,
+    /// Wall-clock deadline of one run, host calls included.
+    pub timeout: Duration,
+    /// The status a run that hits its deadline gets.
+    pub timeout_status: Status,
+    /// How often the check runs.
+    pub interval: Duration,
+    /// Linear memory cap of the sandbox, in bytes.
+    pub memory: u64,
+    /// Labels that select checks (`--tag`).
+    pub tags: Vec<String>,
+    /// The hosts and ports the plugin may reach.
+    pub grants: Arc<Grants>,
+    /// The `[check.config]` entries, in file order.
+    pub config: Vec<ConfigEntry>,
+    /// Byte span of the `[check.config]` table (or of the check when there is none).
+    pub config_span: Range<usize>,
+    /// Secret values this check's config contains, to redact from everything written.
+    pub secrets: Arc<Vec<String>>,
+}
+
+impl CheckPlan {
+    /// The config as the JSON object handed to the plugin.
+    pub fn config_json(&self) -> String {
+        let map: serde_json::Map<String, serde_json::Value> =
+            self.config.iter().map(|e| (e.key.clone(), toml_to_json(&e.value))).collect();
+        serde_json::Value::Object(map).to_string()
+    }
+}
+
+fn toml_to_json(value: &toml::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        toml::Value::String(s) => J::String(s.clone()),
+        toml::Value::Integer(i) => J::from(*i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        toml::Value::Boolean(b) => J::Bool(*b),
+        toml::Value::Datetime(d) => J::String(d.to_string()),
+        toml::Value::Array(items) => J::Array(items.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => J::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
+    }
+}

@@ -1,0 +1,224 @@
+//! What one check run produced: the `CheckResult` every later stage (state, store,
+//! report, gate) reads. Plain data, independent of wasmtime and of storage.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// The outcome of a check, ordered from best to worst by severity.
+///
+/// The order is the Monitoring Plugins one used for exit codes, except that `unknown`
+/// ranks above `critical` only for the exit code; see [`Status::exit_code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The service works as expected.
+    Ok,
+    /// Degraded or over a warning threshold.
+    Warning,
+    /// Down, or over a critical threshold.
+    Critical,
+    /// The state could not be determined.
+    Unknown,
+}
+
+impl Status {
+    /// Every status, best first.
+    pub const ALL: [Status; 4] = [Status::Ok, Status::Warning, Status::Critical, Status::Unknown];
+
+    /// The lowercase word used in output and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warning => "warning",
+            Status::Critical => "critical",
+            Status::Unknown => "unknown",
+        }
+    }
+
+    /// The upper-case word of the Monitoring Plugins output format.
+    pub fn as_plugin_word(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::Warning => "WARNING",
+            Status::Critical => "CRITICAL",
+            Status::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// The Monitoring Plugins exit code: 0 ok, 1 warning, 2 critical, 3 unknown.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::Warning => 1,
+            Status::Critical => 2,
+            Status::Unknown => 3,
+        }
+    }
+
+    /// Parses the lowercase word written by [`Status::as_str`].
+    pub fn parse(word: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+
+    /// The worse of two statuses, by exit code (unknown is the worst).
+    pub fn worst(self, other: Status) -> Status {
+        if other.exit_code() > self.exit_code() { other } else { self }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a check did not end `ok` (the closed set of the WIT contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// Name resolution failed.
+    Dns,
+    /// The connection could not be established.
+    Connect,
+    /// The TLS handshake or certificate failed.
+    Tls,
+    /// The check or a host call ran out of time.
+    Timeout,
+    /// An unexpected HTTP status code.
+    HttpStatus,
+    /// The response did not match an assertion or a threshold.
+    Assertion,
+    /// The peer broke the expected protocol.
+    Protocol,
+    /// The sandbox refused a capability the check was not granted.
+    Denied,
+    /// The plugin failed: bad config, trap, panic, limit breach.
+    PluginError,
+}
+
+impl Reason {
+    /// Every reason, in WIT order.
+    pub const ALL: [Reason; 9] = [
+        Reason::Dns,
+        Reason::Connect,
+        Reason::Tls,
+        Reason::Timeout,
+        Reason::HttpStatus,
+        Reason::Assertion,
+        Reason::Protocol,
+        Reason::Denied,
+        Reason::PluginError,
+    ];
+
+    /// The kebab-case word used in output and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Dns => "dns",
+            Reason::Connect => "connect",
+            Reason::Tls => "tls",
+            Reason::Timeout => "timeout",
+            Reason::HttpStatus => "http-status",
+            Reason::Assertion => "assertion",
+            Reason::Protocol => "protocol",
+            Reason::Denied => "denied",
+            Reason::PluginError => "plugin-error",
+        }
+    }
+
+    /// Parses the word written by [`Reason::as_str`].
+    pub fn parse(word: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == word)
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One measured value with its perfdata attributes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metric {
+    /// Metric name (`time_total`).
+    pub name: String,
+    /// The value.
+    pub value: f64,
+    /// Unit of measure (`ms`, `B`, `%`, or empty).
+    pub unit: String,
+    /// Warning range, Monitoring Plugins syntax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warn: Option<String>,
+    /// Critical range, Monitoring Plugins syntax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crit: Option<String>,
+    /// Smallest possible value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Largest possible value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// One run of one check, as stored and reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckResult {
+    /// The check's unique name in the config.
+    pub check: String,
+    /// The plugin that ran (built-in name or file path).
+    pub plugin: String,
+    /// The plugin's own version, as it described itself.
+    pub plugin_version: String,
+    /// What the check is about (URL or host:port).
+    pub target: String,
+    /// When the run started, in milliseconds since the Unix epoch.
+    pub started_at_ms: i64,
+    /// How long the run took, sandbox set-up included.
+    #[serde(rename = "duration_ms", serialize_with = "serialize_millis")]
+    pub duration: Duration,
+    /// The outcome.
+    pub status: Status,
+    /// One line for a person.
+    pub summary: String,
+    /// Why the check is not ok.
+    pub reason: Option<Reason>,
+    /// Measured values.
+    pub metrics: Vec<Metric>,
+    /// Longer text, when the plugin gave some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+}
+
+fn serialize_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0)
+}
+
+/// The worst status of a set of results (`ok` for none), which is the exit status of a run.
+pub fn worst_status<'a>(results: impl IntoIterator<Item = &'a CheckResult>) -> Status {
+    results.into_iter().fold(Status::Ok, |acc, r| acc.worst(r.status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_is_the_worst_exit_code_and_ok_the_best() {
+        assert_eq!(Status::Ok.worst(Status::Warning), Status::Warning);
+        assert_eq!(Status::Critical.worst(Status::Unknown), Status::Unknown);
+        assert_eq!(Status::Unknown.worst(Status::Critical), Status::Unknown);
+        assert_eq!(Status::Critical.exit_code(), 2);
+    }
+
+    #[test]
+    fn words_round_trip() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+        for r in Reason::ALL {
+            assert_eq!(Reason::parse(r.as_str()), Some(r));
+        }
+    }
+}

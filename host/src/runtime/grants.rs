@@ -1,0 +1,723 @@
+//! Grants: the hosts and ports one check may reach, parsed from its target and `allow` list.
+//! Every network host call is checked here, by name before DNS and by address after it.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// Why a check's target or one of its `allow` entries could not be turned into a grant.
+///
+/// Each message names the offending text, says what is wrong with it and how to write it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrantError {
+    /// The check's target is not a URL with a host, nor `host:port`.
+    #[error("check target {target:?}: {problem}")]
+    Target {
+        /// The target as written.
+        target: String,
+        /// What is wrong, and how to write it.
+        problem: String,
+    },
+    /// One entry of the check's `allow` list is malformed.
+    #[error("allow entry {entry:?}: {problem}")]
+    Entry {
+        /// The entry as written.
+        entry: String,
+        /// What is wrong, and how to write it.
+        problem: String,
+    },
+}
+
+/// Which hosts one rule matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HostRule {
+    /// Every host (`*`).
+    Any,
+    /// One host name, lower case, without trailing dot.
+    Name(String),
+    /// Every strict subdomain of this name (`*.example.com` is stored as `example.com`).
+    Subdomains(String),
+    /// One IP address (canonical: IPv4-mapped IPv6 addresses are stored as IPv4).
+    Ip(IpAddr),
+    /// An address range; `network` has no host bits set.
+    Cidr { network: IpAddr, prefix: u8 },
+}
+
+/// One granted host pattern with its port (`None`: any port).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rule {
+    host: HostRule,
+    port: Option<u16>,
+}
+
+impl Rule {
+    /// Whether this rule names addresses (an IP literal or a CIDR range) rather than names.
+    fn matches_ip(&self, ip: IpAddr, port: u16) -> bool {
+        if !self.port_matches(port) {
+            return false;
+        }
+        match &self.host {
+            HostRule::Ip(granted) => *granted == ip,
+            HostRule::Cidr { network, prefix } => cidr_contains(*network, *prefix, ip),
+            HostRule::Any | HostRule::Name(_) | HostRule::Subdomains(_) => false,
+        }
+    }
+
+    fn port_matches(&self, port: u16) -> bool {
+        self.port.is_none_or(|granted| granted == port)
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.host {
+            HostRule::Any => f.write_str("*")?,
+            HostRule::Name(name) => f.write_str(name)?,
+            HostRule::Subdomains(name) => write!(f, "*.{name}")?,
+            HostRule::Ip(IpAddr::V4(ip)) => write!(f, "{ip}")?,
+            HostRule::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]")?,
+            HostRule::Cidr {
+                network: IpAddr::V4(ip),
+                prefix,
+            } => write!(f, "{ip}/{prefix}")?,
+            HostRule::Cidr {
+                network: IpAddr::V6(ip),
+                prefix,
+            } => write!(f, "[{ip}/{prefix}]")?,
+        }
+        match self.port {
+            Some(port) => write!(f, ":{port}"),
+            None => f.write_str(":*"),
+        }
+    }
+}
+
+/// What one check may reach: its target's host and port, plus each entry of its `allow` list.
+///
+/// Names are compared case-insensitively with any trailing dot ignored. A name grant
+/// matches that name only; IP literal and CIDR grants match addresses (an IP literal
+/// target, or the addresses a granted name resolves to). Link-local addresses (cloud
+/// metadata endpoints) and unspecified addresses are only reachable when granted as an
+/// IP literal or CIDR range.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Grants {
+    rules: Vec<Rule>,
+}
+
+impl Grants {
+    /// Builds the grants of one check from its target (a URL such as
+    /// `https://example.com/health`, or `host:port` such as `db.local:5432` or `[::1]:22`)
+    /// and its `allow` entries (`host:port`, `host:*`, `*.example.com:443`, an IP literal,
+    /// `[v6]:port`, a CIDR range such as `10.0.0.0/8:5432`, or `*:*` for everything).
+    pub fn for_check(target: &str, allow: &[String]) -> Result<Grants, GrantError> {
+        let mut grants = Grants::default();
+        grants.push(parse_target(target)?);
+        for entry in allow {
+            grants.push(parse_entry(entry)?);
+        }
+        Ok(grants)
+    }
+
+    /// Grants that allow nothing (a plugin being described, not run).
+    pub fn none() -> Grants {
+        Grants::default()
+    }
+
+    fn push(&mut self, rule: Rule) {
+        if !self.rules.contains(&rule) {
+            self.rules.push(rule);
+        }
+    }
+
+    /// Whether `host:port` may be reached, judged by the name (or IP literal) before any
+    /// resolution. `host` may be a name, an IP literal or a bracketed IPv6 literal.
+    pub fn allows(&self, host: &str, port: u16) -> bool {
+        match parse_host_ip(host) {
+            Some(ip) => self.rules.iter().any(|rule| {
+                rule.matches_ip(ip, port) || (rule.host == HostRule::Any && rule.port_matches(port))
+            }),
+            None => {
+                let name = normalize_name(host);
+                self.rules.iter().any(|rule| {
+                    rule.port_matches(port)
+                        && match &rule.host {
+                            HostRule::Any => true,
+                            HostRule::Name(granted) => *granted == name,
+                            HostRule::Subdomains(parent) => is_strict_subdomain(&name, parent),
+                            HostRule::Ip(_) | HostRule::Cidr { .. } => false,
+                        }
+                })
+            }
+        }
+    }
+
+    /// Whether `addr`, an address that `host` resolved to (or the IP literal itself), may
+    /// be connected to. Link-local (169.254.0.0/16, fe80::/10) and unspecified (0.0.0.0,
+    /// ::) addresses are refused unless granted as an IP literal or CIDR range; other
+    /// addresses, loopback and private ranges included, are allowed when `host` is granted.
+    pub fn allows_addr(&self, host: &str, addr: SocketAddr) -> bool {
+        let ip = addr.ip().to_canonical();
+        let port = addr.port();
+        if self.rules.iter().any(|rule| rule.matches_ip(ip, port)) {
+            return true;
+        }
+        !is_sensitive(ip) && self.allows(host, port)
+    }
+
+    /// The granted entries in canonical spelling (`example.com:443`, `10.0.0.0/8:*`).
+    pub fn entries(&self) -> Vec<String> {
+        self.rules.iter().map(Rule::to_string).collect()
+    }
+}
+
+impl fmt::Display for Grants {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.rules.is_empty() {
+            return f.write_str("nothing");
+        }
+        f.write_str(&self.entries().join(", "))
+    }
+}
+
+/// Link-local and unspecified addresses: reachable only through an explicit IP grant.
+fn is_sensitive(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local() || v4.is_unspecified(),
+        IpAddr::V6(v6) => v6.is_unspecified() || (v6.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
+fn cidr_contains(network: IpAddr, prefix: u8, ip: IpAddr) -> bool {
+    match (network, ip) {
+        (IpAddr::V4(net), IpAddr::V4(ip)) => {
+            let mask = mask_v4(prefix);
+            u32::from(ip) & mask == u32::from(net)
+        }
+        (IpAddr::V6(net), IpAddr::V6(ip)) => {
+            let mask = mask_v6(prefix);
+            u128::from(ip) & mask == u128::from(net)
+        }
+        _ => false,
+    }
+}
+
+fn mask_v4(prefix: u8) -> u32 {
+    if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(prefix))
+    }
+}
+
+fn mask_v6(prefix: u8) -> u128 {
+    if prefix == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(prefix))
+    }
+}
+
+/// Lower case, without one trailing dot.
+fn normalize_name(name: &str) -> String {
+    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
+}
+
+fn is_strict_subdomain(name: &str, parent: &str) -> bool {
+    name.len() > parent.len() + 1
+        && name.ends_with(parent)
+        && name.as_bytes()[name.len() - parent.len() - 1] == b'.'
+}
+
+/// An IP literal, possibly bracketed, as a canonical address.
+fn parse_host_ip(host: &str) -> Option<IpAddr> {
+    let inner = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    inner.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
+}
+
+/// Checks a DNS name: labels of letters, digits, `-` and `_`, at most 253 characters.
+fn valid_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("the host is empty".into());
+    }
+    if name.len() > 253 {
+        return Err("the host name is longer than 253 characters".into());
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err(format!(
+                "{name:?} has an empty label (two dots in a row, or a leading dot)"
+            ));
+        }
+        if label.len() > 63 {
+            return Err(format!("{name:?} has a label longer than 63 characters"));
+        }
+        if let Some(bad) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return Err(format!(
+                "{name:?} contains {bad:?}, which is not allowed in a host name"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn parse_target(target: &str) -> Result<Rule, GrantError> {
+    let err = |problem: String| GrantError::Target {
+        target: target.to_string(),
+        problem,
+    };
+    let trimmed = target.trim();
+    if trimmed.is_empty() {
+        return Err(err("the target is empty; write a URL (https://example.com/health) or host:port (db.local:5432)".into()));
+    }
+    if trimmed.contains("://") {
+        let url = url::Url::parse(trimmed).map_err(|e| err(format!("not a valid URL ({e})")))?;
+        let port = url.port_or_known_default().ok_or_else(|| {
+            err(format!(
+                "the scheme {:?} has no default port; write the port in the URL ({}://host:PORT/...)",
+                url.scheme(),
+                url.scheme()
+            ))
+        })?;
+        let host = match url.host() {
+            Some(url::Host::Domain(name)) => {
+                let name = normalize_name(name);
+                valid_name(&name).map_err(err)?;
+                HostRule::Name(name)
+            }
+            Some(url::Host::Ipv4(ip)) => HostRule::Ip(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => HostRule::Ip(IpAddr::V6(ip).to_canonical()),
+            None => {
+                return Err(err(
+                    "the URL has no host; write it as scheme://host/path".into()
+                ));
+            }
+        };
+        if port == 0 {
+            return Err(err(
+                "port 0 cannot be connected to; write a port from 1 to 65535".into(),
+            ));
+        }
+        return Ok(Rule {
+            host,
+            port: Some(port),
+        });
+    }
+    let (host, port) = split_host_port(trimmed).ok_or_else(|| {
+        err("no port given; write host:port (db.local:5432, [::1]:22) or a URL (https://example.com/health)".into())
+    })?;
+    let port = parse_port(port).map_err(err)?.ok_or_else(|| {
+        err("a target needs one port, not `*`; list other ports in the check's allow list".into())
+    })?;
+    let host = if let Some(ip) = parse_host_ip(host) {
+        HostRule::Ip(ip)
+    } else if host.starts_with('[') {
+        return Err(err(format!(
+            "{host:?} is not a valid bracketed IPv6 address; write [::1]:22"
+        )));
+    } else {
+        if host.contains('*') {
+            return Err(err(
+                "a target cannot contain `*`; put wildcards in the check's allow list".into(),
+            ));
+        }
+        let name = normalize_name(host);
+        valid_name(&name).map_err(err)?;
+        HostRule::Name(name)
+    };
+    Ok(Rule {
+        host,
+        port: Some(port),
+    })
+}
+
+/// Splits `host:port` or `[v6]:port` at the port's colon. None when there is no port.
+fn split_host_port(text: &str) -> Option<(&str, &str)> {
+    if text.starts_with('[') {
+        let close = text.find(']')?;
+        let rest = &text[close + 1..];
+        let port = rest.strip_prefix(':')?;
+        Some((&text[..=close], port))
+    } else {
+        let (host, port) = text.rsplit_once(':')?;
+        if host.contains(':') {
+            return None;
+        }
+        Some((host, port))
+    }
+}
+
+/// `*` → None (any port); a number from 1 to 65535 → Some.
+fn parse_port(port: &str) -> Result<Option<u16>, String> {
+    if port == "*" {
+        return Ok(None);
+    }
+    match port.parse::<u16>() {
+        Ok(0) => Err(
+            "port 0 cannot be connected to; write a port from 1 to 65535, or `*` for any port"
+                .into(),
+        ),
+        Ok(p) => Ok(Some(p)),
+        Err(_) => Err(format!(
+            "{port:?} is not a port; write a number from 1 to 65535, or `*` for any port"
+        )),
+    }
+}
+
+/// An IP literal or a CIDR range (`10.0.0.0/8`, `fd00::/8`), without brackets.
+fn parse_ip_or_cidr(text: &str) -> Option<Result<HostRule, String>> {
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Some(Ok(HostRule::Ip(ip.to_canonical())));
+    }
+    let (addr, prefix) = text.split_once('/')?;
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let ip = addr.parse::<IpAddr>().ok()?;
+    let ip = ip.to_canonical();
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix.parse::<u8>() {
+        Ok(prefix) if prefix <= max => prefix,
+        _ => {
+            return Some(Err(format!(
+                "prefix /{prefix} is longer than {max} bits; write a prefix from 0 to {max}"
+            )));
+        }
+    };
+    let network = match ip {
+        IpAddr::V4(v4) => IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask_v4(prefix))),
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask_v6(prefix))),
+    };
+    if network != ip {
+        let hint = match network {
+            IpAddr::V4(_) => format!("{network}/{prefix}"),
+            IpAddr::V6(_) => format!("[{network}/{prefix}]"),
+        };
+        return Some(Err(format!(
+            "{addr} has bits set beyond the /{prefix} prefix; write the range as {hint}"
+        )));
+    }
+    Some(Ok(HostRule::Cidr { network, prefix }))
+}
+
+fn parse_entry(entry: &str) -> Result<Rule, GrantError> {
+    let err = |problem: String| GrantError::Entry {
+        entry: entry.to_string(),
+        problem,
+    };
+    let text = entry.trim();
+    if text.is_empty() {
+        return Err(err(
+            "the entry is empty; write host:port, host:*, *.example.com:443, an IP address or a CIDR range".into(),
+        ));
+    }
+    if text == "*" {
+        return Err(err(
+            "a bare `*` is ambiguous; write \"*:*\" to grant every host and every port".into(),
+        ));
+    }
+    // A bare IP literal or CIDR range grants every port.
+    if let Some(parsed) = parse_ip_or_cidr(text) {
+        return Ok(Rule {
+            host: parsed.map_err(err)?,
+            port: None,
+        });
+    }
+    if let Some(inner) = text.strip_prefix('[') {
+        let Some(close) = inner.find(']') else {
+            return Err(err(
+                "missing `]`; write an IPv6 address as [::1]:22 or [fd00::/8]:*".into(),
+            ));
+        };
+        let host = match parse_ip_or_cidr(&inner[..close]) {
+            Some(Ok(host)) => host,
+            Some(Err(problem)) => return Err(err(problem)),
+            None => {
+                return Err(err(format!(
+                    "{:?} is not an IPv6 address or range; write [::1]:22 or [fd00::/8]:*",
+                    &inner[..close]
+                )));
+            }
+        };
+        let rest = &inner[close + 1..];
+        let port = if rest.is_empty() {
+            None
+        } else {
+            let Some(port) = rest.strip_prefix(':') else {
+                return Err(err(format!(
+                    "unexpected {rest:?} after `]`; write [::1]:22"
+                )));
+            };
+            parse_port(port).map_err(err)?
+        };
+        return Ok(Rule { host, port });
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(err(format!(
+            "no port given; write {text}:PORT for one port or {text}:* for any port"
+        )));
+    };
+    if host.contains(':') {
+        return Err(err(
+            "an IPv6 address with a port needs brackets; write [::1]:22, or the bare address for any port".into(),
+        ));
+    }
+    let port = parse_port(port).map_err(err)?;
+    if host == "*" {
+        return Ok(Rule {
+            host: HostRule::Any,
+            port,
+        });
+    }
+    if let Some(parsed) = parse_ip_or_cidr(host) {
+        return Ok(Rule {
+            host: parsed.map_err(err)?,
+            port,
+        });
+    }
+    let name = normalize_name(host);
+    if let Some(parent) = name.strip_prefix("*.") {
+        if parent.contains('*') {
+            return Err(err(
+                "only one leading `*.` is allowed; write *.example.com:443".into(),
+            ));
+        }
+        valid_name(parent).map_err(err)?;
+        return Ok(Rule {
+            host: HostRule::Subdomains(parent.to_string()),
+            port,
+        });
+    }
+    if name.contains('*') {
+        return Err(err(
+            "`*` may only stand alone (*:443) or lead a name (*.example.com:443)".into(),
+        ));
+    }
+    valid_name(&name).map_err(err)?;
+    Ok(Rule {
+        host: HostRule::Name(name),
+        port,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grants(target: &str, allow: &[&str]) -> Grants {
+        let allow: Vec<String> = allow.iter().map(|s| s.to_string()).collect();
+        match Grants::for_check(target, &allow) {
+            Ok(g) => g,
+            Err(e) => panic!("unexpected grant error: {e}"),
+        }
+    }
+
+    fn refused(target: &str, allow: &[&str]) -> String {
+        let allow: Vec<String> = allow.iter().map(|s| s.to_string()).collect();
+        match Grants::for_check(target, &allow) {
+            Ok(g) => panic!("expected an error, got {g}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn https_url_target_grants_host_on_443() {
+        let g = grants("https://Example.com/health", &[]);
+        assert_eq!(g.entries(), vec!["example.com:443"]);
+        assert!(g.allows("example.com", 443));
+        assert!(g.allows("EXAMPLE.COM.", 443));
+        assert!(!g.allows("example.com", 80));
+        assert!(!g.allows("www.example.com", 443));
+    }
+
+    #[test]
+    fn http_url_targets_use_default_or_given_port() {
+        assert_eq!(
+            grants("http://example.com/x", &[]).entries(),
+            vec!["example.com:80"]
+        );
+        let g = grants("http://127.0.0.1:8080/x", &[]);
+        assert_eq!(g.entries(), vec!["127.0.0.1:8080"]);
+        assert!(g.allows("127.0.0.1", 8080));
+        assert!(g.allows_addr("127.0.0.1", addr("127.0.0.1:8080")));
+        assert_eq!(
+            grants("http://[::1]:8080/", &[]).entries(),
+            vec!["[::1]:8080"]
+        );
+    }
+
+    #[test]
+    fn host_port_targets_parse() {
+        assert_eq!(
+            grants("db.local:5432", &[]).entries(),
+            vec!["db.local:5432"]
+        );
+        let g = grants("[::1]:22", &[]);
+        assert_eq!(g.entries(), vec!["[::1]:22"]);
+        assert!(g.allows("::1", 22));
+        assert!(g.allows("[::1]", 22));
+        assert!(!g.allows("::1", 23));
+    }
+
+    #[test]
+    fn target_refusals_explain_the_spelling() {
+        assert!(refused("db.local", &[]).contains("write host:port"));
+        assert!(refused("", &[]).contains("target is empty"));
+        assert!(refused("db.local:0", &[]).contains("port 0"));
+        assert!(refused("db.local:http", &[]).contains("is not a port"));
+        assert!(refused("db.local:*", &[]).contains("one port"));
+        assert!(refused("*.local:22", &[]).contains("cannot contain `*`"));
+        assert!(refused("foo://thing/x", &[]).contains("no default port"));
+        assert!(refused("bad host:22", &[]).contains("not allowed in a host name"));
+    }
+
+    #[test]
+    fn allow_entries_of_every_form_parse() {
+        let g = grants(
+            "http://127.0.0.1:8080/",
+            &[
+                "api.example.com:443",
+                "Cache.Local.:*",
+                "*.example.org:443",
+                "192.168.1.10",
+                "::1",
+                "[fd00::1]:22",
+                "10.0.0.0/8:5432",
+                "[fd00::/8]:*",
+                "172.16.0.0/12",
+                "*:8443",
+            ],
+        );
+        assert_eq!(
+            g.entries(),
+            vec![
+                "127.0.0.1:8080",
+                "api.example.com:443",
+                "cache.local:*",
+                "*.example.org:443",
+                "192.168.1.10:*",
+                "[::1]:*",
+                "[fd00::1]:22",
+                "10.0.0.0/8:5432",
+                "[fd00::/8]:*",
+                "172.16.0.0/12:*",
+                "*:8443",
+            ]
+        );
+        assert!(g.allows("api.example.com", 443));
+        assert!(g.allows("cache.local", 6379));
+        assert!(g.allows("a.b.example.org", 443));
+        assert!(g.allows("192.168.1.10", 1));
+        assert!(g.allows("10.9.8.7", 5432));
+        assert!(!g.allows("10.9.8.7", 5433));
+        assert!(g.allows("fd12::5", 9));
+        assert!(g.allows("172.20.0.1", 80));
+        assert!(g.allows("anything.test", 8443));
+        assert!(!g.allows("anything.test", 443));
+        assert_eq!(g.to_string(), g.entries().join(", "));
+    }
+
+    #[test]
+    fn star_star_grants_everything_by_name() {
+        let g = grants("db.local:5432", &["*:*"]);
+        assert!(g.allows("whatever.example", 1));
+        assert!(g.allows("8.8.8.8", 53));
+        assert!(g.allows_addr("whatever.example", addr("10.1.2.3:80")));
+    }
+
+    #[test]
+    fn bare_star_is_refused_with_the_exact_spelling() {
+        let message = refused("db.local:5432", &["*"]);
+        assert!(message.contains("allow entry \"*\""), "{message}");
+        assert!(message.contains("\"*:*\""), "{message}");
+    }
+
+    #[test]
+    fn entry_refusals_say_which_entry_and_how_to_write_it() {
+        let m = refused("db.local:5432", &["ok.example:80", "example.com"]);
+        assert!(
+            m.contains("\"example.com\"") && m.contains("example.com:*"),
+            "{m}"
+        );
+        let m = refused("db.local:5432", &["fd00::1:*"]);
+        assert!(m.contains("[::1]:22"), "{m}");
+        let m = refused("db.local:5432", &["10.0.0.1/8:22"]);
+        assert!(m.contains("10.0.0.0/8"), "{m}");
+        let m = refused("db.local:5432", &["10.0.0.0/33"]);
+        assert!(m.contains("longer than 32"), "{m}");
+        let m = refused("db.local:5432", &["foo.*.com:443"]);
+        assert!(m.contains("*.example.com:443"), "{m}");
+        let m = refused("db.local:5432", &["example.com:70000"]);
+        assert!(m.contains("1 to 65535"), "{m}");
+        let m = refused("db.local:5432", &["[fd00::1"]);
+        assert!(m.contains("missing `]`"), "{m}");
+        let m = refused("db.local:5432", &["*.*.example.com:443"]);
+        assert!(m.contains("one leading"), "{m}");
+        let m = refused("db.local:5432", &[""]);
+        assert!(m.contains("empty"), "{m}");
+    }
+
+    #[test]
+    fn subdomain_wildcard_does_not_match_apex() {
+        let g = grants("db.local:5432", &["*.example.com:443"]);
+        assert!(g.allows("www.example.com", 443));
+        assert!(g.allows("a.b.example.com.", 443));
+        assert!(!g.allows("example.com", 443));
+        assert!(!g.allows("badexample.com", 443));
+        assert!(!g.allows("www.example.com", 80));
+    }
+
+    #[test]
+    fn link_local_refused_via_name_but_allowed_via_cidr_grant() {
+        let g = grants("metadata.internal:80", &[]);
+        assert!(g.allows("metadata.internal", 80));
+        assert!(!g.allows_addr("metadata.internal", addr("169.254.169.254:80")));
+        assert!(!g.allows_addr("metadata.internal", addr("[fe80::1]:80")));
+        assert!(!g.allows_addr("metadata.internal", addr("0.0.0.0:80")));
+        assert!(!g.allows_addr("metadata.internal", addr("[::]:80")));
+        assert!(!g.allows_addr("metadata.internal", addr("[::ffff:169.254.169.254]:80")));
+
+        let g = grants("metadata.internal:80", &["169.254.0.0/16:80"]);
+        assert!(g.allows_addr("metadata.internal", addr("169.254.169.254:80")));
+        assert!(!g.allows_addr("metadata.internal", addr("169.254.169.254:81")));
+
+        let g = grants("http://169.254.169.254/latest", &[]);
+        assert!(g.allows_addr("169.254.169.254", addr("169.254.169.254:80")));
+
+        let g = grants("db.local:5432", &["*:*"]);
+        assert!(!g.allows_addr("db.local", addr("169.254.169.254:5432")));
+    }
+
+    #[test]
+    fn loopback_and_private_allowed_through_granted_name() {
+        let g = grants("db.local:5432", &[]);
+        assert!(g.allows_addr("db.local", addr("127.0.0.1:5432")));
+        assert!(g.allows_addr("DB.local.", addr("10.0.0.5:5432")));
+        assert!(g.allows_addr("db.local", addr("[::1]:5432")));
+        assert!(!g.allows_addr("db.local", addr("10.0.0.5:5433")));
+        assert!(!g.allows_addr("other.local", addr("10.0.0.5:5432")));
+    }
+
+    #[test]
+    fn ip_grants_do_not_grant_names() {
+        let g = grants("127.0.0.1:80", &["10.0.0.0/8:*"]);
+        assert!(!g.allows("localhost", 80));
+        assert!(g.allows("10.1.1.1", 22));
+        assert!(g.allows("::ffff:10.1.1.1", 22));
+    }
+
+    #[test]
+    fn duplicate_entries_are_listed_once() {
+        let g = grants("db.local:5432", &["DB.local:5432"]);
+        assert_eq!(g.entries(), vec!["db.local:5432"]);
+        assert_eq!(Grants::none().to_string(), "nothing");
+    }
+}

@@ -1,0 +1,73 @@
+//! The sandbox: one wasmtime engine, plugins compiled once (cached on disk) and
+//! pre-linked, and a fresh store per check run holding that check's grants and limits.
+
+pub mod cache;
+pub mod engine;
+pub mod error;
+pub mod grants;
+pub mod imports;
+pub mod limits;
+pub mod output;
+pub mod plugin;
+pub mod registry;
+pub mod sandbox;
+pub mod state;
+pub mod wit;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+use wasmtime::component::Linker;
+
+pub use cache::ComponentCache;
+pub use engine::Engine;
+pub use error::LoadError;
+pub use plugin::Plugin;
+
+use crate::plan::{CheckPlan, PluginRef};
+use crate::result::CheckResult;
+use state::RunState;
+
+/// Loads plugins and runs checks; one per process.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<RunState>,
+    cache: ComponentCache,
+    loaded: Mutex<HashMap<PluginRef, Arc<Plugin>>>,
+}
+
+impl Runtime {
+    /// An engine with WASI (empty) and the host API linked.
+    pub fn new(cache: ComponentCache) -> anyhow::Result<Runtime> {
+        let engine = Engine::new()?;
+        let mut linker = Linker::new(engine.wasmtime());
+        // Guest toolchains import WASI even for pure plugins; it is linked with nothing
+        // in it (see `state::RunState::new`).
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        wit::v0_1::add_to_linker(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        Ok(Runtime { engine, linker, cache, loaded: Mutex::new(HashMap::new()) })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The plugin `plugin` names, loaded once and shared by every check that uses it.
+    pub async fn load(&self, plugin: &PluginRef) -> Result<Arc<Plugin>, LoadError> {
+        let mut loaded = self.loaded.lock().await;
+        if let Some(p) = loaded.get(plugin) {
+            return Ok(Arc::clone(p));
+        }
+        let (label, bytes) = registry::read(plugin)?;
+        let p = Arc::new(plugin::load(self.engine.wasmtime(), &self.linker, &self.cache, &label, bytes).await?);
+        loaded.insert(plugin.clone(), Arc::clone(&p));
+        Ok(p)
+    }
+
+    /// Runs one check in a fresh sandbox; every failure becomes the result.
+    pub async fn run(&self, plugin: &Plugin, check: &CheckPlan) -> CheckResult {
+        sandbox::run(self.engine.wasmtime(), plugin, check).await
+    }
+}

@@ -1,0 +1,129 @@
+//! A loaded plugin: bytes checked, compiled (through the cache), its WIT version
+//! detected, linked once into an `InstancePre`, and its self-description read.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::Store;
+use wasmtime::component::{Component, Linker};
+
+use super::cache::ComponentCache;
+use super::error::LoadError;
+use super::grants::Grants;
+use super::state::{RunGrant, RunState};
+use super::wit::{self, Detected, WitVersion, v0_1};
+use crate::describe::PluginDescription;
+
+/// Time and memory `describe` gets: it should only return constant data.
+const DESCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
+const DESCRIBE_MEMORY: u64 = 64 << 20;
+
+/// A plugin ready to run any number of checks.
+pub struct Plugin {
+    /// Built-in name or file path, for messages.
+    pub label: String,
+    /// What it says about itself.
+    pub description: PluginDescription,
+    /// The WIT version it was built against.
+    pub wit: WitVersion,
+    /// What it imports.
+    pub imports: Vec<String>,
+    /// Size of the component in bytes.
+    pub size: usize,
+    pub(crate) pre: v0_1::CheckPre<RunState>,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin").field("label", &self.label).field("wit", &self.wit).finish_non_exhaustive()
+    }
+}
+
+/// Checks the header, compiles (or loads from cache), detects the version and links.
+pub(crate) async fn load(
+    engine: &wasmtime::Engine,
+    linker: &Linker<RunState>,
+    cache: &ComponentCache,
+    label: &str,
+    wasm: Arc<[u8]>,
+) -> Result<Plugin, LoadError> {
+    check_header(label, &wasm)?;
+    let component = {
+        let engine = engine.clone();
+        let cache = cache.clone();
+        let wasm = Arc::clone(&wasm);
+        tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &wasm))
+            .await
+            .map_err(|e| LoadError::Compile { label: label.into(), message: e.to_string() })?
+            .map_err(|e| LoadError::Compile { label: label.into(), message: format!("{e:#}") })?
+    };
+    let version = match wit::detect(engine, &component) {
+        Detected::Supported(v) => v,
+        Detected::Unsupported(found) => {
+            return Err(LoadError::UnsupportedVersion {
+                label: label.into(),
+                found,
+                supported: wit::SUPPORTED_VERSIONS.iter().map(|v| format!("{v}.x")).collect::<Vec<_>>().join(", "),
+            });
+        }
+        Detected::NotAPlugin(exports) => {
+            let exports = if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") };
+            return Err(LoadError::NotAPlugin { label: label.into(), exports });
+        }
+    };
+    let pre = link(linker, &component).map_err(|message| LoadError::Link { label: label.into(), message })?;
+    let imports = wit::imports(engine, &component);
+    let description = describe(engine, &pre).await.map_err(|message| LoadError::Describe { label: label.into(), message })?;
+    Ok(Plugin { label: label.into(), description, wit: version, imports, size: wasm.len(), pre })
+}
+
+fn check_header(label: &str, wasm: &[u8]) -> Result<(), LoadError> {
+    const MAGIC: &[u8] = b"\0asm";
+    if wasm.len() < 8 || &wasm[..4] != MAGIC {
+        return Err(LoadError::NotWasm { label: label.into() });
+    }
+    // Bytes 4..8: version 1 for core modules, 0x0d with layer 1 for components.
+    if wasm[4..8] == [1, 0, 0, 0] {
+        return Err(LoadError::CoreModule { label: label.into() });
+    }
+    Ok(())
+}
+
+fn link(linker: &Linker<RunState>, component: &Component) -> Result<v0_1::CheckPre<RunState>, String> {
+    let pre = linker.instantiate_pre(component).map_err(|e| format!("{e:#}"))?;
+    v0_1::CheckPre::new(pre).map_err(|e| format!("{e:#}"))
+}
+
+async fn describe(engine: &wasmtime::Engine, pre: &v0_1::CheckPre<RunState>) -> Result<PluginDescription, String> {
+    let deadline = tokio::time::Instant::now() + DESCRIBE_TIMEOUT;
+    let grant = RunGrant {
+        check: Arc::from("(describe)"),
+        grants: Arc::new(Grants::none()),
+        secrets: Arc::new(Vec::new()),
+        deadline,
+        memory: DESCRIBE_MEMORY,
+    };
+    let mut store = Store::new(engine, RunState::new(grant));
+    super::sandbox::arm(&mut store, deadline);
+    let call = async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        instance.vitals_plugin_checker().call_describe(&mut store).await
+    };
+    match tokio::time::timeout_at(deadline, call).await {
+        Ok(Ok(d)) => Ok(v0_1::description(d)),
+        Ok(Err(e)) => Err(format!("{e:#}")),
+        Err(_) => Err(format!("no answer within {}s", DESCRIBE_TIMEOUT.as_secs())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_and_core_modules_are_told_apart_from_components() {
+        assert!(matches!(check_header("x", b"hello world"), Err(LoadError::NotWasm { .. })));
+        assert!(matches!(check_header("x", b"\0asm\x01\0\0\0rest"), Err(LoadError::CoreModule { .. })));
+        assert!(check_header("x", b"\0asm\x0d\0\x01\0rest").is_ok());
+    }
+}

@@ -1,0 +1,194 @@
+//! One check run in a fresh sandbox: arm the deadline and limits, call `run`, and turn
+//! whatever happens (a result, a trap, a timeout, a limit breach) into a `CheckResult`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant as StdInstant, SystemTime};
+
+use tokio::time::Instant;
+use tracing::Instrument;
+use wasmtime::{Store, Trap, UpdateDeadline};
+
+use super::output;
+use super::plugin::Plugin;
+use super::state::{RunGrant, RunState};
+use super::wit::v0_1;
+use crate::config::units::{format_bytes, format_duration};
+use crate::plan::CheckPlan;
+use crate::result::{CheckResult, Reason, Status};
+
+/// Installs the limiter and the epoch callback: a busy plugin yields to other checks
+/// every tick, and traps once its wall-clock deadline has passed.
+pub(crate) fn arm(store: &mut Store<RunState>, deadline: Instant) {
+    store.limiter(|s| &mut s.limiter);
+    store.set_epoch_deadline(1);
+    let deadline = deadline.into_std();
+    store.epoch_deadline_callback(move |_| {
+        if StdInstant::now() >= deadline { Ok(UpdateDeadline::Interrupt) } else { Ok(UpdateDeadline::Yield(1)) }
+    });
+}
+
+/// Runs `check` with `plugin`. Never fails: every failure is a result.
+pub async fn run(engine: &wasmtime::Engine, plugin: &Plugin, check: &CheckPlan) -> CheckResult {
+    let span = tracing::info_span!("check", check = %check.name, plugin = %plugin.label);
+    async move {
+        let started_at = SystemTime::now();
+        let t0 = Instant::now();
+        let deadline = t0 + check.timeout;
+        let grant = RunGrant {
+            check: Arc::from(check.name.as_str()),
+            grants: Arc::clone(&check.grants),
+            secrets: Arc::clone(&check.secrets),
+            deadline,
+            memory: check.memory,
+        };
+        let mut store = Store::new(engine, RunState::new(grant));
+        arm(&mut store, deadline);
+        let request = v0_1::request(&check.name, &check.target, check.config_json(), check.timeout);
+        let call = async {
+            let instance = plugin.pre.instantiate_async(&mut store).await?;
+            instance.vitals_plugin_checker().call_run(&mut store, &request).await
+        };
+        // Epochs stop guest code; this stops time spent blocked in a host call.
+        let outcome = tokio::time::timeout_at(deadline, call).await;
+        let elapsed = t0.elapsed();
+        let state = store.data();
+        let mut result = match outcome {
+            Ok(Ok(raw)) => from_plugin(check, raw),
+            Ok(Err(error)) => from_trap(check, state, &error),
+            Err(_) => timed_out(check),
+        };
+        result.plugin = plugin.label.clone();
+        result.plugin_version = plugin.description.version.clone();
+        result.started_at_ms = millis_since_epoch(started_at);
+        result.duration = elapsed;
+        append_note(&mut result, denial_note(&state.denials));
+        log_output(check, state);
+        tracing::debug!(status = %result.status, duration_ms = elapsed.as_millis() as u64, "check finished");
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+fn base(check: &CheckPlan, status: Status, summary: String, reason: Option<Reason>) -> CheckResult {
+    CheckResult {
+        check: check.name.clone(),
+        plugin: String::new(),
+        plugin_version: String::new(),
+        target: check.target_display.clone(),
+        started_at_ms: 0,
+        duration: Duration::ZERO,
+        status,
+        summary,
+        reason,
+        metrics: Vec::new(),
+        details: None,
+    }
+}
+
+fn from_plugin(check: &CheckPlan, raw: v0_1::types::CheckResult) -> CheckResult {
+    let raw = v0_1::outcome(raw);
+    let secrets = &check.secrets;
+    let (summary, summary_cut) = output::summary(&raw.summary, secrets);
+    let (details, details_cut) = match raw.details.as_deref() {
+        Some(d) => {
+            let (text, cut) = output::details(d, secrets);
+            (Some(text), cut)
+        }
+        None => (None, false),
+    };
+    let (metrics, metrics_dropped) = output::metrics(raw.metrics, secrets);
+    // `ok` carries no reason, whatever the plugin said.
+    let reason = if raw.status == Status::Ok { None } else { raw.reason };
+    let mut result = base(check, raw.status, summary, reason);
+    result.metrics = metrics;
+    result.details = details;
+    let cuts = output::Cuts { summary: summary_cut, details: details_cut, metrics_dropped };
+    append_note(&mut result, cuts.note());
+    result
+}
+
+fn from_trap(check: &CheckPlan, state: &RunState, error: &wasmtime::Error) -> CheckResult {
+    let (status, summary) = if state.limiter.exceeded() {
+        (Status::Unknown, format!("plugin exceeded its memory limit of {}", format_bytes(state.limiter.cap())))
+    } else {
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => return timed_out(check),
+            Some(Trap::StackOverflow) => (Status::Unknown, "plugin overflowed its stack (runaway recursion?)".to_string()),
+            Some(Trap::UnreachableCodeReached) => match panic_message(&state.stderr.contents()) {
+                Some(msg) => (Status::Unknown, format!("plugin panicked: {msg}")),
+                None => (Status::Unknown, "plugin trapped: unreachable code reached".to_string()),
+            },
+            Some(trap) => (Status::Unknown, format!("plugin trapped: {trap}")),
+            None => (Status::Unknown, format!("plugin failed: {}", root_message(error))),
+        }
+    };
+    let (summary, _) = output::summary(&summary, &check.secrets);
+    let mut result = base(check, status, summary, Some(Reason::PluginError));
+    let (details, _) = output::details(&format!("{error:?}"), &check.secrets);
+    result.details = Some(details);
+    result
+}
+
+fn timed_out(check: &CheckPlan) -> CheckResult {
+    base(
+        check,
+        check.timeout_status,
+        format!("timed out after {} (the check's timeout)", format_duration(check.timeout)),
+        Some(Reason::Timeout),
+    )
+}
+
+/// The message of a Rust panic, from the guest's captured stderr.
+fn panic_message(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let mut lines = text.lines();
+    lines.find(|l| l.contains("panicked at"))?;
+    let msg = lines.next()?.trim();
+    (!msg.is_empty()).then(|| output::one_line(msg, 300))
+}
+
+fn root_message(error: &wasmtime::Error) -> String {
+    output::one_line(&format!("{error:#}"), 300)
+}
+
+fn append_note(result: &mut CheckResult, note: Option<String>) {
+    if let Some(note) = note {
+        result.details = Some(match result.details.take() {
+            Some(d) if !d.is_empty() => format!("{d}\n{note}"),
+            _ => note,
+        });
+    }
+}
+
+fn denial_note(denials: &[String]) -> Option<String> {
+    (!denials.is_empty()).then(|| format!("vitals: the sandbox refused {} call(s): {}", denials.len(), denials.join("; ")))
+}
+
+fn log_output(check: &CheckPlan, state: &RunState) {
+    for (stream, pipe) in [("stdout", &state.stdout), ("stderr", &state.stderr)] {
+        let bytes = pipe.contents();
+        if bytes.is_empty() {
+            continue;
+        }
+        let text = crate::config::secrets::redact(&String::from_utf8_lossy(&bytes), &check.secrets);
+        let (text, _) = output::multi_line(&text, 4096);
+        tracing::debug!(check = %check.name, stream, bytes = bytes.len(), "plugin output: {text}");
+    }
+}
+
+fn millis_since_epoch(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_panic_message_is_read_from_rust_stderr() {
+        let stderr = b"\nthread '<unnamed>' panicked at src/lib.rs:10:5:\nboom went the plugin\nnote: run with RUST_BACKTRACE=1\n";
+        assert_eq!(panic_message(stderr).as_deref(), Some("boom went the plugin"));
+        assert_eq!(panic_message(b"nothing here"), None);
+    }
+}

@@ -1,0 +1,155 @@
+//! The result store: every [`CheckResult`] a run produces is written to an embedded
+//! database (SQLite, `vitals.db`) for history and, later, SLA reports.
+//!
+//! The store is behind the [`ResultStore`] trait so that a PostgreSQL store can come
+//! later without touching callers: they only ever see `Box<dyn ResultStore>` from
+//! [`open`] and the backend-neutral [`StoreError`]. Nothing of `rusqlite` leaks out.
+//!
+//! What is stored, and how faithfully:
+//! - one `runs` row per [`ResultStore::write_run`] call, and one `results` row per result,
+//!   written in a single transaction: a run is either all there or not there at all;
+//! - durations are kept at microsecond precision (anything finer is dropped);
+//! - metrics keep their order; a metric whose value is NaN or infinite is skipped
+//!   (logged at debug level), and a non-finite `min`/`max` is stored as absent, because
+//!   SQLite cannot hold NaN in a `REAL` column and reports could not use it anyway.
+//!
+//! The schema is versioned (see `migrations.rs`); a database written by a newer
+//! Vitals is refused rather than misread.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::result::CheckResult;
+
+mod migrations;
+mod sqlite;
+
+/// Where check results are kept.
+pub trait ResultStore: Send {
+    /// Writes the results of one run in one transaction: all or nothing.
+    ///
+    /// An empty slice writes nothing (not even a `runs` row).
+    fn write_run(&mut self, results: &[CheckResult]) -> Result<(), StoreError>;
+
+    /// The newest results, newest first, optionally of one check (used by tests now,
+    /// reports later).
+    fn recent(&self, check: Option<&str>, limit: usize) -> Result<Vec<CheckResult>, StoreError>;
+}
+
+/// Opens (creating it if needed) the result database at `path`, sets it up and brings
+/// its schema up to date. SQLite for now.
+///
+/// Fails here, not on the first write, when the file is read-only, corrupt, not a Vitals
+/// database, of a newer schema, or cannot be created (for example because its directory
+/// does not exist: the directory is not created).
+pub fn open(path: &Path) -> Result<Box<dyn ResultStore>, StoreError> {
+    Ok(Box::new(sqlite::SqliteStore::open(path)?))
+}
+
+/// Why the store could not do what was asked. Every message names the database file and
+/// says what a person can do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Another connection held the database longer than the busy timeout.
+    #[error(
+        "{} is locked by another process (busy for {}); is another vitals running?",
+        path.display(),
+        Wait(*waited)
+    )]
+    Locked {
+        /// The database file.
+        path: PathBuf,
+        /// How long the store waited before giving up.
+        waited: Duration,
+    },
+
+    /// The file, or the directory it is in (for the journal files), cannot be written.
+    #[error("cannot write {}: the file or its directory is read-only", path.display())]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+    },
+
+    /// The file is not a database, is damaged, belongs to another program, or holds data
+    /// this program cannot make sense of.
+    #[error(
+        "{} is not a Vitals database or is corrupt: {detail}; move it aside to start a new one",
+        path.display()
+    )]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What was wrong, as the database or the reader saw it.
+        detail: String,
+    },
+
+    /// The database was written by a newer Vitals with a schema this one does not know.
+    #[error(
+        "{} was written by a newer Vitals (schema {found}, this one knows up to {known}); upgrade vitals",
+        path.display()
+    )]
+    NewerSchema {
+        /// The database file.
+        path: PathBuf,
+        /// The schema version found in the file.
+        found: i64,
+        /// The newest schema version this program knows.
+        known: i64,
+    },
+
+    /// The file could not be opened or created.
+    #[error("cannot open {}: {reason}", path.display())]
+    CannotOpen {
+        /// The database file.
+        path: PathBuf,
+        /// Why, as the operating system or the database reported it.
+        reason: String,
+    },
+
+    /// The disk (or a quota) is full.
+    #[error("cannot write {}: the disk is full; free some space", path.display())]
+    DiskFull {
+        /// The database file.
+        path: PathBuf,
+    },
+
+    /// Any other database failure.
+    #[error("{}: database error: {source}", path.display())]
+    Other {
+        /// The database file.
+        path: PathBuf,
+        /// The backend's error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+}
+
+impl StoreError {
+    /// The database file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            StoreError::Locked { path, .. }
+            | StoreError::ReadOnly { path }
+            | StoreError::Corrupt { path, .. }
+            | StoreError::NewerSchema { path, .. }
+            | StoreError::CannotOpen { path, .. }
+            | StoreError::DiskFull { path }
+            | StoreError::Other { path, .. } => path,
+        }
+    }
+}
+
+/// A wait shown as `5s` or, below whole seconds, `250ms`.
+struct Wait(Duration);
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms.is_multiple_of(1000) {
+            write!(f, "{}s", ms / 1000)
+        } else {
+            write!(f, "{ms}ms")
+        }
+    }
+}

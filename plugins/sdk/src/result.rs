@@ -1,0 +1,170 @@
+//! Building check results and metrics.
+
+use crate::{CheckResult, Metric, Reason, Status};
+
+/// A result with an explicit status and reason (none for `ok`).
+fn result(status: Status, summary: String, reason: Option<Reason>) -> CheckResult {
+    CheckResult {
+        status,
+        summary,
+        metrics: Vec::new(),
+        details: None,
+        reason,
+    }
+}
+
+/// An `ok` result. The host prefixes the plugin name and status (`HTTP OK - `), so the
+/// summary should not repeat them.
+pub fn ok(summary: impl Into<String>) -> CheckResult {
+    result(Status::Ok, summary.into(), None)
+}
+
+/// A `warning` result with the reason for it.
+pub fn warning(summary: impl Into<String>, reason: Reason) -> CheckResult {
+    result(Status::Warning, summary.into(), Some(reason))
+}
+
+/// A `critical` result with the reason for it.
+pub fn critical(summary: impl Into<String>, reason: Reason) -> CheckResult {
+    result(Status::Critical, summary.into(), Some(reason))
+}
+
+/// An `unknown` result with the reason for it (usually [`Reason::PluginError`]).
+pub fn unknown(summary: impl Into<String>, reason: Reason) -> CheckResult {
+    result(Status::Unknown, summary.into(), Some(reason))
+}
+
+impl CheckResult {
+    /// Adds one metric.
+    pub fn with_metric(mut self, metric: Metric) -> CheckResult {
+        self.metrics.push(metric);
+        self
+    }
+
+    /// Adds several metrics.
+    pub fn with_metrics(mut self, metrics: impl IntoIterator<Item = Metric>) -> CheckResult {
+        self.metrics.extend(metrics);
+        self
+    }
+
+    /// Sets the multi-line details text.
+    pub fn with_details(mut self, details: impl Into<String>) -> CheckResult {
+        self.details = Some(details.into());
+        self
+    }
+}
+
+/// A metric without thresholds or bounds; add them with [`Metric::warn`],
+/// [`Metric::crit`], [`Metric::min`] and [`Metric::max`].
+///
+/// `name` is made of letters, digits, `_`, `-` and `.`; `unit` is one of `s`, `ms`,
+/// `us`, `%`, `B`, `KB`, `MB`, `c` or empty.
+pub fn metric(name: impl Into<String>, value: f64, unit: impl Into<String>) -> Metric {
+    Metric {
+        name: name.into(),
+        value,
+        unit: unit.into(),
+        warn: None,
+        crit: None,
+        min: None,
+        max: None,
+    }
+}
+
+impl Metric {
+    /// Sets the warning threshold (a [`crate::Range`] or its text, e.g. `"500"`).
+    pub fn warn(mut self, range: impl ToString) -> Metric {
+        self.warn = Some(range.to_string());
+        self
+    }
+
+    /// Sets the critical threshold (a [`crate::Range`] or its text).
+    pub fn crit(mut self, range: impl ToString) -> Metric {
+        self.crit = Some(range.to_string());
+        self
+    }
+
+    /// Sets the warning threshold when there is one.
+    pub fn warn_opt(self, range: Option<impl ToString>) -> Metric {
+        match range {
+            Some(range) => self.warn(range),
+            None => self,
+        }
+    }
+
+    /// Sets the critical threshold when there is one.
+    pub fn crit_opt(self, range: Option<impl ToString>) -> Metric {
+        match range {
+            Some(range) => self.crit(range),
+            None => self,
+        }
+    }
+
+    /// Sets the smallest possible value.
+    pub fn min(mut self, min: f64) -> Metric {
+        self.min = Some(min);
+        self
+    }
+
+    /// Sets the largest possible value.
+    pub fn max(mut self, max: f64) -> Metric {
+        self.max = Some(max);
+        self
+    }
+}
+
+/// Microseconds (as in [`crate::Timings`]) to milliseconds.
+pub fn us_to_ms(us: u64) -> f64 {
+    us as f64 / 1000.0
+}
+
+/// Milliseconds for a summary, with one decimal: `"3.2 ms"`.
+pub fn format_ms(ms: f64) -> String {
+    format!("{ms:.1} ms")
+}
+
+/// A byte count for a summary: `"12 B"`, `"1.5 KB"`, `"2.0 MB"` (1 KB = 1024 B).
+pub fn format_bytes(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    match bytes {
+        b if b < KB => format!("{b} B"),
+        b if b < KB * KB => format!("{:.1} KB", b as f64 / KB as f64),
+        b => format!("{:.1} MB", b as f64 / (KB * KB) as f64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builders_fill_fields() {
+        let result = critical("down", Reason::Connect)
+            .with_metric(
+                metric("time_total", 3.5, "ms")
+                    .warn("500")
+                    .crit("1000")
+                    .min(0.0),
+            )
+            .with_details("line one\nline two");
+        assert_eq!(result.status, Status::Critical);
+        assert_eq!(result.reason, Some(Reason::Connect));
+        assert_eq!(result.metrics.len(), 1);
+        assert_eq!(result.metrics[0].warn.as_deref(), Some("500"));
+        assert_eq!(result.metrics[0].crit.as_deref(), Some("1000"));
+        assert_eq!(result.metrics[0].min, Some(0.0));
+        assert_eq!(result.metrics[0].max, None);
+        assert_eq!(result.details.as_deref(), Some("line one\nline two"));
+        assert_eq!(ok("fine").reason, None);
+        assert_eq!(unknown("?", Reason::PluginError).status, Status::Unknown);
+        assert_eq!(warning("slow", Reason::Assertion).status, Status::Warning);
+    }
+
+    #[test]
+    fn formats_numbers() {
+        assert_eq!(format_ms(us_to_ms(3_249)), "3.2 ms");
+        assert_eq!(format_bytes(12), "12 B");
+        assert_eq!(format_bytes(1536), "1.5 KB");
+        assert_eq!(format_bytes(2 * 1024 * 1024), "2.0 MB");
+    }
+}

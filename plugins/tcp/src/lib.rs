@@ -1,0 +1,281 @@
+//! The built-in `tcp` check plugin of Vitals.
+//!
+//! It connects to `host:port` through the host (which enforces the check's grants),
+//! optionally starts TLS, optionally sends a few bytes, and optionally waits for an
+//! expected text such as a banner (`SSH-`, `220`). The connect time can carry warning
+//! and critical thresholds.
+
+mod config;
+
+use std::time::Duration;
+
+use vitals_sdk::tcp::{self, Connection};
+use vitals_sdk::{
+    Check, CheckRequest, CheckResult, Deadline, Description, Metric, NetError, Reason, Status,
+    Timings, critical, description, first_line, format_bytes, format_duration, format_ms, metric,
+    net_failure, ok, parse_config, register_check, sanitize, unknown, us_to_ms, warning,
+};
+
+use crate::config::{Config, parse_target};
+
+/// How long a quoted banner may get in a summary.
+const MAX_SHOWN: usize = 80;
+
+/// The `tcp` check.
+pub struct Tcp;
+
+impl Check for Tcp {
+    fn describe() -> Description {
+        description(
+            "tcp",
+            env!("CARGO_PKG_VERSION"),
+            "Opens a TCP connection to the target host:port, optionally upgrades it to TLS \
+             at once (implicit TLS), optionally sends a text, and optionally waits until the \
+             server has sent an expected text such as a banner. The connect time is checked \
+             against warning and critical thresholds and reported with the DNS, TLS and \
+             total times and the number of bytes received.",
+            config::keys(),
+        )
+    }
+
+    fn run(request: CheckRequest) -> CheckResult {
+        let deadline = Deadline::from_ms(request.deadline_ms);
+        let config = match parse_config::<Config>(&request.config) {
+            Ok(config) => config,
+            Err(result) => return result,
+        };
+        let target = request.target.trim();
+        let (host, port) = match parse_target(target) {
+            Ok(parsed) => parsed,
+            Err(why) => {
+                return unknown(
+                    format!("invalid target {target:?}: {why}"),
+                    Reason::PluginError,
+                );
+            }
+        };
+        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
+            Ok(connected) => connected,
+            Err(err) => return net_failure(&format!("connect to {target}"), &err),
+        };
+        let mut exchange = Exchange {
+            target: target.to_string(),
+            remote: connection.remote_addr(),
+            timings,
+            tls_us: None,
+            received: Vec::new(),
+            wait: None,
+            elapsed: Duration::ZERO,
+        };
+        let outcome = converse(&config, &connection, &deadline, &mut exchange);
+        drop(connection);
+        exchange.elapsed = deadline.elapsed();
+        match outcome {
+            Ok(()) => judge(&config, &exchange),
+            Err((context, err)) => {
+                net_failure(&context, &err).with_metrics(metrics(&config, &exchange))
+            }
+        }
+    }
+}
+
+register_check!(Tcp);
+
+/// How waiting for `expect` ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Wait {
+    /// The expected text arrived.
+    Found,
+    /// The peer closed the connection first.
+    Closed,
+    /// `max_bytes` arrived without it.
+    Full,
+    /// The check's time ran out.
+    TimedOut,
+}
+
+/// What happened on a connection, for judging it.
+#[derive(Debug)]
+struct Exchange {
+    /// The target as configured.
+    target: String,
+    /// The address connected to.
+    remote: String,
+    /// Resolution and connect times.
+    timings: Timings,
+    /// TLS handshake time, when TLS was used.
+    tls_us: Option<u64>,
+    /// Everything read while waiting for `expect`.
+    received: Vec<u8>,
+    /// How waiting for `expect` ended; none without `expect`.
+    wait: Option<Wait>,
+    /// Time since the run started.
+    elapsed: Duration,
+}
+
+/// TLS, send and receive on an open connection; a host error comes back with what was
+/// being attempted.
+fn converse(
+    config: &Config,
+    connection: &Connection,
+    deadline: &Deadline,
+    exchange: &mut Exchange,
+) -> Result<(), (String, NetError)> {
+    let target = exchange.target.clone();
+    if config.tls {
+        let us = connection
+            .upgrade_tls(None, config.tls_verify, deadline.remaining_ms())
+            .map_err(|err| (format!("TLS handshake with {target}"), err))?;
+        exchange.tls_us = Some(us);
+    }
+    if let Some(data) = config.send.as_deref().filter(|data| !data.is_empty()) {
+        connection
+            .send(data, deadline.remaining_ms())
+            .map_err(|err| (format!("send to {target}"), err))?;
+    }
+    let Some(expect) = &config.expect else {
+        return Ok(());
+    };
+    let limit = config.max_bytes as usize;
+    let wait = loop {
+        if contains(&exchange.received, expect.as_bytes()) {
+            break Wait::Found;
+        }
+        if exchange.received.len() >= limit {
+            break Wait::Full;
+        }
+        if deadline.expired() {
+            break Wait::TimedOut;
+        }
+        let room = u32::try_from(limit - exchange.received.len()).unwrap_or(u32::MAX);
+        match connection.receive(room, deadline.remaining_ms()) {
+            Ok(chunk) if chunk.is_empty() => break Wait::Closed,
+            Ok(chunk) => exchange.received.extend_from_slice(&chunk),
+            Err(NetError::Timeout(_)) => break Wait::TimedOut,
+            Err(err) => return Err((format!("receive from {target}"), err)),
+        }
+    };
+    exchange.wait = Some(wait);
+    Ok(())
+}
+
+/// Whether `needle` occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+}
+
+/// The result of a connection that went through without host errors.
+fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
+    let target = &exchange.target;
+    let connect_ms = us_to_ms(connect_us(&exchange.timings));
+    let mut headline = if exchange.remote.is_empty() || exchange.remote == *target {
+        format!("connected to {target} in {}", format_ms(connect_ms))
+    } else {
+        format!(
+            "connected to {target} ({}) in {}",
+            exchange.remote,
+            format_ms(connect_ms)
+        )
+    };
+    if let Some(tls_us) = exchange.tls_us {
+        headline.push_str(&format!(", TLS in {}", format_ms(us_to_ms(tls_us))));
+    }
+    let banner = first_line(&exchange.received, MAX_SHOWN);
+    let expect = config.expect.as_deref().map(|e| sanitize(e, MAX_SHOWN));
+    let expect = expect.unwrap_or_default();
+    let waited = format_duration(exchange.elapsed);
+    let result = match exchange.wait {
+        Some(Wait::TimedOut) if exchange.received.is_empty() => critical(
+            format!("no data from {target} within {waited} (expected \"{expect}\")"),
+            Reason::Timeout,
+        ),
+        Some(Wait::TimedOut) => critical(
+            format!("\"{expect}\" not received from {target} within {waited}, got \"{banner}\""),
+            Reason::Assertion,
+        ),
+        Some(Wait::Closed) if exchange.received.is_empty() => critical(
+            format!(
+                "{target} closed the connection without sending anything (expected \"{expect}\")"
+            ),
+            Reason::Assertion,
+        ),
+        Some(Wait::Closed) => critical(
+            format!(
+                "\"{expect}\" not received from {target} before it closed the connection, got \"{banner}\""
+            ),
+            Reason::Assertion,
+        ),
+        Some(Wait::Full) => critical(
+            format!(
+                "\"{expect}\" not found in the first {} from {target}, got \"{banner}\"",
+                format_bytes(exchange.received.len() as u64)
+            ),
+            Reason::Assertion,
+        ),
+        Some(Wait::Found) | None => {
+            if exchange.wait == Some(Wait::Found) && !banner.is_empty() {
+                headline.push_str(&format!(", banner \"{banner}\""));
+            }
+            match config.time_thresholds().evaluate(connect_ms) {
+                Status::Critical => critical(
+                    format!(
+                        "{headline}: slower than crit_time {}",
+                        shown(config.crit_time)
+                    ),
+                    Reason::Assertion,
+                ),
+                Status::Warning => warning(
+                    format!(
+                        "{headline}: slower than warn_time {}",
+                        shown(config.warn_time)
+                    ),
+                    Reason::Assertion,
+                ),
+                _ => ok(headline),
+            }
+        }
+    };
+    result
+        .with_metrics(metrics(config, exchange))
+        .with_details(format!("remote address: {}", exchange.remote))
+}
+
+/// The TCP connect time, or the whole connect call's time when the host gave no phase.
+fn connect_us(timings: &Timings) -> u64 {
+    timings.connect_us.unwrap_or(timings.total_us)
+}
+
+/// A threshold duration for a summary.
+fn shown(d: Option<Duration>) -> String {
+    d.map(format_duration).unwrap_or_default()
+}
+
+/// Connect, DNS, TLS and total times, and the bytes received.
+fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
+    let thresholds = config.time_thresholds();
+    let mut metrics = vec![
+        metric(
+            "time_connect",
+            us_to_ms(connect_us(&exchange.timings)),
+            "ms",
+        )
+        .warn_opt(thresholds.warn)
+        .crit_opt(thresholds.crit)
+        .min(0.0),
+    ];
+    if let Some(us) = exchange.timings.dns_us {
+        metrics.push(metric("time_dns", us_to_ms(us), "ms").min(0.0));
+    }
+    if let Some(us) = exchange.tls_us {
+        metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
+    }
+    metrics.push(metric("time_total", exchange.elapsed.as_secs_f64() * 1000.0, "ms").min(0.0));
+    metrics.push(metric("bytes_received", exchange.received.len() as f64, "B").min(0.0));
+    metrics
+}
+
+#[cfg(test)]
+mod tests;

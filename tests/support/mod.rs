@@ -1,0 +1,109 @@
+//! Shared by the end-to-end tests: the real `vitals` binary, throwaway configs, the
+//! hostile fixture plugin, and small servers on 127.0.0.1 that the tests start.
+
+#![allow(dead_code)]
+
+pub mod servers;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The root of the repository.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
+}
+
+/// A scratch directory with a config file in it.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    /// A directory holding `checks.toml` with `config`.
+    pub fn new(config: &str) -> Sandbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("checks.toml"), config).expect("write config");
+        Sandbox { dir }
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("checks.toml")
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("vitals.db")
+    }
+
+    /// `vitals --config <this config> <args>`.
+    pub fn vitals(&self, args: &[&str]) -> Output {
+        let mut cmd = vitals();
+        cmd.arg("--config").arg(self.config()).args(args);
+        cmd.output().expect("run vitals")
+    }
+
+    /// `run --once --format json`, parsed; also returns the exit code.
+    pub fn run_json(&self, extra: &[&str]) -> (i32, Vec<serde_json::Value>, String) {
+        let mut args = vec!["run", "--once", "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = self.vitals(&args);
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let parsed: Vec<serde_json::Value> = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("stdout is not a JSON array ({e}):\n{stdout}\nstderr:\n{stderr}"));
+        (out.status.code().unwrap_or(-1), parsed, stderr)
+    }
+}
+
+/// The binary under test, with a compiled-plugin cache shared by all tests.
+pub fn vitals() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vitals"));
+    cmd.env("VITALS_CACHE_DIR", root().join("target/test-plugin-cache"))
+        .env_remove("VITALS_CONFIG")
+        .env_remove("VITALS_DB")
+        .env_remove("RUST_LOG")
+        .env_remove("VITALS_LOG");
+    cmd
+}
+
+/// The result object of check `name` in a JSON run.
+pub fn result<'a>(results: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
+    results
+        .iter()
+        .find(|r| r["check"] == name)
+        .unwrap_or_else(|| panic!("no result for {name} in {results:#?}"))
+}
+
+/// The value of metric `name` in a result object.
+pub fn metric(result: &serde_json::Value, name: &str) -> Option<f64> {
+    result["metrics"].as_array()?.iter().find(|m| m["name"] == name)?["value"].as_f64()
+}
+
+/// The hostile fixture plugin (tests/plugins/hostile), built once per test binary.
+pub fn hostile_plugin() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let root = root();
+            let target_dir = root.join("target/wasm-plugins");
+            let status = Command::new(env!("CARGO"))
+                .current_dir(&root)
+                .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+                .arg(root.join("tests/plugins/hostile/Cargo.toml"))
+                .arg("--target-dir")
+                .arg(&target_dir)
+                .env_remove("RUSTFLAGS")
+                .env_remove("CARGO_ENCODED_RUSTFLAGS")
+                .env_remove("CARGO_TARGET_DIR")
+                .status()
+                .expect("run cargo to build the hostile plugin");
+            assert!(status.success(), "building the hostile fixture plugin failed");
+            target_dir.join("wasm32-wasip2/release/vitals_test_hostile.wasm")
+        })
+        .clone()
+}
+
+/// A TOML basic string holding `s` (paths with backslashes or quotes stay valid).
+pub fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}

@@ -1,0 +1,110 @@
+//! Small servers on 127.0.0.1, each on its own port and thread, that live as long as
+//! the test process: an HTTP server with fixed routes, a TCP banner server, a port that
+//! accepts and never answers, and a port that is closed.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::Duration;
+
+/// A 5 MiB body for the huge route.
+pub const HUGE_BODY: usize = 5 << 20;
+
+/// Starts the HTTP test server and returns its address. Routes:
+/// `/ok` 200 "OK\n"; `/fail` 500; `/slow` 200 after 3 s; `/huge` 200 with 5 MiB;
+/// `/redirect-away?to=PORT` 302 to http://127.0.0.1:PORT/ok; `/redirect-here` 302 to
+/// `/ok`; `/json` 200 with a JSON body and `x-service: vitals-test`; `/echo-auth` 200
+/// whose body is the Authorization header it received.
+pub fn http() -> SocketAddr {
+    serve(|stream| {
+        let _ = handle_http(stream);
+    })
+}
+
+fn handle_http(mut stream: TcpStream) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut auth = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("authorization:") {
+            auth = v.trim().to_string();
+        }
+    }
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let (status, headers, body): (&str, Vec<String>, Vec<u8>) = match path.split('?').next().unwrap_or("") {
+        "/ok" => ("200 OK", vec![], b"OK\n".to_vec()),
+        "/fail" => ("500 Internal Server Error", vec![], b"broken\n".to_vec()),
+        "/slow" => {
+            thread::sleep(Duration::from_secs(3));
+            ("200 OK", vec![], b"late\n".to_vec())
+        }
+        "/huge" => ("200 OK", vec![], vec![b'x'; HUGE_BODY]),
+        "/redirect-away" => {
+            let port = path.split("to=").nth(1).unwrap_or("1");
+            ("302 Found", vec![format!("Location: http://127.0.0.1:{port}/ok")], vec![])
+        }
+        "/redirect-here" => ("302 Found", vec!["Location: /ok".to_string()], vec![]),
+        "/json" => (
+            "200 OK",
+            vec!["Content-Type: application/json".into(), "X-Service: vitals-test".into()],
+            br#"{"status":"green","version":"1.2.3"}"#.to_vec(),
+        ),
+        "/echo-auth" => ("200 OK", vec![], auth.into_bytes()),
+        _ => ("404 Not Found", vec![], b"no such route\n".to_vec()),
+    };
+    let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    for h in headers {
+        head.push_str(&h);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(&body)?;
+    stream.flush()
+}
+
+/// A server that greets every connection with `banner` and then echoes what it reads.
+pub fn banner(banner: &'static str) -> SocketAddr {
+    serve(move |mut stream| {
+        let _ = stream.write_all(banner.as_bytes());
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 || stream.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// A port that accepts connections and never sends a byte.
+pub fn silent() -> SocketAddr {
+    serve(|stream| {
+        thread::sleep(Duration::from_secs(120));
+        drop(stream);
+    })
+}
+
+/// A port nothing listens on.
+pub fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    port
+}
+
+fn serve(handler: impl Fn(TcpStream) + Send + Sync + Copy + 'static) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a test server");
+    let addr = listener.local_addr().expect("server address");
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            thread::spawn(move || handler(stream));
+        }
+    });
+    addr
+}
