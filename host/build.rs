@@ -36,12 +36,14 @@ fn run() -> Result<(), String> {
 
     build_plugins(&root.join("plugins/Cargo.toml"), &wasm_dir)?;
 
-    let mut table = String::from("/// Built-in plugins: name and component bytes.\npub static BUILTINS: &[(&str, &[u8])] = &[\n");
+    let mut table =
+        String::from("/// Built-in plugins: name and component bytes.\npub static BUILTINS: &[(&str, &[u8])] = &[\n");
     for (name, artifact) in BUILTINS {
         let built = wasm_dir.join(WASM_TARGET).join("release").join(format!("{artifact}.wasm"));
         let embedded = out_dir.join(format!("{name}.wasm"));
         std::fs::copy(&built, &embedded).map_err(|e| format!("cannot copy {}: {e}", built.display()))?;
-        writeln!(table, "    ({name:?}, include_bytes!({:?})),", embedded.display().to_string()).map_err(|e| e.to_string())?;
+        writeln!(table, "    ({name:?}, include_bytes!({:?})),", embedded.display().to_string())
+            .map_err(|e| e.to_string())?;
     }
     table.push_str("];\n");
     std::fs::write(out_dir.join("builtin_plugins.rs"), table).map_err(|e| e.to_string())?;

@@ -6,7 +6,8 @@ mod support;
 use support::{Sandbox, metric, result, servers};
 
 fn http_check(name: &str, url: &str, extra: &str) -> String {
-    format!("[[check]]\nname = \"{name}\"\nplugin = \"http\"\ntarget = \"{url}\"\ntimeout = \"2s\"\n{extra}\n")
+    let timeout = if extra.contains("timeout =") { "" } else { "timeout = \"2s\"\n" };
+    format!("[[check]]\nname = \"{name}\"\nplugin = \"http\"\ntarget = \"{url}\"\n{timeout}{extra}\n")
 }
 
 fn tcp_check(name: &str, target: &str, extra: &str) -> String {
@@ -25,23 +26,32 @@ fn http_statuses_assertions_and_timings_each_take_their_path() {
     config += &http_check("slow", &format!("{base}/slow"), "timeout = \"1s\"");
     config += &http_check("huge", &format!("{base}/huge"), "[check.config]\nmax_body = 1024");
     config += &http_check("redirect-followed", &format!("{base}/redirect-here"), "");
-    config += &http_check("redirect-not-followed", &format!("{base}/redirect-here"), "[check.config]\nmax_redirects = 0\nexpect_status = \"200\"");
     config += &http_check(
-        "redirect-denied",
-        &format!("{base}/redirect-away?to={}", other.port()),
-        "",
+        "redirect-not-followed",
+        &format!("{base}/redirect-here"),
+        "[check.config]\nmax_redirects = 0\nexpect_status = \"200\"",
     );
+    config += &http_check("redirect-denied", &format!("{base}/redirect-away?to={}", other.port()), "");
     config += &http_check("body-missing", &format!("{base}/ok"), "[check.config]\nbody_contains = \"nope\"");
     config += &http_check("regex", &format!("{base}/json"), "[check.config]\nbody_regex = '\"version\":\"1\\.\\d+'");
     config += &http_check("regex-miss", &format!("{base}/json"), "[check.config]\nbody_regex = '\"status\":\"red\"'");
-    config += &http_check("header", &format!("{base}/json"), "[check.config]\nheader_equals = { x-service = \"vitals-test\" }");
-    config += &http_check("header-miss", &format!("{base}/json"), "[check.config]\nheader_equals = { x-service = \"other\" }");
+    config += &http_check(
+        "header",
+        &format!("{base}/json"),
+        "[check.config]\nheader_equals = { x-service = \"vitals-test\" }",
+    );
+    config += &http_check(
+        "header-miss",
+        &format!("{base}/json"),
+        "[check.config]\nheader_equals = { x-service = \"other\" }",
+    );
     config += &http_check("slow-warn", &format!("{base}/ok"), "[check.config]\nwarn_time = \"1us\"");
-    config += &http_check("slow-crit", &format!("{base}/ok"), "[check.config]\nwarn_time = \"1us\"\ncrit_time = \"2us\"");
+    config +=
+        &http_check("slow-crit", &format!("{base}/ok"), "[check.config]\nwarn_time = \"1us\"\ncrit_time = \"2us\"");
     config += &http_check("closed", &format!("http://127.0.0.1:{}/", servers::closed_port()), "");
     let sandbox = Sandbox::new(&config);
     let (code, results, stderr) = sandbox.run_json(&[]);
-    assert_eq!(code, 2, "worst status is critical: {stderr}");
+    assert_eq!(code, 3, "worst status is unknown (the denied redirect): {stderr}");
     let expect = |name: &str, status: &str, reason: Option<&str>| {
         let r = result(&results, name);
         assert_eq!(r["status"], status, "{name}: {r:#}");
@@ -70,7 +80,10 @@ fn http_statuses_assertions_and_timings_each_take_their_path() {
     assert_eq!(metric(&followed, "redirects"), Some(1.0), "{followed:#}");
     expect("redirect-not-followed", "critical", Some("http-status"));
     let denied = expect("redirect-denied", "unknown", Some("denied"));
-    assert!(denied["summary"].as_str().unwrap().contains(&other.port().to_string()), "names the refused hop: {denied:#}");
+    assert!(
+        denied["summary"].as_str().unwrap().contains(&other.port().to_string()),
+        "names the refused hop: {denied:#}"
+    );
     expect("body-missing", "critical", Some("assertion"));
     expect("regex", "ok", None);
     expect("regex-miss", "critical", Some("assertion"));
@@ -89,7 +102,11 @@ fn tcp_connects_banners_and_failures_each_take_their_path() {
     let mut config = String::new();
     config += &tcp_check("connect", &ssh.to_string(), "");
     config += &tcp_check("ssh-banner", &ssh.to_string(), "[check.config]\nexpect = \"SSH-2.0\"");
-    config += &tcp_check("smtp-send", &smtp.to_string(), "[check.config]\nsend = \"EHLO vitals\\r\\n\"\nexpect = \"EHLO vitals\"");
+    config += &tcp_check(
+        "smtp-send",
+        &smtp.to_string(),
+        "[check.config]\nsend = \"EHLO vitals\\r\\n\"\nexpect = \"EHLO vitals\"",
+    );
     config += &tcp_check("wrong-banner", &ssh.to_string(), "[check.config]\nexpect = \"220\"");
     config += &tcp_check("silent", &silent.to_string(), "[check.config]\nexpect = \"SSH-\"");
     config += &tcp_check("closed", &format!("127.0.0.1:{}", servers::closed_port()), "");
@@ -141,9 +158,11 @@ fn every_result_is_stored_with_its_metrics_in_one_run() {
         })
         .unwrap();
     let metrics: i64 = db
-        .query_row("SELECT count(*) FROM metrics m JOIN results r ON r.id = m.result_id WHERE r.check_name = 'a'", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT count(*) FROM metrics m JOIN results r ON r.id = m.result_id WHERE r.check_name = 'a'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!((runs, results), (2, 4));
     assert_eq!((status.as_str(), reason.as_str(), plugin.as_str()), ("critical", "http-status", "http"));

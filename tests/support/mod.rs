@@ -68,10 +68,7 @@ pub fn vitals() -> Command {
 
 /// The result object of check `name` in a JSON run.
 pub fn result<'a>(results: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
-    results
-        .iter()
-        .find(|r| r["check"] == name)
-        .unwrap_or_else(|| panic!("no result for {name} in {results:#?}"))
+    results.iter().find(|r| r["check"] == name).unwrap_or_else(|| panic!("no result for {name} in {results:#?}"))
 }
 
 /// The value of metric `name` in a result object.

@@ -83,7 +83,9 @@ pub fn init_logging(format: LogFormat) {
 /// Loads the configuration; every error is a configuration error.
 pub fn load_plan(cli: &Cli) -> Result<Plan, Failure> {
     config::load(&cli.config).map_err(|e| match e {
-        ConfigError::Read { .. } => Failure::config(format!("{e}\n  = help: pass --config PATH, or create checks.toml (see README.md)")),
+        ConfigError::Read { .. } => {
+            Failure::config(format!("{e}\n  = help: pass --config PATH, or create checks.toml (see README.md)"))
+        }
         ConfigError::Invalid(_) => Failure::config(e.to_string()),
     })
 }
@@ -91,7 +93,9 @@ pub fn load_plan(cli: &Cli) -> Result<Plan, Failure> {
 /// The runtime, with the cache the flags ask for.
 pub fn runtime(cli: &Cli) -> Result<Arc<Runtime>, Failure> {
     let cache = if cli.no_cache { ComponentCache::disabled() } else { ComponentCache::user_default() };
-    Runtime::new(cache).map(Arc::new).map_err(|e| Failure::internal(format!("cannot start the WebAssembly runtime: {e:#}")))
+    Runtime::new(cache)
+        .map(Arc::new)
+        .map_err(|e| Failure::internal(format!("cannot start the WebAssembly runtime: {e:#}")))
 }
 
 /// Loads the plugins of the selected checks and validates their configs.

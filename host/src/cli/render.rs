@@ -65,7 +65,8 @@ pub fn plugin_line(plugin: &str, r: &CheckResult) -> String {
 }
 
 fn perfdata(m: &Metric) -> String {
-    let label = if m.name.contains([' ', '=', '\'']) { format!("'{}'", m.name.replace('\'', "")) } else { m.name.clone() };
+    let label =
+        if m.name.contains([' ', '=', '\'']) { format!("'{}'", m.name.replace('\'', "")) } else { m.name.clone() };
     let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let text = format!(
         "{label}={}{};{};{};{};{}",

@@ -1,7 +1,6 @@
 //! `vitals run --once`: run every selected check once, concurrently, store the results
 //! in one transaction, print them, and exit with the worst status.
 
-
 use super::context::{self, Failure};
 use super::render;
 use super::{Cli, Format, RunArgs};
@@ -16,11 +15,11 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
         ));
     }
     let plan = context::load_plan(cli)?;
-    // Open the store before running anything: a locked or corrupt database must not
-    // cost a whole run's worth of checks.
-    let mut store = context::open_store(cli)?;
     let runtime = context::runtime(cli)?;
     let prepared = context::prepare(&runtime, &plan, &args.tags).await?;
+    // Open the store before running anything (a locked or corrupt database must not
+    // cost a run's worth of checks) but after validation (a bad config creates nothing).
+    let mut store = context::open_store(cli)?;
     let results = schedule::run_once(&runtime, &prepared, usize::from(args.concurrency), &|r| {
         tracing::info!(check = %r.check, status = %r.status, "{}", r.summary);
     })

@@ -87,9 +87,11 @@ impl fmt::Display for Diagnostic {
         let text = self.source.line_text(line);
         let gutter = line.to_string().len();
         // Underline the span on its first line, at least one character.
-        let span_chars = self.source.text.get(self.span.clone()).map_or(1, |s| {
-            s.lines().next().map_or(1, |l| l.chars().count().max(1))
-        });
+        let span_chars = self
+            .source
+            .text
+            .get(self.span.clone())
+            .map_or(1, |s| s.lines().next().map_or(1, |l| l.chars().count().max(1)));
         let width = span_chars.min(text.chars().count().saturating_sub(col - 1).max(1));
         writeln!(f, "error: {}", self.message)?;
         writeln!(f, "{:gutter$}--> {}:{line}:{col}", "", self.source.path.display())?;

@@ -52,7 +52,8 @@ impl fmt::Display for Problems<'_> {
 
 /// Loads and validates a configuration file, reading `${env:NAME}` from the process environment.
 pub fn load(path: &Path) -> Result<Plan, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     parse(SourceFile::new(path, text), &|name| std::env::var(name).ok())
 }
 
@@ -74,7 +75,10 @@ pub fn parse(source: Arc<SourceFile>, env: &dyn Fn(&str) -> Option<String>) -> R
 /// A hint for the most common structural mistakes, from serde's message.
 fn syntax_help(message: &str) -> Option<String> {
     if message.starts_with("unknown field") {
-        Some("check the spelling; docs/configuration.md lists every key (plugin settings go under [check.config])".into())
+        Some(
+            "check the spelling; docs/configuration.md lists every key (plugin settings go under [check.config])"
+                .into(),
+        )
     } else if message.starts_with("missing field") {
         Some("every [[check]] needs name, plugin and target".into())
     } else {

@@ -94,7 +94,11 @@ impl Resolver<'_> {
         let mut secrets = Vec::new();
         let name = raw.name.get_ref().trim().to_string();
         if name.is_empty() || name.chars().any(|c| c.is_control()) {
-            self.error(raw.name.span(), "check name is empty or has control characters", "use a short name such as \"web-home\"");
+            self.error(
+                raw.name.span(),
+                "check name is empty or has control characters",
+                "use a short name such as \"web-home\"",
+            );
         }
         let plugin = self.plugin(&raw.plugin);
         // Shown as written: `${env:…}` references stay references, so no secret leaks.
@@ -120,7 +124,12 @@ impl Resolver<'_> {
                 for (key, value) in table.into_inner() {
                     let value_span = value.span();
                     let expanded = self.expand_value(value.get_ref(), value_span.clone(), &mut secrets);
-                    entries.push(ConfigEntry { key: key.get_ref().clone(), key_span: key.span(), value: expanded, value_span });
+                    entries.push(ConfigEntry {
+                        key: key.get_ref().clone(),
+                        key_span: key.span(),
+                        value: expanded,
+                        value_span,
+                    });
                 }
                 entries.sort_by_key(|e| e.key_span.start);
                 (entries, span)
@@ -170,7 +179,11 @@ impl Resolver<'_> {
         }
         for entry in raw.allow.iter().flatten() {
             if let Err(e) = Grants::for_check(target, std::slice::from_ref(entry.get_ref())) {
-                self.error(entry.span(), e.to_string(), "write host:port, host:*, *.domain:port or a CIDR such as 10.0.0.0/8:5432");
+                self.error(
+                    entry.span(),
+                    e.to_string(),
+                    "write host:port, host:*, *.domain:port or a CIDR such as 10.0.0.0/8:5432",
+                );
                 return None;
             }
         }
@@ -199,7 +212,12 @@ impl Resolver<'_> {
         }
     }
 
-    fn expand_value(&mut self, value: &toml::Value, span: std::ops::Range<usize>, secrets: &mut Vec<String>) -> toml::Value {
+    fn expand_value(
+        &mut self,
+        value: &toml::Value,
+        span: std::ops::Range<usize>,
+        secrets: &mut Vec<String>,
+    ) -> toml::Value {
         match value {
             toml::Value::String(s) => {
                 let spanned = Spanned::new(span, s.clone());
@@ -225,7 +243,11 @@ impl Resolver<'_> {
         match units::parse_duration(&text) {
             Ok(d) => d,
             Err(e) => {
-                self.error(raw.span(), format!("invalid duration \"{text}\": {e}"), "write a number and a unit: \"500ms\", \"10s\", \"5m\", \"1h\"");
+                self.error(
+                    raw.span(),
+                    format!("invalid duration \"{text}\": {e}"),
+                    "write a number and a unit: \"500ms\", \"10s\", \"5m\", \"1h\"",
+                );
                 default
             }
         }
@@ -240,12 +262,20 @@ impl Resolver<'_> {
                 self.error(
                     raw.span(),
                     format!("memory {} is out of range", units::format_bytes(b)),
-                    format!("choose between {} and {}", units::format_bytes(MIN_MEMORY), units::format_bytes(MAX_MEMORY)),
+                    format!(
+                        "choose between {} and {}",
+                        units::format_bytes(MIN_MEMORY),
+                        units::format_bytes(MAX_MEMORY)
+                    ),
                 );
                 default
             }
             Err(e) => {
-                self.error(raw.span(), format!("invalid size \"{text}\": {e}"), "write for example \"16MiB\" or \"512KiB\"");
+                self.error(
+                    raw.span(),
+                    format!("invalid size \"{text}\": {e}"),
+                    "write for example \"16MiB\" or \"512KiB\"",
+                );
                 default
             }
         }
@@ -257,7 +287,11 @@ impl Resolver<'_> {
         match Status::parse(&text) {
             Some(s @ (Status::Critical | Status::Unknown | Status::Warning)) => s,
             _ => {
-                self.error(raw.span(), format!("invalid timeout_status \"{text}\""), "write \"critical\", \"unknown\" or \"warning\"");
+                self.error(
+                    raw.span(),
+                    format!("invalid timeout_status \"{text}\""),
+                    "write \"critical\", \"unknown\" or \"warning\"",
+                );
                 default
             }
         }

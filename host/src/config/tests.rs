@@ -163,7 +163,7 @@ fn a_missing_environment_variable_is_an_error_at_the_reference() {
 #[test]
 fn an_invalid_target_is_refused_at_the_target() {
     let text = error_text(&MINIMAL.replace("http://127.0.0.1:8080/health", "not a target"));
-    assert!(text.contains("invalid target"), "{text}");
+    assert!(text.contains("check target \"not a target\": no port given"), "{text}");
     assert!(text.contains("checks.toml:5:10"), "{text}");
 }
 

@@ -15,28 +15,42 @@ pub fn validate_config(source: &Arc<SourceFile>, check: &CheckPlan, plugin: &Plu
         let Some(key) = plugin.key(&entry.key) else {
             let accepted: Vec<&str> = plugin.config.iter().map(|k| k.name.as_str()).collect();
             let help = match closest(&entry.key, &accepted) {
-                Some(near) => format!("did you mean `{near}`? `vitals plugin inspect {}` lists every key", check.plugin),
+                Some(near) => {
+                    format!("did you mean `{near}`? `vitals plugin inspect {}` lists every key", check.plugin)
+                }
                 None if accepted.is_empty() => format!("plugin `{}` takes no configuration", plugin.name),
                 None => format!("plugin `{}` accepts: {}", plugin.name, accepted.join(", ")),
             };
             problems.push(
-                Diagnostic::new(source, entry.key_span.clone(), format!("unknown config key `{}` for plugin `{}`", entry.key, plugin.name))
-                    .help(help),
+                Diagnostic::new(
+                    source,
+                    entry.key_span.clone(),
+                    format!("unknown config key `{}` for plugin `{}`", entry.key, plugin.name),
+                )
+                .help(help),
             );
             continue;
         };
         if let Err(why) = check_kind(key.kind, &entry.value) {
             problems.push(
-                Diagnostic::new(source, entry.value_span.clone(), format!("`{}` must be a {}: {why}", entry.key, key.kind.as_str()))
-                    .help(key.doc.clone()),
+                Diagnostic::new(
+                    source,
+                    entry.value_span.clone(),
+                    format!("`{}` must be a {}: {why}", entry.key, key.kind.as_str()),
+                )
+                .help(key.doc.clone()),
             );
         }
     }
     for key in plugin.config.iter().filter(|k| k.required) {
         if !check.config.iter().any(|e| e.key == key.name) {
             problems.push(
-                Diagnostic::new(source, check.config_span.clone(), format!("check `{}` is missing the required config key `{}`", check.name, key.name))
-                    .help(format!("add `{} = ...` under [check.config]: {}", key.name, key.doc)),
+                Diagnostic::new(
+                    source,
+                    check.config_span.clone(),
+                    format!("check `{}` is missing the required config key `{}`", check.name, key.name),
+                )
+                .help(format!("add `{} = ...` under [check.config]: {}", key.name, key.doc)),
             );
         }
     }
@@ -52,7 +66,9 @@ fn check_kind(kind: ConfigKind, value: &toml::Value) -> Result<(), String> {
         (ConfigKind::Integer, V::Integer(_)) => Ok(()),
         (ConfigKind::Float, V::Float(_) | V::Integer(_)) => Ok(()),
         (ConfigKind::Boolean, V::Boolean(_)) => Ok(()),
-        (ConfigKind::Duration, V::String(s)) => units::parse_duration(s).map(|_| ()).map_err(|e| format!("\"{s}\": {e}")),
+        (ConfigKind::Duration, V::String(s)) => {
+            units::parse_duration(s).map(|_| ()).map_err(|e| format!("\"{s}\": {e}"))
+        }
         (ConfigKind::StringList, V::Array(items)) => all(items, |v| v.is_str(), "string"),
         (ConfigKind::IntegerList, V::Array(items)) => all(items, |v| v.is_integer(), "integer"),
         (ConfigKind::StringMap, V::Table(t)) => match t.iter().find(|(_, v)| !v.is_str()) {

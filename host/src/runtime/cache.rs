@@ -75,7 +75,11 @@ fn store(path: &Path, component: &Component) -> anyhow::Result<()> {
     let dir = path.parent().ok_or_else(|| anyhow::anyhow!("cache path has no directory"))?;
     std::fs::create_dir_all(dir)?;
     // Write beside, then rename: a reader never sees half a file.
-    let tmp = dir.join(format!(".{}.{}.tmp", std::process::id(), path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    ));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)?;
     Ok(())

@@ -15,7 +15,9 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// No built-in plugin has this name.
-    #[error("there is no built-in plugin called `{name}` (built-in: {available}); for your own plugin give a path ending in .wasm")]
+    #[error(
+        "there is no built-in plugin called `{name}` (built-in: {available}); for your own plugin give a path ending in .wasm"
+    )]
     UnknownBuiltin {
         /// The name asked for.
         name: String,
@@ -29,7 +31,9 @@ pub enum LoadError {
         label: String,
     },
     /// A core module rather than a component.
-    #[error("{label} is a core WebAssembly module, not a component; build it for wasm32-wasip2 (`cargo build --target wasm32-wasip2`) or wrap it with `wasm-tools component new`")]
+    #[error(
+        "{label} is a core WebAssembly module, not a component; build it for wasm32-wasip2 (`cargo build --target wasm32-wasip2`) or wrap it with `wasm-tools component new`"
+    )]
     CoreModule {
         /// The plugin.
         label: String,
@@ -51,7 +55,9 @@ pub enum LoadError {
         exports: String,
     },
     /// It was built against a WIT version this host does not know.
-    #[error("{label} was built against vitals:plugin@{found}, which this vitals does not support (supported: {supported}); rebuild it against a supported version or upgrade vitals")]
+    #[error(
+        "{label} was built against vitals:plugin@{found}, which this vitals does not support (supported: {supported}); rebuild it against a supported version or upgrade vitals"
+    )]
     UnsupportedVersion {
         /// The plugin.
         label: String,

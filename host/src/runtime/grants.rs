@@ -75,14 +75,8 @@ impl fmt::Display for Rule {
             HostRule::Subdomains(name) => write!(f, "*.{name}")?,
             HostRule::Ip(IpAddr::V4(ip)) => write!(f, "{ip}")?,
             HostRule::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]")?,
-            HostRule::Cidr {
-                network: IpAddr::V4(ip),
-                prefix,
-            } => write!(f, "{ip}/{prefix}")?,
-            HostRule::Cidr {
-                network: IpAddr::V6(ip),
-                prefix,
-            } => write!(f, "[{ip}/{prefix}]")?,
+            HostRule::Cidr { network: IpAddr::V4(ip), prefix } => write!(f, "{ip}/{prefix}")?,
+            HostRule::Cidr { network: IpAddr::V6(ip), prefix } => write!(f, "[{ip}/{prefix}]")?,
         }
         match self.port {
             Some(port) => write!(f, ":{port}"),
@@ -132,9 +126,10 @@ impl Grants {
     /// resolution. `host` may be a name, an IP literal or a bracketed IPv6 literal.
     pub fn allows(&self, host: &str, port: u16) -> bool {
         match parse_host_ip(host) {
-            Some(ip) => self.rules.iter().any(|rule| {
-                rule.matches_ip(ip, port) || (rule.host == HostRule::Any && rule.port_matches(port))
-            }),
+            Some(ip) => self
+                .rules
+                .iter()
+                .any(|rule| rule.matches_ip(ip, port) || (rule.host == HostRule::Any && rule.port_matches(port))),
             None => {
                 let name = normalize_name(host);
                 self.rules.iter().any(|rule| {
@@ -201,19 +196,11 @@ fn cidr_contains(network: IpAddr, prefix: u8, ip: IpAddr) -> bool {
 }
 
 fn mask_v4(prefix: u8) -> u32 {
-    if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(prefix))
-    }
+    if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) }
 }
 
 fn mask_v6(prefix: u8) -> u128 {
-    if prefix == 0 {
-        0
-    } else {
-        u128::MAX << (128 - u32::from(prefix))
-    }
+    if prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(prefix)) }
 }
 
 /// Lower case, without one trailing dot.
@@ -222,17 +209,12 @@ fn normalize_name(name: &str) -> String {
 }
 
 fn is_strict_subdomain(name: &str, parent: &str) -> bool {
-    name.len() > parent.len() + 1
-        && name.ends_with(parent)
-        && name.as_bytes()[name.len() - parent.len() - 1] == b'.'
+    name.len() > parent.len() + 1 && name.ends_with(parent) && name.as_bytes()[name.len() - parent.len() - 1] == b'.'
 }
 
 /// An IP literal, possibly bracketed, as a canonical address.
 fn parse_host_ip(host: &str) -> Option<IpAddr> {
-    let inner = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
+    let inner = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     inner.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
 }
 
@@ -246,33 +228,25 @@ fn valid_name(name: &str) -> Result<(), String> {
     }
     for label in name.split('.') {
         if label.is_empty() {
-            return Err(format!(
-                "{name:?} has an empty label (two dots in a row, or a leading dot)"
-            ));
+            return Err(format!("{name:?} has an empty label (two dots in a row, or a leading dot)"));
         }
         if label.len() > 63 {
             return Err(format!("{name:?} has a label longer than 63 characters"));
         }
-        if let Some(bad) = label
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
-        {
-            return Err(format!(
-                "{name:?} contains {bad:?}, which is not allowed in a host name"
-            ));
+        if let Some(bad) = label.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+            return Err(format!("{name:?} contains {bad:?}, which is not allowed in a host name"));
         }
     }
     Ok(())
 }
 
 fn parse_target(target: &str) -> Result<Rule, GrantError> {
-    let err = |problem: String| GrantError::Target {
-        target: target.to_string(),
-        problem,
-    };
+    let err = |problem: String| GrantError::Target { target: target.to_string(), problem };
     let trimmed = target.trim();
     if trimmed.is_empty() {
-        return Err(err("the target is empty; write a URL (https://example.com/health) or host:port (db.local:5432)".into()));
+        return Err(err(
+            "the target is empty; write a URL (https://example.com/health) or host:port (db.local:5432)".into()
+        ));
     }
     if trimmed.contains("://") {
         let url = url::Url::parse(trimmed).map_err(|e| err(format!("not a valid URL ({e})")))?;
@@ -292,47 +266,33 @@ fn parse_target(target: &str) -> Result<Rule, GrantError> {
             Some(url::Host::Ipv4(ip)) => HostRule::Ip(IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => HostRule::Ip(IpAddr::V6(ip).to_canonical()),
             None => {
-                return Err(err(
-                    "the URL has no host; write it as scheme://host/path".into()
-                ));
+                return Err(err("the URL has no host; write it as scheme://host/path".into()));
             }
         };
         if port == 0 {
-            return Err(err(
-                "port 0 cannot be connected to; write a port from 1 to 65535".into(),
-            ));
+            return Err(err("port 0 cannot be connected to; write a port from 1 to 65535".into()));
         }
-        return Ok(Rule {
-            host,
-            port: Some(port),
-        });
+        return Ok(Rule { host, port: Some(port) });
     }
     let (host, port) = split_host_port(trimmed).ok_or_else(|| {
         err("no port given; write host:port (db.local:5432, [::1]:22) or a URL (https://example.com/health)".into())
     })?;
-    let port = parse_port(port).map_err(err)?.ok_or_else(|| {
-        err("a target needs one port, not `*`; list other ports in the check's allow list".into())
-    })?;
+    let port = parse_port(port)
+        .map_err(err)?
+        .ok_or_else(|| err("a target needs one port, not `*`; list other ports in the check's allow list".into()))?;
     let host = if let Some(ip) = parse_host_ip(host) {
         HostRule::Ip(ip)
     } else if host.starts_with('[') {
-        return Err(err(format!(
-            "{host:?} is not a valid bracketed IPv6 address; write [::1]:22"
-        )));
+        return Err(err(format!("{host:?} is not a valid bracketed IPv6 address; write [::1]:22")));
     } else {
         if host.contains('*') {
-            return Err(err(
-                "a target cannot contain `*`; put wildcards in the check's allow list".into(),
-            ));
+            return Err(err("a target cannot contain `*`; put wildcards in the check's allow list".into()));
         }
         let name = normalize_name(host);
         valid_name(&name).map_err(err)?;
         HostRule::Name(name)
     };
-    Ok(Rule {
-        host,
-        port: Some(port),
-    })
+    Ok(Rule { host, port: Some(port) })
 }
 
 /// Splits `host:port` or `[v6]:port` at the port's colon. None when there is no port.
@@ -357,14 +317,9 @@ fn parse_port(port: &str) -> Result<Option<u16>, String> {
         return Ok(None);
     }
     match port.parse::<u16>() {
-        Ok(0) => Err(
-            "port 0 cannot be connected to; write a port from 1 to 65535, or `*` for any port"
-                .into(),
-        ),
+        Ok(0) => Err("port 0 cannot be connected to; write a port from 1 to 65535, or `*` for any port".into()),
         Ok(p) => Ok(Some(p)),
-        Err(_) => Err(format!(
-            "{port:?} is not a port; write a number from 1 to 65535, or `*` for any port"
-        )),
+        Err(_) => Err(format!("{port:?} is not a port; write a number from 1 to 65535, or `*` for any port")),
     }
 }
 
@@ -383,9 +338,7 @@ fn parse_ip_or_cidr(text: &str) -> Option<Result<HostRule, String>> {
     let prefix = match prefix.parse::<u8>() {
         Ok(prefix) if prefix <= max => prefix,
         _ => {
-            return Some(Err(format!(
-                "prefix /{prefix} is longer than {max} bits; write a prefix from 0 to {max}"
-            )));
+            return Some(Err(format!("prefix /{prefix} is longer than {max} bits; write a prefix from 0 to {max}")));
         }
     };
     let network = match ip {
@@ -397,18 +350,13 @@ fn parse_ip_or_cidr(text: &str) -> Option<Result<HostRule, String>> {
             IpAddr::V4(_) => format!("{network}/{prefix}"),
             IpAddr::V6(_) => format!("[{network}/{prefix}]"),
         };
-        return Some(Err(format!(
-            "{addr} has bits set beyond the /{prefix} prefix; write the range as {hint}"
-        )));
+        return Some(Err(format!("{addr} has bits set beyond the /{prefix} prefix; write the range as {hint}")));
     }
     Some(Ok(HostRule::Cidr { network, prefix }))
 }
 
 fn parse_entry(entry: &str) -> Result<Rule, GrantError> {
-    let err = |problem: String| GrantError::Entry {
-        entry: entry.to_string(),
-        problem,
-    };
+    let err = |problem: String| GrantError::Entry { entry: entry.to_string(), problem };
     let text = entry.trim();
     if text.is_empty() {
         return Err(err(
@@ -416,22 +364,15 @@ fn parse_entry(entry: &str) -> Result<Rule, GrantError> {
         ));
     }
     if text == "*" {
-        return Err(err(
-            "a bare `*` is ambiguous; write \"*:*\" to grant every host and every port".into(),
-        ));
+        return Err(err("a bare `*` is ambiguous; write \"*:*\" to grant every host and every port".into()));
     }
     // A bare IP literal or CIDR range grants every port.
     if let Some(parsed) = parse_ip_or_cidr(text) {
-        return Ok(Rule {
-            host: parsed.map_err(err)?,
-            port: None,
-        });
+        return Ok(Rule { host: parsed.map_err(err)?, port: None });
     }
     if let Some(inner) = text.strip_prefix('[') {
         let Some(close) = inner.find(']') else {
-            return Err(err(
-                "missing `]`; write an IPv6 address as [::1]:22 or [fd00::/8]:*".into(),
-            ));
+            return Err(err("missing `]`; write an IPv6 address as [::1]:22 or [fd00::/8]:*".into()));
         };
         let host = match parse_ip_or_cidr(&inner[..close]) {
             Some(Ok(host)) => host,
@@ -448,18 +389,14 @@ fn parse_entry(entry: &str) -> Result<Rule, GrantError> {
             None
         } else {
             let Some(port) = rest.strip_prefix(':') else {
-                return Err(err(format!(
-                    "unexpected {rest:?} after `]`; write [::1]:22"
-                )));
+                return Err(err(format!("unexpected {rest:?} after `]`; write [::1]:22")));
             };
             parse_port(port).map_err(err)?
         };
         return Ok(Rule { host, port });
     }
     let Some((host, port)) = text.rsplit_once(':') else {
-        return Err(err(format!(
-            "no port given; write {text}:PORT for one port or {text}:* for any port"
-        )));
+        return Err(err(format!("no port given; write {text}:PORT for one port or {text}:* for any port")));
     };
     if host.contains(':') {
         return Err(err(
@@ -468,40 +405,24 @@ fn parse_entry(entry: &str) -> Result<Rule, GrantError> {
     }
     let port = parse_port(port).map_err(err)?;
     if host == "*" {
-        return Ok(Rule {
-            host: HostRule::Any,
-            port,
-        });
+        return Ok(Rule { host: HostRule::Any, port });
     }
     if let Some(parsed) = parse_ip_or_cidr(host) {
-        return Ok(Rule {
-            host: parsed.map_err(err)?,
-            port,
-        });
+        return Ok(Rule { host: parsed.map_err(err)?, port });
     }
     let name = normalize_name(host);
     if let Some(parent) = name.strip_prefix("*.") {
         if parent.contains('*') {
-            return Err(err(
-                "only one leading `*.` is allowed; write *.example.com:443".into(),
-            ));
+            return Err(err("only one leading `*.` is allowed; write *.example.com:443".into()));
         }
         valid_name(parent).map_err(err)?;
-        return Ok(Rule {
-            host: HostRule::Subdomains(parent.to_string()),
-            port,
-        });
+        return Ok(Rule { host: HostRule::Subdomains(parent.to_string()), port });
     }
     if name.contains('*') {
-        return Err(err(
-            "`*` may only stand alone (*:443) or lead a name (*.example.com:443)".into(),
-        ));
+        return Err(err("`*` may only stand alone (*:443) or lead a name (*.example.com:443)".into()));
     }
     valid_name(&name).map_err(err)?;
-    Ok(Rule {
-        host: HostRule::Name(name),
-        port,
-    })
+    Ok(Rule { host: HostRule::Name(name), port })
 }
 
 #[cfg(test)]
@@ -540,26 +461,17 @@ mod tests {
 
     #[test]
     fn http_url_targets_use_default_or_given_port() {
-        assert_eq!(
-            grants("http://example.com/x", &[]).entries(),
-            vec!["example.com:80"]
-        );
+        assert_eq!(grants("http://example.com/x", &[]).entries(), vec!["example.com:80"]);
         let g = grants("http://127.0.0.1:8080/x", &[]);
         assert_eq!(g.entries(), vec!["127.0.0.1:8080"]);
         assert!(g.allows("127.0.0.1", 8080));
         assert!(g.allows_addr("127.0.0.1", addr("127.0.0.1:8080")));
-        assert_eq!(
-            grants("http://[::1]:8080/", &[]).entries(),
-            vec!["[::1]:8080"]
-        );
+        assert_eq!(grants("http://[::1]:8080/", &[]).entries(), vec!["[::1]:8080"]);
     }
 
     #[test]
     fn host_port_targets_parse() {
-        assert_eq!(
-            grants("db.local:5432", &[]).entries(),
-            vec!["db.local:5432"]
-        );
+        assert_eq!(grants("db.local:5432", &[]).entries(), vec!["db.local:5432"]);
         let g = grants("[::1]:22", &[]);
         assert_eq!(g.entries(), vec!["[::1]:22"]);
         assert!(g.allows("::1", 22));
@@ -643,10 +555,7 @@ mod tests {
     #[test]
     fn entry_refusals_say_which_entry_and_how_to_write_it() {
         let m = refused("db.local:5432", &["ok.example:80", "example.com"]);
-        assert!(
-            m.contains("\"example.com\"") && m.contains("example.com:*"),
-            "{m}"
-        );
+        assert!(m.contains("\"example.com\"") && m.contains("example.com:*"), "{m}");
         let m = refused("db.local:5432", &["fd00::1:*"]);
         assert!(m.contains("[::1]:22"), "{m}");
         let m = refused("db.local:5432", &["10.0.0.1/8:22"]);

@@ -51,7 +51,8 @@ pub fn one_line(text: &str, max: usize) -> String {
 
 /// `text` with control characters other than newline and tab replaced, at most `max` bytes.
 pub fn multi_line(text: &str, max: usize) -> (String, bool) {
-    let cleaned: String = text.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { ' ' } else { c }).collect();
+    let cleaned: String =
+        text.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { ' ' } else { c }).collect();
     truncate(&cleaned, max)
 }
 
@@ -133,13 +134,22 @@ mod tests {
         let secrets = vec!["hunter2".to_string()];
         assert_eq!(summary("pw hunter2", &secrets).0, "pw ***");
         assert_eq!(details("x\nhunter2", &secrets).0, "x\n***");
-        let m = Metric { name: "hunter2 time".into(), value: 1.0, unit: "ms".into(), warn: None, crit: None, min: None, max: None };
+        let m = Metric {
+            name: "hunter2 time".into(),
+            value: 1.0,
+            unit: "ms".into(),
+            warn: None,
+            crit: None,
+            min: None,
+            max: None,
+        };
         assert_eq!(metrics(vec![m], &secrets).0[0].name, "____time");
     }
 
     #[test]
     fn metrics_over_the_cap_are_dropped_and_counted() {
-        let m = Metric { name: "a".into(), value: 1.0, unit: String::new(), warn: None, crit: None, min: None, max: None };
+        let m =
+            Metric { name: "a".into(), value: 1.0, unit: String::new(), warn: None, crit: None, min: None, max: None };
         let (kept, dropped) = metrics(vec![m; MAX_METRICS + 5], &[]);
         assert_eq!((kept.len(), dropped), (MAX_METRICS, 5));
     }

@@ -73,7 +73,8 @@ pub(crate) async fn load(
     };
     let pre = link(linker, &component).map_err(|message| LoadError::Link { label: label.into(), message })?;
     let imports = wit::imports(engine, &component);
-    let description = describe(engine, &pre).await.map_err(|message| LoadError::Describe { label: label.into(), message })?;
+    let description =
+        describe(engine, &pre).await.map_err(|message| LoadError::Describe { label: label.into(), message })?;
     Ok(Plugin { label: label.into(), description, wit: version, imports, size: wasm.len(), pre })
 }
 

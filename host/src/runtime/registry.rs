@@ -19,14 +19,14 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
 /// The bytes of a plugin and the label to show for it.
 pub fn read(plugin: &PluginRef) -> Result<(String, Arc<[u8]>), LoadError> {
     match plugin {
-        PluginRef::Builtin(name) => BUILTINS
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(n, bytes)| ((*n).to_string(), Arc::from(*bytes)))
-            .ok_or_else(|| LoadError::UnknownBuiltin {
-                name: name.clone(),
-                available: builtin_names().collect::<Vec<_>>().join(", "),
-            }),
+        PluginRef::Builtin(name) => {
+            BUILTINS.iter().find(|(n, _)| n == name).map(|(n, bytes)| ((*n).to_string(), Arc::from(*bytes))).ok_or_else(
+                || LoadError::UnknownBuiltin {
+                    name: name.clone(),
+                    available: builtin_names().collect::<Vec<_>>().join(", "),
+                },
+            )
+        }
         PluginRef::File(path) => read_file(path),
     }
 }

@@ -114,7 +114,9 @@ fn from_trap(check: &CheckPlan, state: &RunState, error: &wasmtime::Error) -> Ch
     } else {
         match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => return timed_out(check),
-            Some(Trap::StackOverflow) => (Status::Unknown, "plugin overflowed its stack (runaway recursion?)".to_string()),
+            Some(Trap::StackOverflow) => {
+                (Status::Unknown, "plugin overflowed its stack (runaway recursion?)".to_string())
+            }
             Some(Trap::UnreachableCodeReached) => match panic_message(&state.stderr.contents()) {
                 Some(msg) => (Status::Unknown, format!("plugin panicked: {msg}")),
                 None => (Status::Unknown, "plugin trapped: unreachable code reached".to_string()),
@@ -162,7 +164,8 @@ fn append_note(result: &mut CheckResult, note: Option<String>) {
 }
 
 fn denial_note(denials: &[String]) -> Option<String> {
-    (!denials.is_empty()).then(|| format!("vitals: the sandbox refused {} call(s): {}", denials.len(), denials.join("; ")))
+    (!denials.is_empty())
+        .then(|| format!("vitals: the sandbox refused {} call(s): {}", denials.len(), denials.join("; ")))
 }
 
 fn log_output(check: &CheckPlan, state: &RunState) {

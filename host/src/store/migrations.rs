@@ -79,21 +79,12 @@ pub(super) fn latest() -> i64 {
 /// Brings the database up to [`latest`], returning how many migrations were applied
 /// (0 when it already was). Refuses a database of a newer schema, or one that belongs to
 /// another program.
-pub(super) fn apply(
-    conn: &mut Connection,
-    path: &Path,
-    busy: Duration,
-) -> Result<usize, StoreError> {
+pub(super) fn apply(conn: &mut Connection, path: &Path, busy: Duration) -> Result<usize, StoreError> {
     apply_list(conn, path, busy, MIGRATIONS)
 }
 
 /// [`apply`] with a given list of migrations (tests use their own).
-fn apply_list(
-    conn: &mut Connection,
-    path: &Path,
-    busy: Duration,
-    migrations: &[&str],
-) -> Result<usize, StoreError> {
+fn apply_list(conn: &mut Connection, path: &Path, busy: Duration, migrations: &[&str]) -> Result<usize, StoreError> {
     let sql = |e| classify(path, busy, e);
     let known = migrations.len() as i64;
 
@@ -103,9 +94,7 @@ fn apply_list(
         return Ok(0);
     }
 
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sql)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
     // Read again under the lock: another vitals may have migrated it meanwhile.
     let found = check(&tx, path, known).map_err(|e| e.into_store(path, busy))?;
     if found == known {
@@ -113,11 +102,9 @@ fn apply_list(
     }
     if found == 0 {
         let foreign: i64 = tx
-            .query_row(
-                "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'", [], |r| {
+                r.get(0)
+            })
             .map_err(sql)?;
         if foreign > 0 {
             return Err(StoreError::Corrupt {
@@ -125,14 +112,12 @@ fn apply_list(
                 detail: "it holds tables Vitals did not create and no Vitals schema version".into(),
             });
         }
-        tx.pragma_update(None, "application_id", APPLICATION_ID)
-            .map_err(sql)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(sql)?;
     }
     let from = usize::try_from(found).unwrap_or(0);
     for (index, migration) in migrations.iter().enumerate().skip(from) {
         tx.execute_batch(migration).map_err(sql)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)
-            .map_err(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1).map_err(sql)?;
     }
     tx.commit().map_err(sql)?;
     let applied = migrations.len() - from;
@@ -157,12 +142,8 @@ impl Refusal {
 
 /// Reads the schema version and application id, refusing what this program cannot use.
 fn check(conn: &Connection, path: &Path, known: i64) -> Result<i64, Refusal> {
-    let found: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(Refusal::Sqlite)?;
-    let app: i64 = conn
-        .pragma_query_value(None, "application_id", |r| r.get(0))
-        .map_err(Refusal::Sqlite)?;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(Refusal::Sqlite)?;
+    let app: i64 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(Refusal::Sqlite)?;
     if app != 0 && app != APPLICATION_ID {
         return Err(Refusal::Store(StoreError::Corrupt {
             path: path.to_owned(),
@@ -170,11 +151,7 @@ fn check(conn: &Connection, path: &Path, known: i64) -> Result<i64, Refusal> {
         }));
     }
     if found > known {
-        return Err(Refusal::Store(StoreError::NewerSchema {
-            path: path.to_owned(),
-            found,
-            known,
-        }));
+        return Err(Refusal::Store(StoreError::NewerSchema { path: path.to_owned(), found, known }));
     }
     if found < 0 {
         return Err(Refusal::Store(StoreError::Corrupt {
@@ -202,21 +179,15 @@ mod tests {
     fn a_new_database_gets_every_migration_and_the_latest_version() {
         let (_dir, path, mut conn) = fresh();
         assert_eq!(apply(&mut conn, &path, BUSY).unwrap(), MIGRATIONS.len());
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, latest());
-        let app: i64 = conn
-            .pragma_query_value(None, "application_id", |r| r.get(0))
-            .unwrap();
+        let app: i64 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).unwrap();
         assert_eq!(app, APPLICATION_ID);
         for table in ["runs", "results", "metrics"] {
             let n: i64 = conn
-                .query_row(
-                    "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
-                    [table],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1", [table], |r| {
+                    r.get(0)
+                })
                 .unwrap();
             assert_eq!(n, 1, "{table}");
         }
@@ -226,15 +197,9 @@ mod tests {
     fn applying_again_runs_nothing_and_keeps_data() {
         let (_dir, path, mut conn) = fresh();
         apply(&mut conn, &path, BUSY).unwrap();
-        conn.execute(
-            "INSERT INTO runs (started_at_ms, finished_at_ms, checks) VALUES (1, 2, 0)",
-            [],
-        )
-        .unwrap();
+        conn.execute("INSERT INTO runs (started_at_ms, finished_at_ms, checks) VALUES (1, 2, 0)", []).unwrap();
         assert_eq!(apply(&mut conn, &path, BUSY).unwrap(), 0);
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
-            .unwrap();
+        let n: i64 = conn.query_row("SELECT count(*) FROM runs", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 1);
     }
 
@@ -243,28 +208,15 @@ mod tests {
         let (_dir, path, mut conn) = fresh();
         conn.pragma_update(None, "user_version", 7).unwrap();
         let err = apply(&mut conn, &path, BUSY).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                StoreError::NewerSchema {
-                    found: 7,
-                    known: 1,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
+        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 1, .. }), "{err:?}");
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, 7);
     }
 
     #[test]
     fn a_database_of_another_program_is_refused() {
         let (_dir, path, mut conn) = fresh();
-        conn.execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
-            .unwrap();
+        conn.execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY)").unwrap();
         let err = apply(&mut conn, &path, BUSY).unwrap_err();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
 
@@ -277,34 +229,21 @@ mod tests {
     #[test]
     fn a_failing_migration_leaves_the_database_as_it_was() {
         let (_dir, path, mut conn) = fresh();
-        let list = [
-            "CREATE TABLE a (x)",
-            "CREATE TABLE b (x",
-            "CREATE TABLE c (x)",
-        ];
+        let list = ["CREATE TABLE a (x)", "CREATE TABLE b (x", "CREATE TABLE c (x)"];
         assert!(apply_list(&mut conn, &path, BUSY, &list).is_err());
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, 0);
-        let tables: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-            .unwrap();
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0)).unwrap();
         assert_eq!(tables, 0, "migration 1 was rolled back with the failing 2");
     }
 
     #[test]
     fn only_the_pending_migrations_run() {
         let (_dir, path, mut conn) = fresh();
-        assert_eq!(
-            apply_list(&mut conn, &path, BUSY, &["CREATE TABLE a (x)"]).unwrap(),
-            1
-        );
+        assert_eq!(apply_list(&mut conn, &path, BUSY, &["CREATE TABLE a (x)"]).unwrap(), 1);
         let list = ["CREATE TABLE a (x)", "CREATE TABLE b (x)"];
         assert_eq!(apply_list(&mut conn, &path, BUSY, &list).unwrap(), 1);
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, 2);
     }
 }

@@ -29,9 +29,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens or creates the database at `path`, sets it up and migrates it.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         Self::open_with(path, flags, BUSY_TIMEOUT)
     }
 
@@ -39,55 +37,43 @@ impl SqliteStore {
     /// timeout and read-only flags).
     fn open_with(path: &Path, flags: OpenFlags, busy: Duration) -> Result<Self, StoreError> {
         precheck(path)?;
-        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| {
-            match classify(path, busy, e) {
-                StoreError::CannotOpen { path, reason } => {
-                    let reason = io_reason(&path).unwrap_or(reason);
-                    StoreError::CannotOpen { path, reason }
-                }
-                other => other,
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| match classify(path, busy, e) {
+            StoreError::CannotOpen { path, reason } => {
+                let reason = io_reason(&path).unwrap_or(reason);
+                StoreError::CannotOpen { path, reason }
             }
+            other => other,
         })?;
         let err = |e| classify(path, busy, e);
 
         conn.busy_timeout(busy).map_err(err)?;
         // SQLite silently falls back to read-only when the file cannot be written.
         if conn.is_readonly("main").map_err(err)? {
-            return Err(StoreError::ReadOnly {
-                path: path.to_owned(),
-            });
+            return Err(StoreError::ReadOnly { path: path.to_owned() });
         }
         // The first statement reads the header: a file that is not a database fails here.
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .map_err(|e| match classify(path, busy, e) {
+        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(|e| {
+            match classify(path, busy, e) {
                 // The -wal and -shm files could not be created beside the database.
                 StoreError::CannotOpen { path, .. } => StoreError::ReadOnly { path },
                 other => other,
-            })?;
+            }
+        })?;
         if !mode.eq_ignore_ascii_case("wal") {
             if conn.is_readonly("main").map_err(err)? {
-                return Err(StoreError::ReadOnly {
-                    path: path.to_owned(),
-                });
+                return Err(StoreError::ReadOnly { path: path.to_owned() });
             }
             return Err(StoreError::Other {
                 path: path.to_owned(),
                 source: format!("cannot switch the journal to WAL mode (it stays {mode:?})").into(),
             });
         }
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
 
         let applied = migrations::apply(&mut conn, path, busy)?;
         tracing::debug!(path = %path.display(), migrations = applied, "opened the result store");
-        Ok(SqliteStore {
-            conn,
-            path: path.to_owned(),
-            busy,
-        })
+        Ok(SqliteStore { conn, path: path.to_owned(), busy })
     }
 
     fn err(&self, e: rusqlite::Error) -> StoreError {
@@ -95,10 +81,7 @@ impl SqliteStore {
     }
 
     fn corrupt(&self, detail: String) -> StoreError {
-        StoreError::Corrupt {
-            path: self.path.clone(),
-            detail,
-        }
+        StoreError::Corrupt { path: self.path.clone(), detail }
     }
 
     /// Turns one `results` row (columns [`RESULT_COLUMNS`]) into a result without metrics,
@@ -112,22 +95,16 @@ impl SqliteStore {
         let duration_us = int(6)?;
         let duration = u64::try_from(duration_us)
             .map(Duration::from_micros)
-            .map_err(|_| {
-                self.corrupt(format!(
-                    "results row {id} has a negative duration ({duration_us} us)"
-                ))
-            })?;
+            .map_err(|_| self.corrupt(format!("results row {id} has a negative duration ({duration_us} us)")))?;
         let status_word = text(7)?;
-        let status = Status::parse(&status_word).ok_or_else(|| {
-            self.corrupt(format!(
-                "results row {id} has an unknown status {status_word:?}"
-            ))
-        })?;
+        let status = Status::parse(&status_word)
+            .ok_or_else(|| self.corrupt(format!("results row {id} has an unknown status {status_word:?}")))?;
         let reason = match opt(9)? {
             None => None,
-            Some(word) => Some(Reason::parse(&word).ok_or_else(|| {
-                self.corrupt(format!("results row {id} has an unknown reason {word:?}"))
-            })?),
+            Some(word) => Some(
+                Reason::parse(&word)
+                    .ok_or_else(|| self.corrupt(format!("results row {id} has an unknown reason {word:?}")))?,
+            ),
         };
         Ok((
             id,
@@ -182,21 +159,13 @@ impl ResultStore for SqliteStore {
         let err = |e| classify(path, busy, e);
 
         let started = results.iter().map(|r| r.started_at_ms).min().unwrap_or(0);
-        let finished = results
-            .iter()
-            .map(|r| r.started_at_ms.saturating_add(ceil_millis(r.duration)))
-            .max()
-            .unwrap_or(started);
+        let finished =
+            results.iter().map(|r| r.started_at_ms.saturating_add(ceil_millis(r.duration))).max().unwrap_or(started);
 
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
         {
             let run_id = tx
-                .prepare_cached(
-                    "INSERT INTO runs (started_at_ms, finished_at_ms, checks) VALUES (?1, ?2, ?3)",
-                )
+                .prepare_cached("INSERT INTO runs (started_at_ms, finished_at_ms, checks) VALUES (?1, ?2, ?3)")
                 .and_then(|mut s| s.insert(params![started, finished, results.len() as i64]))
                 .map_err(err)?;
             let mut insert_result = tx
@@ -266,9 +235,7 @@ impl ResultStore for SqliteStore {
                 "SELECT {RESULT_COLUMNS} FROM results WHERE check_name = ?1 \
                  ORDER BY started_at_ms DESC, id DESC LIMIT ?2"
             ),
-            None => format!(
-                "SELECT {RESULT_COLUMNS} FROM results ORDER BY started_at_ms DESC, id DESC LIMIT ?1"
-            ),
+            None => format!("SELECT {RESULT_COLUMNS} FROM results ORDER BY started_at_ms DESC, id DESC LIMIT ?1"),
         };
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let mut rows = match check {
@@ -300,45 +267,27 @@ pub(super) fn classify(path: &Path, busy: Duration, err: rusqlite::Error) -> Sto
         rusqlite::Error::SqliteFailure(e, message) => {
             let detail = || message.clone().unwrap_or_else(|| e.to_string());
             match e.code {
-                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
-                    StoreError::Locked { path, waited: busy }
-                }
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StoreError::Locked { path, waited: busy },
                 ErrorCode::ReadOnly => StoreError::ReadOnly { path },
-                ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => StoreError::Corrupt {
-                    path,
-                    detail: detail(),
-                },
-                ErrorCode::CannotOpen | ErrorCode::PermissionDenied => StoreError::CannotOpen {
-                    path,
-                    reason: detail(),
-                },
+                ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => StoreError::Corrupt { path, detail: detail() },
+                ErrorCode::CannotOpen | ErrorCode::PermissionDenied => {
+                    StoreError::CannotOpen { path, reason: detail() }
+                }
                 ErrorCode::DiskFull => StoreError::DiskFull { path },
-                _ => StoreError::Other {
-                    path,
-                    source: Box::new(err),
-                },
+                _ => StoreError::Other { path, source: Box::new(err) },
             }
         }
         // A column holding what the schema says it cannot.
         rusqlite::Error::InvalidColumnType(..)
         | rusqlite::Error::FromSqlConversionFailure(..)
-        | rusqlite::Error::IntegralValueOutOfRange(..) => StoreError::Corrupt {
-            path,
-            detail: err.to_string(),
-        },
-        _ => StoreError::Other {
-            path,
-            source: Box::new(err),
-        },
+        | rusqlite::Error::IntegralValueOutOfRange(..) => StoreError::Corrupt { path, detail: err.to_string() },
+        _ => StoreError::Other { path, source: Box::new(err) },
     }
 }
 
 /// Refuses, with a plain reason, paths SQLite would only call "unable to open".
 fn precheck(path: &Path) -> Result<(), StoreError> {
-    let cannot = |reason: String| StoreError::CannotOpen {
-        path: path.to_owned(),
-        reason,
-    };
+    let cannot = |reason: String| StoreError::CannotOpen { path: path.to_owned(), reason };
     if path.as_os_str().is_empty() {
         return Err(cannot("the path is empty".into()));
     }
@@ -349,10 +298,7 @@ fn precheck(path: &Path) -> Result<(), StoreError> {
             }
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(cannot(format!(
-                    "directory {} does not exist",
-                    parent.display()
-                )));
+                return Err(cannot(format!("directory {} does not exist", parent.display())));
             }
             Err(e) => return Err(cannot(format!("directory {}: {e}", parent.display()))),
         }
@@ -367,18 +313,9 @@ fn precheck(path: &Path) -> Result<(), StoreError> {
 /// created, if it gives one.
 fn io_reason(path: &Path) -> Option<String> {
     if path.exists() {
-        return fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .err()
-            .map(|e| e.to_string());
+        return fs::OpenOptions::new().read(true).write(true).open(path).err().map(|e| e.to_string());
     }
-    match fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-    {
+    match fs::OpenOptions::new().write(true).create_new(true).open(path) {
         Err(e) => Some(format!("cannot create it: {e}")),
         Ok(_) => {
             // It could be created after all: leave no empty file behind.
@@ -397,15 +334,7 @@ mod tests {
     use super::*;
 
     fn metric(name: &str, value: f64) -> Metric {
-        Metric {
-            name: name.into(),
-            value,
-            unit: "ms".into(),
-            warn: None,
-            crit: None,
-            min: None,
-            max: None,
-        }
+        Metric { name: name.into(), value, unit: "ms".into(), warn: None, crit: None, min: None, max: None }
     }
 
     fn result(check: &str, started_at_ms: i64, status: Status) -> CheckResult {
@@ -443,14 +372,8 @@ mod tests {
                 max: Some(100.0),
             },
             metric("alpha", 1e300),
-            Metric {
-                unit: String::new(),
-                ..metric("mid", 3.25)
-            },
-            Metric {
-                min: Some(-1.5),
-                ..metric("only_min", 7.0)
-            },
+            Metric { unit: String::new(), ..metric("mid", 3.25) },
+            Metric { min: Some(-1.5), ..metric("only_min", 7.0) },
         ];
         full.plugin = "/opt/plugins/ünïcode 'quoted'.wasm".into();
         out.push(full);
@@ -474,8 +397,7 @@ mod tests {
     }
 
     fn count(conn: &Connection, table: &str) -> i64 {
-        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap()
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
     }
 
     /// Newest first, as `recent` returns them.
@@ -496,38 +418,17 @@ mod tests {
     #[test]
     fn recent_is_newest_first_filters_by_check_and_honours_the_limit() {
         let (_dir, _path, mut store) = store();
-        store
-            .write_run(&[
-                result("a", 100, Status::Ok),
-                result("b", 100, Status::Warning),
-            ])
-            .unwrap();
-        store
-            .write_run(&[
-                result("a", 200, Status::Critical),
-                result("b", 200, Status::Ok),
-            ])
-            .unwrap();
-        store
-            .write_run(&[result("a", 300, Status::Unknown)])
-            .unwrap();
+        store.write_run(&[result("a", 100, Status::Ok), result("b", 100, Status::Warning)]).unwrap();
+        store.write_run(&[result("a", 200, Status::Critical), result("b", 200, Status::Ok)]).unwrap();
+        store.write_run(&[result("a", 300, Status::Unknown)]).unwrap();
 
         let a = store.recent(Some("a"), 10).unwrap();
-        assert_eq!(
-            a.iter().map(|r| r.started_at_ms).collect::<Vec<_>>(),
-            [300, 200, 100]
-        );
+        assert_eq!(a.iter().map(|r| r.started_at_ms).collect::<Vec<_>>(), [300, 200, 100]);
         assert!(a.iter().all(|r| r.check == "a"));
         let two = store.recent(Some("a"), 2).unwrap();
-        assert_eq!(
-            two.iter().map(|r| r.status).collect::<Vec<_>>(),
-            [Status::Unknown, Status::Critical]
-        );
+        assert_eq!(two.iter().map(|r| r.status).collect::<Vec<_>>(), [Status::Unknown, Status::Critical]);
         let all = store.recent(None, 3).unwrap();
-        assert_eq!(
-            all.iter().map(|r| r.started_at_ms).collect::<Vec<_>>(),
-            [300, 200, 200]
-        );
+        assert_eq!(all.iter().map(|r| r.started_at_ms).collect::<Vec<_>>(), [300, 200, 200]);
         // Same time: the later written comes first.
         assert_eq!(all[1].check, "b");
         assert!(store.recent(Some("nope"), 10).unwrap().is_empty());
@@ -539,25 +440,17 @@ mod tests {
         let (_dir, _path, mut store) = store();
         let mut late = result("b", 2_000, Status::Ok);
         late.duration = Duration::from_micros(1_500); // ends at 2001.5 → 2002
-        store
-            .write_run(&[result("a", 1_000, Status::Ok), late])
-            .unwrap();
+        store.write_run(&[result("a", 1_000, Status::Ok), late]).unwrap();
         let row: (i64, i64, i64) = store
             .conn
-            .query_row(
-                "SELECT started_at_ms, finished_at_ms, checks FROM runs",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+            .query_row("SELECT started_at_ms, finished_at_ms, checks FROM runs", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .unwrap();
         assert_eq!(row, (1_000, 2_002, 2));
         let linked: i64 = store
             .conn
-            .query_row(
-                "SELECT count(*) FROM results JOIN runs ON runs.id = results.run_id",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT count(*) FROM results JOIN runs ON runs.id = results.run_id", [], |r| r.get(0))
             .unwrap();
         assert_eq!(linked, 2);
     }
@@ -584,11 +477,7 @@ mod tests {
             .unwrap();
         let mut first = result("first", 10, Status::Ok);
         first.metrics = vec![metric("t", 1.0), metric("u", 2.0)];
-        let run = [
-            first,
-            result("second", 11, Status::Ok),
-            result("third", 12, Status::Ok),
-        ];
+        let run = [first, result("second", 11, Status::Ok), result("third", 12, Status::Ok)];
         let err = store.write_run(&run).unwrap_err();
         assert!(err.to_string().contains("injected failure"), "{err}");
 
@@ -598,10 +487,7 @@ mod tests {
         // Another connection sees the same, and the store is usable again afterwards.
         let other = Connection::open(store.path.clone()).unwrap();
         assert_eq!(count(&other, "results"), 1);
-        store
-            .conn
-            .execute_batch("DROP TRIGGER fail_second")
-            .unwrap();
+        store.conn.execute_batch("DROP TRIGGER fail_second").unwrap();
         store.write_run(&run).unwrap();
         assert_eq!(count(&other, "results"), 4);
         assert_eq!(count(&other, "metrics"), 2);
@@ -615,43 +501,25 @@ mod tests {
             metric("nan", f64::NAN),
             metric("kept", 1.0),
             metric("inf", f64::INFINITY),
-            Metric {
-                min: Some(f64::NAN),
-                max: Some(f64::NEG_INFINITY),
-                ..metric("bounds", 2.0)
-            },
+            Metric { min: Some(f64::NAN), max: Some(f64::NEG_INFINITY), ..metric("bounds", 2.0) },
         ];
         store.write_run(&[r]).unwrap();
         let back = store.recent(None, 1).unwrap();
-        assert_eq!(
-            back[0].metrics,
-            [metric("kept", 1.0), metric("bounds", 2.0)]
-        );
+        assert_eq!(back[0].metrics, [metric("kept", 1.0), metric("bounds", 2.0)]);
     }
 
     #[test]
     fn wal_mode_is_on() {
         let (_dir, path, store) = store();
-        let mode: String = store
-            .conn
-            .pragma_query_value(None, "journal_mode", |r| r.get(0))
-            .unwrap();
+        let mode: String = store.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
         // WAL is a property of the file: a fresh connection sees it too.
         let other = Connection::open(&path).unwrap();
-        let mode: String = other
-            .pragma_query_value(None, "journal_mode", |r| r.get(0))
-            .unwrap();
+        let mode: String = other.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
-        let fk: i64 = store
-            .conn
-            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
-            .unwrap();
+        let fk: i64 = store.conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
         assert_eq!(fk, 1);
-        let sync: i64 = store
-            .conn
-            .pragma_query_value(None, "synchronous", |r| r.get(0))
-            .unwrap();
+        let sync: i64 = store.conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
         assert_eq!(sync, 1, "NORMAL");
     }
 
@@ -663,23 +531,15 @@ mod tests {
         drop(store);
 
         let mut conn = Connection::open(&path).unwrap();
-        assert_eq!(
-            migrations::apply(&mut conn, &path, BUSY_TIMEOUT).unwrap(),
-            0
-        );
+        assert_eq!(migrations::apply(&mut conn, &path, BUSY_TIMEOUT).unwrap(), 0);
         drop(conn);
 
         // Migration 1 run again would fail on `CREATE TABLE runs`.
         let mut store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.recent(None, 1000).unwrap(), newest_first(run.clone()));
-        store
-            .write_run(&[result("again", 9_000, Status::Ok)])
-            .unwrap();
+        store.write_run(&[result("again", 9_000, Status::Ok)]).unwrap();
         assert_eq!(store.recent(None, 1000).unwrap().len(), run.len() + 1);
-        let version: i64 = store
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
+        let version: i64 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, migrations::latest());
     }
 
@@ -697,23 +557,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("vitals.db");
         drop(SqliteStore::open(&path).unwrap());
-        Connection::open(&path)
-            .unwrap()
-            .pragma_update(None, "user_version", 7)
-            .unwrap();
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 7).unwrap();
 
         let err = SqliteStore::open(&path).err().expect("refused");
-        assert!(
-            matches!(
-                err,
-                StoreError::NewerSchema {
-                    found: 7,
-                    known: 1,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 1, .. }), "{err:?}");
         assert_eq!(
             err.to_string(),
             format!(
@@ -742,13 +589,7 @@ mod tests {
         let err = SqliteStore::open(&path).err().expect("refused at open");
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
         let msg = err.to_string();
-        assert!(
-            msg.starts_with(&format!(
-                "{} is not a Vitals database or is corrupt: ",
-                path.display()
-            )),
-            "{msg}"
-        );
+        assert!(msg.starts_with(&format!("{} is not a Vitals database or is corrupt: ", path.display())), "{msg}");
         assert!(msg.ends_with("; move it aside to start a new one"), "{msg}");
         assert_eq!(fs::read(&path).unwrap(), bytes, "the file is left alone");
     }
@@ -757,10 +598,7 @@ mod tests {
     fn a_database_of_another_program_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("vitals.db");
-        Connection::open(&path)
-            .unwrap()
-            .execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
-            .unwrap();
+        Connection::open(&path).unwrap().execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY)").unwrap();
         let err = SqliteStore::open(&path).err().expect("refused");
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
     }
@@ -780,20 +618,11 @@ mod tests {
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
         assert!(err.to_string().contains("unknown status \"fine\""), "{err}");
 
-        store
-            .conn
-            .execute_batch("UPDATE results SET status = 'ok', reason = 'gremlins'")
-            .unwrap();
+        store.conn.execute_batch("UPDATE results SET status = 'ok', reason = 'gremlins'").unwrap();
         let err = store.recent(Some("a"), 10).unwrap_err();
-        assert!(
-            err.to_string().contains("unknown reason \"gremlins\""),
-            "{err}"
-        );
+        assert!(err.to_string().contains("unknown reason \"gremlins\""), "{err}");
 
-        store
-            .conn
-            .execute_batch("UPDATE results SET reason = NULL, duration_us = 'long'")
-            .unwrap();
+        store.conn.execute_batch("UPDATE results SET reason = NULL, duration_us = 'long'").unwrap();
         let err = store.recent(None, 10).unwrap_err();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
     }
@@ -805,10 +634,7 @@ mod tests {
         let err = SqliteStore::open(&path).err().expect("refused");
         assert!(matches!(err, StoreError::CannotOpen { .. }), "{err:?}");
         let msg = err.to_string();
-        assert!(
-            msg.starts_with(&format!("cannot open {}: directory ", path.display())),
-            "{msg}"
-        );
+        assert!(msg.starts_with(&format!("cannot open {}: directory ", path.display())), "{msg}");
         assert!(msg.ends_with("does not exist"), "{msg}");
 
         let err = SqliteStore::open(dir.path()).err().expect("refused");
@@ -822,17 +648,9 @@ mod tests {
         drop(SqliteStore::open(&path).unwrap());
         // What SQLite falls back to for a file it cannot write; root can write any file,
         // so ask for it directly.
-        let err = SqliteStore::open_with(&path, OpenFlags::SQLITE_OPEN_READ_ONLY, BUSY_TIMEOUT)
-            .err()
-            .expect("refused");
+        let err = SqliteStore::open_with(&path, OpenFlags::SQLITE_OPEN_READ_ONLY, BUSY_TIMEOUT).err().expect("refused");
         assert!(matches!(err, StoreError::ReadOnly { .. }), "{err:?}");
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "cannot write {}: the file or its directory is read-only",
-                path.display()
-            )
-        );
+        assert_eq!(err.to_string(), format!("cannot write {}: the file or its directory is read-only", path.display()));
     }
 
     #[test]
@@ -886,18 +704,11 @@ mod tests {
         other.execute_batch("BEGIN EXCLUSIVE").unwrap();
         let start = Instant::now();
         let err = store.write_run(&[result("a", 1, Status::Ok)]).unwrap_err();
-        assert!(
-            start.elapsed() < Duration::from_secs(1),
-            "{:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
         assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
         assert_eq!(
             err.to_string(),
-            format!(
-                "{} is locked by another process (busy for 100ms); is another vitals running?",
-                path.display()
-            )
+            format!("{} is locked by another process (busy for 100ms); is another vitals running?", path.display())
         );
         other.execute_batch("COMMIT").unwrap();
         store.write_run(&[result("a", 1, Status::Ok)]).unwrap();
@@ -917,28 +728,13 @@ mod tests {
             e.to_string(),
             "/var/lib/vitals/vitals.db is locked by another process (busy for 5s); is another vitals running?"
         );
-        assert!(matches!(
-            c(ffi::SQLITE_LOCKED, None),
-            StoreError::Locked { .. }
-        ));
+        assert!(matches!(c(ffi::SQLITE_LOCKED, None), StoreError::Locked { .. }));
         // Extended codes keep their primary meaning.
-        assert!(matches!(
-            c(ffi::SQLITE_BUSY_SNAPSHOT, None),
-            StoreError::Locked { .. }
-        ));
+        assert!(matches!(c(ffi::SQLITE_BUSY_SNAPSHOT, None), StoreError::Locked { .. }));
 
-        let e = c(
-            ffi::SQLITE_READONLY,
-            Some("attempt to write a readonly database"),
-        );
-        assert_eq!(
-            e.to_string(),
-            "cannot write /var/lib/vitals/vitals.db: the file or its directory is read-only"
-        );
-        assert!(matches!(
-            c(ffi::SQLITE_READONLY_DIRECTORY, None),
-            StoreError::ReadOnly { .. }
-        ));
+        let e = c(ffi::SQLITE_READONLY, Some("attempt to write a readonly database"));
+        assert_eq!(e.to_string(), "cannot write /var/lib/vitals/vitals.db: the file or its directory is read-only");
+        assert!(matches!(c(ffi::SQLITE_READONLY_DIRECTORY, None), StoreError::ReadOnly { .. }));
 
         let e = c(ffi::SQLITE_NOTADB, Some("file is not a database"));
         assert_eq!(
@@ -951,22 +747,13 @@ mod tests {
         assert!(e.to_string().contains("malformed"), "{e}");
 
         let e = c(ffi::SQLITE_CANTOPEN, Some("unable to open database file"));
-        assert_eq!(
-            e.to_string(),
-            "cannot open /var/lib/vitals/vitals.db: unable to open database file"
-        );
-        assert!(matches!(
-            c(ffi::SQLITE_PERM, None),
-            StoreError::CannotOpen { .. }
-        ));
+        assert_eq!(e.to_string(), "cannot open /var/lib/vitals/vitals.db: unable to open database file");
+        assert!(matches!(c(ffi::SQLITE_PERM, None), StoreError::CannotOpen { .. }));
 
         let e = c(ffi::SQLITE_FULL, None);
         assert!(matches!(e, StoreError::DiskFull { .. }), "{e:?}");
 
-        let e = c(
-            ffi::SQLITE_CONSTRAINT,
-            Some("NOT NULL constraint failed: runs.checks"),
-        );
+        let e = c(ffi::SQLITE_CONSTRAINT, Some("NOT NULL constraint failed: runs.checks"));
         assert!(matches!(e, StoreError::Other { .. }), "{e:?}");
         assert!(e.to_string().contains("NOT NULL constraint failed"), "{e}");
 
@@ -977,11 +764,7 @@ mod tests {
         );
         assert!(matches!(e, StoreError::Corrupt { .. }), "{e:?}");
 
-        for e in [
-            c(ffi::SQLITE_BUSY, None),
-            c(ffi::SQLITE_IOERR, None),
-            c(ffi::SQLITE_CANTOPEN, None),
-        ] {
+        for e in [c(ffi::SQLITE_BUSY, None), c(ffi::SQLITE_IOERR, None), c(ffi::SQLITE_CANTOPEN, None)] {
             assert_eq!(e.path(), path);
             assert!(e.to_string().contains("/var/lib/vitals/vitals.db"), "{e}");
         }

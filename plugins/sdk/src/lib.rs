@@ -5,7 +5,7 @@
 //! `tcp` and `log` interfaces. This crate holds the only copy of the generated bindings,
 //! so a plugin crate depends on `vitals-sdk` alone:
 //!
-//! ```ignore
+//! ```no_run
 //! use vitals_sdk::{CheckRequest, CheckResult, Check, Description};
 //!
 //! struct Hello;

@@ -118,9 +118,14 @@ pub fn us_to_ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
-/// Milliseconds for a summary, with one decimal: `"3.2 ms"`.
+/// Milliseconds for a summary, with one decimal (`"3.2 ms"`), or three for times too
+/// short to show with one (`"0.024 ms"`).
 pub fn format_ms(ms: f64) -> String {
-    format!("{ms:.1} ms")
+    if ms > 0.0 && ms < 0.05 {
+        format!("{ms:.3} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
 }
 
 /// A byte count for a summary: `"12 B"`, `"1.5 KB"`, `"2.0 MB"` (1 KB = 1024 B).
@@ -163,6 +168,8 @@ mod tests {
     #[test]
     fn formats_numbers() {
         assert_eq!(format_ms(us_to_ms(3_249)), "3.2 ms");
+        assert_eq!(format_ms(us_to_ms(24)), "0.024 ms");
+        assert_eq!(format_ms(0.0), "0.0 ms");
         assert_eq!(format_bytes(12), "12 B");
         assert_eq!(format_bytes(1536), "1.5 KB");
         assert_eq!(format_bytes(2 * 1024 * 1024), "2.0 MB");

@@ -272,7 +272,8 @@ fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
     if let Some(us) = exchange.tls_us {
         metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
     }
-    metrics.push(metric("time_total", exchange.elapsed.as_secs_f64() * 1000.0, "ms").min(0.0));
+    let total_us = u64::try_from(exchange.elapsed.as_micros()).unwrap_or(u64::MAX);
+    metrics.push(metric("time_total", us_to_ms(total_us), "ms").min(0.0));
     metrics.push(metric("bytes_received", exchange.received.len() as f64, "B").min(0.0));
     metrics
 }

@@ -138,10 +138,7 @@ struct Clock {
 
 impl Clock {
     fn timeout(&self, phase: &str) -> NetError {
-        NetError::Timeout(format!(
-            "timed out after {} {phase}",
-            human_duration(self.limit)
-        ))
+        NetError::Timeout(format!("timed out after {} {phase}", human_duration(self.limit)))
     }
 }
 
@@ -149,36 +146,16 @@ impl Clock {
 /// `request.max_redirects`. Every hop opens a fresh connection checked against `grants`
 /// (by name, then by resolved address). The whole call is bounded by
 /// `min(request.timeout, deadline - now)`.
-pub async fn send(
-    grants: &Grants,
-    request: HttpRequest,
-    deadline: Instant,
-) -> Result<HttpResponse, NetError> {
+pub async fn send(grants: &Grants, request: HttpRequest, deadline: Instant) -> Result<HttpResponse, NetError> {
     let start = Instant::now();
     let limit = Budget::new(deadline).limit(request.timeout)?;
-    let clock = Clock {
-        end: start + limit,
-        limit,
-    };
-    let Prepared {
-        mut url,
-        mut method,
-        mut headers,
-        mut body,
-    } = validate(&request)?;
+    let clock = Clock { end: start + limit, limit };
+    let Prepared { mut url, mut method, mut headers, mut body } = validate(&request)?;
     let keep = (request.max_body_bytes as usize).min(MAX_KEPT_BODY_BYTES);
     let mut redirects: u8 = 0;
     loop {
-        let (response, remote, mut timings, driver) = exchange(
-            grants,
-            &url,
-            &method,
-            &headers,
-            body.clone(),
-            request.tls_verify,
-            clock,
-        )
-        .await?;
+        let (response, remote, mut timings, driver) =
+            exchange(grants, &url, &method, &headers, body.clone(), request.tls_verify, clock).await?;
         let status = response.status().as_u16();
         if redirects < request.max_redirects
             && matches!(status, 301 | 302 | 303 | 307 | 308)
@@ -186,9 +163,7 @@ pub async fn send(
         {
             let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
             let next = url.join(&location).map_err(|e| {
-                NetError::Protocol(format!(
-                    "{url} redirected ({status}) to an invalid Location {location:?}: {e}"
-                ))
+                NetError::Protocol(format!("{url} redirected ({status}) to an invalid Location {location:?}: {e}"))
             })?;
             if !matches!(next.scheme(), "http" | "https") {
                 return Err(NetError::Protocol(format!(
@@ -223,8 +198,7 @@ pub async fn send(
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let (body_bytes, body_size, truncated) =
-            read_body(incoming, keep, content_length, &remote, clock).await?;
+        let (body_bytes, body_size, truncated) = read_body(incoming, keep, content_length, &remote, clock).await?;
         drop(driver);
         timings.total = start.elapsed();
         return Ok(HttpResponse {
@@ -245,15 +219,10 @@ pub async fn send(
 fn validate(request: &HttpRequest) -> Result<Prepared, NetError> {
     let invalid = |m: String| NetError::Invalid(m);
     if request.method.is_empty() {
-        return Err(invalid(
-            "the HTTP method is empty; write GET, HEAD, POST, ...".into(),
-        ));
+        return Err(invalid("the HTTP method is empty; write GET, HEAD, POST, ...".into()));
     }
     let method = Method::from_bytes(request.method.as_bytes()).map_err(|_| {
-        invalid(format!(
-            "{:?} is not a valid HTTP method (letters, digits and !#$%&'*+-.^_`|~ only)",
-            request.method
-        ))
+        invalid(format!("{:?} is not a valid HTTP method (letters, digits and !#$%&'*+-.^_`|~ only)", request.method))
     })?;
     if request.url.len() > MAX_URL_BYTES {
         return Err(invalid(format!(
@@ -261,8 +230,7 @@ fn validate(request: &HttpRequest) -> Result<Prepared, NetError> {
             request.url.len()
         )));
     }
-    let url = Url::parse(&request.url)
-        .map_err(|e| invalid(format!("invalid URL {:?}: {e}", request.url)))?;
+    let url = Url::parse(&request.url).map_err(|e| invalid(format!("invalid URL {:?}: {e}", request.url)))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(format!(
             "unsupported scheme {:?} in {:?}; only http:// and https:// URLs can be requested",
@@ -274,9 +242,7 @@ fn validate(request: &HttpRequest) -> Result<Prepared, NetError> {
         return Err(invalid(format!("the URL {:?} has no host", request.url)));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "credentials in the URL are not supported; send an Authorization header instead".into(),
-        ));
+        return Err(invalid("credentials in the URL are not supported; send an Authorization header instead".into()));
     }
     if request.headers.len() > MAX_REQUEST_HEADERS {
         return Err(invalid(format!(
@@ -288,16 +254,10 @@ fn validate(request: &HttpRequest) -> Result<Prepared, NetError> {
     for (name, value) in &request.headers {
         let header_name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| invalid(format!("{name:?} is not a valid header name")))?;
-        let header_value = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| {
-            invalid(format!(
-                "the value of header {name:?} contains a line break or control character"
-            ))
-        })?;
+        let header_value = HeaderValue::from_bytes(value.as_bytes())
+            .map_err(|_| invalid(format!("the value of header {name:?} contains a line break or control character")))?;
         if header_name == header::TRANSFER_ENCODING {
-            return Err(invalid(
-                "the Transfer-Encoding header cannot be set; the host frames the body itself"
-                    .into(),
-            ));
+            return Err(invalid("the Transfer-Encoding header cannot be set; the host frames the body itself".into()));
         }
         if header_name == header::CONTENT_LENGTH {
             // The host sets Content-Length from the body it sends.
@@ -315,12 +275,7 @@ fn validate(request: &HttpRequest) -> Result<Prepared, NetError> {
         Some(body) => Some(Bytes::copy_from_slice(body)),
         None => None,
     };
-    Ok(Prepared {
-        url,
-        method,
-        headers,
-        body,
-    })
+    Ok(Prepared { url, method, headers, body })
 }
 
 /// One hop: connect (grant-checked), TLS if https, HTTP/1.1 handshake, send the request
@@ -334,19 +289,13 @@ async fn exchange(
     tls_verify: bool,
     clock: Clock,
 ) -> Result<(Response<Incoming>, SocketAddr, Timings, Driver), NetError> {
-    let host = url
-        .host_str()
-        .ok_or_else(|| NetError::Invalid(format!("the URL {url} has no host")))?;
-    let port = url
-        .port_or_known_default()
-        .ok_or_else(|| NetError::Invalid(format!("the URL {url} has no port")))?;
-    let (stream, remote, mut timings) =
-        net::connect_until(grants, host, port, clock.end, clock.limit).await?;
+    let host = url.host_str().ok_or_else(|| NetError::Invalid(format!("the URL {url} has no host")))?;
+    let port = url.port_or_known_default().ok_or_else(|| NetError::Invalid(format!("the URL {url} has no port")))?;
+    let (stream, remote, mut timings) = net::connect_until(grants, host, port, clock.end, clock.limit).await?;
 
     let (mut sender, mut driver) = if url.scheme() == "https" {
         let connector = net::http_tls_connector(tls_verify);
-        let (tls, took) =
-            net::tls_handshake(&connector, stream, host, clock.end, clock.limit).await?;
+        let (tls, took) = net::tls_handshake(&connector, stream, host, clock.end, clock.limit).await?;
         timings.tls = Some(took);
         start_http1(tls, clock).await?
     } else {
@@ -465,11 +414,7 @@ async fn read_body(
             break;
         }
     }
-    let body_size = if stopped {
-        size.max(content_length.unwrap_or(0))
-    } else {
-        size
-    };
+    let body_size = if stopped { size.max(content_length.unwrap_or(0)) } else { size };
     let truncated = stopped || (kept.len() as u64) < size;
     Ok((kept, body_size, truncated))
 }
@@ -484,10 +429,7 @@ fn response_headers(map: &hyper::HeaderMap) -> Vec<(String, String)> {
         if out.len() >= MAX_RESPONSE_HEADERS || bytes > MAX_RESPONSE_HEADER_BYTES {
             break;
         }
-        out.push((
-            name.as_str().to_ascii_lowercase(),
-            String::from_utf8_lossy(value.as_bytes()).into_owned(),
-        ));
+        out.push((name.as_str().to_ascii_lowercase(), String::from_utf8_lossy(value.as_bytes()).into_owned()));
     }
     out
 }
@@ -523,9 +465,7 @@ fn describe_hyper(error: &hyper::Error, peer: &str) -> NetError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::imports::net::tests::{
-        closed_port, grants, listener, silent_server, tls_acceptor,
-    };
+    use crate::runtime::imports::net::tests::{closed_port, grants, listener, silent_server, tls_acceptor};
     use std::sync::Arc;
     use std::sync::atomic::Ordering;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -572,8 +512,7 @@ mod tests {
             .lines()
             .find_map(|l| {
                 let (n, v) = l.split_once(':')?;
-                n.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse::<usize>().ok())?
+                n.eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
             })
             .unwrap_or(0);
         while buf.len() < head_end + length {
@@ -582,10 +521,7 @@ mod tests {
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
         }
-        let seen = Seen {
-            head,
-            body: buf[head_end..head_end + length].to_vec(),
-        };
+        let seen = Seen { head, body: buf[head_end..head_end + length].to_vec() };
         let _ = s.write_all(&handler(&seen)).await;
         let _ = s.shutdown().await;
     }
@@ -603,9 +539,7 @@ mod tests {
     }
 
     /// The same server behind TLS with a self-signed certificate.
-    async fn https_server(
-        handler: impl Fn(&Seen) -> Vec<u8> + Send + Sync + 'static,
-    ) -> SocketAddr {
+    async fn https_server(handler: impl Fn(&Seen) -> Vec<u8> + Send + Sync + 'static) -> SocketAddr {
         let handler: Handler = Arc::new(handler);
         let acceptor = tls_acceptor();
         let (listener, addr) = listener().await;
@@ -629,8 +563,7 @@ mod tests {
 
     #[tokio::test]
     async fn get_returns_200_with_body_and_timings() {
-        let addr =
-            http_server(|_| respond("200 OK", &[("Content-Type", "text/plain")], b"hello")).await;
+        let addr = http_server(|_| respond("200 OK", &[("Content-Type", "text/plain")], b"hello")).await;
         let url = format!("http://{addr}/health");
         let g = grants(&url, &[]);
         let r = send(&g, HttpRequest::get(&url), soon()).await.unwrap();
@@ -638,10 +571,7 @@ mod tests {
         assert_eq!(r.body, b"hello");
         assert_eq!(r.body_size, 5);
         assert!(!r.truncated);
-        assert!(
-            r.headers
-                .contains(&("content-type".to_string(), "text/plain".to_string()))
-        );
+        assert!(r.headers.contains(&("content-type".to_string(), "text/plain".to_string())));
         assert_eq!(r.final_url, url);
         assert_eq!(r.redirects, 0);
         assert_eq!(r.remote_addr, addr.to_string());
@@ -664,19 +594,13 @@ mod tests {
         let g = grants(&url, &[]);
         let mut req = HttpRequest::get(&url);
         req.method = "POST".into();
-        req.headers = vec![
-            ("X-Test".into(), "yes".into()),
-            ("Content-Length".into(), "999".into()),
-        ];
+        req.headers = vec![("X-Test".into(), "yes".into()), ("Content-Length".into(), "999".into())];
         req.body = Some(b"payload".to_vec());
         let r = send(&g, req, soon()).await.unwrap();
         let echo = String::from_utf8(r.body).unwrap().to_ascii_lowercase();
         assert!(echo.starts_with("post /submit?x=1 http/1.1\r\n"), "{echo}");
         assert!(echo.contains(&format!("host: {addr}\r\n")), "{echo}");
-        assert!(
-            echo.contains(&format!("user-agent: {}\r\n", USER_AGENT)),
-            "{echo}"
-        );
+        assert!(echo.contains(&format!("user-agent: {}\r\n", USER_AGENT)), "{echo}");
         assert!(echo.contains("content-length: 7\r\n"), "{echo}");
         assert!(echo.contains("x-test: yes\r\n"), "{echo}");
         assert!(echo.ends_with("\r\n\r\npayload"), "{echo}");
@@ -699,10 +623,7 @@ mod tests {
         let url = format!("http://127.0.0.1:{port}/");
         let g = grants(&url, &[]);
         let err = send(&g, HttpRequest::get(&url), soon()).await.unwrap_err();
-        assert_eq!(
-            err,
-            NetError::Connect(format!("127.0.0.1:{port}: connection refused"))
-        );
+        assert_eq!(err, NetError::Connect(format!("127.0.0.1:{port}: connection refused")));
     }
 
     #[tokio::test]
@@ -715,10 +636,7 @@ mod tests {
         let started = std::time::Instant::now();
         let err = send(&g, req, soon()).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(2));
-        assert_eq!(
-            err,
-            NetError::Timeout("timed out after 1s waiting for the first byte".into())
-        );
+        assert_eq!(err, NetError::Timeout("timed out after 1s waiting for the first byte".into()));
         assert_eq!(accepted.load(Ordering::SeqCst), 1);
     }
 
@@ -730,14 +648,10 @@ mod tests {
         let mut req = HttpRequest::get(&url);
         req.timeout = Some(Duration::from_secs(30));
         let started = std::time::Instant::now();
-        let err = send(&g, req, Instant::now() + Duration::from_millis(500))
-            .await
-            .unwrap_err();
+        let err = send(&g, req, Instant::now() + Duration::from_millis(500)).await.unwrap_err();
         assert!(matches!(err, NetError::Timeout(_)), "{err:?}");
         assert!(started.elapsed() < Duration::from_millis(1500));
-        let past = send(&g, HttpRequest::get(&url), Instant::now())
-            .await
-            .unwrap_err();
+        let past = send(&g, HttpRequest::get(&url), Instant::now()).await.unwrap_err();
         assert!(matches!(past, NetError::Timeout(_)), "{past:?}");
     }
 
@@ -778,16 +692,8 @@ mod tests {
     async fn redirect_to_non_granted_host_port_is_denied_naming_it() {
         let (other, accepted) = silent_server().await;
         let addr = http_server(move |seen| match seen.path() {
-            "/name" => respond(
-                "301 Moved",
-                &[("Location", "http://evil.example/steal")],
-                b"",
-            ),
-            _ => respond(
-                "307 Temporary",
-                &[("Location", &format!("http://{other}/x"))],
-                b"",
-            ),
+            "/name" => respond("301 Moved", &[("Location", "http://evil.example/steal")], b""),
+            _ => respond("307 Temporary", &[("Location", &format!("http://{other}/x"))], b""),
         })
         .await;
         let url = format!("http://{addr}/port");
@@ -795,10 +701,7 @@ mod tests {
         let mut req = HttpRequest::get(&url);
         req.max_redirects = 3;
         let err = send(&g, req.clone(), soon()).await.unwrap_err();
-        assert!(
-            matches!(err, NetError::Denied(ref m) if m.starts_with(&format!("{other} is not granted"))),
-            "{err:?}"
-        );
+        assert!(matches!(err, NetError::Denied(ref m) if m.starts_with(&format!("{other} is not granted"))), "{err:?}");
         assert_eq!(accepted.load(Ordering::SeqCst), 0);
 
         req.url = format!("http://{addr}/name");
@@ -813,18 +716,14 @@ mod tests {
 
     #[tokio::test]
     async fn max_redirects_zero_returns_the_redirect_itself() {
-        let addr =
-            http_server(|_| respond("302 Found", &[("Location", "/elsewhere")], b"moved")).await;
+        let addr = http_server(|_| respond("302 Found", &[("Location", "/elsewhere")], b"moved")).await;
         let url = format!("http://{addr}/");
         let g = grants(&url, &[]);
         let r = send(&g, HttpRequest::get(&url), soon()).await.unwrap();
         assert_eq!(r.status, 302);
         assert_eq!(r.redirects, 0);
         assert_eq!(r.body, b"moved");
-        assert!(
-            r.headers
-                .contains(&("location".to_string(), "/elsewhere".to_string()))
-        );
+        assert!(r.headers.contains(&("location".to_string(), "/elsewhere".to_string())));
     }
 
     #[tokio::test]
@@ -832,11 +731,7 @@ mod tests {
         let addr = http_server(|seen| match seen.path() {
             "/form" => respond("303 See Other", &[("Location", "/done")], b""),
             _ => {
-                let echo = format!(
-                    "{} {}",
-                    seen.head.split(' ').next().unwrap_or(""),
-                    seen.body.len()
-                );
+                let echo = format!("{} {}", seen.head.split(' ').next().unwrap_or(""), seen.body.len());
                 respond("200 OK", &[], echo.as_bytes())
             }
         })
@@ -858,10 +753,7 @@ mod tests {
         let url = format!("https://localhost:{}/", addr.port());
         let g = grants(&url, &[]);
         let err = send(&g, HttpRequest::get(&url), soon()).await.unwrap_err();
-        assert!(
-            matches!(err, NetError::Tls(ref m) if m.contains("UnknownIssuer")),
-            "{err:?}"
-        );
+        assert!(matches!(err, NetError::Tls(ref m) if m.contains("UnknownIssuer")), "{err:?}");
         let mut req = HttpRequest::get(&url);
         req.tls_verify = false;
         let r = send(&g, req, soon()).await.unwrap();
@@ -875,9 +767,7 @@ mod tests {
     async fn not_granted_is_denied_without_connecting() {
         let (addr, accepted) = silent_server().await;
         let g = grants("http://127.0.0.1:1/", &[]);
-        let err = send(&g, HttpRequest::get(format!("http://{addr}/")), soon())
-            .await
-            .unwrap_err();
+        let err = send(&g, HttpRequest::get(format!("http://{addr}/")), soon()).await.unwrap_err();
         assert!(matches!(err, NetError::Denied(_)), "{err:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(accepted.load(Ordering::SeqCst), 0);
@@ -888,111 +778,39 @@ mod tests {
         let g = grants("http://127.0.0.1:1/", &["*:*"]);
         let base = HttpRequest::get("http://127.0.0.1:1/");
         let cases: Vec<(HttpRequest, &str)> = vec![
+            (HttpRequest { url: "ftp://127.0.0.1/".into(), ..base.clone() }, "unsupported scheme"),
+            (HttpRequest { url: "not a url".into(), ..base.clone() }, "invalid URL"),
+            (HttpRequest { url: format!("http://127.0.0.1:1/{}", "a".repeat(9000)), ..base.clone() }, "at most 8192"),
+            (HttpRequest { url: "http://u:p@127.0.0.1:1/".into(), ..base.clone() }, "credentials"),
+            (HttpRequest { method: "GE T".into(), ..base.clone() }, "not a valid HTTP method"),
+            (HttpRequest { method: "".into(), ..base.clone() }, "method is empty"),
+            (HttpRequest { headers: vec![("bad name".into(), "v".into())], ..base.clone() }, "not a valid header name"),
+            (HttpRequest { headers: vec![("x".into(), "a\r\nb".into())], ..base.clone() }, "line break"),
+            (HttpRequest { headers: vec![("x".into(), "v".into()); 101], ..base.clone() }, "at most 100"),
             (
-                HttpRequest {
-                    url: "ftp://127.0.0.1/".into(),
-                    ..base.clone()
-                },
-                "unsupported scheme",
-            ),
-            (
-                HttpRequest {
-                    url: "not a url".into(),
-                    ..base.clone()
-                },
-                "invalid URL",
-            ),
-            (
-                HttpRequest {
-                    url: format!("http://127.0.0.1:1/{}", "a".repeat(9000)),
-                    ..base.clone()
-                },
-                "at most 8192",
-            ),
-            (
-                HttpRequest {
-                    url: "http://u:p@127.0.0.1:1/".into(),
-                    ..base.clone()
-                },
-                "credentials",
-            ),
-            (
-                HttpRequest {
-                    method: "GE T".into(),
-                    ..base.clone()
-                },
-                "not a valid HTTP method",
-            ),
-            (
-                HttpRequest {
-                    method: "".into(),
-                    ..base.clone()
-                },
-                "method is empty",
-            ),
-            (
-                HttpRequest {
-                    headers: vec![("bad name".into(), "v".into())],
-                    ..base.clone()
-                },
-                "not a valid header name",
-            ),
-            (
-                HttpRequest {
-                    headers: vec![("x".into(), "a\r\nb".into())],
-                    ..base.clone()
-                },
-                "line break",
-            ),
-            (
-                HttpRequest {
-                    headers: vec![("x".into(), "v".into()); 101],
-                    ..base.clone()
-                },
-                "at most 100",
-            ),
-            (
-                HttpRequest {
-                    headers: vec![("transfer-encoding".into(), "chunked".into())],
-                    ..base.clone()
-                },
+                HttpRequest { headers: vec![("transfer-encoding".into(), "chunked".into())], ..base.clone() },
                 "Transfer-Encoding",
             ),
-            (
-                HttpRequest {
-                    body: Some(vec![0; MAX_REQUEST_BODY_BYTES + 1]),
-                    ..base.clone()
-                },
-                "request body",
-            ),
+            (HttpRequest { body: Some(vec![0; MAX_REQUEST_BODY_BYTES + 1]), ..base.clone() }, "request body"),
         ];
         for (req, expected) in cases {
             let err = send(&g, req, soon()).await.unwrap_err();
-            assert!(
-                matches!(err, NetError::Invalid(ref m) if m.contains(expected)),
-                "{expected}: {err:?}"
-            );
+            assert!(matches!(err, NetError::Invalid(ref m) if m.contains(expected)), "{expected}: {err:?}");
         }
     }
 
     #[tokio::test]
     async fn too_many_response_headers_is_protocol_error() {
         let addr = http_server(|_| {
-            let many: Vec<(String, String)> = (0..150)
-                .map(|i| (format!("x-h{i}"), "v".to_string()))
-                .collect();
-            let refs: Vec<(&str, &str)> =
-                many.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            let many: Vec<(String, String)> = (0..150).map(|i| (format!("x-h{i}"), "v".to_string())).collect();
+            let refs: Vec<(&str, &str)> = many.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
             respond("200 OK", &refs, b"")
         })
         .await;
         let url = format!("http://{addr}/");
         let g = grants(&url, &[]);
         let err = send(&g, HttpRequest::get(&url), soon()).await.unwrap_err();
-        assert!(
-            matches!(err, NetError::Protocol(ref m) if m.contains("too large")),
-            "{err:?}"
-        );
+        assert!(matches!(err, NetError::Protocol(ref m) if m.contains("too large")), "{err:?}");
     }
 
     #[test]

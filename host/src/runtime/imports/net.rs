@@ -144,17 +144,11 @@ pub fn human_duration(d: Duration) -> String {
 /// `host:port`, with brackets around an IPv6 literal.
 pub fn host_port(host: &str, port: u16) -> String {
     let bare = strip_brackets(host);
-    if bare.contains(':') {
-        format!("[{bare}]:{port}")
-    } else {
-        format!("{bare}:{port}")
-    }
+    if bare.contains(':') { format!("[{bare}]:{port}") } else { format!("{bare}:{port}") }
 }
 
 fn strip_brackets(host: &str) -> &str {
-    host.strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host)
+    host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host)
 }
 
 /// An I/O error in a person's words (`connection refused`), without the OS error number.
@@ -211,21 +205,14 @@ pub(crate) async fn connect_until(
         return Err(NetError::Invalid("the host is empty".to_string()));
     }
     if port == 0 {
-        return Err(NetError::Invalid(format!(
-            "{}: port 0 cannot be connected to",
-            host_port(host, port)
-        )));
+        return Err(NetError::Invalid(format!("{}: port 0 cannot be connected to", host_port(host, port))));
     }
     if !grants.allows(host, port) {
         return Err(NetError::Denied(denied_message(grants, host, port)));
     }
     let target = host_port(host, port);
-    let timed_out = |phase: String| {
-        NetError::Timeout(format!(
-            "timed out after {} {phase}",
-            human_duration(shown_limit)
-        ))
-    };
+    let timed_out =
+        |phase: String| NetError::Timeout(format!("timed out after {} {phase}", human_duration(shown_limit)));
 
     let mut timings = Timings::default();
     let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
@@ -249,14 +236,11 @@ pub(crate) async fn connect_until(
         }
     };
 
-    let (allowed, refused): (Vec<SocketAddr>, Vec<SocketAddr>) = addrs
-        .into_iter()
-        .partition(|addr| grants.allows_addr(host, *addr));
+    let (allowed, refused): (Vec<SocketAddr>, Vec<SocketAddr>) =
+        addrs.into_iter().partition(|addr| grants.allows_addr(host, *addr));
     if allowed.is_empty() {
         let list: Vec<String> = refused.iter().map(SocketAddr::to_string).collect();
-        let example = refused
-            .first()
-            .map_or_else(|| "169.254.169.254:80".to_string(), SocketAddr::to_string);
+        let example = refused.first().map_or_else(|| "169.254.169.254:80".to_string(), SocketAddr::to_string);
         let what = if timings.dns.is_none() {
             format!("{target} is a link-local or unspecified address")
         } else {
@@ -313,19 +297,15 @@ pub async fn tls_handshake(
     shown_limit: Duration,
 ) -> Result<(TlsStream<TcpStream>, Duration), NetError> {
     let bare = strip_brackets(server_name);
-    let name = ServerName::try_from(bare.to_string()).map_err(|_| {
-        NetError::Invalid(format!("{server_name:?} is not a valid TLS server name"))
-    })?;
+    let name = ServerName::try_from(bare.to_string())
+        .map_err(|_| NetError::Invalid(format!("{server_name:?} is not a valid TLS server name")))?;
     let start = Instant::now();
     match tokio::time::timeout_at(end, connector.connect(name, stream)).await {
         Err(_) => Err(NetError::Timeout(format!(
             "timed out after {} in the TLS handshake with {bare}",
             human_duration(shown_limit)
         ))),
-        Ok(Err(e)) => Err(NetError::Tls(format!(
-            "TLS handshake with {bare} failed: {}",
-            describe_tls(&e)
-        ))),
+        Ok(Err(e)) => Err(NetError::Tls(format!("TLS handshake with {bare} failed: {}", describe_tls(&e)))),
         Ok(Ok(tls)) => Ok((tls, start.elapsed())),
     }
 }
@@ -345,9 +325,7 @@ fn describe_tls(error: &io::Error) -> String {
 
 fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER
-        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
-        .clone()
+    PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
 }
 
 /// Trust anchors from the operating system's store, loaded once. Unreadable
@@ -380,9 +358,7 @@ fn build_config(verify: bool, alpn_http1: bool) -> Arc<ClientConfig> {
         .with_safe_default_protocol_versions()
         .expect("the ring provider supports the default TLS versions");
     let mut config = if verify {
-        builder
-            .with_root_certificates(system_roots())
-            .with_no_client_auth()
+        builder.with_root_certificates(system_roots()).with_no_client_auth()
     } else {
         builder
             .dangerous()
@@ -442,12 +418,7 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -456,18 +427,11 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -516,12 +480,9 @@ pub(crate) mod tests {
 
     /// A self-signed certificate for `localhost` and 127.0.0.1, as a TLS acceptor.
     pub(crate) fn tls_acceptor() -> TlsAcceptor {
-        let certified =
-            rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
-                .unwrap();
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
         let cert = certified.cert.der().clone();
-        let key =
-            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
         let mut config = rustls::ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .unwrap()
@@ -534,10 +495,7 @@ pub(crate) mod tests {
 
     #[test]
     fn budget_limit_is_min_of_request_and_time_left() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
         rt.block_on(async {
             let budget = Budget::new(Instant::now() + Duration::from_secs(10));
             let l = budget.limit(Some(Duration::from_secs(2))).unwrap();
@@ -547,10 +505,7 @@ pub(crate) mod tests {
             let l = budget.limit(Some(Duration::from_secs(60))).unwrap();
             assert!(l <= Duration::from_secs(10));
             let past = Budget::new(Instant::now() - Duration::from_millis(1));
-            assert!(matches!(
-                past.limit(Some(Duration::from_secs(1))),
-                Err(NetError::Timeout(_))
-            ));
+            assert!(matches!(past.limit(Some(Duration::from_secs(1))), Err(NetError::Timeout(_))));
         });
     }
 
@@ -575,9 +530,7 @@ pub(crate) mod tests {
         });
         let g = grants(&addr.to_string(), &[]);
         let (mut stream, remote, timings) =
-            connect(&g, "127.0.0.1", addr.port(), Duration::from_secs(5))
-                .await
-                .unwrap();
+            connect(&g, "127.0.0.1", addr.port(), Duration::from_secs(5)).await.unwrap();
         assert_eq!(remote, addr);
         assert!(timings.dns.is_none());
         assert!(timings.connect.is_some());
@@ -593,10 +546,7 @@ pub(crate) mod tests {
             let _ = listener.accept().await;
         });
         let g = grants(&format!("localhost:{}", addr.port()), &[]);
-        let (_stream, remote, timings) =
-            connect(&g, "localhost", addr.port(), Duration::from_secs(5))
-                .await
-                .unwrap();
+        let (_stream, remote, timings) = connect(&g, "localhost", addr.port(), Duration::from_secs(5)).await.unwrap();
         assert_eq!(remote, addr);
         assert!(timings.dns.is_some());
         assert!(timings.connect.is_some());
@@ -606,22 +556,15 @@ pub(crate) mod tests {
     async fn connect_to_closed_port_is_connect_error() {
         let port = closed_port().await;
         let g = grants(&format!("127.0.0.1:{port}"), &[]);
-        let err = connect(&g, "127.0.0.1", port, Duration::from_secs(5))
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err,
-            NetError::Connect(format!("127.0.0.1:{port}: connection refused"))
-        );
+        let err = connect(&g, "127.0.0.1", port, Duration::from_secs(5)).await.unwrap_err();
+        assert_eq!(err, NetError::Connect(format!("127.0.0.1:{port}: connection refused")));
     }
 
     #[tokio::test]
     async fn connect_not_granted_is_denied_without_connecting() {
         let (addr, accepted) = silent_server().await;
         let g = grants("127.0.0.1:1", &[]);
-        let err = connect(&g, "127.0.0.1", addr.port(), Duration::from_secs(5))
-            .await
-            .unwrap_err();
+        let err = connect(&g, "127.0.0.1", addr.port(), Duration::from_secs(5)).await.unwrap_err();
         assert_eq!(
             err,
             NetError::Denied(format!(
@@ -637,13 +580,8 @@ pub(crate) mod tests {
     async fn unspecified_address_is_denied_even_under_star_grant() {
         // 0.0.0.0 reaches local services; only an explicit IP grant may use it.
         let g = grants("db.local:5432", &["*:*"]);
-        let err = connect(&g, "0.0.0.0", 5432, Duration::from_secs(1))
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(err, NetError::Denied(ref m) if m.contains("0.0.0.0:5432")),
-            "{err:?}"
-        );
+        let err = connect(&g, "0.0.0.0", 5432, Duration::from_secs(1)).await.unwrap_err();
+        assert!(matches!(err, NetError::Denied(ref m) if m.contains("0.0.0.0:5432")), "{err:?}");
     }
 
     #[tokio::test]
@@ -663,35 +601,13 @@ pub(crate) mod tests {
         });
         let g = grants(&addr.to_string(), &[]);
         let end = Instant::now() + Duration::from_secs(5);
-        let (s, _, _) = connect(&g, "127.0.0.1", addr.port(), Duration::from_secs(5))
-            .await
-            .unwrap();
-        let err = tls_handshake(
-            &tls_connector(true),
-            s,
-            "localhost",
-            end,
-            Duration::from_secs(5),
-        )
-        .await
-        .unwrap_err();
-        assert!(
-            matches!(err, NetError::Tls(ref m) if m.contains("UnknownIssuer")),
-            "{err:?}"
-        );
+        let (s, _, _) = connect(&g, "127.0.0.1", addr.port(), Duration::from_secs(5)).await.unwrap();
+        let err = tls_handshake(&tls_connector(true), s, "localhost", end, Duration::from_secs(5)).await.unwrap_err();
+        assert!(matches!(err, NetError::Tls(ref m) if m.contains("UnknownIssuer")), "{err:?}");
 
-        let (s, _, _) = connect(&g, "127.0.0.1", addr.port(), Duration::from_secs(5))
-            .await
-            .unwrap();
-        let (mut tls, took) = tls_handshake(
-            &tls_connector(false),
-            s,
-            "localhost",
-            end,
-            Duration::from_secs(5),
-        )
-        .await
-        .unwrap();
+        let (s, _, _) = connect(&g, "127.0.0.1", addr.port(), Duration::from_secs(5)).await.unwrap();
+        let (mut tls, took) =
+            tls_handshake(&tls_connector(false), s, "localhost", end, Duration::from_secs(5)).await.unwrap();
         assert!(took > Duration::ZERO);
         let mut buf = [0u8; 2];
         tls.read_exact(&mut buf).await.unwrap();

@@ -56,19 +56,8 @@ pub async fn connect(
 ) -> Result<(TcpConnection, Timings), NetError> {
     let limit = Budget::new(deadline).limit(Some(timeout))?;
     let (stream, remote, timings) = net::connect(grants, host, port, limit).await?;
-    let host = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host)
-        .to_string();
-    Ok((
-        TcpConnection {
-            stream: Stream::Plain(stream),
-            host,
-            remote,
-        },
-        timings,
-    ))
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host).to_string();
+    Ok((TcpConnection { stream: Stream::Plain(stream), host, remote }, timings))
 }
 
 impl TcpConnection {
@@ -88,19 +77,11 @@ impl TcpConnection {
     }
 
     fn broken(&self) -> NetError {
-        NetError::Invalid(format!(
-            "the connection to {} can no longer be used: its TLS upgrade failed",
-            self.remote
-        ))
+        NetError::Invalid(format!("the connection to {} can no longer be used: its TLS upgrade failed", self.remote))
     }
 
     /// Sends all of `data` (at most 1 MiB) within `min(timeout, deadline - now)`.
-    pub async fn send(
-        &mut self,
-        data: &[u8],
-        timeout: Duration,
-        deadline: Instant,
-    ) -> Result<(), NetError> {
+    pub async fn send(&mut self, data: &[u8], timeout: Duration, deadline: Instant) -> Result<(), NetError> {
         if data.len() > MAX_SEND_BYTES {
             return Err(NetError::Invalid(format!(
                 "cannot send {} bytes at once; at most {MAX_SEND_BYTES} are allowed",
@@ -120,10 +101,7 @@ impl TcpConnection {
                 human_duration(limit),
                 data.len()
             ))),
-            Ok(Err(e)) => Err(NetError::Protocol(format!(
-                "{remote}: sending failed: {}",
-                describe_io(&e)
-            ))),
+            Ok(Err(e)) => Err(NetError::Protocol(format!("{remote}: sending failed: {}", describe_io(&e)))),
             Ok(Ok(())) => Ok(()),
         }
     }
@@ -131,16 +109,9 @@ impl TcpConnection {
     /// Waits up to `min(timeout, deadline - now)` for data and returns what one read
     /// yields, at most `min(max_bytes, 1 MiB)` bytes. An empty vector means the peer
     /// closed the connection.
-    pub async fn receive(
-        &mut self,
-        max_bytes: u32,
-        timeout: Duration,
-        deadline: Instant,
-    ) -> Result<Vec<u8>, NetError> {
+    pub async fn receive(&mut self, max_bytes: u32, timeout: Duration, deadline: Instant) -> Result<Vec<u8>, NetError> {
         if max_bytes == 0 {
-            return Err(NetError::Invalid(
-                "max-bytes is 0; ask for at least 1 byte".to_string(),
-            ));
+            return Err(NetError::Invalid("max-bytes is 0; ask for at least 1 byte".to_string()));
         }
         let limit = Budget::new(deadline).limit(Some(timeout))?;
         let remote = self.remote;
@@ -157,10 +128,7 @@ impl TcpConnection {
             ))),
             // A TLS peer that closes without close_notify: still a close.
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(Vec::new()),
-            Ok(Err(e)) => Err(NetError::Protocol(format!(
-                "{remote}: receiving failed: {}",
-                describe_io(&e)
-            ))),
+            Ok(Err(e)) => Err(NetError::Protocol(format!("{remote}: receiving failed: {}", describe_io(&e)))),
             Ok(Ok(n)) => {
                 buf.truncate(n);
                 Ok(buf)
@@ -180,10 +148,7 @@ impl TcpConnection {
     ) -> Result<Duration, NetError> {
         match self.stream {
             Stream::Tls(_) => {
-                return Err(NetError::Invalid(format!(
-                    "the connection to {} already uses TLS",
-                    self.remote
-                )));
+                return Err(NetError::Invalid(format!("the connection to {} already uses TLS", self.remote)));
             }
             Stream::Broken => return Err(self.broken()),
             Stream::Plain(_) => {}
@@ -194,17 +159,13 @@ impl TcpConnection {
             return Err(self.broken());
         };
         let connector = net::tls_connector(verify);
-        let (tls, took) =
-            net::tls_handshake(&connector, plain, &name, Instant::now() + limit, limit).await?;
+        let (tls, took) = net::tls_handshake(&connector, plain, &name, Instant::now() + limit, limit).await?;
         self.stream = Stream::Tls(Box::new(tls));
         Ok(took)
     }
 }
 
-async fn write_all<S: tokio::io::AsyncWrite + Unpin>(
-    s: &mut S,
-    data: &[u8],
-) -> std::io::Result<()> {
+async fn write_all<S: tokio::io::AsyncWrite + Unpin>(s: &mut S, data: &[u8]) -> std::io::Result<()> {
     s.write_all(data).await?;
     s.flush().await
 }
@@ -212,9 +173,7 @@ async fn write_all<S: tokio::io::AsyncWrite + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::imports::net::tests::{
-        closed_port, grants, listener, silent_server, tls_acceptor,
-    };
+    use crate::runtime::imports::net::tests::{closed_port, grants, listener, silent_server, tls_acceptor};
     use std::sync::atomic::Ordering;
 
     const T: Duration = Duration::from_secs(5);
@@ -231,21 +190,12 @@ mod tests {
             s.write_all(b"SSH-2.0-Test\r\n").await.unwrap();
         });
         let g = grants(&addr.to_string(), &[]);
-        let (mut c, timings) = connect(&g, "127.0.0.1", addr.port(), T, soon())
-            .await
-            .unwrap();
+        let (mut c, timings) = connect(&g, "127.0.0.1", addr.port(), T, soon()).await.unwrap();
         assert!(timings.connect.is_some());
         assert!(timings.dns.is_none());
         assert_eq!(c.remote_addr(), addr);
-        assert_eq!(
-            c.receive(1024, T, soon()).await.unwrap(),
-            b"SSH-2.0-Test\r\n"
-        );
-        assert_eq!(
-            c.receive(1024, T, soon()).await.unwrap(),
-            b"",
-            "peer closed"
-        );
+        assert_eq!(c.receive(1024, T, soon()).await.unwrap(), b"SSH-2.0-Test\r\n");
+        assert_eq!(c.receive(1024, T, soon()).await.unwrap(), b"", "peer closed");
     }
 
     #[tokio::test]
@@ -262,9 +212,7 @@ mod tests {
             }
         });
         let g = grants(&format!("localhost:{}", addr.port()), &[]);
-        let (mut c, timings) = connect(&g, "localhost", addr.port(), T, soon())
-            .await
-            .unwrap();
+        let (mut c, timings) = connect(&g, "localhost", addr.port(), T, soon()).await.unwrap();
         assert!(timings.dns.is_some());
         c.send(b"ping", T, soon()).await.unwrap();
         assert_eq!(c.receive(4, T, soon()).await.unwrap(), b"ping");
@@ -282,33 +230,16 @@ mod tests {
     async fn receive_times_out_when_nothing_arrives() {
         let (addr, _) = silent_server().await;
         let g = grants(&addr.to_string(), &[]);
-        let (mut c, _) = connect(&g, "127.0.0.1", addr.port(), T, soon())
-            .await
-            .unwrap();
+        let (mut c, _) = connect(&g, "127.0.0.1", addr.port(), T, soon()).await.unwrap();
         let started = std::time::Instant::now();
-        let err = c
-            .receive(10, Duration::from_millis(300), soon())
-            .await
-            .unwrap_err();
+        let err = c.receive(10, Duration::from_millis(300), soon()).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_millis(1300));
-        assert!(
-            matches!(err, NetError::Timeout(ref m) if m.contains("nothing received")),
-            "{err:?}"
-        );
-        let err = c
-            .receive(10, T, Instant::now() + Duration::from_millis(200))
-            .await
-            .unwrap_err();
+        assert!(matches!(err, NetError::Timeout(ref m) if m.contains("nothing received")), "{err:?}");
+        let err = c.receive(10, T, Instant::now() + Duration::from_millis(200)).await.unwrap_err();
         assert!(matches!(err, NetError::Timeout(_)), "{err:?}");
-        assert!(matches!(
-            c.receive(0, T, soon()).await,
-            Err(NetError::Invalid(_))
-        ));
+        assert!(matches!(c.receive(0, T, soon()).await, Err(NetError::Invalid(_))));
         let big = vec![0u8; MAX_SEND_BYTES + 1];
-        assert!(matches!(
-            c.send(&big, T, soon()).await,
-            Err(NetError::Invalid(_))
-        ));
+        assert!(matches!(c.send(&big, T, soon()).await, Err(NetError::Invalid(_))));
     }
 
     #[tokio::test]
@@ -337,33 +268,20 @@ mod tests {
         let g = grants(&format!("localhost:{}", addr.port()), &[]);
 
         // Verified: the self-signed certificate is refused, and the connection is spent.
-        let (mut c, _) = connect(&g, "localhost", addr.port(), T, soon())
-            .await
-            .unwrap();
+        let (mut c, _) = connect(&g, "localhost", addr.port(), T, soon()).await.unwrap();
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"220 ready\r\n");
         c.send(b"STARTTLS\r\n", T, soon()).await.unwrap();
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"220 go\r\n");
         let err = c.upgrade_tls(None, true, T, soon()).await.unwrap_err();
-        assert!(
-            matches!(err, NetError::Tls(ref m) if m.contains("UnknownIssuer")),
-            "{err:?}"
-        );
-        assert!(matches!(
-            c.send(b"x", T, soon()).await,
-            Err(NetError::Invalid(_))
-        ));
+        assert!(matches!(err, NetError::Tls(ref m) if m.contains("UnknownIssuer")), "{err:?}");
+        assert!(matches!(c.send(b"x", T, soon()).await, Err(NetError::Invalid(_))));
 
         // Unverified: the handshake completes and data flows over TLS.
-        let (mut c, _) = connect(&g, "localhost", addr.port(), T, soon())
-            .await
-            .unwrap();
+        let (mut c, _) = connect(&g, "localhost", addr.port(), T, soon()).await.unwrap();
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"220 ready\r\n");
         c.send(b"STARTTLS\r\n", T, soon()).await.unwrap();
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"220 go\r\n");
-        let took = c
-            .upgrade_tls(Some("localhost"), false, T, soon())
-            .await
-            .unwrap();
+        let took = c.upgrade_tls(Some("localhost"), false, T, soon()).await.unwrap();
         assert!(took > Duration::ZERO);
         assert!(c.is_tls());
         c.send(b"ping", T, soon()).await.unwrap();
@@ -377,13 +295,8 @@ mod tests {
     async fn not_granted_port_is_denied_without_connecting() {
         let (addr, accepted) = silent_server().await;
         let g = grants("127.0.0.1:1", &["localhost:*"]);
-        let err = connect(&g, "127.0.0.1", addr.port(), T, soon())
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(err, NetError::Denied(ref m) if m.contains(&addr.to_string())),
-            "{err:?}"
-        );
+        let err = connect(&g, "127.0.0.1", addr.port(), T, soon()).await.unwrap_err();
+        assert!(matches!(err, NetError::Denied(ref m) if m.contains(&addr.to_string())), "{err:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(accepted.load(Ordering::SeqCst), 0);
     }
@@ -402,9 +315,6 @@ mod tests {
         let port = closed_port().await;
         let g = grants(&format!("127.0.0.1:{port}"), &[]);
         let err = connect(&g, "127.0.0.1", port, T, soon()).await.unwrap_err();
-        assert_eq!(
-            err,
-            NetError::Connect(format!("127.0.0.1:{port}: connection refused"))
-        );
+        assert_eq!(err, NetError::Connect(format!("127.0.0.1:{port}: connection refused")));
     }
 }

@@ -103,7 +103,9 @@ impl tcp::Host for RunState {
             Err(e) => return Ok(Err(e)),
         };
         if self.connections >= MAX_CONNECTIONS {
-            return Ok(Err(types::NetError::Invalid(format!("at most {MAX_CONNECTIONS} connections may be open at once"))));
+            return Ok(Err(types::NetError::Invalid(format!(
+                "at most {MAX_CONNECTIONS} connections may be open at once"
+            ))));
         }
         let outcome = host_tcp::connect(&self.grant.grants, &host, port, limit, self.grant.deadline).await;
         self.note(outcome.as_ref().map(|_| ()));
@@ -238,7 +240,13 @@ pub fn description(d: types::Description) -> PluginDescription {
         config: d
             .config
             .into_iter()
-            .map(|k| ConfigKey { name: k.name, kind: kind(k.kind), default: k.default, required: k.required, doc: k.doc })
+            .map(|k| ConfigKey {
+                name: k.name,
+                kind: kind(k.kind),
+                default: k.default,
+                required: k.required,
+                doc: k.doc,
+            })
             .collect(),
     }
 }
@@ -285,7 +293,15 @@ pub fn outcome(r: types::CheckResult) -> RawOutcome {
         metrics: r
             .metrics
             .into_iter()
-            .map(|m| Metric { name: m.name, value: m.value, unit: m.unit, warn: m.warn, crit: m.crit, min: m.min, max: m.max })
+            .map(|m| Metric {
+                name: m.name,
+                value: m.value,
+                unit: m.unit,
+                warn: m.warn,
+                crit: m.crit,
+                min: m.min,
+                max: m.max,
+            })
             .collect(),
         details: r.details,
         reason: r.reason.map(|x| match x {

@@ -1,0 +1,171 @@
+//! The command line as a user meets it: help, exit codes for every kind of failure,
+//! configuration errors with their location, `check`, `validate` and `plugin inspect`.
+
+mod support;
+
+use support::{Sandbox, servers, vitals};
+
+fn web_config(web: std::net::SocketAddr, extra: &str) -> String {
+    format!("[[check]]\nname = \"home\"\nplugin = \"http\"\ntarget = \"http://{web}/ok\"\n{extra}\n")
+}
+
+#[test]
+fn help_describes_every_command() {
+    let out = vitals().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    for word in ["run", "check", "validate", "plugin", "Exit codes", "78 configuration error"] {
+        assert!(text.contains(word), "missing {word}: {text}");
+    }
+    let out = vitals().args(["run", "--help"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--concurrency"));
+}
+
+#[test]
+fn usage_errors_exit_64() {
+    assert_eq!(vitals().arg("--bogus").output().unwrap().status.code(), Some(64));
+    assert_eq!(vitals().args(["run", "--concurrency", "0"]).output().unwrap().status.code(), Some(64));
+    let web = servers::http();
+    let sandbox = Sandbox::new(&web_config(web, ""));
+    let out = sandbox.vitals(&["run"]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("vitals run --once"));
+    let out = sandbox.vitals(&["check", "nope"]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no check is called `nope`"));
+    let out = sandbox.vitals(&["run", "--once", "--tag", "missing"]);
+    assert_eq!(out.status.code(), Some(64));
+}
+
+#[test]
+fn configuration_errors_exit_78_with_file_line_and_a_hint() {
+    let web = servers::http();
+    let cases = [
+        (
+            web_config(web, "[check.config]\nexpect_stauts = \"200\""),
+            "unknown config key `expect_stauts`",
+            "checks.toml:6:1",
+            "did you mean `expect_status`?",
+        ),
+        (
+            web_config(web, "[check.config]\nmax_redirects = \"five\""),
+            "`max_redirects` must be a integer",
+            "checks.toml:6:17",
+            "",
+        ),
+        (web_config(web, "interval = \"often\""), "invalid duration \"often\"", "checks.toml:5:12", "help:"),
+        (
+            web_config(web, "").replace("\"http\"", "\"htp\""),
+            "no built-in plugin called `htp`",
+            "checks.toml:3:10",
+            "plugin inspect",
+        ),
+    ];
+    for (config, message, location, hint) in cases {
+        let sandbox = Sandbox::new(&config);
+        for command in [&["validate"][..], &["run", "--once"][..]] {
+            let out = sandbox.vitals(command);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(78), "{command:?}: {stderr}");
+            assert!(stderr.contains(message), "{stderr}");
+            assert!(stderr.contains(location), "{stderr}");
+            assert!(stderr.contains(hint), "{stderr}");
+        }
+        assert!(!sandbox.db().exists(), "nothing ran, nothing was stored");
+    }
+    let out = vitals().args(["--config", "/nonexistent/checks.toml", "validate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/checks.toml"));
+}
+
+#[test]
+fn validate_accepts_a_good_config_without_running_anything() {
+    let sandbox = Sandbox::new(&web_config(servers::http(), "[check.config]\nexpect_status = \"200\""));
+    let out = sandbox.vitals(&["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 checks, 1 plugins (http): valid"));
+    assert!(!sandbox.db().exists());
+}
+
+#[test]
+fn check_prints_the_monitoring_plugins_line_with_its_exit_code() {
+    let web = servers::http();
+    let config = web_config(web, "")
+        + &format!("[[check]]\nname = \"broken\"\nplugin = \"http\"\ntarget = \"http://{web}/fail\"\n");
+    let sandbox = Sandbox::new(&config);
+    let out = sandbox.vitals(&["check", "home"]);
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{line}");
+    assert!(line.starts_with("HTTP OK - 200"), "{line}");
+    assert!(line.contains(" | time_total="), "{line}");
+    assert!(line.contains("ms;"), "{line}");
+    let out = sandbox.vitals(&["check", "broken"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("HTTP CRITICAL - "));
+}
+
+#[test]
+fn json_output_has_the_documented_fields() {
+    let sandbox = Sandbox::new(&web_config(servers::http(), ""));
+    let (code, results, _) = sandbox.run_json(&[]);
+    assert_eq!(code, 0);
+    let r = &results[0];
+    for field in [
+        "check",
+        "status",
+        "summary",
+        "reason",
+        "duration_ms",
+        "metrics",
+        "plugin",
+        "plugin_version",
+        "target",
+        "started_at_ms",
+    ] {
+        assert!(r.get(field).is_some(), "missing {field}: {r:#}");
+    }
+    assert_eq!(r["status"], "ok");
+    let m = &r["metrics"][0];
+    assert!(m["name"].is_string() && m["value"].is_number() && m["unit"].is_string(), "{m:#}");
+}
+
+#[test]
+fn plugin_inspect_shows_keys_version_and_imports() {
+    let out = vitals().args(["plugin", "inspect", "http"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for part in ["http 0.1.0", "vitals:plugin@0.1.0", "expect_status", "body_regex", "vitals:plugin/http@0.1.0"] {
+        assert!(text.contains(part), "missing {part}: {text}");
+    }
+    let out = vitals().args(["plugin", "inspect", "tcp", "--format", "json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["name"], "tcp");
+    assert!(json["config"].as_array().unwrap().iter().any(|k| k["name"] == "expect"));
+    let out = vitals().args(["plugin", "inspect", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(64));
+}
+
+#[test]
+fn an_unusable_database_exits_74_and_runs_nothing() {
+    let sandbox = Sandbox::new(&web_config(servers::http(), ""));
+    std::fs::write(sandbox.db(), b"definitely not sqlite, just some bytes to fill a page").unwrap();
+    let out = sandbox.vitals(&["run", "--once"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(74), "{stderr}");
+    assert!(stderr.contains("not a Vitals database or is corrupt"), "{stderr}");
+    assert_eq!(std::fs::read(sandbox.db()).unwrap(), b"definitely not sqlite, just some bytes to fill a page");
+}
+
+#[test]
+fn a_locked_database_exits_74_with_the_reason() {
+    let sandbox = Sandbox::new(&web_config(servers::http(), ""));
+    let (code, _, _) = sandbox.run_json(&[]);
+    assert_eq!(code, 0);
+    let holder = rusqlite::Connection::open(sandbox.db()).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let out = sandbox.vitals(&["run", "--once"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(74), "{stderr}");
+    assert!(stderr.contains("locked"), "{stderr}");
+    holder.execute_batch("ROLLBACK").unwrap();
+}

@@ -1,0 +1,159 @@
+//! Hostile and broken plugins: each misbehaviour becomes that check's result, the host
+//! survives, and the other checks of the same run still pass.
+
+mod support;
+
+use support::{Sandbox, result, servers, toml_str, vitals};
+
+fn hostile(name: &str, plugin: &str, target: &str, mode: &str, extra: &str, config: &str) -> String {
+    let timeout = if extra.contains("timeout =") { "" } else { "timeout = \"1s\"\n" };
+    format!(
+        "[[check]]\nname = \"{name}\"\nplugin = {plugin}\ntarget = \"{target}\"\n{timeout}{extra}\n[check.config]\nmode = \"{mode}\"\n{config}\n"
+    )
+}
+
+#[test]
+fn every_hostile_behaviour_becomes_a_result_and_the_other_checks_still_pass() {
+    let wasm = toml_str(&support::hostile_plugin().display().to_string());
+    let web = servers::http();
+    let silent = servers::silent();
+    let elsewhere = servers::http();
+    let t = format!("http://{web}/ok");
+    let mut config = format!("[[check]]\nname = \"good\"\nplugin = \"http\"\ntarget = \"{t}\"\n\n");
+    config += &hostile("fine", &wasm, &t, "ok", "", "");
+    config += &hostile("loop", &wasm, &t, "loop", "", "");
+    config += &hostile("membomb", &wasm, &t, "membomb", "memory = \"16MiB\"", "");
+    config += &hostile("stack", &wasm, &t, "stack", "", "");
+    config += &hostile("panic", &wasm, &t, "panic", "", "");
+    config += &hostile("trap", &wasm, &t, "trap", "", "");
+    config += &hostile("http-denied", &wasm, &t, "http", "", &format!("url = \"http://{elsewhere}/ok\""));
+    config +=
+        &hostile("tcp-denied", &wasm, &t, "tcp", "", &format!("host = \"127.0.0.1\"\nport = {}", elsewhere.port()));
+    config += &hostile(
+        "blocked-in-host",
+        &wasm,
+        &t,
+        "tcp",
+        &format!("allow = [\"{silent}\"]"),
+        &format!("host = \"127.0.0.1\"\nport = {}", silent.port()),
+    );
+    config += &hostile("huge", &wasm, &t, "huge-summary", "", "");
+    config += &hostile("flood", &wasm, &t, "log-flood", "timeout = \"10s\"", "");
+    config += &hostile("escape", &wasm, &t, "escape", "", &format!("port = {}", web.port()));
+    config += &hostile("slow", &wasm, &t, "sleep", "", "bytes = 5000");
+    let sandbox = Sandbox::new(&config);
+    let (code, results, stderr) = sandbox.run_json(&[]);
+    assert_eq!(code, 3, "worst is unknown; stderr: {stderr}");
+    assert_eq!(results.len(), 14);
+    let get = |name: &str| result(&results, name).clone();
+    let is = |name: &str, status: &str, reason: &str, summary_part: &str| {
+        let r = get(name);
+        assert_eq!(r["status"], status, "{name}: {r:#}");
+        assert_eq!(r["reason"].as_str().unwrap_or("none"), reason, "{name}: {r:#}");
+        assert!(r["summary"].as_str().unwrap_or("").contains(summary_part), "{name}: {r:#}");
+        r
+    };
+    is("good", "ok", "none", "200");
+    is("fine", "ok", "none", "fine");
+    let looped = is("loop", "critical", "timeout", "timed out after 1.0 s");
+    assert!(looped["duration_ms"].as_f64().unwrap() < 5000.0, "{looped:#}");
+    is("membomb", "unknown", "plugin-error", "memory limit of 16 MiB");
+    // Rust keeps its stack in linear memory: running off it is an out-of-bounds trap.
+    is("stack", "unknown", "plugin-error", "plugin trapped");
+    is("panic", "unknown", "plugin-error", "plugin panicked: hostile plugin panicked on purpose");
+    is("trap", "unknown", "plugin-error", "unreachable");
+    let denied = is("http-denied", "unknown", "denied", "not granted");
+    assert!(denied["details"].as_str().unwrap_or("").contains("sandbox refused 1 call"), "{denied:#}");
+    is("tcp-denied", "unknown", "denied", "not granted");
+    is("blocked-in-host", "critical", "timeout", "");
+    let huge = is("huge", "ok", "none", "xxx");
+    assert!(huge["summary"].as_str().unwrap().len() <= 1024, "summary is capped");
+    assert!(huge["metrics"].as_array().unwrap().len() <= 64, "metrics are capped");
+    assert!(huge["details"].as_str().unwrap().contains("summary truncated"), "{huge:#}");
+    is("flood", "ok", "none", "flooded");
+    is("escape", "ok", "none", "sandbox held");
+    is("slow", "critical", "timeout", "timed out");
+}
+
+#[test]
+fn secrets_never_reach_output_logs_or_the_store() {
+    let wasm = toml_str(&support::hostile_plugin().display().to_string());
+    let web = servers::http();
+    let secret = "correct-horse-battery-staple-42";
+    let config = hostile(
+        "leaky",
+        &wasm,
+        &format!("http://{web}/ok?key=${{env:VITALS_TEST_SECRET}}"),
+        "echo-secret",
+        "",
+        "secret = \"${env:VITALS_TEST_SECRET}\"",
+    );
+    let sandbox = Sandbox::new(&config);
+    let out = vitals()
+        .env("VITALS_TEST_SECRET", secret)
+        .env("VITALS_LOG", "debug")
+        .arg("--config")
+        .arg(sandbox.config())
+        .args(["run", "--once", "--format", "json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("the secret is ***"), "the summary is redacted: {stdout}");
+    assert!(stdout.contains("key=${env:VITALS_TEST_SECRET}"), "the target is shown as written: {stdout}");
+    assert!(stderr.contains("***"), "the plugin's log line was written, redacted: {stderr}");
+    assert!(!stdout.contains(secret) && !stderr.contains(secret), "secret leaked:\n{stdout}\n{stderr}");
+    let db = std::fs::read(sandbox.db()).unwrap();
+    let wal = std::fs::read(sandbox.dir.path().join("vitals.db-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "secret stored in the database");
+    }
+}
+
+fn write_wat(dir: &std::path::Path, name: &str, wat: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, wat::parse_str(wat).expect("valid WAT")).unwrap();
+    path
+}
+
+#[test]
+fn broken_plugin_files_are_refused_with_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            write_wat(
+                dir.path(),
+                "future.wasm",
+                r#"(component (instance $i) (export "vitals:plugin/checker@9.0.0" (instance $i)))"#,
+            ),
+            "built against vitals:plugin@9.0.0, which this vitals does not support (supported: 0.1.x)",
+        ),
+        (write_wat(dir.path(), "empty.wasm", "(component)"), "is not a Vitals check plugin"),
+        (write_wat(dir.path(), "core.wasm", "(module)"), "is a core WebAssembly module, not a component"),
+        (
+            {
+                let p = dir.path().join("text.wasm");
+                std::fs::write(&p, "this is not wasm").unwrap();
+                p
+            },
+            "is not a WebAssembly file",
+        ),
+    ];
+    for (path, expected) in &cases {
+        let out = vitals().args(["plugin", "inspect"]).arg(path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(65), "{}: {stderr}", path.display());
+        assert!(stderr.contains(expected), "{}: {stderr}", path.display());
+    }
+    // Named in a config, the same file is a configuration error pointing at `plugin`.
+    let sandbox = Sandbox::new(&format!(
+        "[[check]]\nname = \"future\"\nplugin = {}\ntarget = \"127.0.0.1:1\"\n",
+        toml_str(&cases[0].0.display().to_string())
+    ));
+    let out = sandbox.vitals(&["validate"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert!(stderr.contains("checks.toml:3:10"), "{stderr}");
+    assert!(stderr.contains("vitals:plugin@9.0.0"), "{stderr}");
+}
