@@ -17,8 +17,7 @@ pub const DEFAULT_MAX_BODY: u32 = 1_048_576;
 /// The keys `describe` announces, in the order they are documented.
 pub fn keys() -> Vec<ConfigKey> {
     vec![
-        config_key("method", ConfigType::String, "HTTP method of the request.")
-            .with_default("\"GET\""),
+        config_key("method", ConfigType::String, "HTTP method of the request.").with_default("\"GET\""),
         config_key("headers", ConfigType::StringMap, "Extra request headers."),
         config_key("body", ConfigType::String, "Request body to send."),
         config_key(
@@ -27,43 +26,22 @@ pub fn keys() -> Vec<ConfigKey> {
             "Accepted status codes: comma-separated codes and ranges, e.g. \"200,204,300-399\".",
         )
         .with_default("\"200-399\""),
-        config_key(
-            "body_contains",
-            ConfigType::String,
-            "Text the response body must contain.",
-        ),
-        config_key(
-            "body_regex",
-            ConfigType::String,
-            "Regular expression the response body must match.",
-        ),
+        config_key("body_contains", ConfigType::String, "Text the response body must contain."),
+        config_key("body_regex", ConfigType::String, "Regular expression the response body must match."),
         config_key(
             "header_equals",
             ConfigType::StringMap,
             "Response headers (names case-insensitive) that must have exactly these values.",
         ),
-        config_key(
-            "warn_time",
-            ConfigType::Duration,
-            "Warn when the whole exchange takes longer than this.",
-        ),
-        config_key(
-            "crit_time",
-            ConfigType::Duration,
-            "Critical when the whole exchange takes longer than this.",
-        ),
+        config_key("warn_time", ConfigType::Duration, "Warn when the whole exchange takes longer than this."),
+        config_key("crit_time", ConfigType::Duration, "Critical when the whole exchange takes longer than this."),
         config_key(
             "max_redirects",
             ConfigType::Integer,
             "How many redirects to follow (0 checks the redirect response itself).",
         )
         .with_default(DEFAULT_MAX_REDIRECTS.to_string()),
-        config_key(
-            "tls_verify",
-            ConfigType::Boolean,
-            "Verify the server's certificate and name.",
-        )
-        .with_default("true"),
+        config_key("tls_verify", ConfigType::Boolean, "Verify the server's certificate and name.").with_default("true"),
         config_key(
             "max_body",
             ConfigType::Integer,
@@ -119,17 +97,8 @@ impl Config {
     /// `warn_time` and `crit_time` as thresholds on milliseconds (`"500"` alerts above
     /// 500 ms, as check_http writes them).
     pub fn time_thresholds(&self) -> Thresholds {
-        let upper = |d: Option<Duration>| {
-            d.map(|d| Range {
-                start: 0.0,
-                end: d.as_secs_f64() * 1000.0,
-                inside: false,
-            })
-        };
-        Thresholds {
-            warn: upper(self.warn_time),
-            crit: upper(self.crit_time),
-        }
+        let upper = |d: Option<Duration>| d.map(|d| Range { start: 0.0, end: d.as_secs_f64() * 1000.0, inside: false });
+        Thresholds { warn: upper(self.warn_time), crit: upper(self.crit_time) }
     }
 }
 
@@ -158,9 +127,7 @@ fn method<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error
     let method = String::deserialize(deserializer)?;
     let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if method.is_empty() || !method.chars().all(token) {
-        return Err(serde::de::Error::custom(format!(
-            "invalid HTTP method {method:?}"
-        )));
+        return Err(serde::de::Error::custom(format!("invalid HTTP method {method:?}")));
     }
     Ok(method)
 }
@@ -172,11 +139,7 @@ fn opt_regex<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Regex>
     };
     Regex::new(&pattern).map(Some).map_err(|err| {
         let text = err.to_string();
-        let why = text
-            .lines()
-            .rev()
-            .find(|line| !line.trim().is_empty())
-            .unwrap_or("invalid pattern");
+        let why = text.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("invalid pattern");
         let why = why.trim().trim_start_matches("error: ");
         serde::de::Error::custom(format!("invalid regex {pattern:?}: {why}"))
     })
@@ -222,10 +185,7 @@ mod tests {
             match parse(json) {
                 Ok(_) => panic!("{json} was accepted"),
                 Err(summary) => {
-                    assert!(
-                        summary.starts_with(&format!("invalid config: {key}: ")),
-                        "{summary}"
-                    );
+                    assert!(summary.starts_with(&format!("invalid config: {key}: ")), "{summary}");
                     assert!(!summary.contains('\n'), "{summary}");
                 }
             }
@@ -239,14 +199,8 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         let thresholds = config.time_thresholds();
-        assert_eq!(
-            thresholds.warn.map(|r| r.to_string()).as_deref(),
-            Some("500")
-        );
-        assert_eq!(
-            thresholds.crit.map(|r| r.to_string()).as_deref(),
-            Some("1500")
-        );
+        assert_eq!(thresholds.warn.map(|r| r.to_string()).as_deref(), Some("500"));
+        assert_eq!(thresholds.crit.map(|r| r.to_string()).as_deref(), Some("1500"));
         assert_eq!(thresholds.evaluate(499.0), Status::Ok);
         assert_eq!(thresholds.evaluate(501.0), Status::Warning);
         assert_eq!(thresholds.evaluate(1500.1), Status::Critical);

@@ -9,9 +9,9 @@ mod config;
 
 use vitals_sdk::http::{self, Request, Response};
 use vitals_sdk::{
-    Check, CheckRequest, CheckResult, Description, Metric, Reason, Status, critical, description,
-    first_line, format_bytes, format_duration, format_ms, metric, net_failure, ok, parse_config,
-    reason_phrase, register_check, sanitize, us_to_ms, warning,
+    Check, CheckRequest, CheckResult, Description, Metric, Reason, Status, critical, description, first_line,
+    format_bytes, format_duration, format_ms, metric, net_failure, ok, parse_config, reason_phrase, register_check,
+    sanitize, us_to_ms, warning,
 };
 
 use crate::config::Config;
@@ -47,11 +47,7 @@ impl Check for Http {
         let req = Request {
             method: config.method.clone(),
             url: request.target.clone(),
-            headers: config
-                .headers
-                .iter()
-                .map(|(name, value)| (name.clone(), value.clone()))
-                .collect(),
+            headers: config.headers.iter().map(|(name, value)| (name.clone(), value.clone())).collect(),
             body: config.body.as_ref().map(|body| body.as_bytes().to_vec()),
             timeout_ms: Some(request.deadline_ms),
             max_redirects: config.max_redirects,
@@ -74,45 +70,27 @@ fn judge(config: &Config, response: &Response) -> CheckResult {
         Some(phrase) => format!("{} {phrase}", response.status),
         None => response.status.to_string(),
     };
-    let headline = format!(
-        "{status_line} in {}, {}",
-        format_ms(total_ms),
-        format_bytes(response.body_size)
-    );
+    let headline = format!("{status_line} in {}, {}", format_ms(total_ms), format_bytes(response.body_size));
 
     let result = if !config.expect_status.contains(response.status) {
         critical(
-            format!(
-                "{status_line} (expected {}) in {}",
-                config.expect_status,
-                format_ms(total_ms)
-            ),
+            format!("{status_line} (expected {}) in {}", config.expect_status, format_ms(total_ms)),
             Reason::HttpStatus,
         )
     } else if let Some(failures) = assertion_failures(config, response) {
         critical(format!("{failures} ({headline})"), Reason::Assertion)
     } else {
         match config.time_thresholds().evaluate(total_ms) {
-            Status::Critical => critical(
-                format!(
-                    "{headline}: slower than crit_time {}",
-                    shown(config.crit_time)
-                ),
-                Reason::Assertion,
-            ),
-            Status::Warning => warning(
-                format!(
-                    "{headline}: slower than warn_time {}",
-                    shown(config.warn_time)
-                ),
-                Reason::Assertion,
-            ),
+            Status::Critical => {
+                critical(format!("{headline}: slower than crit_time {}", shown(config.crit_time)), Reason::Assertion)
+            }
+            Status::Warning => {
+                warning(format!("{headline}: slower than warn_time {}", shown(config.warn_time)), Reason::Assertion)
+            }
             _ => ok(headline),
         }
     };
-    result
-        .with_metrics(metrics(config, response))
-        .with_details(details(response))
+    result.with_metrics(metrics(config, response)).with_details(details(response))
 }
 
 /// A threshold duration for a summary.
@@ -128,19 +106,13 @@ fn assertion_failures(config: &Config, response: &Response) -> Option<String> {
     if let Some(needle) = &config.body_contains
         && !body.contains(needle.as_str())
     {
-        failures.push(format!(
-            "body does not contain \"{}\"",
-            sanitize(needle, MAX_SHOWN)
-        ));
+        failures.push(format!("body does not contain \"{}\"", sanitize(needle, MAX_SHOWN)));
         body_failed = true;
     }
     if let Some(regex) = &config.body_regex
         && !regex.is_match(&body)
     {
-        failures.push(format!(
-            "body does not match /{}/",
-            sanitize(regex.as_str(), MAX_SHOWN)
-        ));
+        failures.push(format!("body does not match /{}/", sanitize(regex.as_str(), MAX_SHOWN)));
         body_failed = true;
     }
     if body_failed && response.truncated {
@@ -213,20 +185,14 @@ fn details(response: &Response) -> String {
         lines.push(format!("body: {}", format_bytes(response.body_size)));
     }
     if !response.body.is_empty() {
-        lines.push(format!(
-            "body starts: {}",
-            first_line(&response.body, MAX_SHOWN)
-        ));
+        lines.push(format!("body starts: {}", first_line(&response.body, MAX_SHOWN)));
     }
     lines.push("response headers:".to_string());
     for (name, value) in response.headers.iter().take(DETAIL_HEADERS) {
         lines.push(format!("  {name}: {}", sanitize(value, MAX_SHOWN)));
     }
     if response.headers.len() > DETAIL_HEADERS {
-        lines.push(format!(
-            "  … {} more",
-            response.headers.len() - DETAIL_HEADERS
-        ));
+        lines.push(format!("  … {} more", response.headers.len() - DETAIL_HEADERS));
     }
     lines.join("\n")
 }

@@ -14,10 +14,7 @@ fn config(json: &str) -> Config {
 fn response(status: u16, body: &str) -> Response {
     Response {
         status,
-        headers: vec![
-            ("content-type".into(), "text/plain".into()),
-            ("x-served-by".into(), "test".into()),
-        ],
+        headers: vec![("content-type".into(), "text/plain".into()), ("x-served-by".into(), "test".into())],
         body: body.as_bytes().to_vec(),
         body_size: body.len() as u64,
         truncated: false,
@@ -35,11 +32,7 @@ fn response(status: u16, body: &str) -> Response {
 }
 
 fn metric_value(result: &CheckResult, name: &str) -> Option<f64> {
-    result
-        .metrics
-        .iter()
-        .find(|m| m.name == name)
-        .map(|m| m.value)
+    result.metrics.iter().find(|m| m.name == name).map(|m| m.value)
 }
 
 #[test]
@@ -56,10 +49,7 @@ fn ok_response() {
     assert_eq!(metric_value(&result, "body_size"), Some(12.0));
     assert_eq!(metric_value(&result, "redirects"), Some(0.0));
     let details = result.details.unwrap_or_default();
-    assert!(
-        details.contains("final URL: http://127.0.0.1:8080/"),
-        "{details}"
-    );
+    assert!(details.contains("final URL: http://127.0.0.1:8080/"), "{details}");
     assert!(details.contains("content-type: text/plain"), "{details}");
 }
 
@@ -68,10 +58,7 @@ fn unexpected_status() {
     let result = judge(&config("{}"), &response(500, ""));
     assert_eq!(result.status, Status::Critical);
     assert_eq!(result.reason, Some(Reason::HttpStatus));
-    assert_eq!(
-        result.summary,
-        "500 Internal Server Error (expected 200-399) in 3.2 ms"
-    );
+    assert_eq!(result.summary, "500 Internal Server Error (expected 200-399) in 3.2 ms");
     assert_eq!(metric_value(&result, "status_code"), Some(500.0));
 
     let custom = config(r#"{"expect_status": "404,500-503"}"#);
@@ -81,38 +68,22 @@ fn unexpected_status() {
 
 #[test]
 fn body_assertions() {
-    let result = judge(
-        &config(r#"{"body_contains": "pong"}"#),
-        &response(200, "ping"),
-    );
+    let result = judge(&config(r#"{"body_contains": "pong"}"#), &response(200, "ping"));
     assert_eq!(result.status, Status::Critical);
     assert_eq!(result.reason, Some(Reason::Assertion));
-    assert_eq!(
-        result.summary,
-        "body does not contain \"pong\" (200 OK in 3.2 ms, 4 B)"
-    );
+    assert_eq!(result.summary, "body does not contain \"pong\" (200 OK in 3.2 ms, 4 B)");
 
     let regex = config(r#"{"body_regex": "^v\\d+\\.\\d+$"}"#);
     assert_eq!(judge(&regex, &response(200, "v1.2")).status, Status::Ok);
     let result = judge(&regex, &response(200, "version one"));
     assert_eq!(result.reason, Some(Reason::Assertion));
-    assert!(
-        result
-            .summary
-            .starts_with("body does not match /^v\\d+\\.\\d+$/")
-    );
+    assert!(result.summary.starts_with("body does not match /^v\\d+\\.\\d+$/"));
 
     let mut truncated = response(200, "abc");
     truncated.truncated = true;
     truncated.body_size = 5_000;
     let result = judge(&config(r#"{"body_contains": "xyz"}"#), &truncated);
-    assert!(
-        result
-            .summary
-            .contains("only the first 3 B of the body were checked"),
-        "{}",
-        result.summary
-    );
+    assert!(result.summary.contains("only the first 3 B of the body were checked"), "{}", result.summary);
 }
 
 #[test]
@@ -124,9 +95,7 @@ fn header_assertions() {
     let result = judge(&wrong, &response(200, ""));
     assert_eq!(result.reason, Some(Reason::Assertion));
     assert!(
-        result
-            .summary
-            .starts_with("header content-type is \"text/plain\", expected \"application/json\""),
+        result.summary.starts_with("header content-type is \"text/plain\", expected \"application/json\""),
         "{}",
         result.summary
     );
@@ -140,30 +109,18 @@ fn header_assertions() {
 fn time_thresholds() {
     let mut slow = response(200, "");
     slow.timings.total_us = 750_000;
-    let result = judge(
-        &config(r#"{"warn_time": "500ms", "crit_time": "1s"}"#),
-        &slow,
-    );
+    let result = judge(&config(r#"{"warn_time": "500ms", "crit_time": "1s"}"#), &slow);
     assert_eq!(result.status, Status::Warning);
     assert_eq!(result.reason, Some(Reason::Assertion));
-    assert_eq!(
-        result.summary,
-        "200 OK in 750.0 ms, 0 B: slower than warn_time 500 ms"
-    );
+    assert_eq!(result.summary, "200 OK in 750.0 ms, 0 B: slower than warn_time 500 ms");
     let total = result.metrics.iter().find(|m| m.name == "time_total");
     assert_eq!(total.and_then(|m| m.warn.clone()).as_deref(), Some("500"));
     assert_eq!(total.and_then(|m| m.crit.clone()).as_deref(), Some("1000"));
 
     slow.timings.total_us = 1_200_000;
-    let result = judge(
-        &config(r#"{"warn_time": "500ms", "crit_time": "1s"}"#),
-        &slow,
-    );
+    let result = judge(&config(r#"{"warn_time": "500ms", "crit_time": "1s"}"#), &slow);
     assert_eq!(result.status, Status::Critical);
-    assert_eq!(
-        result.summary,
-        "200 OK in 1200.0 ms, 0 B: slower than crit_time 1 s"
-    );
+    assert_eq!(result.summary, "200 OK in 1200.0 ms, 0 B: slower than crit_time 1 s");
 }
 
 #[test]

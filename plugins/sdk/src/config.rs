@@ -14,14 +14,10 @@ use crate::{CheckResult, Reason, unknown};
 /// Use `#[serde(deny_unknown_fields)]` on `T` and the helpers in [`de`] for durations.
 pub fn parse_config<T: DeserializeOwned>(json: &str) -> Result<T, CheckResult> {
     let json = if json.trim().is_empty() { "{}" } else { json };
-    let table: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(json).map_err(|err| {
-            let message = strip_position(&err.to_string());
-            unknown(
-                format!("invalid config: not a JSON object: {message}"),
-                Reason::PluginError,
-            )
-        })?;
+    let table: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json).map_err(|err| {
+        let message = strip_position(&err.to_string());
+        unknown(format!("invalid config: not a JSON object: {message}"), Reason::PluginError)
+    })?;
     serde_path_to_error::deserialize(serde_json::Value::Object(table)).map_err(|err| {
         let path = err.path().to_string();
         let message = strip_position(&err.inner().to_string());
@@ -58,13 +54,9 @@ pub mod de {
     }
 
     /// An optional duration: use it with `#[serde(default, deserialize_with = ...)]`.
-    pub fn opt_duration<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Duration>, D::Error> {
+    pub fn opt_duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Duration>, D::Error> {
         match Option::<String>::deserialize(deserializer)? {
-            Some(text) => parse_duration(&text)
-                .map(Some)
-                .map_err(serde::de::Error::custom),
+            Some(text) => parse_duration(&text).map(Some).map_err(serde::de::Error::custom),
             None => Ok(None),
         }
     }
@@ -103,8 +95,7 @@ mod tests {
 
     #[test]
     fn parses_valid_config() {
-        let config = match parse_config::<Config>(r#"{"count": 3, "wait": "1.5s", "warn": "~:10"}"#)
-        {
+        let config = match parse_config::<Config>(r#"{"count": 3, "wait": "1.5s", "warn": "~:10"}"#) {
             Ok(config) => config,
             Err(result) => panic!("{}", result.summary),
         };
@@ -117,10 +108,7 @@ mod tests {
     #[test]
     fn errors_name_the_key() {
         let summary = error_of(r#"{"wait": "soon"}"#);
-        assert!(
-            summary.starts_with("invalid config: wait: invalid duration"),
-            "{summary}"
-        );
+        assert!(summary.starts_with("invalid config: wait: invalid duration"), "{summary}");
         let summary = error_of(r#"{"count": 300}"#);
         assert!(summary.starts_with("invalid config: count: "), "{summary}");
         assert!(!summary.contains("line 1"), "{summary}");
@@ -129,10 +117,7 @@ mod tests {
         let summary = error_of(r#"{"other": 1}"#);
         assert!(summary.contains("unknown field `other`"), "{summary}");
         let summary = error_of(r#"{"count": 1} x"#);
-        assert!(
-            summary.starts_with("invalid config: not a JSON object: trailing"),
-            "{summary}"
-        );
+        assert!(summary.starts_with("invalid config: not a JSON object: trailing"), "{summary}");
         let summary = error_of(r#"[1]"#);
         assert!(summary.starts_with("invalid config: "), "{summary}");
     }

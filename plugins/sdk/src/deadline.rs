@@ -16,10 +16,7 @@ impl Deadline {
     /// host call has timed out.
     pub fn from_ms(deadline_ms: u32) -> Deadline {
         let reserve = (deadline_ms / 20).min(100);
-        Deadline {
-            start: Instant::now(),
-            budget: Duration::from_millis(u64::from(deadline_ms - reserve)),
-        }
+        Deadline { start: Instant::now(), budget: Duration::from_millis(u64::from(deadline_ms - reserve)) }
     }
 
     /// Time since the deadline was created.

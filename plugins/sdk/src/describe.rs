@@ -10,24 +10,13 @@ pub fn description(
     summary: impl Into<String>,
     config: Vec<ConfigKey>,
 ) -> Description {
-    Description {
-        name: name.into(),
-        version: version.into(),
-        summary: summary.into(),
-        config,
-    }
+    Description { name: name.into(), version: version.into(), summary: summary.into(), config }
 }
 
 /// An optional configuration key without a default; refine it with
 /// [`ConfigKey::with_default`] and [`ConfigKey::required`].
 pub fn config_key(name: impl Into<String>, kind: ConfigType, doc: impl Into<String>) -> ConfigKey {
-    ConfigKey {
-        name: name.into(),
-        kind,
-        default: None,
-        required: false,
-        doc: doc.into(),
-    }
+    ConfigKey { name: name.into(), kind, default: None, required: false, doc: doc.into() }
 }
 
 impl ConfigKey {

@@ -19,52 +19,35 @@ const UNITS: [(&str, u128); 7] = [
 /// `ns`, `us` (or `µs`), `ms`, `s`, `m`, `h`. Fractions below a nanosecond are dropped.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let text = s.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     if number.is_empty() {
-        return Err(format!(
-            "invalid duration {s:?}: expected a number and a unit, e.g. \"250ms\" or \"2s\""
-        ));
+        return Err(format!("invalid duration {s:?}: expected a number and a unit, e.g. \"250ms\" or \"2s\""));
     }
     let unit_ns = match UNITS.iter().find(|(name, _)| *name == unit.trim_start()) {
         Some((_, ns)) => *ns,
         None if unit.is_empty() => {
-            return Err(format!(
-                "invalid duration {s:?}: missing unit (use e.g. \"250ms\" or \"2s\")"
-            ));
+            return Err(format!("invalid duration {s:?}: missing unit (use e.g. \"250ms\" or \"2s\")"));
         }
         None => {
-            return Err(format!(
-                "invalid duration {s:?}: unknown unit {unit:?} (use ns, us, ms, s, m or h)"
-            ));
+            return Err(format!("invalid duration {s:?}: unknown unit {unit:?} (use ns, us, ms, s, m or h)"));
         }
     };
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if whole.is_empty() && fraction.is_empty()
-        || fraction.contains('.')
-        || fraction.len() > 18
-        || whole.len() > 20
-    {
+    if whole.is_empty() && fraction.is_empty() || fraction.contains('.') || fraction.len() > 18 || whole.len() > 20 {
         return Err(format!("invalid duration {s:?}: bad number {number:?}"));
     }
     let whole: u128 = if whole.is_empty() {
         0
     } else {
-        whole
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}: bad number {number:?}"))?
+        whole.parse().map_err(|_| format!("invalid duration {s:?}: bad number {number:?}"))?
     };
     let mut nanos = whole * unit_ns;
     if !fraction.is_empty() {
-        let digits: u128 = fraction
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}: bad number {number:?}"))?;
+        let digits: u128 = fraction.parse().map_err(|_| format!("invalid duration {s:?}: bad number {number:?}"))?;
         nanos += digits * unit_ns / 10u128.pow(fraction.len() as u32);
     }
-    let secs = u64::try_from(nanos / 1_000_000_000)
-        .map_err(|_| format!("invalid duration {s:?}: too long"))?;
+    let secs = u64::try_from(nanos / 1_000_000_000).map_err(|_| format!("invalid duration {s:?}: too long"))?;
     let subsec = (nanos % 1_000_000_000) as u32;
     Ok(Duration::new(secs, subsec))
 }
@@ -72,21 +55,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// Formats a duration for a summary: `"250 ms"`, `"1.5 s"`, `"0.3 ms"`.
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1000.0;
-    if ms >= 1000.0 {
-        format!("{} s", trim(d.as_secs_f64(), 3))
-    } else {
-        format!("{} ms", trim(ms, 3))
-    }
+    if ms >= 1000.0 { format!("{} s", trim(d.as_secs_f64(), 3)) } else { format!("{} ms", trim(ms, 3)) }
 }
 
 /// `value` with at most `places` decimals and no trailing zeros.
 fn trim(value: f64, places: usize) -> String {
     let text = format!("{value:.places$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    }
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
 }
 
 #[cfg(test)]
@@ -124,20 +99,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        for bad in [
-            "",
-            "s",
-            "10",
-            "ms",
-            "-1s",
-            "1.2.3s",
-            "1e3ms",
-            "10 sec",
-            "5x",
-            "1,5s",
-            ".s",
-            "99999999999999999999999h",
-        ] {
+        for bad in
+            ["", "s", "10", "ms", "-1s", "1.2.3s", "1e3ms", "10 sec", "5x", "1,5s", ".s", "99999999999999999999999h"]
+        {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -54,8 +54,7 @@ mod status_codes;
 mod text;
 
 pub use bindings::vitals::plugin::types::{
-    CheckRequest, CheckResult, ConfigKey, ConfigType, Description, Metric, NetError, Reason,
-    Status, Timings,
+    CheckRequest, CheckResult, ConfigKey, ConfigType, Description, Metric, NetError, Reason, Status, Timings,
 };
 pub use config::{de, parse_config};
 pub use deadline::Deadline;

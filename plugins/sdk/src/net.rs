@@ -51,46 +51,20 @@ mod tests {
     #[test]
     fn maps_every_error() {
         let cases = [
-            (
-                NetError::Denied("no".into()),
-                Status::Unknown,
-                Reason::Denied,
-            ),
+            (NetError::Denied("no".into()), Status::Unknown, Reason::Denied),
             (NetError::Dns("x".into()), Status::Critical, Reason::Dns),
-            (
-                NetError::Connect("x".into()),
-                Status::Critical,
-                Reason::Connect,
-            ),
+            (NetError::Connect("x".into()), Status::Critical, Reason::Connect),
             (NetError::Tls("x".into()), Status::Critical, Reason::Tls),
-            (
-                NetError::Timeout("x".into()),
-                Status::Critical,
-                Reason::Timeout,
-            ),
-            (
-                NetError::Protocol("x".into()),
-                Status::Critical,
-                Reason::Protocol,
-            ),
-            (
-                NetError::Invalid("x".into()),
-                Status::Unknown,
-                Reason::PluginError,
-            ),
+            (NetError::Timeout("x".into()), Status::Critical, Reason::Timeout),
+            (NetError::Protocol("x".into()), Status::Critical, Reason::Protocol),
+            (NetError::Invalid("x".into()), Status::Unknown, Reason::PluginError),
         ];
         for (err, status, reason) in cases {
             let result = net_failure("op", &err);
             assert_eq!(result.status, status, "{err:?}");
             assert_eq!(result.reason, Some(reason), "{err:?}");
         }
-        let result = net_failure(
-            "connect to 127.0.0.1:9",
-            &NetError::Connect("connection refused".into()),
-        );
-        assert_eq!(
-            result.summary,
-            "connect to 127.0.0.1:9 failed: connection refused"
-        );
+        let result = net_failure("connect to 127.0.0.1:9", &NetError::Connect("connection refused".into()));
+        assert_eq!(result.summary, "connect to 127.0.0.1:9 failed: connection refused");
     }
 }

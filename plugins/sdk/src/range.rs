@@ -46,18 +46,12 @@ impl Range {
                     "" => 0.0,
                     s => number(s, text)?,
                 };
-                let end = if end.is_empty() {
-                    f64::INFINITY
-                } else {
-                    number(end, text)?
-                };
+                let end = if end.is_empty() { f64::INFINITY } else { number(end, text)? };
                 (start, end)
             }
         };
         if start > end {
-            return Err(format!(
-                "invalid range {text:?}: start {start} is greater than end {end}"
-            ));
+            return Err(format!("invalid range {text:?}: start {start} is greater than end {end}"));
         }
         Ok(Range { start, end, inside })
     }
@@ -72,8 +66,7 @@ impl Range {
 /// Parses one bound: a plain decimal number (no `inf`, `nan` or exponent).
 fn number(s: &str, whole: &str) -> Result<f64, String> {
     let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'))
+        && s.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'))
         && s.chars().any(|c| c.is_ascii_digit());
     match s.parse::<f64>() {
         Ok(value) if plain && value.is_finite() => Ok(value),
@@ -130,10 +123,7 @@ pub struct Thresholds {
 impl Thresholds {
     /// Parses optional warning and critical ranges.
     pub fn parse(warn: Option<&str>, crit: Option<&str>) -> Result<Thresholds, String> {
-        Ok(Thresholds {
-            warn: warn.map(Range::parse).transpose()?,
-            crit: crit.map(Range::parse).transpose()?,
-        })
+        Ok(Thresholds { warn: warn.map(Range::parse).transpose()?, crit: crit.map(Range::parse).transpose()? })
     }
 
     /// The status of `value`: critical if the critical range alerts, else warning if the
@@ -231,9 +221,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_ranges() {
-        for bad in [
-            "", "@", "abc", "10:5", "1:2:3", "~", "~:~", "inf", "nan:", "1e3", "10:x", "--1",
-        ] {
+        for bad in ["", "@", "abc", "10:5", "1:2:3", "~", "~:~", "inf", "nan:", "1e3", "10:x", "--1"] {
             assert!(Range::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -268,10 +256,7 @@ mod tests {
         assert_eq!(t.evaluate(150.0), Status::Warning);
         assert_eq!(t.evaluate(250.0), Status::Critical);
         assert_eq!(Thresholds::default().evaluate(1e9), Status::Ok);
-        let crit_only = Thresholds {
-            warn: None,
-            crit: Some(r("10:")),
-        };
+        let crit_only = Thresholds { warn: None, crit: Some(r("10:")) };
         assert_eq!(crit_only.evaluate(5.0), Status::Critical);
         assert!(Thresholds::parse(Some("x"), None).is_err());
     }

@@ -4,13 +4,7 @@ use crate::{CheckResult, Metric, Reason, Status};
 
 /// A result with an explicit status and reason (none for `ok`).
 fn result(status: Status, summary: String, reason: Option<Reason>) -> CheckResult {
-    CheckResult {
-        status,
-        summary,
-        metrics: Vec::new(),
-        details: None,
-        reason,
-    }
+    CheckResult { status, summary, metrics: Vec::new(), details: None, reason }
 }
 
 /// An `ok` result. The host prefixes the plugin name and status (`HTTP OK - `), so the
@@ -60,15 +54,7 @@ impl CheckResult {
 /// `name` is made of letters, digits, `_`, `-` and `.`; `unit` is one of `s`, `ms`,
 /// `us`, `%`, `B`, `KB`, `MB`, `c` or empty.
 pub fn metric(name: impl Into<String>, value: f64, unit: impl Into<String>) -> Metric {
-    Metric {
-        name: name.into(),
-        value,
-        unit: unit.into(),
-        warn: None,
-        crit: None,
-        min: None,
-        max: None,
-    }
+    Metric { name: name.into(), value, unit: unit.into(), warn: None, crit: None, min: None, max: None }
 }
 
 impl Metric {
@@ -121,11 +107,7 @@ pub fn us_to_ms(us: u64) -> f64 {
 /// Milliseconds for a summary, with one decimal (`"3.2 ms"`), or three for times too
 /// short to show with one (`"0.024 ms"`).
 pub fn format_ms(ms: f64) -> String {
-    if ms > 0.0 && ms < 0.05 {
-        format!("{ms:.3} ms")
-    } else {
-        format!("{ms:.1} ms")
-    }
+    if ms > 0.0 && ms < 0.05 { format!("{ms:.3} ms") } else { format!("{ms:.1} ms") }
 }
 
 /// A byte count for a summary: `"12 B"`, `"1.5 KB"`, `"2.0 MB"` (1 KB = 1024 B).
@@ -145,12 +127,7 @@ mod tests {
     #[test]
     fn builders_fill_fields() {
         let result = critical("down", Reason::Connect)
-            .with_metric(
-                metric("time_total", 3.5, "ms")
-                    .warn("500")
-                    .crit("1000")
-                    .min(0.0),
-            )
+            .with_metric(metric("time_total", 3.5, "ms").warn("500").crit("1000").min(0.0))
             .with_details("line one\nline two");
         assert_eq!(result.status, Status::Critical);
         assert_eq!(result.reason, Some(Reason::Connect));

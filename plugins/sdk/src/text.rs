@@ -8,11 +8,7 @@ pub fn sanitize(text: &str, max_chars: usize) -> String {
     let mut count = 0;
     let mut last_space = false;
     for c in text.trim().chars() {
-        let c = if c.is_control() || c.is_whitespace() {
-            ' '
-        } else {
-            c
-        };
+        let c = if c.is_control() || c.is_whitespace() { ' ' } else { c };
         if c == ' ' && last_space {
             continue;
         }
@@ -54,10 +50,7 @@ mod tests {
 
     #[test]
     fn first_line_of_banner() {
-        assert_eq!(
-            first_line(b"SSH-2.0-OpenSSH_9.6\r\nmore", 80),
-            "SSH-2.0-OpenSSH_9.6"
-        );
+        assert_eq!(first_line(b"SSH-2.0-OpenSSH_9.6\r\nmore", 80), "SSH-2.0-OpenSSH_9.6");
         assert_eq!(first_line(b"\r\n\r\n220 ready\r\n", 80), "220 ready");
         assert_eq!(first_line(b"\xff\xfeok", 80), "\u{fffd}\u{fffd}ok");
         assert_eq!(first_line(b"", 80), "");

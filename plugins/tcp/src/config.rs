@@ -21,34 +21,14 @@ pub fn keys() -> Vec<ConfigKey> {
             ConfigType::String,
             "Text the server must send (e.g. \"SSH-\" or \"220\"), looked for in what it sends.",
         ),
-        config_key(
-            "tls",
-            ConfigType::Boolean,
-            "Start TLS right after connecting (implicit TLS).",
-        )
-        .with_default("false"),
-        config_key(
-            "tls_verify",
-            ConfigType::Boolean,
-            "Verify the server's certificate and name when tls is on.",
-        )
-        .with_default("true"),
-        config_key(
-            "warn_time",
-            ConfigType::Duration,
-            "Warn when connecting takes longer than this.",
-        ),
-        config_key(
-            "crit_time",
-            ConfigType::Duration,
-            "Critical when connecting takes longer than this.",
-        ),
-        config_key(
-            "max_bytes",
-            ConfigType::Integer,
-            "How many bytes to read at most while waiting for expect.",
-        )
-        .with_default(DEFAULT_MAX_BYTES.to_string()),
+        config_key("tls", ConfigType::Boolean, "Start TLS right after connecting (implicit TLS).")
+            .with_default("false"),
+        config_key("tls_verify", ConfigType::Boolean, "Verify the server's certificate and name when tls is on.")
+            .with_default("true"),
+        config_key("warn_time", ConfigType::Duration, "Warn when connecting takes longer than this."),
+        config_key("crit_time", ConfigType::Duration, "Critical when connecting takes longer than this."),
+        config_key("max_bytes", ConfigType::Integer, "How many bytes to read at most while waiting for expect.")
+            .with_default(DEFAULT_MAX_BYTES.to_string()),
     ]
 }
 
@@ -82,17 +62,8 @@ pub struct Config {
 impl Config {
     /// `warn_time` and `crit_time` as thresholds on milliseconds.
     pub fn time_thresholds(&self) -> Thresholds {
-        let upper = |d: Option<Duration>| {
-            d.map(|d| Range {
-                start: 0.0,
-                end: d.as_secs_f64() * 1000.0,
-                inside: false,
-            })
-        };
-        Thresholds {
-            warn: upper(self.warn_time),
-            crit: upper(self.crit_time),
-        }
+        let upper = |d: Option<Duration>| d.map(|d| Range { start: 0.0, end: d.as_secs_f64() * 1000.0, inside: false });
+        Thresholds { warn: upper(self.warn_time), crit: upper(self.crit_time) }
     }
 }
 
@@ -140,9 +111,7 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
             Some('t') => out.push('\t'),
             Some('\\') => out.push('\\'),
             Some(other) => {
-                return Err(format!(
-                    "unknown escape \\{other} (use \\r, \\n, \\t or \\\\)"
-                ));
+                return Err(format!("unknown escape \\{other} (use \\r, \\n, \\t or \\\\)"));
             }
             None => return Err("ends with a lone backslash (write \\\\)".to_string()),
         }
@@ -154,17 +123,11 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
 pub fn parse_target(target: &str) -> Result<(String, u16), String> {
     let target = target.trim();
     let (host, port) = if let Some(rest) = target.strip_prefix('[') {
-        let (host, after) = rest
-            .split_once(']')
-            .ok_or("missing ] after an IPv6 address")?;
-        let port = after
-            .strip_prefix(':')
-            .ok_or("expected host:port or [v6]:port, the port is missing")?;
+        let (host, after) = rest.split_once(']').ok_or("missing ] after an IPv6 address")?;
+        let port = after.strip_prefix(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
         (host, port)
     } else {
-        let (host, port) = target
-            .rsplit_once(':')
-            .ok_or("expected host:port or [v6]:port, the port is missing")?;
+        let (host, port) = target.rsplit_once(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
         if host.contains(':') {
             return Err("an IPv6 address needs brackets: [v6]:port".to_string());
         }
@@ -173,10 +136,7 @@ pub fn parse_target(target: &str) -> Result<(String, u16), String> {
     if host.is_empty() {
         return Err("the host is empty".to_string());
     }
-    if host
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '/')
-    {
+    if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
         return Err(format!("invalid host {host:?}"));
     }
     match port.parse::<u16>() {
@@ -195,10 +155,7 @@ mod tests {
     #[test]
     fn targets() {
         assert_eq!(parse_target("127.0.0.1:22"), Ok(("127.0.0.1".into(), 22)));
-        assert_eq!(
-            parse_target("example.com:443"),
-            Ok(("example.com".into(), 443))
-        );
+        assert_eq!(parse_target("example.com:443"), Ok(("example.com".into(), 443)));
         assert_eq!(parse_target("[::1]:8080"), Ok(("::1".into(), 8080)));
         for bad in [
             "",
@@ -248,13 +205,9 @@ mod tests {
         ] {
             match parse_config::<Config>(json) {
                 Ok(_) => panic!("{json} was accepted"),
-                Err(result) => assert!(
-                    result
-                        .summary
-                        .starts_with(&format!("invalid config: {key}: ")),
-                    "{}",
-                    result.summary
-                ),
+                Err(result) => {
+                    assert!(result.summary.starts_with(&format!("invalid config: {key}: ")), "{}", result.summary)
+                }
             }
         }
     }

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use vitals_sdk::tcp::{self, Connection};
 use vitals_sdk::{
-    Check, CheckRequest, CheckResult, Deadline, Description, Metric, NetError, Reason, Status,
-    Timings, critical, description, first_line, format_bytes, format_duration, format_ms, metric,
-    net_failure, ok, parse_config, register_check, sanitize, unknown, us_to_ms, warning,
+    Check, CheckRequest, CheckResult, Deadline, Description, Metric, NetError, Reason, Status, Timings, critical,
+    description, first_line, format_bytes, format_duration, format_ms, metric, net_failure, ok, parse_config,
+    register_check, sanitize, unknown, us_to_ms, warning,
 };
 
 use crate::config::{Config, parse_target};
@@ -48,10 +48,7 @@ impl Check for Tcp {
         let (host, port) = match parse_target(target) {
             Ok(parsed) => parsed,
             Err(why) => {
-                return unknown(
-                    format!("invalid target {target:?}: {why}"),
-                    Reason::PluginError,
-                );
+                return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError);
             }
         };
         let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
@@ -72,9 +69,7 @@ impl Check for Tcp {
         exchange.elapsed = deadline.elapsed();
         match outcome {
             Ok(()) => judge(&config, &exchange),
-            Err((context, err)) => {
-                net_failure(&context, &err).with_metrics(metrics(&config, &exchange))
-            }
+            Err((context, err)) => net_failure(&context, &err).with_metrics(metrics(&config, &exchange)),
         }
     }
 }
@@ -129,9 +124,7 @@ fn converse(
         exchange.tls_us = Some(us);
     }
     if let Some(data) = config.send.as_deref().filter(|data| !data.is_empty()) {
-        connection
-            .send(data, deadline.remaining_ms())
-            .map_err(|err| (format!("send to {target}"), err))?;
+        connection.send(data, deadline.remaining_ms()).map_err(|err| (format!("send to {target}"), err))?;
     }
     let Some(expect) = &config.expect else {
         return Ok(());
@@ -161,10 +154,7 @@ fn converse(
 
 /// Whether `needle` occurs in `haystack`.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty()
-        || haystack
-            .windows(needle.len())
-            .any(|window| window == needle)
+    needle.is_empty() || haystack.windows(needle.len()).any(|window| window == needle)
 }
 
 /// The result of a connection that went through without host errors.
@@ -174,11 +164,7 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
     let mut headline = if exchange.remote.is_empty() || exchange.remote == *target {
         format!("connected to {target} in {}", format_ms(connect_ms))
     } else {
-        format!(
-            "connected to {target} ({}) in {}",
-            exchange.remote,
-            format_ms(connect_ms)
-        )
+        format!("connected to {target} ({}) in {}", exchange.remote, format_ms(connect_ms))
     };
     if let Some(tls_us) = exchange.tls_us {
         headline.push_str(&format!(", TLS in {}", format_ms(us_to_ms(tls_us))));
@@ -188,24 +174,19 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
     let expect = expect.unwrap_or_default();
     let waited = format_duration(exchange.elapsed);
     let result = match exchange.wait {
-        Some(Wait::TimedOut) if exchange.received.is_empty() => critical(
-            format!("no data from {target} within {waited} (expected \"{expect}\")"),
-            Reason::Timeout,
-        ),
+        Some(Wait::TimedOut) if exchange.received.is_empty() => {
+            critical(format!("no data from {target} within {waited} (expected \"{expect}\")"), Reason::Timeout)
+        }
         Some(Wait::TimedOut) => critical(
             format!("\"{expect}\" not received from {target} within {waited}, got \"{banner}\""),
             Reason::Assertion,
         ),
         Some(Wait::Closed) if exchange.received.is_empty() => critical(
-            format!(
-                "{target} closed the connection without sending anything (expected \"{expect}\")"
-            ),
+            format!("{target} closed the connection without sending anything (expected \"{expect}\")"),
             Reason::Assertion,
         ),
         Some(Wait::Closed) => critical(
-            format!(
-                "\"{expect}\" not received from {target} before it closed the connection, got \"{banner}\""
-            ),
+            format!("\"{expect}\" not received from {target} before it closed the connection, got \"{banner}\""),
             Reason::Assertion,
         ),
         Some(Wait::Full) => critical(
@@ -221,26 +202,17 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
             }
             match config.time_thresholds().evaluate(connect_ms) {
                 Status::Critical => critical(
-                    format!(
-                        "{headline}: slower than crit_time {}",
-                        shown(config.crit_time)
-                    ),
+                    format!("{headline}: slower than crit_time {}", shown(config.crit_time)),
                     Reason::Assertion,
                 ),
-                Status::Warning => warning(
-                    format!(
-                        "{headline}: slower than warn_time {}",
-                        shown(config.warn_time)
-                    ),
-                    Reason::Assertion,
-                ),
+                Status::Warning => {
+                    warning(format!("{headline}: slower than warn_time {}", shown(config.warn_time)), Reason::Assertion)
+                }
                 _ => ok(headline),
             }
         }
     };
-    result
-        .with_metrics(metrics(config, exchange))
-        .with_details(format!("remote address: {}", exchange.remote))
+    result.with_metrics(metrics(config, exchange)).with_details(format!("remote address: {}", exchange.remote))
 }
 
 /// The TCP connect time, or the whole connect call's time when the host gave no phase.
@@ -257,14 +229,10 @@ fn shown(d: Option<Duration>) -> String {
 fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
     let thresholds = config.time_thresholds();
     let mut metrics = vec![
-        metric(
-            "time_connect",
-            us_to_ms(connect_us(&exchange.timings)),
-            "ms",
-        )
-        .warn_opt(thresholds.warn)
-        .crit_opt(thresholds.crit)
-        .min(0.0),
+        metric("time_connect", us_to_ms(connect_us(&exchange.timings)), "ms")
+            .warn_opt(thresholds.warn)
+            .crit_opt(thresholds.crit)
+            .min(0.0),
     ];
     if let Some(us) = exchange.timings.dns_us {
         metrics.push(metric("time_dns", us_to_ms(us), "ms").min(0.0));

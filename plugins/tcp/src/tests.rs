@@ -13,13 +13,7 @@ fn exchange(received: &[u8], wait: Option<Wait>) -> Exchange {
     Exchange {
         target: "127.0.0.1:22".into(),
         remote: "127.0.0.1:22".into(),
-        timings: Timings {
-            dns_us: None,
-            connect_us: Some(300),
-            tls_us: None,
-            first_byte_us: None,
-            total_us: 350,
-        },
+        timings: Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 },
         tls_us: None,
         received: received.to_vec(),
         wait,
@@ -28,11 +22,7 @@ fn exchange(received: &[u8], wait: Option<Wait>) -> Exchange {
 }
 
 fn value(result: &CheckResult, name: &str) -> Option<f64> {
-    result
-        .metrics
-        .iter()
-        .find(|m| m.name == name)
-        .map(|m| m.value)
+    result.metrics.iter().find(|m| m.name == name).map(|m| m.value)
 }
 
 #[test]
@@ -50,15 +40,9 @@ fn plain_connect() {
 #[test]
 fn banner_found() {
     let cfg = config(r#"{"expect": "SSH-"}"#);
-    let result = judge(
-        &cfg,
-        &exchange(b"SSH-2.0-OpenSSH_9.6\r\n", Some(Wait::Found)),
-    );
+    let result = judge(&cfg, &exchange(b"SSH-2.0-OpenSSH_9.6\r\n", Some(Wait::Found)));
     assert_eq!(result.status, Status::Ok);
-    assert_eq!(
-        result.summary,
-        "connected to 127.0.0.1:22 in 0.3 ms, banner \"SSH-2.0-OpenSSH_9.6\""
-    );
+    assert_eq!(result.summary, "connected to 127.0.0.1:22 in 0.3 ms, banner \"SSH-2.0-OpenSSH_9.6\"");
     assert_eq!(value(&result, "bytes_received"), Some(21.0));
 }
 
@@ -68,18 +52,11 @@ fn banner_missing() {
     let result = judge(&cfg, &exchange(b"220 smtp ready\r\n", Some(Wait::Closed)));
     assert_eq!(result.status, Status::Critical);
     assert_eq!(result.reason, Some(Reason::Assertion));
-    assert!(
-        result.summary.contains("got \"220 smtp ready\""),
-        "{}",
-        result.summary
-    );
+    assert!(result.summary.contains("got \"220 smtp ready\""), "{}", result.summary);
 
     let result = judge(&cfg, &exchange(b"", Some(Wait::TimedOut)));
     assert_eq!(result.reason, Some(Reason::Timeout));
-    assert_eq!(
-        result.summary,
-        "no data from 127.0.0.1:22 within 2 ms (expected \"SSH-\")"
-    );
+    assert_eq!(result.summary, "no data from 127.0.0.1:22 within 2 ms (expected \"SSH-\")");
 
     let result = judge(&cfg, &exchange(b"HELLO\x07\x1b[31m", Some(Wait::TimedOut)));
     assert_eq!(result.reason, Some(Reason::Assertion));
@@ -87,11 +64,7 @@ fn banner_missing() {
 
     let result = judge(&cfg, &exchange(&[b'x'; 4096], Some(Wait::Full)));
     assert_eq!(result.reason, Some(Reason::Assertion));
-    assert!(
-        result.summary.contains("first 4.0 KB"),
-        "{}",
-        result.summary
-    );
+    assert!(result.summary.contains("first 4.0 KB"), "{}", result.summary);
 
     let result = judge(&cfg, &exchange(b"", Some(Wait::Closed)));
     assert_eq!(result.reason, Some(Reason::Assertion));
@@ -104,10 +77,7 @@ fn connect_time_thresholds() {
     let result = judge(&cfg, &exchange(b"", None));
     assert_eq!(result.status, Status::Warning);
     assert_eq!(result.reason, Some(Reason::Assertion));
-    assert_eq!(
-        result.summary,
-        "connected to 127.0.0.1:22 in 0.3 ms: slower than warn_time 0.1 ms"
-    );
+    assert_eq!(result.summary, "connected to 127.0.0.1:22 in 0.3 ms: slower than warn_time 0.1 ms");
     let connect = result.metrics.iter().find(|m| m.name == "time_connect");
     assert_eq!(connect.and_then(|m| m.warn.clone()).as_deref(), Some("0.1"));
     assert_eq!(connect.and_then(|m| m.crit.clone()).as_deref(), Some("1"));
@@ -124,10 +94,7 @@ fn tls_and_remote_in_summary() {
     tls.remote = "127.0.0.1:443".into();
     tls.tls_us = Some(2_100);
     let result = judge(&config(r#"{"tls": true}"#), &tls);
-    assert_eq!(
-        result.summary,
-        "connected to localhost:443 (127.0.0.1:443) in 0.3 ms, TLS in 2.1 ms"
-    );
+    assert_eq!(result.summary, "connected to localhost:443 (127.0.0.1:443) in 0.3 ms, TLS in 2.1 ms");
     assert_eq!(value(&result, "time_tls"), Some(2.1));
 }
 
@@ -144,16 +111,5 @@ fn describe_lists_every_key() {
     assert_eq!(description.name, "tcp");
     assert_eq!(description.version, "0.1.0");
     let names: Vec<&str> = description.config.iter().map(|k| k.name.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "send",
-            "expect",
-            "tls",
-            "tls_verify",
-            "warn_time",
-            "crit_time",
-            "max_bytes"
-        ]
-    );
+    assert_eq!(names, ["send", "expect", "tls", "tls_verify", "warn_time", "crit_time", "max_bytes"]);
 }

@@ -167,7 +167,7 @@ impl tcp::HostConnection for RunState {
         Ok(conn
             .upgrade_tls(server_name.as_deref(), verify, limit, deadline)
             .await
-            .map(|d| micros(d))
+            .map(micros)
             .map_err(net_error))
     }
 

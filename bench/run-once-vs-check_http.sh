@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Benchmark: 1,000 HTTP checks of a local nginx, `vitals run --once` against
+# Monitoring Plugins' check_http (one process per check, 16 in parallel), side by side
+# in each round; plus the wall time of a single-check `vitals run --once`.
+#
+# Usage: bench/run-once-vs-check_http.sh [ROUNDS] [CHECKS]   (defaults: 5 rounds, 1000 checks)
+# Installs its peers from Debian's packages (nginx-light, monitoring-plugins-basic,
+# hyperfine) when they are missing, builds vitals in release mode, and prints a
+# Markdown table of per-round figures and medians. Loopback only.
+set -euo pipefail
+
+ROUNDS=${1:-5}
+CHECKS=${2:-1000}
+PORT=${NGINX_PORT:-18080}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/vitals-bench.XXXXXX)
+CHECK_HTTP=/usr/lib/nagios/plugins/check_http
+
+need=()
+command -v nginx >/dev/null || need+=(nginx-light)
+[ -x "$CHECK_HTTP" ] || need+=(monitoring-plugins-basic)
+command -v hyperfine >/dev/null || need+=(hyperfine)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]} from Debian's packages" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "building vitals (release)" >&2
+(cd "$ROOT" && cargo build --release --quiet)
+VITALS="$ROOT/target/release/vitals"
+export VITALS_CACHE_DIR="$WORK/cache"
+
+# The target: nginx with a static 3-byte /health, two workers, no access log.
+mkdir -p "$WORK/www" "$WORK/nginx"
+printf 'OK\n' > "$WORK/www/health"
+cat > "$WORK/nginx/nginx.conf" <<CONF
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx;
+  proxy_temp_path $WORK/nginx;
+  fastcgi_temp_path $WORK/nginx;
+  uwsgi_temp_path $WORK/nginx;
+  scgi_temp_path $WORK/nginx;
+  server { listen 127.0.0.1:$PORT; root $WORK/www; }
+}
+CONF
+nginx -c "$WORK/nginx/nginx.conf"
+trap 'nginx -c "$WORK/nginx/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$WORK"' EXIT
+sleep 0.5
+curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null
+
+# The same checks for vitals: CHECKS http checks of /health.
+{
+  echo '[defaults]'
+  echo 'timeout = "5s"'
+  for i in $(seq -w 1 "$CHECKS"); do
+    printf '[[check]]\nname = "c%s"\nplugin = "http"\ntarget = "http://127.0.0.1:%s/health"\n' "$i" "$PORT"
+  done
+} > "$WORK/many.toml"
+printf '[[check]]\nname = "one"\nplugin = "http"\ntarget = "http://127.0.0.1:%s/health"\n' "$PORT" > "$WORK/one.toml"
+
+# Warm the plugin cache once (compilation is not part of a check's cost).
+"$VITALS" --config "$WORK/one.toml" --db "$WORK/warm.db" run --once >/dev/null
+
+# cpu_of CMD...: runs CMD, prints "wall_s cpu_s" (user+sys of CMD and all its children).
+cpu_of() {
+  local t0 t1 before after
+  before=$(awk '{print $14+$15+$16+$17}' /proc/$$/stat)
+  t0=$(date +%s.%N)
+  ( "$@" ) >/dev/null 2>&1 || true
+  t1=$(date +%s.%N)
+  after=$(awk '{print $14+$15+$16+$17}' /proc/$$/stat)
+  echo "$t0 $t1 $before $after" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.4f %.4f\n", $2-$1, ($4-$3)/hz}'
+}
+
+run_vitals() { rm -f "$WORK/many.db"*; "$VITALS" --config "$WORK/many.toml" --db "$WORK/many.db" run --once --format json; }
+run_check_http() { seq "$CHECKS" | xargs -P 16 -I{} "$CHECK_HTTP" -H 127.0.0.1 -p "$PORT" -u /health; }
+
+echo "| round | vitals checks/s | vitals CPU µs/check | check_http checks/s | check_http CPU µs/check | CPU ratio (check_http / vitals) |"
+echo "|---|---|---|---|---|---|"
+ratios=(); vr=(); cr=(); vc=(); cc=()
+for r in $(seq 1 "$ROUNDS"); do
+  read -r vw vcpu < <(cpu_of run_vitals)
+  read -r cw ccpu < <(cpu_of run_check_http)
+  vrate=$(awk -v n="$CHECKS" -v w="$vw" 'BEGIN{printf "%.0f", n/w}')
+  crate=$(awk -v n="$CHECKS" -v w="$cw" 'BEGIN{printf "%.0f", n/w}')
+  vus=$(awk -v n="$CHECKS" -v c="$vcpu" 'BEGIN{printf "%.0f", c*1e6/n}')
+  cus=$(awk -v n="$CHECKS" -v c="$ccpu" 'BEGIN{printf "%.0f", c*1e6/n}')
+  ratio=$(awk -v a="$ccpu" -v b="$vcpu" 'BEGIN{ if (b > 0) printf "%.1f", a/b; else print "inf" }')
+  echo "| $r | $vrate | $vus | $crate | $cus | $ratio |"
+  ratios+=("$ratio"); vr+=("$vrate"); cr+=("$crate"); vc+=("$vus"); cc+=("$cus")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+echo "| **median** | $(median "${vr[@]}") | $(median "${vc[@]}") | $(median "${cr[@]}") | $(median "${cc[@]}") | $(median "${ratios[@]}") |"
+
+# Sanity: every vitals result of the last round was ok.
+rm -f "$WORK/many.db"*
+oks=$("$VITALS" --config "$WORK/many.toml" --db "$WORK/many.db" run --once --format json | grep -c '"status": "ok"' || true)
+echo
+echo "last vitals round: $oks of $CHECKS checks ok"
+
+echo
+echo "single-check \`vitals run --once\` (plugin cached), wall time:"
+hyperfine -N --warmup 5 --runs 50 --export-markdown "$WORK/one.md" \
+  "$VITALS --config $WORK/one.toml --db $WORK/one.db run --once" >/dev/null 2>&1
+cat "$WORK/one.md"
