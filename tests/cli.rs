@@ -83,7 +83,7 @@ fn validate_accepts_a_good_config_without_running_anything() {
     let sandbox = Sandbox::new(&web_config(servers::http(), "[check.config]\nexpect_status = \"200\""));
     let out = sandbox.vitals(&["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 checks, 1 plugins (http): valid"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 check, 1 plugin (http): valid"));
     assert!(!sandbox.db().exists());
 }
 
@@ -168,4 +168,55 @@ fn a_locked_database_exits_74_with_the_reason() {
     assert_eq!(out.status.code(), Some(74), "{stderr}");
     assert!(stderr.contains("locked"), "{stderr}");
     holder.execute_batch("ROLLBACK").unwrap();
+}
+
+#[test]
+fn compiled_plugins_are_cached_by_content_and_no_cache_bypasses_the_cache() {
+    let sandbox = Sandbox::new(&web_config(servers::http(), ""));
+    let cache = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let out = vitals()
+            .env("VITALS_CACHE_DIR", cache.path())
+            .arg("--config")
+            .arg(sandbox.config())
+            .args(extra)
+            .args(["run", "--once"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let cached = || -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
+        std::fs::read_dir(cache.path())
+            .map(|d| d.flatten().map(|e| (e.path(), e.metadata().unwrap().modified().unwrap())).collect())
+            .unwrap_or_default()
+    };
+    run(&["--no-cache"]);
+    assert!(cached().is_empty(), "--no-cache writes nothing");
+    run(&[]);
+    let first = cached();
+    assert_eq!(first.len(), 1, "one compiled plugin: {first:?}");
+    let name = first[0].0.file_name().unwrap().to_string_lossy().to_string();
+    assert!(name.ends_with(".cwasm") && name.len() > 64, "named by content hash and engine: {name}");
+    run(&[]);
+    assert_eq!(cached(), first, "the second run loads the cached copy instead of writing a new one");
+}
+
+#[test]
+fn log_format_json_writes_one_json_object_per_line() {
+    let sandbox = Sandbox::new(&web_config(servers::http(), ""));
+    let out = vitals()
+        .env("VITALS_LOG", "info")
+        .arg("--config")
+        .arg(sandbox.config())
+        .args(["--log-format", "json", "run", "--once"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(!lines.is_empty(), "info logs were written");
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string(), "{v}");
+    }
+    assert!(stderr.contains("\"check\":\"home\""), "{stderr}");
 }

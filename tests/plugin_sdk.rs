@@ -22,7 +22,7 @@ fn the_plugin_workspace_unit_tests_pass_natively() {
         .args(["test", "--workspace", "--manifest-path", "plugins/Cargo.toml", "--target"])
         .arg(host_triple())
         .arg("--target-dir")
-        .arg(root.join("target/wasm-plugins"))
+        .arg(support::target_dir().join("wasm-plugins"))
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")

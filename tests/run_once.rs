@@ -178,6 +178,6 @@ fn the_table_shows_every_check_and_a_count() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("STATUS"), "{text}");
     assert!(text.contains("OK") && text.contains("home"), "{text}");
-    assert!(text.contains("1 checks: 1 ok"), "{text}");
+    assert!(text.contains("1 check: 1 ok"), "{text}");
     assert!(!text.contains('\u{1b}'), "no colour codes when stdout is not a terminal: {text:?}");
 }

@@ -14,6 +14,12 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
 }
 
+/// The cargo target directory (`$CARGO_TARGET_DIR`, else `target/`), where the wasm
+/// plugins and the compiled-plugin cache of the tests live.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
 /// A scratch directory with a config file in it.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
@@ -58,7 +64,7 @@ impl Sandbox {
 /// The binary under test, with a compiled-plugin cache shared by all tests.
 pub fn vitals() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vitals"));
-    cmd.env("VITALS_CACHE_DIR", root().join("target/test-plugin-cache"))
+    cmd.env("VITALS_CACHE_DIR", target_dir().join("test-plugin-cache"))
         .env_remove("VITALS_CONFIG")
         .env_remove("VITALS_DB")
         .env_remove("RUST_LOG")
@@ -82,7 +88,7 @@ pub fn hostile_plugin() -> PathBuf {
     BUILT
         .get_or_init(|| {
             let root = root();
-            let target_dir = root.join("target/wasm-plugins");
+            let target_dir = target_dir().join("wasm-plugins");
             let status = Command::new(env!("CARGO"))
                 .current_dir(&root)
                 .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::context::{self, Failure};
+use super::render;
 use super::{Cli, InspectArgs, InspectFormat};
 use crate::describe::PluginDescription;
 use crate::exit;
@@ -51,7 +52,7 @@ pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
             println!("{} {} ({})", d.name, d.version, plugin.label);
             println!("  built against vitals:plugin@{}, {} bytes", plugin.wit.as_str(), plugin.size);
             println!();
-            println!("  {}", d.summary);
+            println!("{}", render::wrap(&d.summary, 88, "  "));
             println!();
             println!("config keys ([check.config]):");
             if d.config.is_empty() {

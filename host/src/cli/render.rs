@@ -42,7 +42,35 @@ pub fn table(out: &mut impl Write, results: &[CheckResult]) -> io::Result<()> {
             counts.push(format!("{n} {status}"));
         }
     }
-    writeln!(out, "\n{} checks: {}", results.len(), counts.join(", "))
+    writeln!(out, "\n{}: {}", count(results.len(), "check"), counts.join(", "))
+}
+
+/// `1 check`, `2 checks`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+/// `text` wrapped at `width` columns, each line prefixed with `indent`.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            out.push_str(indent);
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(indent);
+        out.push_str(&line);
+    }
+    out
 }
 
 /// A JSON array of result objects (documented in docs/output.md).
@@ -121,5 +149,11 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("STATUS"), "{text}");
         assert!(text.contains("2 checks: 1 ok, 1 critical"), "{text}");
+    }
+
+    #[test]
+    fn wrap_keeps_lines_within_the_width() {
+        let text = wrap("one two three four five six", 9, "  ");
+        assert_eq!(text, "  one two\n  three\n  four five\n  six");
     }
 }

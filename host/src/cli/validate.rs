@@ -3,6 +3,7 @@
 
 use super::Cli;
 use super::context::{self, Failure};
+use super::render::count;
 use crate::exit;
 
 /// Runs the command.
@@ -12,10 +13,10 @@ pub async fn validate(cli: &Cli) -> Result<u8, Failure> {
     let prepared = context::prepare(&runtime, &plan, &[]).await?;
     let plugins: std::collections::BTreeSet<&str> = prepared.iter().map(|p| p.plugin.label.as_str()).collect();
     println!(
-        "{}: {} checks, {} plugins ({}): valid",
+        "{}: {}, {} ({}): valid",
         cli.config.display(),
-        prepared.len(),
-        plugins.len(),
+        count(prepared.len(), "check"),
+        count(plugins.len(), "plugin"),
         plugins.into_iter().collect::<Vec<_>>().join(", ")
     );
     Ok(exit::OK)

@@ -164,11 +164,7 @@ impl tcp::HostConnection for RunState {
         };
         let deadline = self.grant.deadline;
         let conn = self.table.get_mut(&conn)?;
-        Ok(conn
-            .upgrade_tls(server_name.as_deref(), verify, limit, deadline)
-            .await
-            .map(micros)
-            .map_err(net_error))
+        Ok(conn.upgrade_tls(server_name.as_deref(), verify, limit, deadline).await.map(micros).map_err(net_error))
     }
 
     async fn remote_addr(&mut self, conn: Resource<host_tcp::TcpConnection>) -> wasmtime::Result<String> {
