@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use regex::Regex;
 use serde::{Deserialize, Deserializer};
-use vitals_sdk::{ConfigKey, ConfigType, Range, StatusCodes, Thresholds, config_key, de};
+use vitals_sdk::{ConfigKey, ConfigType, StatusCodes, Thresholds, config_key, de};
 
 /// The default of `expect_status`.
 pub const DEFAULT_EXPECT_STATUS: (u16, u16) = (200, 399);
@@ -97,8 +97,7 @@ impl Config {
     /// `warn_time` and `crit_time` as thresholds on milliseconds (`"500"` alerts above
     /// 500 ms, as check_http writes them).
     pub fn time_thresholds(&self) -> Thresholds {
-        let upper = |d: Option<Duration>| d.map(|d| Range { start: 0.0, end: d.as_secs_f64() * 1000.0, inside: false });
-        Thresholds { warn: upper(self.warn_time), crit: upper(self.crit_time) }
+        Thresholds::time_ms(self.warn_time, self.crit_time)
     }
 }
 

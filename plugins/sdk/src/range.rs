@@ -12,6 +12,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use crate::Status;
 
@@ -121,6 +122,13 @@ pub struct Thresholds {
 }
 
 impl Thresholds {
+    /// Upper limits on a time in milliseconds, from durations (`"500"` alerts above
+    /// 500 ms, as check_http writes them); a limit left out never alerts.
+    pub fn time_ms(warn: Option<Duration>, crit: Option<Duration>) -> Thresholds {
+        let upper = |d: Option<Duration>| d.map(|d| Range { start: 0.0, end: d.as_secs_f64() * 1000.0, inside: false });
+        Thresholds { warn: upper(warn), crit: upper(crit) }
+    }
+
     /// Parses optional warning and critical ranges.
     pub fn parse(warn: Option<&str>, crit: Option<&str>) -> Result<Thresholds, String> {
         Ok(Thresholds { warn: warn.map(Range::parse).transpose()?, crit: crit.map(Range::parse).transpose()? })

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
-use vitals_sdk::{ConfigKey, ConfigType, Range, Thresholds, config_key, de};
+use vitals_sdk::{ConfigKey, ConfigType, Thresholds, config_key, de};
 
 /// The default of `max_bytes`.
 pub const DEFAULT_MAX_BYTES: u32 = 4096;
@@ -62,8 +62,7 @@ pub struct Config {
 impl Config {
     /// `warn_time` and `crit_time` as thresholds on milliseconds.
     pub fn time_thresholds(&self) -> Thresholds {
-        let upper = |d: Option<Duration>| d.map(|d| Range { start: 0.0, end: d.as_secs_f64() * 1000.0, inside: false });
-        Thresholds { warn: upper(self.warn_time), crit: upper(self.crit_time) }
+        Thresholds::time_ms(self.warn_time, self.crit_time)
     }
 }
 
