@@ -139,6 +139,47 @@ impl fmt::Display for Reason {
     }
 }
 
+/// Whether a state is confirmed (HARD) or still being retried (SOFT), as in Icinga.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StateType {
+    /// Not confirmed yet: the check is being retried.
+    Soft,
+    /// Confirmed: retries are exhausted, or the state recovered.
+    Hard,
+}
+
+impl StateType {
+    /// The lowercase word used in output and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateType::Soft => "soft",
+            StateType::Hard => "hard",
+        }
+    }
+
+    /// Parses the word written by [`StateType::as_str`].
+    pub fn parse(word: &str) -> Option<StateType> {
+        [StateType::Soft, StateType::Hard].into_iter().find(|s| s.as_str() == word)
+    }
+}
+
+impl fmt::Display for StateType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The state a result produced: its type and the attempt it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StateInfo {
+    /// SOFT or HARD.
+    #[serde(rename = "type")]
+    pub kind: StateType,
+    /// The attempt number (1 for the first failure; counts up while SOFT).
+    pub attempt: u32,
+}
+
 /// One measured value with its perfdata attributes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metric {
@@ -189,6 +230,9 @@ pub struct CheckResult {
     /// Longer text, when the plugin gave some.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
+    /// The state this result produced, once the state machine has seen it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<StateInfo>,
 }
 
 fn serialize_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

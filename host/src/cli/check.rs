@@ -23,7 +23,7 @@ pub async fn check(cli: &Cli, args: &CheckArgs) -> Result<u8, Failure> {
     let mut store = if args.no_store { None } else { Some(context::open_store(cli)?) };
     let results = schedule::run_once(&runtime, &prepared, 1, &|_| {}).await;
     if let Some(store) = store.as_mut() {
-        store.write_run(&results).map_err(|e| Failure::store(format!("{e}\nthe result was not stored")))?;
+        store.write_run(&results, &[]).map_err(|e| Failure::store(format!("{e}\nthe result was not stored")))?;
     }
     let Some(result) = results.first() else {
         return Err(Failure::internal("the check produced no result"));

@@ -134,6 +134,7 @@ mod tests {
                 max: None,
             }],
             details: None,
+            state: None,
         }
     }
 

@@ -24,7 +24,9 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
         tracing::info!(check = %r.check, status = %r.status, "{}", r.summary);
     })
     .await;
-    store.write_run(&results).map_err(|e| Failure::store(format!("{e}\nthe results of this run were not stored")))?;
+    store
+        .write_run(&results, &[])
+        .map_err(|e| Failure::store(format!("{e}\nthe results of this run were not stored")))?;
     let mut out = anstream::stdout();
     let printed = match args.format {
         Format::Json => render::json(&mut out, &results),

@@ -83,6 +83,7 @@ fn base(check: &CheckPlan, status: Status, summary: String, reason: Option<Reaso
         reason,
         metrics: Vec::new(),
         details: None,
+        state: None,
     }
 }
 

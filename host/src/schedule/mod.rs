@@ -2,6 +2,8 @@
 //! concurrently under a global limit; the daemon's scheduler will feed the same path.
 
 mod prepare;
+pub mod state;
+pub mod timing;
 
 use std::sync::Arc;
 

@@ -64,5 +64,6 @@ pub(crate) fn host_failure(check: &CheckPlan, plugin: &Plugin) -> CheckResult {
         reason: Some(Reason::PluginError),
         metrics: Vec::new(),
         details: None,
+        state: None,
     }
 }

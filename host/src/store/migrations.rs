@@ -68,6 +68,24 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (result_id, position)
     ) WITHOUT ROWID;
     ",
+    // 2: the state each result produced (SOFT/HARD and the attempt, empty for results
+    // stored before the state machine existed), and the state-change events.
+    "
+    ALTER TABLE results ADD COLUMN state_type TEXT CHECK (state_type IN ('soft','hard'));
+    ALTER TABLE results ADD COLUMN attempt INTEGER;
+
+    CREATE TABLE events (
+        id           INTEGER PRIMARY KEY,
+        check_name   TEXT NOT NULL,
+        at_ms        INTEGER NOT NULL,
+        kind         TEXT NOT NULL CHECK (kind IN ('hard_change','flapping_started','flapping_stopped')),
+        from_status  TEXT,
+        to_status    TEXT,
+        flap_percent REAL,
+        summary      TEXT NOT NULL
+    );
+    CREATE INDEX events_check_time ON events (check_name, at_ms);
+    ",
 ];
 
 /// The newest schema version this program knows.
@@ -208,7 +226,7 @@ mod tests {
         let (_dir, path, mut conn) = fresh();
         conn.pragma_update(None, "user_version", 7).unwrap();
         let err = apply(&mut conn, &path, BUSY).unwrap_err();
-        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 1, .. }), "{err:?}");
+        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 2, .. }), "{err:?}");
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, 7);
     }

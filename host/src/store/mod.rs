@@ -21,16 +21,32 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::result::CheckResult;
+use crate::schedule::state::Event;
 
 mod migrations;
 mod sqlite;
 
+/// A state-change event, with the check it belongs to and the summary that caused it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    /// The check's name.
+    pub check: String,
+    /// What changed.
+    pub event: Event,
+    /// The summary of the result that caused it.
+    pub summary: String,
+}
+
 /// Where check results are kept.
 pub trait ResultStore: Send {
-    /// Writes the results of one run in one transaction: all or nothing.
+    /// Writes the results of one run and the events they caused in one transaction:
+    /// all or nothing.
     ///
-    /// An empty slice writes nothing (not even a `runs` row).
-    fn write_run(&mut self, results: &[CheckResult]) -> Result<(), StoreError>;
+    /// Empty slices write nothing (not even a `runs` row).
+    fn write_run(&mut self, results: &[CheckResult], events: &[EventRecord]) -> Result<(), StoreError>;
+
+    /// The state-change events, newest first, optionally of one check.
+    fn events(&self, check: Option<&str>, limit: usize) -> Result<Vec<EventRecord>, StoreError>;
 
     /// The newest results, newest first, optionally of one check (used by tests now,
     /// reports later).

@@ -9,15 +9,16 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, Row, TransactionBehavior, params};
 
-use super::{ResultStore, StoreError, migrations};
-use crate::result::{CheckResult, Metric, Reason, Status};
+use super::{EventRecord, ResultStore, StoreError, migrations};
+use crate::result::{CheckResult, Metric, Reason, StateInfo, StateType, Status};
+use crate::schedule::state::Event;
 
 /// How long a statement waits for another connection's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Result columns, in the order [`read_result`] reads them.
 const RESULT_COLUMNS: &str = "id, check_name, plugin, plugin_version, target, started_at_ms, \
-     duration_us, status, summary, reason, details";
+     duration_us, status, summary, reason, details, state_type, attempt";
 
 /// A result store in one SQLite file.
 pub struct SqliteStore {
@@ -120,8 +121,24 @@ impl SqliteStore {
                 reason,
                 metrics: Vec::new(),
                 details: opt(10)?,
+                state: self.read_state(id, opt(11)?, row.get::<_, Option<i64>>(12).map_err(|e| self.err(e))?)?,
             },
         ))
+    }
+
+    /// The state columns of a result row: both set, or both empty (older rows).
+    fn read_state(&self, id: i64, kind: Option<String>, attempt: Option<i64>) -> Result<Option<StateInfo>, StoreError> {
+        match (kind, attempt) {
+            (None, _) => Ok(None),
+            (Some(word), attempt) => {
+                let kind = StateType::parse(&word)
+                    .ok_or_else(|| self.corrupt(format!("results row {id} has an unknown state type {word:?}")))?;
+                let attempt = attempt
+                    .and_then(|a| u32::try_from(a).ok())
+                    .ok_or_else(|| self.corrupt(format!("results row {id} has a state without a valid attempt")))?;
+                Ok(Some(StateInfo { kind, attempt }))
+            }
+        }
     }
 
     /// The metrics of one result, in their original order.
@@ -151,8 +168,8 @@ impl SqliteStore {
 }
 
 impl ResultStore for SqliteStore {
-    fn write_run(&mut self, results: &[CheckResult]) -> Result<(), StoreError> {
-        if results.is_empty() {
+    fn write_run(&mut self, results: &[CheckResult], events: &[EventRecord]) -> Result<(), StoreError> {
+        if results.is_empty() && events.is_empty() {
             return Ok(());
         }
         let (path, busy) = (self.path.as_path(), self.busy);
@@ -163,7 +180,7 @@ impl ResultStore for SqliteStore {
             results.iter().map(|r| r.started_at_ms.saturating_add(ceil_millis(r.duration))).max().unwrap_or(started);
 
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
-        {
+        if !results.is_empty() {
             let run_id = tx
                 .prepare_cached("INSERT INTO runs (started_at_ms, finished_at_ms, checks) VALUES (?1, ?2, ?3)")
                 .and_then(|mut s| s.insert(params![started, finished, results.len() as i64]))
@@ -171,8 +188,8 @@ impl ResultStore for SqliteStore {
             let mut insert_result = tx
                 .prepare_cached(
                     "INSERT INTO results (run_id, check_name, plugin, plugin_version, target, \
-                     started_at_ms, duration_us, status, summary, reason, details) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     started_at_ms, duration_us, status, summary, reason, details, state_type, attempt) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )
                 .map_err(err)?;
             let mut insert_metric = tx
@@ -195,6 +212,8 @@ impl ResultStore for SqliteStore {
                         r.summary,
                         r.reason.map(Reason::as_str),
                         r.details,
+                        r.state.map(|st| st.kind.as_str()),
+                        r.state.map(|st| i64::from(st.attempt)),
                     ])
                     .map_err(err)?;
                 for (position, m) in r.metrics.iter().enumerate() {
@@ -219,8 +238,66 @@ impl ResultStore for SqliteStore {
                 }
             }
         }
+        {
+            let mut insert_event = tx
+                .prepare_cached(
+                    "INSERT INTO events (check_name, at_ms, kind, from_status, to_status, flap_percent, summary) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(err)?;
+            for e in events {
+                let (kind, from, to, percent) = match e.event {
+                    Event::HardChange { from, to, .. } => ("hard_change", Some(from.as_str()), Some(to.as_str()), None),
+                    Event::FlappingStarted { percent, .. } => ("flapping_started", None, None, Some(percent)),
+                    Event::FlappingStopped { percent, .. } => ("flapping_stopped", None, None, Some(percent)),
+                };
+                insert_event
+                    .execute(params![e.check, e.event.at_ms(), kind, from, to, percent, e.summary])
+                    .map_err(err)?;
+            }
+        }
         // Dropping `tx` on any error above rolls the whole run back.
         tx.commit().map_err(err)
+    }
+
+    fn events(&self, check: Option<&str>, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, check_name, at_ms, kind, from_status, to_status, flap_percent, summary FROM events \
+                 WHERE ?1 IS NULL OR check_name = ?1 ORDER BY at_ms DESC, id DESC LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(params![check, limit]).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let id: i64 = row.get(0).map_err(|e| self.err(e))?;
+            let at_ms: i64 = row.get(2).map_err(|e| self.err(e))?;
+            let kind: String = row.get(3).map_err(|e| self.err(e))?;
+            let status = |i: usize| -> Result<Status, StoreError> {
+                let word: Option<String> = row.get(i).map_err(|e| self.err(e))?;
+                word.as_deref()
+                    .and_then(Status::parse)
+                    .ok_or_else(|| self.corrupt(format!("events row {id} has no valid status in column {i}")))
+            };
+            let percent = || -> Result<f64, StoreError> {
+                let p: Option<f64> = row.get(6).map_err(|e| self.err(e))?;
+                p.ok_or_else(|| self.corrupt(format!("events row {id} has no flap percentage")))
+            };
+            let event = match kind.as_str() {
+                "hard_change" => Event::HardChange { from: status(4)?, to: status(5)?, at_ms },
+                "flapping_started" => Event::FlappingStarted { percent: percent()?, at_ms },
+                "flapping_stopped" => Event::FlappingStopped { percent: percent()?, at_ms },
+                other => return Err(self.corrupt(format!("events row {id} has an unknown kind {other:?}"))),
+            };
+            out.push(EventRecord {
+                check: row.get(1).map_err(|e| self.err(e))?,
+                event,
+                summary: row.get(7).map_err(|e| self.err(e))?,
+            });
+        }
+        Ok(out)
     }
 
     fn recent(&self, check: Option<&str>, limit: usize) -> Result<Vec<CheckResult>, StoreError> {
@@ -333,6 +410,17 @@ mod tests {
 
     use super::*;
 
+    /// Most tests write results only.
+    trait WriteResults {
+        fn write_run_only(&mut self, results: &[CheckResult]) -> Result<(), StoreError>;
+    }
+
+    impl<T: ResultStore + ?Sized> WriteResults for T {
+        fn write_run_only(&mut self, results: &[CheckResult]) -> Result<(), StoreError> {
+            self.write_run(results, &[])
+        }
+    }
+
     fn metric(name: &str, value: f64) -> Metric {
         Metric { name: name.into(), value, unit: "ms".into(), warn: None, crit: None, min: None, max: None }
     }
@@ -350,6 +438,7 @@ mod tests {
             reason: None,
             metrics: Vec::new(),
             details: None,
+            state: None,
         }
     }
 
@@ -384,9 +473,40 @@ mod tests {
             let mut r = result(&format!("r{i}"), started + 10 + i as i64, Status::Warning);
             r.reason = Some(reason);
             r.metrics = vec![metric("t", i as f64)];
+            r.state = Some(StateInfo {
+                kind: if i % 2 == 0 { StateType::Soft } else { StateType::Hard },
+                attempt: i as u32 + 1,
+            });
             out.push(r);
         }
         out
+    }
+
+    #[test]
+    fn events_round_trip_in_the_same_transaction_as_their_results() {
+        let (_dir, _path, mut store) = store();
+        let events = vec![
+            EventRecord {
+                check: "web".into(),
+                event: Event::HardChange { from: Status::Ok, to: Status::Critical, at_ms: 1_000 },
+                summary: "500 Internal Server Error".into(),
+            },
+            EventRecord {
+                check: "web".into(),
+                event: Event::FlappingStarted { percent: 35.5, at_ms: 2_000 },
+                summary: "x".into(),
+            },
+            EventRecord {
+                check: "db".into(),
+                event: Event::FlappingStopped { percent: 24.0, at_ms: 3_000 },
+                summary: "y".into(),
+            },
+        ];
+        store.write_run(&[result("web", 1_000, Status::Critical)], &events).unwrap();
+        let newest_first: Vec<EventRecord> = events.iter().rev().cloned().collect();
+        assert_eq!(store.events(None, 10).unwrap(), newest_first);
+        assert_eq!(store.events(Some("db"), 10).unwrap(), vec![events[2].clone()]);
+        assert_eq!(store.recent(None, 10).unwrap().len(), 1);
     }
 
     fn store() -> (tempfile::TempDir, PathBuf, SqliteStore) {
@@ -410,7 +530,7 @@ mod tests {
     fn round_trip_returns_exactly_what_was_written() {
         let (_dir, _path, mut store) = store();
         let run = rich_run(1_700_000_000_000);
-        store.write_run(&run).unwrap();
+        store.write_run_only(&run).unwrap();
         let back = store.recent(None, 1000).unwrap();
         assert_eq!(back, newest_first(run));
     }
@@ -418,9 +538,9 @@ mod tests {
     #[test]
     fn recent_is_newest_first_filters_by_check_and_honours_the_limit() {
         let (_dir, _path, mut store) = store();
-        store.write_run(&[result("a", 100, Status::Ok), result("b", 100, Status::Warning)]).unwrap();
-        store.write_run(&[result("a", 200, Status::Critical), result("b", 200, Status::Ok)]).unwrap();
-        store.write_run(&[result("a", 300, Status::Unknown)]).unwrap();
+        store.write_run_only(&[result("a", 100, Status::Ok), result("b", 100, Status::Warning)]).unwrap();
+        store.write_run_only(&[result("a", 200, Status::Critical), result("b", 200, Status::Ok)]).unwrap();
+        store.write_run_only(&[result("a", 300, Status::Unknown)]).unwrap();
 
         let a = store.recent(Some("a"), 10).unwrap();
         assert_eq!(a.iter().map(|r| r.started_at_ms).collect::<Vec<_>>(), [300, 200, 100]);
@@ -440,7 +560,7 @@ mod tests {
         let (_dir, _path, mut store) = store();
         let mut late = result("b", 2_000, Status::Ok);
         late.duration = Duration::from_micros(1_500); // ends at 2001.5 → 2002
-        store.write_run(&[result("a", 1_000, Status::Ok), late]).unwrap();
+        store.write_run_only(&[result("a", 1_000, Status::Ok), late]).unwrap();
         let row: (i64, i64, i64) = store
             .conn
             .query_row("SELECT started_at_ms, finished_at_ms, checks FROM runs", [], |r| {
@@ -458,14 +578,14 @@ mod tests {
     #[test]
     fn an_empty_run_writes_nothing() {
         let (_dir, _path, mut store) = store();
-        store.write_run(&[]).unwrap();
+        store.write_run_only(&[]).unwrap();
         assert_eq!(count(&store.conn, "runs"), 0);
     }
 
     #[test]
     fn one_transaction_per_run_a_failure_mid_run_leaves_nothing() {
         let (_dir, _path, mut store) = store();
-        store.write_run(&[result("before", 1, Status::Ok)]).unwrap();
+        store.write_run_only(&[result("before", 1, Status::Ok)]).unwrap();
         // Make the insert of the 2nd result fail, after the run row, the 1st result and
         // its metrics are written.
         store
@@ -478,7 +598,7 @@ mod tests {
         let mut first = result("first", 10, Status::Ok);
         first.metrics = vec![metric("t", 1.0), metric("u", 2.0)];
         let run = [first, result("second", 11, Status::Ok), result("third", 12, Status::Ok)];
-        let err = store.write_run(&run).unwrap_err();
+        let err = store.write_run_only(&run).unwrap_err();
         assert!(err.to_string().contains("injected failure"), "{err}");
 
         assert_eq!(count(&store.conn, "runs"), 1);
@@ -488,7 +608,7 @@ mod tests {
         let other = Connection::open(store.path.clone()).unwrap();
         assert_eq!(count(&other, "results"), 1);
         store.conn.execute_batch("DROP TRIGGER fail_second").unwrap();
-        store.write_run(&run).unwrap();
+        store.write_run_only(&run).unwrap();
         assert_eq!(count(&other, "results"), 4);
         assert_eq!(count(&other, "metrics"), 2);
     }
@@ -503,7 +623,7 @@ mod tests {
             metric("inf", f64::INFINITY),
             Metric { min: Some(f64::NAN), max: Some(f64::NEG_INFINITY), ..metric("bounds", 2.0) },
         ];
-        store.write_run(&[r]).unwrap();
+        store.write_run_only(&[r]).unwrap();
         let back = store.recent(None, 1).unwrap();
         assert_eq!(back[0].metrics, [metric("kept", 1.0), metric("bounds", 2.0)]);
     }
@@ -527,7 +647,7 @@ mod tests {
     fn reopening_keeps_data_and_does_not_rerun_migrations() {
         let (_dir, path, mut store) = store();
         let run = rich_run(5_000);
-        store.write_run(&run).unwrap();
+        store.write_run_only(&run).unwrap();
         drop(store);
 
         let mut conn = Connection::open(&path).unwrap();
@@ -537,7 +657,7 @@ mod tests {
         // Migration 1 run again would fail on `CREATE TABLE runs`.
         let mut store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.recent(None, 1000).unwrap(), newest_first(run.clone()));
-        store.write_run(&[result("again", 9_000, Status::Ok)]).unwrap();
+        store.write_run_only(&[result("again", 9_000, Status::Ok)]).unwrap();
         assert_eq!(store.recent(None, 1000).unwrap().len(), run.len() + 1);
         let version: i64 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, migrations::latest());
@@ -547,8 +667,8 @@ mod tests {
     fn two_stores_on_one_file_both_write() {
         let (_dir, path, mut one) = store();
         let mut two = SqliteStore::open(&path).unwrap();
-        one.write_run(&[result("a", 1, Status::Ok)]).unwrap();
-        two.write_run(&[result("b", 2, Status::Ok)]).unwrap();
+        one.write_run_only(&[result("a", 1, Status::Ok)]).unwrap();
+        two.write_run_only(&[result("b", 2, Status::Ok)]).unwrap();
         assert_eq!(one.recent(None, 10).unwrap().len(), 2);
     }
 
@@ -560,11 +680,11 @@ mod tests {
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 7).unwrap();
 
         let err = SqliteStore::open(&path).err().expect("refused");
-        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 1, .. }), "{err:?}");
+        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 2, .. }), "{err:?}");
         assert_eq!(
             err.to_string(),
             format!(
-                "{} was written by a newer Vitals (schema 7, this one knows up to 1); upgrade vitals",
+                "{} was written by a newer Vitals (schema 7, this one knows up to 2); upgrade vitals",
                 path.display()
             )
         );
@@ -606,7 +726,7 @@ mod tests {
     #[test]
     fn an_unknown_status_or_reason_word_is_a_corrupt_error_not_a_panic() {
         let (_dir, _path, mut store) = store();
-        store.write_run(&[result("a", 1, Status::Ok)]).unwrap();
+        store.write_run_only(&[result("a", 1, Status::Ok)]).unwrap();
         store
             .conn
             .execute_batch(
@@ -703,7 +823,7 @@ mod tests {
         let other = Connection::open(&path).unwrap();
         other.execute_batch("BEGIN EXCLUSIVE").unwrap();
         let start = Instant::now();
-        let err = store.write_run(&[result("a", 1, Status::Ok)]).unwrap_err();
+        let err = store.write_run_only(&[result("a", 1, Status::Ok)]).unwrap_err();
         assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
         assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
         assert_eq!(
@@ -711,7 +831,7 @@ mod tests {
             format!("{} is locked by another process (busy for 100ms); is another vitals running?", path.display())
         );
         other.execute_batch("COMMIT").unwrap();
-        store.write_run(&[result("a", 1, Status::Ok)]).unwrap();
+        store.write_run_only(&[result("a", 1, Status::Ok)]).unwrap();
     }
 
     fn failure(code: i32, message: Option<&str>) -> rusqlite::Error {
@@ -776,7 +896,7 @@ mod tests {
         let path = dir.path().join("vitals.db");
         let mut store: Box<dyn ResultStore> = super::super::open(&path).unwrap();
         let run = rich_run(42);
-        store.write_run(&run).unwrap();
+        store.write_run_only(&run).unwrap();
         assert_eq!(store.recent(None, usize::MAX).unwrap(), newest_first(run));
     }
 }
