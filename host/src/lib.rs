@@ -14,4 +14,5 @@ pub mod plan;
 pub mod result;
 pub mod runtime;
 pub mod schedule;
+pub mod serve;
 pub mod store;

@@ -4,6 +4,7 @@
 mod diagnostic;
 mod model;
 mod resolve;
+mod schedule;
 pub mod secrets;
 pub mod units;
 
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, SourceFile};
 pub use resolve::MAX_MEMORY;
+pub use schedule::Timing;
 
 use crate::plan::Plan;
 

@@ -37,6 +37,24 @@ pub struct RawDefaults {
     pub tags: Option<Vec<SpannedStr>>,
     /// Extra `host:port` grants for every check.
     pub allow: Option<Vec<SpannedStr>>,
+    /// Cron expression instead of an interval.
+    pub cron: Option<SpannedStr>,
+    /// Time zone of cron expressions (IANA name).
+    pub timezone: Option<SpannedStr>,
+    /// Random delay added to each run, below the interval.
+    pub jitter: Option<SpannedStr>,
+    /// Further attempts before a failure becomes HARD.
+    pub retries: Option<Spanned<i64>>,
+    /// Delay between retries of a failing check.
+    pub retry_interval: Option<SpannedStr>,
+    /// Consecutive ok results that turn a HARD problem into a HARD recovery.
+    pub recover_after: Option<Spanned<i64>>,
+    /// Flapping starts above this state-change percentage.
+    pub flap_high: Option<Spanned<f64>>,
+    /// Flapping stops below this state-change percentage.
+    pub flap_low: Option<Spanned<f64>>,
+    /// Most runs at once against one target host.
+    pub max_per_host: Option<Spanned<i64>>,
 }
 
 /// One `[[check]]` table.
@@ -61,6 +79,22 @@ pub struct RawCheck {
     pub tags: Option<Vec<SpannedStr>>,
     /// Extra `host:port` the plugin may reach.
     pub allow: Option<Vec<SpannedStr>>,
+    /// Cron expression instead of an interval.
+    pub cron: Option<SpannedStr>,
+    /// Time zone of the cron expression.
+    pub timezone: Option<SpannedStr>,
+    /// Random delay added to each run.
+    pub jitter: Option<SpannedStr>,
+    /// Further attempts before a failure becomes HARD.
+    pub retries: Option<Spanned<i64>>,
+    /// Delay between retries.
+    pub retry_interval: Option<SpannedStr>,
+    /// Consecutive ok results that end a HARD problem.
+    pub recover_after: Option<Spanned<i64>>,
+    /// Flapping start threshold, percent.
+    pub flap_high: Option<Spanned<f64>>,
+    /// Flapping stop threshold, percent.
+    pub flap_low: Option<Spanned<f64>>,
     /// The plugin's own configuration.
     pub config: Option<Spanned<BTreeMap<SpannedStr, Spanned<toml::Value>>>>,
 }

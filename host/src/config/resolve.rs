@@ -14,11 +14,11 @@ use crate::runtime::grants::Grants;
 
 use super::diagnostic::{Diagnostic, SourceFile};
 use super::model::{RawCheck, RawConfig, RawDefaults, SpannedStr};
+use super::schedule;
 use super::secrets;
 use super::units;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 const DEFAULT_MEMORY: u64 = 64 << 20;
 /// The smallest memory cap that a Rust or Python guest can start in.
 const MIN_MEMORY: u64 = 1 << 20;
@@ -33,6 +33,13 @@ pub fn resolve(
 ) -> Result<Plan, Vec<Diagnostic>> {
     let mut cx = Resolver { source, env, errors: Vec::new() };
     let defaults = cx.defaults(&raw.defaults);
+    let max_per_host = match schedule::max_per_host(&raw.defaults) {
+        Ok(n) => n,
+        Err((span, message, help)) => {
+            cx.error(span, message, help);
+            4
+        }
+    };
     let mut seen: HashMap<String, ()> = HashMap::new();
     let mut checks = Vec::new();
     for check in raw.checks {
@@ -46,21 +53,20 @@ pub fn resolve(
             );
             continue;
         }
-        if let Some(plan) = cx.check(check, span, &defaults) {
+        if let Some(plan) = cx.check(check, span, &defaults, &raw.defaults) {
             checks.push(plan);
         }
     }
     if checks.is_empty() && cx.errors.is_empty() {
         cx.error(0..0, "no checks defined", "add a [[check]] table with name, plugin and target");
     }
-    if cx.errors.is_empty() { Ok(Plan { source: Arc::clone(source), checks }) } else { Err(cx.errors) }
+    if cx.errors.is_empty() { Ok(Plan { source: Arc::clone(source), checks, max_per_host }) } else { Err(cx.errors) }
 }
 
 /// `[defaults]` after parsing.
 struct Defaults {
     timeout: Duration,
     timeout_status: Status,
-    interval: Duration,
     memory: u64,
     tags: Vec<String>,
     allow: Vec<String>,
@@ -82,14 +88,19 @@ impl Resolver<'_> {
         Defaults {
             timeout: self.duration(raw.timeout.as_ref(), DEFAULT_TIMEOUT, &mut secrets),
             timeout_status: self.timeout_status(raw.timeout_status.as_ref(), Status::Critical, &mut secrets),
-            interval: self.duration(raw.interval.as_ref(), DEFAULT_INTERVAL, &mut secrets),
             memory: self.memory(raw.memory.as_ref(), DEFAULT_MEMORY, &mut secrets),
             tags: self.strings(raw.tags.as_deref(), &mut secrets),
             allow: self.strings(raw.allow.as_deref(), &mut secrets),
         }
     }
 
-    fn check(&mut self, raw: RawCheck, span: std::ops::Range<usize>, d: &Defaults) -> Option<CheckPlan> {
+    fn check(
+        &mut self,
+        raw: RawCheck,
+        span: std::ops::Range<usize>,
+        d: &Defaults,
+        raw_defaults: &RawDefaults,
+    ) -> Option<CheckPlan> {
         let errors_before = self.errors.len();
         let mut secrets = Vec::new();
         let name = raw.name.get_ref().trim().to_string();
@@ -109,7 +120,13 @@ impl Resolver<'_> {
             self.error(span_of(&raw.timeout), "timeout must be longer than zero", "write for example timeout = \"5s\"");
         }
         let timeout_status = self.timeout_status(raw.timeout_status.as_ref(), d.timeout_status, &mut secrets);
-        let interval = self.duration(raw.interval.as_ref(), d.interval, &mut secrets);
+        let timing = match schedule::resolve(&raw, raw_defaults) {
+            Ok(t) => Some(t),
+            Err((span, message, help)) => {
+                self.error(span, message, help);
+                None
+            }
+        };
         let memory = self.memory(raw.memory.as_ref(), d.memory, &mut secrets);
         let mut tags = d.tags.clone();
         tags.extend(self.strings(raw.tags.as_deref(), &mut secrets));
@@ -148,7 +165,7 @@ impl Resolver<'_> {
             target_display,
             timeout,
             timeout_status,
-            interval,
+            timing: timing?,
             memory,
             tags,
             grants: Arc::new(grants?),

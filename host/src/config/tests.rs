@@ -36,7 +36,10 @@ fn a_minimal_check_gets_the_documented_defaults() {
     assert_eq!(c.name, "web");
     assert_eq!(c.plugin, PluginRef::Builtin("http".into()));
     assert_eq!(c.timeout, Duration::from_secs(10));
-    assert_eq!(c.interval, Duration::from_secs(60));
+    assert_eq!(c.timing.interval, Duration::from_secs(60));
+    assert_eq!(c.timing.policy.retries, 2);
+    assert_eq!(c.timing.retry_interval, Duration::from_secs(10));
+    assert_eq!(plan.max_per_host, 4);
     assert_eq!(c.memory, 64 << 20);
     assert_eq!(c.timeout_status, Status::Critical);
     assert!(c.grants.allows("127.0.0.1", 8080));
@@ -178,4 +181,42 @@ fn a_bare_star_allow_entry_teaches_the_explicit_spelling() {
 fn an_empty_file_says_what_to_add() {
     let text = error_text("# nothing yet\n");
     assert!(text.contains("no checks defined"), "{text}");
+}
+
+#[test]
+fn cron_with_a_time_zone_and_retry_settings_resolve() {
+    let plan = parse_text(&format!(
+        "{MINIMAL}cron = \"*/5 * * * *\"\ntimezone = \"Europe/Paris\"\nretries = 3\nretry_interval = \"20s\"\nrecover_after = 2\n"
+    ))
+    .unwrap();
+    let t = &plan.checks[0].timing;
+    assert_eq!(t.schedule.describe(), "cron */5 * * * * (Europe/Paris)");
+    assert_eq!(t.interval, Duration::from_secs(300));
+    assert_eq!((t.policy.retries, t.policy.recover_after), (3, 2));
+    assert_eq!(t.retry_interval, Duration::from_secs(20));
+}
+
+#[test]
+fn a_check_may_choose_cron_over_a_default_interval_but_not_both() {
+    let plan = parse_text(&format!("[defaults]\ninterval = \"30s\"\n{MINIMAL}cron = \"0 * * * *\"\n")).unwrap();
+    assert!(plan.checks[0].timing.schedule.describe().starts_with("cron 0 * * * *"));
+    let text = error_text(&format!("{MINIMAL}interval = \"30s\"\ncron = \"0 * * * *\"\n"));
+    assert!(text.contains("check sets both interval (30s) and cron (0 * * * *)"), "{text}");
+    assert!(text.contains("checks.toml:7:8"), "{text}");
+}
+
+#[test]
+fn bad_cron_time_zone_and_retries_point_at_their_values() {
+    let text = error_text(&format!("{MINIMAL}cron = \"*/5 * * *\"\n"));
+    assert!(text.contains("has 4 fields"), "{text}");
+    assert!(text.contains("checks.toml:6:8"), "{text}");
+    let text = error_text(&format!("{MINIMAL}cron = \"0 * * * *\"\ntimezone = \"Europe/Pariss\"\n"));
+    assert!(text.contains("unknown time zone \"Europe/Pariss\""), "{text}");
+    assert!(text.contains("checks.toml:7:12"), "{text}");
+    let text = error_text(&format!("{MINIMAL}retries = 99\n"));
+    assert!(text.contains("retries = 99 is out of range"), "{text}");
+    let text = error_text(&format!("{MINIMAL}flap_low = 40.0\nflap_high = 30.0\n"));
+    assert!(text.contains("flapping thresholds"), "{text}");
+    let text = error_text(&format!("{MINIMAL}jitter = \"2m\"\n"));
+    assert!(text.contains("jitter"), "{text}");
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::SourceFile;
+use crate::config::{SourceFile, Timing};
 use crate::result::Status;
 use crate::runtime::grants::Grants;
 
@@ -21,6 +21,8 @@ pub struct Plan {
     pub source: Arc<SourceFile>,
     /// The checks, in file order.
     pub checks: Vec<CheckPlan>,
+    /// Most runs at once against one target host.
+    pub max_per_host: usize,
 }
 
 impl Plan {
@@ -80,8 +82,8 @@ pub struct CheckPlan {
     pub timeout: Duration,
     /// The status a run that hits its deadline gets.
     pub timeout_status: Status,
-    /// How often the check runs.
-    pub interval: Duration,
+    /// When the check runs, and how its results become states.
+    pub timing: Timing,
     /// Linear memory cap of the sandbox, in bytes.
     pub memory: u64,
     /// Labels that select checks (`--tag`).

@@ -1,0 +1,158 @@
+//! The scheduling keys of a check (`interval` or `cron`, `timezone`, `jitter`, retries,
+//! recovery and flapping thresholds), resolved against `[defaults]` into typed values.
+
+use std::time::Duration;
+
+use serde_spanned::Spanned;
+
+use super::model::{RawCheck, RawDefaults, SpannedStr};
+use super::units;
+use crate::schedule::state::StatePolicy;
+use crate::schedule::timing::Schedule;
+
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(10);
+const MAX_RETRIES: i64 = 10;
+
+/// One located problem: byte span, message, help.
+pub type Problem = (std::ops::Range<usize>, String, String);
+
+/// When and how often a check runs, and how its results become states.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// Interval or cron.
+    pub schedule: Schedule,
+    /// The nominal interval (for cron, the gap after the first fire), used for resolution
+    /// figures and "no data" gaps.
+    pub interval: Duration,
+    /// Delay between retries of a failing check.
+    pub retry_interval: Duration,
+    /// Retries, recovery and flapping thresholds.
+    pub policy: StatePolicy,
+}
+
+/// Resolves the scheduling keys of `check` against `defaults`.
+pub fn resolve(check: &RawCheck, defaults: &RawDefaults) -> Result<Timing, Problem> {
+    let jitter_src = check.jitter.as_ref().or(defaults.jitter.as_ref());
+    let jitter = match jitter_src {
+        Some(j) => duration(j)?,
+        None => Duration::ZERO,
+    };
+    if let (Some(i), Some(c)) = (&check.interval, &check.cron) {
+        return Err((
+            c.span(),
+            format!("check sets both interval ({}) and cron ({})", i.get_ref(), c.get_ref()),
+            "a check runs either every interval or on a cron schedule: remove one".into(),
+        ));
+    }
+    let (interval_src, cron_src) = match (&check.interval, &check.cron) {
+        (Some(i), None) => (Some(i), None),
+        (None, Some(c)) => (None, Some(c)),
+        _ => {
+            if let (Some(_), Some(c)) = (&defaults.interval, &defaults.cron) {
+                return Err((
+                    c.span(),
+                    "[defaults] sets both interval and cron".into(),
+                    "keep one in [defaults]; a check may still choose the other".into(),
+                ));
+            }
+            (defaults.interval.as_ref(), defaults.cron.as_ref())
+        }
+    };
+    let schedule_err = |span: std::ops::Range<usize>, e: &dyn std::fmt::Display| {
+        (
+            span,
+            e.to_string(),
+            "write interval = \"30s\", or cron = \"*/5 * * * *\" with an optional timezone".to_string(),
+        )
+    };
+    let (schedule, interval) = match cron_src {
+        Some(cron) => {
+            let tz = check.timezone.as_ref().or(defaults.timezone.as_ref());
+            let tz_name = tz.map_or("UTC", |t| t.get_ref().as_str());
+            let schedule = Schedule::cron(cron.get_ref(), tz_name, jitter).map_err(|e| {
+                let span = match (&e, tz) {
+                    (crate::schedule::timing::ScheduleError::UnknownTimeZone { .. }, Some(t)) => t.span(),
+                    _ => cron.span(),
+                };
+                schedule_err(span, &e)
+            })?;
+            let first = schedule.next_after("", 0).unwrap_or(0);
+            let second = schedule.next_after("", first).unwrap_or(first);
+            (schedule, Duration::from_millis(u64::try_from(second - first).unwrap_or(0)))
+        }
+        None => {
+            let every = match interval_src {
+                Some(i) => duration(i)?,
+                None => DEFAULT_INTERVAL,
+            };
+            let span = interval_src.or(jitter_src).map_or(0..0, Spanned::span);
+            (Schedule::interval(every, jitter).map_err(|e| schedule_err(span, &e))?, every)
+        }
+    };
+    let retry_interval = match check.retry_interval.as_ref().or(defaults.retry_interval.as_ref()) {
+        Some(r) => {
+            let d = duration(r)?;
+            if d < Duration::from_secs(1) {
+                return Err((
+                    r.span(),
+                    "retry_interval must be at least 1s".into(),
+                    "write for example \"10s\"".into(),
+                ));
+            }
+            d
+        }
+        None => DEFAULT_RETRY_INTERVAL,
+    };
+    let mut policy = StatePolicy::default();
+    if let Some(r) = check.retries.as_ref().or(defaults.retries.as_ref()) {
+        policy.retries = bounded(r, 0, MAX_RETRIES, "retries")?;
+    }
+    if let Some(r) = check.recover_after.as_ref().or(defaults.recover_after.as_ref()) {
+        policy.recover_after = bounded(r, 1, 100, "recover_after")?;
+    }
+    let high = check.flap_high.as_ref().or(defaults.flap_high.as_ref());
+    let low = check.flap_low.as_ref().or(defaults.flap_low.as_ref());
+    if let Some(h) = high {
+        policy.flap_high = *h.get_ref();
+    }
+    if let Some(l) = low {
+        policy.flap_low = *l.get_ref();
+    }
+    if !(0.0 < policy.flap_low && policy.flap_low <= policy.flap_high && policy.flap_high <= 100.0) {
+        let span = low.or(high).map_or(0..0, Spanned::span);
+        return Err((
+            span,
+            format!("flapping thresholds {} (low) and {} (high) are not valid", policy.flap_low, policy.flap_high),
+            "both are percentages with 0 < flap_low <= flap_high <= 100 (defaults 25 and 30)".into(),
+        ));
+    }
+    Ok(Timing { schedule, interval, retry_interval, policy })
+}
+
+fn duration(raw: &SpannedStr) -> Result<Duration, Problem> {
+    units::parse_duration(raw.get_ref()).map_err(|e| {
+        (
+            raw.span(),
+            format!("invalid duration \"{}\": {e}", raw.get_ref()),
+            "write a number and a unit: \"500ms\", \"10s\", \"5m\", \"1h\"".into(),
+        )
+    })
+}
+
+fn bounded(raw: &Spanned<i64>, min: i64, max: i64, key: &str) -> Result<u32, Problem> {
+    let v = *raw.get_ref();
+    if (min..=max).contains(&v) {
+        Ok(u32::try_from(v).unwrap_or(0))
+    } else {
+        Err((raw.span(), format!("{key} = {v} is out of range"), format!("choose a whole number from {min} to {max}")))
+    }
+}
+
+/// `max_per_host` from `[defaults]`: most runs at once against one target host.
+pub fn max_per_host(defaults: &RawDefaults) -> Result<usize, Problem> {
+    match &defaults.max_per_host {
+        None => Ok(4),
+        Some(raw) => bounded(raw, 1, 10_000, "max_per_host").map(|v| v as usize),
+    }
+}
