@@ -13,6 +13,8 @@ pub const UNKNOWN: u8 = 3;
 pub const USAGE: u8 = 64;
 /// A plugin file could not be read or used (EX_DATAERR).
 pub const DATA: u8 = 65;
+/// A resource it needs is unavailable, such as the `--listen` address (EX_UNAVAILABLE).
+pub const UNAVAILABLE: u8 = 69;
 /// Vitals itself failed unexpectedly (EX_SOFTWARE).
 pub const SOFTWARE: u8 = 70;
 /// The result store could not be opened or written (EX_IOERR).

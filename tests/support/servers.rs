@@ -108,3 +108,48 @@ fn serve(handler: impl Fn(TcpStream) + Send + Sync + Copy + 'static) -> SocketAd
     });
     addr
 }
+
+/// An HTTP server whose `/` answers 200 or 500 as the returned switch says (true = up).
+pub fn switchable() -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let up = std::sync::Arc::new(AtomicBool::new(true));
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a test server");
+    let addr = listener.local_addr().expect("server address");
+    let flag = std::sync::Arc::clone(&up);
+    thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let up = flag.load(Ordering::SeqCst);
+            thread::spawn(move || {
+                let mut reader = BufReader::new(match stream.try_clone() {
+                    Ok(s) => s,
+                    Err(_) => return,
+                });
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let (status, body) = if up { ("200 OK", "up\n") } else { ("500 Internal Server Error", "down\n") };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    (addr, up)
+}
+
+/// A GET over a fresh connection: status code and body.
+pub fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("read");
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}

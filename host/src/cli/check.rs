@@ -3,8 +3,28 @@
 
 use super::context::{self, Failure};
 use super::render;
+use super::run::run_once;
 use super::{CheckArgs, Cli};
+use crate::result::CheckResult;
 use crate::schedule;
+use crate::store::{EventRecord, ResultStore, StoreError};
+
+/// The store of `--no-store`: remembers nothing, so the state starts afresh.
+struct NoStore;
+
+impl ResultStore for NoStore {
+    fn write_run(&mut self, _: &[CheckResult], _: &[EventRecord]) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn events(&self, _: Option<&str>, _: usize) -> Result<Vec<EventRecord>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    fn recent(&self, _: Option<&str>, _: usize) -> Result<Vec<CheckResult>, StoreError> {
+        Ok(Vec::new())
+    }
+}
 
 /// Runs the command.
 pub async fn check(cli: &Cli, args: &CheckArgs) -> Result<u8, Failure> {
@@ -20,15 +40,17 @@ pub async fn check(cli: &Cli, args: &CheckArgs) -> Result<u8, Failure> {
     };
     let runtime = context::runtime(cli)?;
     let prepared = schedule::prepare(&runtime, &plan, [check]).await?;
-    let mut store = if args.no_store { None } else { Some(context::open_store(cli)?) };
-    let results = schedule::run_once(&runtime, &prepared, 1, &|_| {}).await;
-    if let Some(store) = store.as_mut() {
-        store.write_run(&results, &[]).map_err(|e| Failure::store(format!("{e}\nthe result was not stored")))?;
-    }
+    let label = prepared.first().map_or_else(|| "CHECK".to_string(), |p| p.plugin.description.name.clone());
+    let results = if args.no_store {
+        let mut nowhere = NoStore;
+        run_once(&runtime, prepared, plan.max_per_host, 1, &mut nowhere).await?
+    } else {
+        let mut store = context::open_store(cli)?;
+        run_once(&runtime, prepared, plan.max_per_host, 1, &mut *store).await?
+    };
     let Some(result) = results.first() else {
         return Err(Failure::internal("the check produced no result"));
     };
-    let label = prepared.first().map_or("CHECK", |p| p.plugin.description.name.as_str());
-    println!("{}", render::plugin_line(label, result));
+    println!("{}", render::plugin_line(&label, result));
     Ok(result.status.exit_code())
 }

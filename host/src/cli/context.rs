@@ -38,6 +38,11 @@ impl Failure {
         Failure { code: exit::DATA, message: message.into() }
     }
 
+    /// An unavailable resource (69).
+    pub fn unavailable(message: impl Into<String>) -> Failure {
+        Failure { code: exit::UNAVAILABLE, message: message.into() }
+    }
+
     /// A store error (74).
     pub fn store(message: impl Into<String>) -> Failure {
         Failure { code: exit::IO, message: message.into() }

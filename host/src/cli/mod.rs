@@ -3,9 +3,11 @@
 
 mod check;
 mod context;
+mod daemon;
 mod plugin;
 mod render;
 mod run;
+mod sinks;
 mod validate;
 
 use std::path::PathBuf;
@@ -21,7 +23,8 @@ use crate::exit;
 /// and exits with the worst status so that cron jobs and CI pipelines can act on it.
 ///
 /// Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown (the worst check);
-/// 64 usage error, 65 unusable plugin file, 70 internal error, 74 store error,
+/// 64 usage error, 65 unusable plugin file, 69 --listen address unavailable,
+/// 70 internal error, 74 store error,
 /// 78 configuration error.
 #[derive(Debug, Parser)]
 #[command(name = "vitals", version, about, long_about, max_term_width = 100)]
@@ -59,8 +62,8 @@ pub enum LogFormat {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run checks and store their results; with --once, run every check once and exit
-    /// with the worst status.
+    /// Run checks on their schedules until SIGINT or SIGTERM (SIGHUP reloads the
+    /// config); with --once, run every check once and exit with the worst status.
     Run(RunArgs),
     /// Run one check and print it in the Monitoring Plugins format
     /// (`HTTP OK - summary | perfdata`), with the matching exit code, for Nagios,
@@ -89,6 +92,19 @@ pub struct RunArgs {
     /// Only run checks with this tag (repeat for any of several).
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
+    /// Daemon: serve /metrics (Prometheus), /healthz and /status on this address.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Daemon: how long runs in flight may take to finish after SIGINT or SIGTERM.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub grace: std::time::Duration,
+    /// Daemon: reload the configuration when the file changes (as SIGHUP does).
+    #[arg(long)]
+    pub watch: bool,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::units::parse_duration(text)
 }
 
 /// Result output formats.

@@ -40,7 +40,7 @@ pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
         InspectFormat::Json => {
             let view = Inspection {
                 plugin: &plugin.label,
-                wit_version: plugin.wit.as_str(),
+                wit_version: &plugin.wit_version,
                 size_bytes: plugin.size,
                 description: d,
                 imports: &plugin.imports,
@@ -50,7 +50,7 @@ pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
         }
         InspectFormat::Text => {
             println!("{} {} ({})", d.name, d.version, plugin.label);
-            println!("  built against vitals:plugin@{}, {} bytes", plugin.wit.as_str(), plugin.size);
+            println!("  built against vitals:plugin@{}, {} bytes", plugin.wit_version, plugin.size);
             println!();
             println!("{}", render::wrap(&d.summary, 88, "  "));
             println!();

@@ -1,18 +1,24 @@
-//! `vitals run --once`: run every selected check once, concurrently, store the results
-//! in one transaction, print them, and exit with the worst status.
+//! `vitals run`: with `--once`, run every selected check once, store the results in one
+//! transaction, print them and exit with the worst status; without, run as a daemon.
+
+use std::sync::Arc;
 
 use super::context::{self, Failure};
-use super::render;
-use super::{Cli, Format, RunArgs};
+use super::sinks::Collect;
+use super::{Cli, Format, RunArgs, daemon, render};
 use crate::result::worst_status;
-use crate::schedule;
+use crate::schedule::scheduler::{Clock, SandboxExecutor, Scheduler};
+use crate::schedule::{Prepared, replay_states};
+use crate::serve::metrics::Telemetry;
+use crate::store::ResultStore;
+
+/// How many past results rebuild a check's state (the flapping window).
+const HISTORY: usize = crate::schedule::state::FLAP_HISTORY;
 
 /// Runs the command.
 pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
     if !args.once {
-        return Err(Failure::usage(
-            "the long-running scheduler is not available in this version; use `vitals run --once` (from cron or CI)",
-        ));
+        return daemon::run(cli, args).await;
     }
     let plan = context::load_plan(cli)?;
     let runtime = context::runtime(cli)?;
@@ -20,13 +26,7 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
     // Open the store before running anything (a locked or corrupt database must not
     // cost a run's worth of checks) but after validation (a bad config creates nothing).
     let mut store = context::open_store(cli)?;
-    let results = schedule::run_once(&runtime, &prepared, usize::from(args.concurrency), &|r| {
-        tracing::info!(check = %r.check, status = %r.status, "{}", r.summary);
-    })
-    .await;
-    store
-        .write_run(&results, &[])
-        .map_err(|e| Failure::store(format!("{e}\nthe results of this run were not stored")))?;
+    let results = run_once(&runtime, prepared, plan.max_per_host, usize::from(args.concurrency), &mut *store).await?;
     let mut out = anstream::stdout();
     let printed = match args.format {
         Format::Json => render::json(&mut out, &results),
@@ -34,4 +34,46 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
     };
     printed.map_err(|e| Failure::internal(format!("cannot write the results to stdout: {e}")))?;
     Ok(worst_status(&results).exit_code())
+}
+
+/// Runs `prepared` once through the scheduler, with states carried on from the store's
+/// history, and writes results and events in one transaction.
+pub async fn run_once(
+    runtime: &Arc<crate::runtime::Runtime>,
+    prepared: Vec<Prepared>,
+    max_per_host: usize,
+    concurrency: usize,
+    store: &mut dyn ResultStore,
+) -> Result<Vec<crate::result::CheckResult>, Failure> {
+    let states = history_states(&prepared, store);
+    let scheduler = Scheduler::new(
+        prepared,
+        states,
+        max_per_host,
+        concurrency,
+        Clock::system(),
+        Arc::new(SandboxExecutor(Arc::clone(runtime))),
+        Arc::new(Telemetry::new()),
+    );
+    let mut sink = Collect::default();
+    let (results, _) = scheduler.run_once(&mut sink).await;
+    store
+        .write_run(&sink.results, &sink.events)
+        .map_err(|e| Failure::store(format!("{e}\nthe results of this run were not stored")))?;
+    Ok(results)
+}
+
+/// Each check's state rebuilt from its last results in the store.
+pub fn history_states(
+    prepared: &[Prepared],
+    store: &dyn ResultStore,
+) -> std::collections::HashMap<String, crate::schedule::state::CheckState> {
+    replay_states(prepared, |name| {
+        let mut recent = store.recent(Some(name), HISTORY).unwrap_or_else(|e| {
+            tracing::warn!(check = name, error = %e, "cannot read this check's history; its state starts afresh");
+            Vec::new()
+        });
+        recent.reverse();
+        recent
+    })
 }

@@ -99,6 +99,33 @@ pub struct CheckPlan {
 }
 
 impl CheckPlan {
+    /// The host the target names (for per-host limits), lower case.
+    pub fn target_host(&self) -> String {
+        let host = match url::Url::parse(&self.target) {
+            Ok(url) if url.has_host() => url.host_str().unwrap_or_default().to_string(),
+            _ => self.target.rsplit_once(':').map_or(self.target.as_str(), |(h, _)| h).to_string(),
+        };
+        host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase()
+    }
+
+    /// Whether `other` defines the same check (positions in the file aside): a reload
+    /// keeps the schedule of a check that did not change.
+    pub fn same_as(&self, other: &CheckPlan) -> bool {
+        let config = |c: &CheckPlan| c.config.iter().map(|e| (e.key.clone(), e.value.clone())).collect::<Vec<_>>();
+        self.name == other.name
+            && self.plugin == other.plugin
+            && self.target == other.target
+            && self.timeout == other.timeout
+            && self.timeout_status == other.timeout_status
+            && self.memory == other.memory
+            && self.tags == other.tags
+            && self.grants.entries() == other.grants.entries()
+            && config(self) == config(other)
+            && self.timing.schedule == other.timing.schedule
+            && self.timing.retry_interval == other.timing.retry_interval
+            && self.timing.policy == other.timing.policy
+    }
+
     /// The config as the JSON object handed to the plugin.
     pub fn config_json(&self) -> String {
         let map: serde_json::Map<String, serde_json::Value> =

@@ -17,6 +17,7 @@ pub mod wit;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 use wasmtime::component::Linker;
 
@@ -29,12 +30,15 @@ use crate::plan::{CheckPlan, PluginRef};
 use crate::result::CheckResult;
 use state::RunState;
 
+/// Loaded plugins by reference and content hash: a rebuilt file is loaded anew.
+type Loaded = HashMap<(PluginRef, [u8; 32]), Arc<Plugin>>;
+
 /// Loads plugins and runs checks; one per process.
 pub struct Runtime {
     engine: Engine,
     linker: Linker<RunState>,
     cache: ComponentCache,
-    loaded: Mutex<HashMap<PluginRef, Arc<Plugin>>>,
+    loaded: Mutex<Loaded>,
 }
 
 impl Runtime {
@@ -56,13 +60,14 @@ impl Runtime {
 
     /// The plugin `plugin` names, loaded once and shared by every check that uses it.
     pub async fn load(&self, plugin: &PluginRef) -> Result<Arc<Plugin>, LoadError> {
+        let (label, bytes) = registry::read(plugin)?;
+        let key = (plugin.clone(), <[u8; 32]>::from(Sha256::digest(&bytes)));
         let mut loaded = self.loaded.lock().await;
-        if let Some(p) = loaded.get(plugin) {
+        if let Some(p) = loaded.get(&key) {
             return Ok(Arc::clone(p));
         }
-        let (label, bytes) = registry::read(plugin)?;
         let p = Arc::new(plugin::load(self.engine.wasmtime(), &self.linker, &self.cache, &label, bytes).await?);
-        loaded.insert(plugin.clone(), Arc::clone(&p));
+        loaded.insert(key, Arc::clone(&p));
         Ok(p)
     }
 

@@ -24,8 +24,10 @@ pub struct Plugin {
     pub label: String,
     /// What it says about itself.
     pub description: PluginDescription,
-    /// The WIT version it was built against.
+    /// The host bindings that run it.
     pub wit: WitVersion,
+    /// The exact `vitals:plugin` version it was built against.
+    pub wit_version: String,
     /// What it imports.
     pub imports: Vec<String>,
     /// Size of the component in bytes.
@@ -57,8 +59,8 @@ pub(crate) async fn load(
             .map_err(|e| LoadError::Compile { label: label.into(), message: e.to_string() })?
             .map_err(|e| LoadError::Compile { label: label.into(), message: format!("{e:#}") })?
     };
-    let version = match wit::detect(engine, &component) {
-        Detected::Supported(v) => v,
+    let (version, wit_version) = match wit::detect(engine, &component) {
+        Detected::Supported(v, exact) => (v, exact),
         Detected::Unsupported(found) => {
             return Err(LoadError::UnsupportedVersion {
                 label: label.into(),
@@ -75,7 +77,7 @@ pub(crate) async fn load(
     let imports = wit::imports(engine, &component);
     let description =
         describe(engine, &pre).await.map_err(|message| LoadError::Describe { label: label.into(), message })?;
-    Ok(Plugin { label: label.into(), description, wit: version, imports, size: wasm.len(), pre })
+    Ok(Plugin { label: label.into(), description, wit: version, wit_version, imports, size: wasm.len(), pre })
 }
 
 fn check_header(label: &str, wasm: &[u8]) -> Result<(), LoadError> {

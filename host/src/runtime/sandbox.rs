@@ -118,10 +118,15 @@ fn from_trap(check: &CheckPlan, state: &RunState, error: &wasmtime::Error) -> Ch
             Some(Trap::StackOverflow) => {
                 (Status::Unknown, "plugin overflowed its stack (runaway recursion?)".to_string())
             }
-            Some(Trap::UnreachableCodeReached) => match panic_message(&state.stderr.contents()) {
-                Some(msg) => (Status::Unknown, format!("plugin panicked: {msg}")),
-                None => (Status::Unknown, "plugin trapped: unreachable code reached".to_string()),
-            },
+            Some(Trap::UnreachableCodeReached) => {
+                let stderr = state.stderr.contents();
+                match (panic_message(&stderr), last_line(&stderr)) {
+                    (Some(msg), _) => (Status::Unknown, format!("plugin panicked: {msg}")),
+                    // Other guest runtimes (JavaScript, Python) print their error, then trap.
+                    (None, Some(line)) => (Status::Unknown, format!("plugin failed: {line}")),
+                    (None, None) => (Status::Unknown, "plugin trapped: unreachable code reached".to_string()),
+                }
+            }
             Some(trap) => (Status::Unknown, format!("plugin trapped: {trap}")),
             None => (Status::Unknown, format!("plugin failed: {}", root_message(error))),
         }
@@ -149,6 +154,12 @@ fn panic_message(stderr: &[u8]) -> Option<String> {
     lines.find(|l| l.contains("panicked at"))?;
     let msg = lines.next()?.trim();
     (!msg.is_empty()).then(|| output::one_line(msg, 300))
+}
+
+/// The last non-empty line a plugin wrote to stderr.
+fn last_line(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    text.lines().rev().map(str::trim).find(|l| !l.is_empty()).map(|l| output::one_line(l, 300))
 }
 
 fn root_message(error: &wasmtime::Error) -> String {

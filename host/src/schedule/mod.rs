@@ -1,57 +1,34 @@
-//! When checks run. For now `run --once`: every selected check is due at once and runs
-//! concurrently under a global limit; the daemon's scheduler will feed the same path.
+//! When checks run: schedule timing (interval or cron), the scheduler loop with its
+//! limits, and the state machine that turns results into soft/hard states and events.
+//! `run --once` is the same loop with every check due now.
 
 mod prepare;
+pub mod scheduler;
 pub mod state;
 pub mod timing;
 
-use std::sync::Arc;
+#[cfg(test)]
+mod scheduler_tests;
 
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use std::collections::HashMap;
 
 pub use prepare::{Prepared, prepare};
 
 use crate::result::CheckResult;
-use crate::runtime::Runtime;
-use crate::runtime::engine::POOL_INSTANCES;
+use state::CheckState;
 
-/// Runs every prepared check once, at most `concurrency` at a time, calling `on_done` as
-/// each finishes. Results come back in the order of the checks.
-pub async fn run_once(
-    runtime: &Arc<Runtime>,
-    checks: &[Prepared],
-    concurrency: usize,
-    on_done: &(dyn Fn(&CheckResult) + Sync),
-) -> Vec<CheckResult> {
-    // The pool holds a fixed number of instances; never ask it for more.
-    let permits = Arc::new(Semaphore::new(concurrency.clamp(1, POOL_INSTANCES as usize)));
-    let mut tasks = JoinSet::new();
-    for (index, prepared) in checks.iter().enumerate() {
-        let runtime = Arc::clone(runtime);
-        let permits = Arc::clone(&permits);
-        let plugin = Arc::clone(&prepared.plugin);
-        let check = Arc::clone(&prepared.check);
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            (index, runtime.run(&plugin, &check).await)
-        });
-    }
-    let mut results: Vec<Option<CheckResult>> = vec![None; checks.len()];
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((index, result)) => {
-                on_done(&result);
-                results[index] = Some(result);
+/// Each check's state rebuilt from its stored history (oldest result first), so that
+/// a restart, or the next `run --once` from cron, carries on where the last one ended.
+pub fn replay_states(checks: &[Prepared], history: impl Fn(&str) -> Vec<CheckResult>) -> HashMap<String, CheckState> {
+    checks
+        .iter()
+        .map(|p| {
+            let mut state = CheckState::new();
+            let policy = p.check.timing.policy;
+            for result in history(&p.check.name) {
+                state.observe(result.status, result.started_at_ms, &policy);
             }
-            // A panic in the host while running one check: report it for that check
-            // below instead of losing the whole run.
-            Err(e) => tracing::error!(error = %e, "a check task failed"),
-        }
-    }
-    results
-        .into_iter()
-        .zip(checks)
-        .map(|(r, p)| r.unwrap_or_else(|| prepare::host_failure(&p.check, &p.plugin)))
+            (p.check.name.clone(), state)
+        })
         .collect()
 }

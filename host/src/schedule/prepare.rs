@@ -15,6 +15,15 @@ pub struct Prepared {
     pub check: Arc<CheckPlan>,
     /// Its plugin.
     pub plugin: Arc<Plugin>,
+    /// Its position in the config file, to report results in file order.
+    pub index: usize,
+}
+
+impl Prepared {
+    /// Whether `other` is the same check run by the same plugin build.
+    pub fn same_as(&self, other: &Prepared) -> bool {
+        Arc::ptr_eq(&self.plugin, &other.plugin) && self.check.same_as(&other.check)
+    }
 }
 
 /// Loads the plugins of `checks` and validates their configs; every problem is collected.
@@ -25,12 +34,12 @@ pub async fn prepare<'a>(
 ) -> Result<Vec<Prepared>, Vec<Diagnostic>> {
     let mut prepared = Vec::new();
     let mut problems = Vec::new();
-    for check in checks {
+    for (index, check) in checks.into_iter().enumerate() {
         match runtime.load(&check.plugin).await {
             Ok(plugin) => {
                 let found = validate_config(&plan.source, check, &plugin.description);
                 if found.is_empty() {
-                    prepared.push(Prepared { check: Arc::new(check.clone()), plugin });
+                    prepared.push(Prepared { check: Arc::new(check.clone()), plugin, index });
                 } else {
                     problems.extend(found);
                 }

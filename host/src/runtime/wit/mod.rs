@@ -30,8 +30,8 @@ impl WitVersion {
 /// What a component's exports say about its contract.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Detected {
-    /// A supported version.
-    Supported(WitVersion),
+    /// A supported version, and the exact version the plugin names.
+    Supported(WitVersion, String),
     /// A `vitals:plugin/checker` export of a version this host does not know.
     Unsupported(String),
     /// No checker export at all; the component's exports are listed.
@@ -45,7 +45,7 @@ pub fn detect(engine: &wasmtime::Engine, component: &Component) -> Detected {
     for name in &exports {
         if let Some(version) = name.strip_prefix(CHECKER_INTERFACE).and_then(|v| v.strip_prefix('@')) {
             return match version.split('.').take(2).collect::<Vec<_>>().as_slice() {
-                ["0", "1"] => Detected::Supported(WitVersion::V0_1),
+                ["0", "1"] => Detected::Supported(WitVersion::V0_1, version.to_string()),
                 _ => Detected::Unsupported(version.to_string()),
             };
         }

@@ -1,0 +1,162 @@
+//! `vitals run` as a daemon: checks on their schedules until SIGINT or SIGTERM, SIGHUP
+//! (or `--watch`) reloads the config, and `--listen` serves /metrics, /healthz, /status.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+
+use super::context::{self, Failure};
+use super::sinks::Writer;
+use super::{Cli, RunArgs};
+use crate::exit;
+use crate::runtime::Runtime;
+use crate::schedule::scheduler::{Clock, Control, SandboxExecutor, Scheduler, SharedStates};
+use crate::serve::metrics::Telemetry;
+
+/// How often `--watch` looks at the config file.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// Runs the daemon until it is told to stop; exits 0 once everything is written.
+pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
+    let plan = context::load_plan(cli)?;
+    let runtime = context::runtime(cli)?;
+    let prepared = context::prepare(&runtime, &plan, &args.tags).await?;
+    let store = context::open_store(cli)?;
+    let states = super::run::history_states(&prepared, &*store);
+    let telemetry = Arc::new(Telemetry::new());
+    let checks = prepared.len();
+    let scheduler = Scheduler::new(
+        prepared,
+        states,
+        plan.max_per_host,
+        usize::from(args.concurrency),
+        Clock::system(),
+        Arc::new(SandboxExecutor(Arc::clone(&runtime))),
+        Arc::clone(&telemetry),
+    );
+    let (stop_server, server_stopped) = watch::channel(false);
+    let server = match args.listen {
+        Some(addr) => Some(start_server(addr, &telemetry, scheduler.states(), server_stopped).await?),
+        None => None,
+    };
+    let (control, control_rx) = mpsc::channel(8);
+    let reloader =
+        Reloader { cli_config: cli.config.clone(), tags: args.tags.clone(), runtime, control: control.clone() };
+    tokio::spawn(signals(reloader.clone(), args.grace));
+    if args.watch {
+        tokio::spawn(watch_file(reloader));
+    }
+    tracing::info!(checks, config = %cli.config.display(), "vitals is running");
+    let mut writer = Writer::start(store);
+    let summary = scheduler.run(control_rx, &mut writer).await;
+    let written = writer.finish().map_err(|e| Failure::store(format!("{e}\nsome results were not stored")))?;
+    let _ = stop_server.send(true);
+    if let Some(server) = server {
+        let _ = server.await;
+    }
+    tracing::info!(
+        started = summary.started,
+        finished = summary.finished,
+        skipped = summary.skipped,
+        abandoned = summary.abandoned,
+        written,
+        "vitals stopped"
+    );
+    Ok(exit::OK)
+}
+
+async fn start_server(
+    addr: std::net::SocketAddr,
+    telemetry: &Arc<Telemetry>,
+    states: SharedStates,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, Failure> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::unavailable(format!("cannot listen on {addr}: {e}")))?;
+    let status: crate::serve::StatusFn = Arc::new(move || {
+        let states = states.lock().map(|s| s.clone()).unwrap_or_default();
+        let sorted: std::collections::BTreeMap<_, _> = states.into_iter().collect();
+        serde_json::json!({ "checks": sorted })
+    });
+    let telemetry = Arc::clone(telemetry);
+    tracing::info!(%addr, "serving /metrics, /healthz and /status");
+    Ok(tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        if let Err(e) = crate::serve::serve(listener, telemetry, status, shutdown).await {
+            tracing::error!(error = %e, "the HTTP endpoint failed");
+        }
+    }))
+}
+
+/// Reloads the configuration on request; a bad new config is refused and logged, and
+/// the old one keeps running.
+#[derive(Clone)]
+struct Reloader {
+    cli_config: PathBuf,
+    tags: Vec<String>,
+    runtime: Arc<Runtime>,
+    control: mpsc::Sender<Control>,
+}
+
+impl Reloader {
+    async fn reload(&self) {
+        let plan = match crate::config::load(&self.cli_config) {
+            Ok(plan) => plan,
+            Err(e) => {
+                tracing::error!("configuration not reloaded, the running one stays:\n{e}");
+                return;
+            }
+        };
+        let selected: Vec<_> = plan.select(&self.tags).collect();
+        match crate::schedule::prepare(&self.runtime, &plan, selected).await {
+            Ok(checks) => {
+                tracing::info!(checks = checks.len(), "configuration reloaded");
+                let _ = self.control.send(Control::Reload { checks, max_per_host: plan.max_per_host }).await;
+            }
+            Err(problems) => {
+                let e = crate::config::ConfigError::Invalid(problems);
+                tracing::error!("configuration not reloaded, the running one stays:\n{e}");
+            }
+        }
+    }
+}
+
+async fn signals(reloader: Reloader, grace: Duration) {
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
+    else {
+        tracing::error!("cannot install signal handlers; stop vitals with SIGKILL");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => reloader.reload().await,
+        }
+    }
+    tracing::info!(grace = ?grace, "stopping: no new runs; waiting for runs in flight");
+    let _ = reloader.control.send(Control::Shutdown { grace }).await;
+}
+
+async fn watch_file(reloader: Reloader) {
+    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut last: Option<SystemTime> = modified(&reloader.cli_config);
+    loop {
+        tokio::time::sleep(WATCH_EVERY).await;
+        let now = modified(&reloader.cli_config);
+        if now != last {
+            last = now;
+            reloader.reload().await;
+        }
+        if reloader.control.is_closed() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,439 @@
+//! The scheduler: a queue of due times, one entry per check, dispatching runs under a
+//! global and a per-host limit, and turning each finished run into states and events.
+//! `run --once` and the daemon are the same loop: once, every check is due now.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::time::Instant;
+
+use super::Prepared;
+use super::state::{CheckState, Event};
+use super::timing::retry_after;
+use crate::result::{CheckResult, StateInfo, StateType};
+use crate::runtime::Runtime;
+use crate::runtime::engine::POOL_INSTANCES;
+use crate::serve::metrics::Telemetry;
+use crate::store::EventRecord;
+
+/// Runs one check; the real one sandboxes the plugin, tests script results.
+pub trait Executor: Send + Sync + 'static {
+    /// Runs `check` and returns its result; never fails.
+    fn run(&self, check: Prepared) -> Pin<Box<dyn Future<Output = CheckResult> + Send>>;
+}
+
+/// The executor that runs plugins in the sandbox.
+pub struct SandboxExecutor(pub Arc<Runtime>);
+
+impl Executor for SandboxExecutor {
+    fn run(&self, check: Prepared) -> Pin<Box<dyn Future<Output = CheckResult> + Send>> {
+        let runtime = Arc::clone(&self.0);
+        Box::pin(async move { runtime.run(&check.plugin, &check.check).await })
+    }
+}
+
+/// Wall-clock milliseconds derived from tokio's monotonic clock, so that a paused test
+/// clock drives due times, and a stepped system clock does not make checks bunch up.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    base_ms: i64,
+    start: Instant,
+}
+
+impl Clock {
+    /// A clock that reads `base_ms` now.
+    pub fn starting_at(base_ms: i64) -> Clock {
+        Clock { base_ms, start: Instant::now() }
+    }
+
+    /// A clock that starts at the system's wall time.
+    pub fn system() -> Clock {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Clock::starting_at(now)
+    }
+
+    /// Milliseconds since the Unix epoch, now.
+    pub fn now_ms(&self) -> i64 {
+        self.base_ms.saturating_add(i64::try_from(self.start.elapsed().as_millis()).unwrap_or(i64::MAX))
+    }
+
+    /// The tokio instant of a wall time in milliseconds.
+    pub fn instant_at(&self, ms: i64) -> Instant {
+        let offset = ms.saturating_sub(self.base_ms).max(0);
+        self.start + Duration::from_millis(u64::try_from(offset).unwrap_or(0))
+    }
+}
+
+/// Where finished runs go: written, counted, and announced.
+pub trait Sink: Send + 'static {
+    /// Called for every finished run, with the events it caused.
+    fn record(&mut self, result: CheckResult, events: Vec<EventRecord>);
+}
+
+/// What the loop is told from outside.
+pub enum Control {
+    /// Replace the checks: changed ones are rescheduled, removed ones stop, unchanged
+    /// ones keep their state and their place in the schedule.
+    Reload {
+        /// The new checks.
+        checks: Vec<Prepared>,
+        /// The new per-host limit.
+        max_per_host: usize,
+    },
+    /// Stop scheduling; let runs in flight finish within `grace`.
+    Shutdown {
+        /// How long in-flight runs may take to finish.
+        grace: Duration,
+    },
+}
+
+/// Counters a run of the scheduler ends with.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Runs started.
+    pub started: u64,
+    /// Runs finished and recorded.
+    pub finished: u64,
+    /// Runs skipped because the previous run of the same check was still going.
+    pub skipped: u64,
+    /// Runs still going when the grace period ended (recorded as timed out).
+    pub abandoned: u64,
+}
+
+/// One scheduled check.
+struct Entry {
+    prepared: Prepared,
+    host: String,
+    state: CheckState,
+    /// Bumped when a queued due time is replaced (retry, reload).
+    generation: u64,
+    running: bool,
+}
+
+struct Done {
+    name: String,
+    result: CheckResult,
+}
+
+/// The scheduler loop and its state.
+pub struct Scheduler {
+    entries: HashMap<String, Entry>,
+    queue: BinaryHeap<Reverse<(i64, u64, String, u64)>>,
+    sequence: u64,
+    clock: Clock,
+    global: Arc<Semaphore>,
+    hosts: HashMap<String, Arc<Semaphore>>,
+    max_per_host: usize,
+    executor: Arc<dyn Executor>,
+    telemetry: Arc<Telemetry>,
+    states: SharedStates,
+    summary: Summary,
+}
+
+/// Every check's current state, readable from outside the loop (for `/status`).
+pub type SharedStates = Arc<Mutex<HashMap<String, CheckState>>>;
+
+impl Scheduler {
+    /// A scheduler for `checks`; `states` seeds each check's state (from history).
+    pub fn new(
+        checks: Vec<Prepared>,
+        mut states: HashMap<String, CheckState>,
+        max_per_host: usize,
+        concurrency: usize,
+        clock: Clock,
+        executor: Arc<dyn Executor>,
+        telemetry: Arc<Telemetry>,
+    ) -> Scheduler {
+        let mut scheduler = Scheduler {
+            entries: HashMap::new(),
+            queue: BinaryHeap::new(),
+            sequence: 0,
+            clock,
+            // The instance pool is fixed in size; never ask it for more.
+            global: Arc::new(Semaphore::new(concurrency.clamp(1, POOL_INSTANCES as usize))),
+            hosts: HashMap::new(),
+            max_per_host: max_per_host.max(1),
+            executor,
+            telemetry,
+            states: Arc::new(Mutex::new(HashMap::new())),
+            summary: Summary::default(),
+        };
+        for prepared in checks {
+            let name = prepared.check.name.clone();
+            let state = states.remove(&name).unwrap_or_default();
+            scheduler.insert(prepared, state);
+        }
+        scheduler.publish_states();
+        scheduler
+    }
+
+    /// The states, shared for reading.
+    pub fn states(&self) -> SharedStates {
+        Arc::clone(&self.states)
+    }
+
+    fn insert(&mut self, prepared: Prepared, state: CheckState) {
+        let name = prepared.check.name.clone();
+        let host = prepared.check.target_host();
+        self.entries.insert(name, Entry { prepared, host, state, generation: 0, running: false });
+    }
+
+    fn push(&mut self, due_ms: i64, name: &str) {
+        let Some(entry) = self.entries.get(name) else { return };
+        self.sequence += 1;
+        self.queue.push(Reverse((due_ms, self.sequence, name.to_string(), entry.generation)));
+    }
+
+    fn schedule_next(&mut self, name: &str, after_ms: i64) {
+        let next = self.entries.get(name).and_then(|e| e.prepared.check.timing.schedule.next_after(name, after_ms));
+        if let Some(due) = next {
+            self.push(due, name);
+        }
+    }
+
+    /// Runs every check once, now, and returns the results in check order: `run --once`.
+    pub async fn run_once(mut self, sink: &mut dyn Sink) -> (Vec<CheckResult>, Summary) {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let now = self.clock.now_ms();
+        let mut names: Vec<(usize, String)> =
+            self.entries.values().map(|e| (e.prepared.index, e.prepared.check.name.clone())).collect();
+        names.sort();
+        for (_, name) in &names {
+            self.dispatch(name, now, &done_tx);
+        }
+        drop(done_tx);
+        let mut results: HashMap<String, CheckResult> = HashMap::new();
+        while let Some(done) = done_rx.recv().await {
+            let name = done.name.clone();
+            if let Some(result) = self.finish(done, sink) {
+                results.insert(name, result);
+            }
+        }
+        let ordered = names.into_iter().filter_map(|(_, n)| results.remove(&n)).collect();
+        (ordered, self.summary)
+    }
+
+    /// The daemon loop: runs checks on their schedules until told to shut down.
+    pub async fn run(mut self, mut control: mpsc::Receiver<Control>, sink: &mut dyn Sink) -> Summary {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+        let now = self.clock.now_ms();
+        let names: Vec<String> = self.entries.keys().cloned().collect();
+        for name in &names {
+            // The first run comes at the check's phase in its interval (or its next cron
+            // fire), so that checks are spread and a restart keeps each one's rhythm.
+            self.schedule_next(name, now);
+        }
+        self.telemetry.set_checks(self.entries.len());
+        let grace = loop {
+            let next_due = self.queue.peek().map(|Reverse((due, ..))| *due);
+            let sleep = async {
+                match next_due {
+                    Some(due) => tokio::time::sleep_until(self.clock.instant_at(due)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                command = control.recv() => match command {
+                    Some(Control::Reload { checks, max_per_host }) => self.reload(checks, max_per_host),
+                    Some(Control::Shutdown { grace }) => break grace,
+                    None => break Duration::ZERO,
+                },
+                Some(done) = done_rx.recv() => {
+                    self.finish(done, sink);
+                }
+                () = sleep => self.dispatch_due(&done_tx),
+            }
+        };
+        drop(done_tx);
+        self.drain(&mut done_rx, grace, sink).await;
+        self.summary
+    }
+
+    /// Waits up to `grace` for runs in flight, recording each as it finishes.
+    async fn drain(&mut self, done_rx: &mut mpsc::UnboundedReceiver<Done>, grace: Duration, sink: &mut dyn Sink) {
+        let deadline = Instant::now() + grace;
+        while self.entries.values().any(|e| e.running) {
+            match tokio::time::timeout_at(deadline, done_rx.recv()).await {
+                Ok(Some(done)) => {
+                    self.finish(done, sink);
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    let left = self.entries.values().filter(|e| e.running).count() as u64;
+                    tracing::warn!(runs = left, "grace period over; abandoning runs still in flight");
+                    self.summary.abandoned += left;
+                    break;
+                }
+            }
+        }
+    }
+
+    fn dispatch_due(&mut self, done_tx: &mpsc::UnboundedSender<Done>) {
+        let now = self.clock.now_ms();
+        while let Some(Reverse((due, _, _, _))) = self.queue.peek() {
+            if *due > now {
+                break;
+            }
+            let Some(Reverse((due, _, name, generation))) = self.queue.pop() else { break };
+            let Some(entry) = self.entries.get(&name) else { continue };
+            if entry.generation != generation {
+                continue; // replaced by a retry or a reload
+            }
+            if entry.running {
+                // Never two runs of one check at once: this one is skipped, and counted.
+                self.summary.skipped += 1;
+                self.telemetry.record_skipped(&name);
+                tracing::warn!(check = %name, "previous run still going; skipping this one");
+            } else {
+                self.dispatch(&name, due, done_tx);
+            }
+            self.schedule_next(&name, due.max(now));
+        }
+    }
+
+    fn host_permits(&mut self, host: &str) -> Arc<Semaphore> {
+        let max = self.max_per_host;
+        Arc::clone(self.hosts.entry(host.to_string()).or_insert_with(|| Arc::new(Semaphore::new(max))))
+    }
+
+    fn dispatch(&mut self, name: &str, due_ms: i64, done_tx: &mpsc::UnboundedSender<Done>) {
+        let Some(entry) = self.entries.get(name) else { return };
+        let host = entry.host.clone();
+        let prepared = entry.prepared.clone();
+        let host_permits = self.host_permits(&host);
+        if let Some(entry) = self.entries.get_mut(name) {
+            entry.running = true;
+        }
+        self.summary.started += 1;
+        let global = Arc::clone(&self.global);
+        let executor = Arc::clone(&self.executor);
+        let telemetry = Arc::clone(&self.telemetry);
+        let clock = self.clock;
+        let done_tx = done_tx.clone();
+        let name = name.to_string();
+        tokio::spawn(async move {
+            // Host first: a check waiting for its host holds no global permit.
+            let _host = host_permits.acquire_owned().await;
+            let _global = global.acquire_owned().await;
+            let late = clock.now_ms().saturating_sub(due_ms).max(0);
+            telemetry.record_lateness(Duration::from_millis(u64::try_from(late).unwrap_or(0)));
+            telemetry.run_started();
+            // A panic in the host while running one check becomes that check's result.
+            let result = match tokio::spawn(executor.run(prepared.clone())).await {
+                Ok(result) => result,
+                Err(e) => {
+                    tracing::error!(check = %name, error = %e, "the host failed while running a check");
+                    let mut r = super::prepare::host_failure(&prepared.check, &prepared.plugin);
+                    r.started_at_ms = clock.now_ms();
+                    r
+                }
+            };
+            telemetry.run_finished();
+            let _ = done_tx.send(Done { name, result });
+        });
+    }
+
+    /// Records a finished run: state, events, sink, telemetry, and a retry if needed.
+    fn finish(&mut self, done: Done, sink: &mut dyn Sink) -> Option<CheckResult> {
+        let Done { name, mut result } = done;
+        self.summary.finished += 1;
+        let now = self.clock.now_ms();
+        let entry = self.entries.get_mut(&name)?;
+        entry.running = false;
+        let policy = entry.prepared.check.timing.policy;
+        let observation = entry.state.observe(result.status, result.started_at_ms.max(0), &policy);
+        result.state = Some(StateInfo { kind: observation.state_type, attempt: observation.attempt });
+        let events: Vec<EventRecord> = observation
+            .events
+            .iter()
+            .map(|event| {
+                log_event(&name, event, &result.summary);
+                EventRecord { check: name.clone(), event: *event, summary: result.summary.clone() }
+            })
+            .collect();
+        self.telemetry.record_result(&result, observation.state_type == StateType::Hard, observation.flapping);
+        if observation.retry {
+            let retry_interval = entry.prepared.check.timing.retry_interval;
+            entry.generation += 1;
+            let due = retry_after(now, retry_interval);
+            self.push(due, &name);
+        }
+        self.publish_state(&name);
+        sink.record(result.clone(), events);
+        Some(result)
+    }
+
+    fn reload(&mut self, checks: Vec<Prepared>, max_per_host: usize) {
+        let now = self.clock.now_ms();
+        let mut incoming: HashMap<String, Prepared> = checks.into_iter().map(|p| (p.check.name.clone(), p)).collect();
+        let removed: Vec<String> = self.entries.keys().filter(|n| !incoming.contains_key(*n)).cloned().collect();
+        for name in removed {
+            self.entries.remove(&name);
+            self.telemetry.forget_check(&name);
+            tracing::info!(check = %name, "check removed by reload");
+        }
+        for (name, prepared) in incoming.drain() {
+            match self.entries.get_mut(&name) {
+                Some(entry) if entry.prepared.same_as(&prepared) => {
+                    entry.prepared.index = prepared.index;
+                }
+                Some(entry) => {
+                    // Changed: new definition and a new place in the schedule; the state
+                    // of the service it watches is kept.
+                    entry.prepared = prepared;
+                    entry.host = entry.prepared.check.target_host();
+                    entry.generation += 1;
+                    tracing::info!(check = %name, "check changed by reload; rescheduled");
+                    self.schedule_next(&name, now);
+                }
+                None => {
+                    self.insert(prepared, CheckState::new());
+                    tracing::info!(check = %name, "check added by reload");
+                    self.schedule_next(&name, now);
+                }
+            }
+        }
+        if max_per_host != self.max_per_host {
+            self.max_per_host = max_per_host.max(1);
+            self.hosts.clear();
+        }
+        self.telemetry.set_checks(self.entries.len());
+        self.publish_states();
+    }
+
+    fn publish_state(&self, name: &str) {
+        if let (Ok(mut states), Some(entry)) = (self.states.lock(), self.entries.get(name)) {
+            states.insert(name.to_string(), entry.state.clone());
+        }
+    }
+
+    fn publish_states(&self) {
+        if let Ok(mut states) = self.states.lock() {
+            states.clear();
+            for (name, entry) in &self.entries {
+                states.insert(name.clone(), entry.state.clone());
+            }
+        }
+    }
+}
+
+fn log_event(check: &str, event: &Event, summary: &str) {
+    match event {
+        Event::HardChange { from, to, .. } if event.is_recovery() => {
+            tracing::info!(check, from = %from, to = %to, "RECOVERY: {summary}");
+        }
+        Event::HardChange { from, to, .. } => {
+            tracing::warn!(check, from = %from, to = %to, "HARD {}: {summary}", to.as_plugin_word());
+        }
+        Event::FlappingStarted { percent, .. } => tracing::warn!(check, percent, "flapping started"),
+        Event::FlappingStopped { percent, .. } => tracing::info!(check, percent, "flapping stopped"),
+    }
+}

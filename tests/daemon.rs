@@ -1,0 +1,205 @@
+//! `vitals run` as a daemon, end to end: state changes against a server that goes down
+//! and comes back, SIGTERM during a slow check, SIGHUP with a broken config, and the
+//! /metrics, /healthz and /status endpoints.
+
+mod support;
+
+use std::process::{Child, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use support::{Sandbox, servers, vitals};
+
+/// A daemon process with its HTTP endpoint.
+struct Daemon {
+    child: Child,
+    listen: std::net::SocketAddr,
+}
+
+impl Daemon {
+    fn start(sandbox: &Sandbox) -> Daemon {
+        let port = servers::closed_port();
+        let listen: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let child = vitals()
+            .env("VITALS_LOG", "info")
+            .arg("--config")
+            .arg(sandbox.config())
+            .args(["run", "--grace", "10s", "--listen", &listen.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the daemon");
+        let daemon = Daemon { child, listen };
+        wait_until("the daemon serves /healthz", Duration::from_secs(30), || {
+            std::net::TcpStream::connect(listen).is_ok()
+        });
+        daemon
+    }
+
+    fn signal(&self, name: &str) {
+        let status =
+            std::process::Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -{name}");
+    }
+
+    /// Sends SIGTERM and waits for the exit: code and stderr.
+    fn stop(mut self) -> (Option<i32>, String) {
+        self.signal("TERM");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                let mut stderr = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+                }
+                return (status.code(), stderr);
+            }
+            assert!(Instant::now() < deadline, "the daemon did not stop within 30 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn count(db: &std::path::Path, sql: &str) -> i64 {
+    let Ok(conn) = rusqlite::Connection::open(db) else { return 0 };
+    conn.query_row(sql, [], |r| r.get(0)).unwrap_or(0)
+}
+
+fn check(name: &str, url: &str, extra: &str) -> String {
+    format!(
+        "[[check]]\nname = \"{name}\"\nplugin = \"http\"\ntarget = \"{url}\"\ninterval = \"1s\"\ntimeout = \"2s\"\n{extra}\n"
+    )
+}
+
+#[test]
+fn an_outage_and_its_recovery_are_exactly_one_hard_down_and_one_recovery_event() {
+    let (addr, up) = servers::switchable();
+    let sandbox = Sandbox::new(&check("site", &format!("http://{addr}/"), "retries = 1\nretry_interval = \"1s\""));
+    let db = sandbox.db();
+    let daemon = Daemon::start(&sandbox);
+    wait_until("a first ok result", Duration::from_secs(20), || {
+        count(&db, "SELECT count(*) FROM results WHERE status = 'ok'") >= 2
+    });
+    up.store(false, Ordering::SeqCst);
+    wait_until("a HARD critical state", Duration::from_secs(20), || {
+        count(&db, "SELECT count(*) FROM results WHERE status = 'critical' AND state_type = 'hard'") >= 2
+    });
+    let soft = count(&db, "SELECT count(*) FROM results WHERE status = 'critical' AND state_type = 'soft'");
+    assert_eq!(soft, 1, "one SOFT attempt before HARD (retries = 1)");
+    up.store(true, Ordering::SeqCst);
+    wait_until("the recovery", Duration::from_secs(20), || {
+        count(&db, "SELECT count(*) FROM events WHERE to_status = 'ok'") >= 1
+    });
+    let (code, stderr) = daemon.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(count(&db, "SELECT count(*) FROM events WHERE from_status = 'ok' AND to_status = 'critical'"), 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM events WHERE from_status = 'critical' AND to_status = 'ok'"), 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM events"), 2, "{stderr}");
+    assert!(stderr.contains("HARD CRITICAL") && stderr.contains("RECOVERY"), "{stderr}");
+}
+
+#[test]
+fn sigterm_during_a_slow_check_waits_for_it_and_loses_nothing() {
+    let web = servers::http();
+    let sandbox = Sandbox::new(
+        &check("slow", &format!("http://{web}/slow"), "timeout = \"5s\"").replace("timeout = \"2s\"\n", ""),
+    );
+    let db = sandbox.db();
+    let daemon = Daemon::start(&sandbox);
+    // The first run starts within the interval and takes 3 s; stop while it is going.
+    wait_until("the first run started", Duration::from_secs(5), || {
+        let (_, body) = servers::get(daemon.listen, "/metrics");
+        body.lines().any(|l| l.starts_with("vitals_runs_in_flight") && !l.ends_with(" 0"))
+    });
+    let (code, stderr) = daemon.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(count(&db, "SELECT count(*) FROM results WHERE check_name = 'slow' AND status = 'ok'") >= 1, "{stderr}");
+}
+
+#[test]
+fn sighup_with_a_broken_config_keeps_the_running_one() {
+    let web = servers::http();
+    let sandbox = Sandbox::new(&check("home", &format!("http://{web}/ok"), ""));
+    let db = sandbox.db();
+    let daemon = Daemon::start(&sandbox);
+    wait_until("results", Duration::from_secs(10), || count(&db, "SELECT count(*) FROM results") >= 1);
+    std::fs::write(sandbox.config(), "[[check]]\nname = \"home\"\nplugin = \"http\"\ntimeout = \"forever\"\n").unwrap();
+    daemon.signal("HUP");
+    std::thread::sleep(Duration::from_millis(500));
+    let before = count(&db, "SELECT count(*) FROM results");
+    wait_until("more results after the failed reload", Duration::from_secs(10), || {
+        count(&db, "SELECT count(*) FROM results") > before + 1
+    });
+    // A good config is then taken: the new check appears.
+    std::fs::write(
+        sandbox.config(),
+        check("home", &format!("http://{web}/ok"), "") + &check("json", &format!("http://{web}/json"), ""),
+    )
+    .unwrap();
+    daemon.signal("HUP");
+    wait_until("the added check ran", Duration::from_secs(10), || {
+        count(&db, "SELECT count(*) FROM results WHERE check_name = 'json'") >= 1
+    });
+    let (code, stderr) = daemon.stop();
+    assert_eq!(code, Some(0));
+    assert!(stderr.contains("configuration not reloaded"), "{stderr}");
+    assert!(stderr.contains("missing field `target`"), "the error says why: {stderr}");
+}
+
+#[test]
+fn metrics_healthz_and_status_describe_the_running_checks() {
+    let web = servers::http();
+    let sandbox = Sandbox::new(
+        &(check("home", &format!("http://{web}/ok"), "") + &check("broken", &format!("http://{web}/fail"), "")),
+    );
+    let daemon = Daemon::start(&sandbox);
+    wait_until("both checks ran", Duration::from_secs(10), || {
+        let (_, body) = servers::get(daemon.listen, "/metrics");
+        body.contains("vitals_check_status{check=\"broken\"") && body.contains("vitals_check_status{check=\"home\"")
+    });
+    let (status, body) = servers::get(daemon.listen, "/metrics");
+    assert_eq!(status, 200);
+    let lines = body.lines().map(|l| Ok(l.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).expect("the exposition parses");
+    let value = |name: &str, check: &str| {
+        scrape.samples.iter().find(|s| s.metric == name && s.labels.get("check") == Some(check)).map(|s| {
+            match s.value {
+                prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            }
+        })
+    };
+    assert_eq!(value("vitals_check_status", "home"), Some(0.0));
+    assert_eq!(value("vitals_check_status", "broken"), Some(2.0));
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .any(|s| s.metric == "vitals_check_metric" && s.labels.get("metric") == Some("time_total"))
+    );
+    assert!(scrape.samples.iter().any(|s| s.metric.starts_with("vitals_schedule_lateness_seconds")));
+    assert_eq!(servers::get(daemon.listen, "/healthz"), (200, "ok\n".to_string()));
+    let (status, body) = servers::get(daemon.listen, "/status");
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&body).expect("status is JSON");
+    assert_eq!(json["checks"]["broken"]["status"], "critical", "{json:#}");
+    assert_eq!(json["checks"]["home"]["status"], "ok", "{json:#}");
+    let (code, _) = daemon.stop();
+    assert_eq!(code, Some(0));
+}
