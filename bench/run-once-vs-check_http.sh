@@ -25,14 +25,21 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-echo "building vitals (release)" >&2
-(cd "$ROOT" && cargo build --release --quiet)
-VITALS="$ROOT/target/release/vitals"
+# VITALS_BIN=path uses an already built binary instead of building one.
+if [ -n "${VITALS_BIN:-}" ]; then
+  VITALS=$VITALS_BIN
+else
+  echo "building vitals (release)" >&2
+  (cd "$ROOT" && cargo build --release --quiet)
+  VITALS="$ROOT/target/release/vitals"
+fi
 export VITALS_CACHE_DIR="$WORK/cache"
 
 # The target: nginx with a static 3-byte /health, two workers, no access log.
 mkdir -p "$WORK/www" "$WORK/nginx"
 printf 'OK\n' > "$WORK/www/health"
+# nginx workers run unprivileged: let them read the document root.
+chmod 755 "$WORK" "$WORK/www"; chmod 644 "$WORK/www/health"
 cat > "$WORK/nginx/nginx.conf" <<CONF
 worker_processes 2;
 pid $WORK/nginx/nginx.pid;
@@ -68,12 +75,12 @@ printf '[[check]]\nname = "one"\nplugin = "http"\ntarget = "http://127.0.0.1:%s/
 
 # cpu_of CMD...: runs CMD, prints "wall_s cpu_s" (user+sys of CMD and all its children).
 cpu_of() {
-  local t0 t1 before after
-  before=$(awk '{print $14+$15+$16+$17}' /proc/$$/stat)
+  local t0 t1 before after me=$BASHPID
+  before=$(awk '{print $14+$15+$16+$17}' "/proc/$me/stat")
   t0=$(date +%s.%N)
   ( "$@" ) >/dev/null 2>&1 || true
   t1=$(date +%s.%N)
-  after=$(awk '{print $14+$15+$16+$17}' /proc/$$/stat)
+  after=$(awk '{print $14+$15+$16+$17}' "/proc/$me/stat")
   echo "$t0 $t1 $before $after" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.4f %.4f\n", $2-$1, ($4-$3)/hz}'
 }
 

@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Built-in plugin name → crate artifact name.
-const BUILTINS: &[(&str, &str)] = &[("http", "vitals_plugin_http"), ("tcp", "vitals_plugin_tcp")];
+/// Built-in plugin name → crate artifact name (check plugins and the `webhook` notifier).
+const BUILTINS: &[(&str, &str)] =
+    &[("http", "vitals_plugin_http"), ("tcp", "vitals_plugin_tcp"), ("webhook", "vitals_plugin_webhook")];
 const WASM_TARGET: &str = "wasm32-wasip2";
 
 fn main() {

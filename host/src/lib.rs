@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod describe;
 pub mod exit;
+pub mod notify;
 pub mod plan;
 pub mod result;
 pub mod runtime;

@@ -4,6 +4,7 @@
 use super::context::{self, Failure};
 use super::render;
 use super::run::run_once;
+use super::sinks::Collect;
 use super::{CheckArgs, Cli};
 use crate::result::CheckResult;
 use crate::schedule;
@@ -43,10 +44,10 @@ pub async fn check(cli: &Cli, args: &CheckArgs) -> Result<u8, Failure> {
     let label = prepared.first().map_or_else(|| "CHECK".to_string(), |p| p.plugin.description.name.clone());
     let results = if args.no_store {
         let mut nowhere = NoStore;
-        run_once(&runtime, prepared, plan.max_per_host, 1, &mut nowhere).await?
+        run_once(&runtime, prepared, plan.max_per_host, 1, &mut nowhere, Collect::default()).await?
     } else {
         let mut store = context::open_store(cli)?;
-        run_once(&runtime, prepared, plan.max_per_host, 1, &mut *store).await?
+        run_once(&runtime, prepared, plan.max_per_host, 1, &mut *store, Collect::default()).await?
     };
     let Some(result) = results.first() else {
         return Err(Failure::internal("the check produced no result"));

@@ -1,7 +1,8 @@
-//! `vitals plugin inspect`: what Vitals sees in a plugin: its description, WIT version,
-//! configuration keys and imports.
+//! `vitals plugin inspect`: what Vitals sees in a plugin (a check or a notifier): its
+//! description, WIT version, configuration keys and imports.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -11,11 +12,20 @@ use super::{Cli, InspectArgs, InspectFormat};
 use crate::describe::PluginDescription;
 use crate::exit;
 use crate::plan::PluginRef;
-use crate::runtime::{LoadError, registry};
+use crate::runtime::notifier::{self, NotifierPlugin};
+use crate::runtime::{LoadError, Plugin, registry};
+
+/// A plugin of either kind.
+enum Loaded {
+    Check(Arc<Plugin>),
+    Notifier(Arc<NotifierPlugin>),
+}
 
 #[derive(Serialize)]
 struct Inspection<'a> {
     plugin: &'a str,
+    /// `check` or `notifier`.
+    kind: &'a str,
     wit_version: &'a str,
     size_bytes: usize,
     #[serde(flatten)]
@@ -31,30 +41,44 @@ pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
         PluginRef::Builtin(args.plugin.clone())
     };
     let runtime = context::runtime(cli)?;
-    let plugin = runtime.load(&reference).await.map_err(|e| match e {
+    let failure = |e: LoadError| match e {
         LoadError::UnknownBuiltin { .. } => Failure::usage(e.to_string()),
         _ => Failure::data(e.to_string()),
-    })?;
-    let d = &plugin.description;
+    };
+    let loaded = match runtime.load(&reference).await {
+        Ok(plugin) => Loaded::Check(plugin),
+        // Not a check plugin, but maybe a notifier plugin.
+        Err(LoadError::NotAPlugin { exports, .. }) if notifier::exports_notifier(exports.split(", ")) => {
+            Loaded::Notifier(runtime.load_notifier(&reference).await.map_err(failure)?)
+        }
+        Err(e) => return Err(failure(e)),
+    };
+    let (label, wit_version, size, d, plugin_imports, kind, table) = match &loaded {
+        Loaded::Check(p) => (&p.label, &p.wit_version, p.size, &p.description, &p.imports, "check", "[check.config]"),
+        Loaded::Notifier(p) => {
+            (&p.label, &p.wit_version, p.size, &p.description, &p.imports, "notifier", "[notifier.config]")
+        }
+    };
     match args.format {
         InspectFormat::Json => {
             let view = Inspection {
-                plugin: &plugin.label,
-                wit_version: &plugin.wit_version,
-                size_bytes: plugin.size,
+                plugin: label,
+                kind,
+                wit_version,
+                size_bytes: size,
                 description: d,
-                imports: &plugin.imports,
+                imports: plugin_imports,
             };
             let text = serde_json::to_string_pretty(&view).map_err(|e| Failure::internal(e.to_string()))?;
             println!("{text}");
         }
         InspectFormat::Text => {
-            println!("{} {} ({})", d.name, d.version, plugin.label);
-            println!("  built against vitals:plugin@{}, {} bytes", plugin.wit_version, plugin.size);
+            println!("{} {} ({kind} plugin, {label})", d.name, d.version);
+            println!("  built against vitals:plugin@{wit_version}, {size} bytes");
             println!();
             println!("{}", render::wrap(&d.summary, 88, "  "));
             println!();
-            println!("config keys ([check.config]):");
+            println!("config keys ({table}):");
             if d.config.is_empty() {
                 println!("  (none)");
             }
@@ -66,7 +90,7 @@ pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
             }
             println!();
             println!("imports:");
-            for import in &plugin.imports {
+            for import in plugin_imports {
                 println!("  {import}");
             }
             if matches!(reference, PluginRef::Builtin(_)) {

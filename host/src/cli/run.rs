@@ -1,6 +1,7 @@
 //! `vitals run`: with `--once`, run every selected check once, store the results in one
 //! transaction, print them and exit with the worst status; without, run as a daemon.
 
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
 use super::context::{self, Failure};
@@ -11,6 +12,9 @@ use crate::schedule::scheduler::{Clock, SandboxExecutor, Scheduler};
 use crate::schedule::{Prepared, replay_states};
 use crate::serve::metrics::Telemetry;
 use crate::store::ResultStore;
+
+/// More checks than this get a progress bar on a terminal.
+const PROGRESS_FROM: usize = 8;
 
 /// How many past results rebuild a check's state (the flapping window).
 const HISTORY: usize = crate::schedule::state::FLAP_HISTORY;
@@ -26,13 +30,19 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
     // Open the store before running anything (a locked or corrupt database must not
     // cost a run's worth of checks) but after validation (a bad config creates nothing).
     let mut store = context::open_store(cli)?;
-    let results = run_once(&runtime, prepared, plan.max_per_host, usize::from(args.concurrency), &mut *store).await?;
-    let mut out = anstream::stdout();
-    let printed = match args.format {
-        Format::Json => render::json(&mut out, &results),
-        Format::Table => render::table(&mut out, &results),
+    // A progress bar only for a person watching a long run, never in JSON or a pipe.
+    let progress = args.format == Format::Table && prepared.len() > PROGRESS_FROM && std::io::stderr().is_terminal();
+    let sink = if progress { Collect::with_progress(prepared.len()) } else { Collect::default() };
+    let results =
+        run_once(&runtime, prepared, plan.max_per_host, usize::from(args.concurrency), &mut *store, sink).await?;
+    // Rendered whole, then written once: thousands of small locked writes to stdout
+    // cost more than the checks themselves.
+    let mut text = Vec::with_capacity(256 * results.len());
+    let written = match args.format {
+        Format::Json => render::json(&mut text, &results).and_then(|()| std::io::stdout().write_all(&text)),
+        Format::Table => render::table(&mut text, &results).and_then(|()| anstream::stdout().write_all(&text)),
     };
-    printed.map_err(|e| Failure::internal(format!("cannot write the results to stdout: {e}")))?;
+    written.map_err(|e| Failure::internal(format!("cannot write the results to stdout: {e}")))?;
     Ok(worst_status(&results).exit_code())
 }
 
@@ -44,6 +54,7 @@ pub async fn run_once(
     max_per_host: usize,
     concurrency: usize,
     store: &mut dyn ResultStore,
+    mut sink: Collect,
 ) -> Result<Vec<crate::result::CheckResult>, Failure> {
     let states = history_states(&prepared, store);
     let scheduler = Scheduler::new(
@@ -55,7 +66,6 @@ pub async fn run_once(
         Arc::new(SandboxExecutor(Arc::clone(runtime))),
         Arc::new(Telemetry::new()),
     );
-    let mut sink = Collect::default();
     let (results, _) = scheduler.run_once(&mut sink).await;
     store
         .write_run(&sink.results, &sink.events)

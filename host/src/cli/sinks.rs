@@ -8,18 +8,38 @@ use crate::result::CheckResult;
 use crate::schedule::scheduler::Sink;
 use crate::store::{EventRecord, ResultStore, StoreError};
 
-/// Collects a run's results and events, to be written together.
+/// Collects a run's results and events, to be written together, ticking a progress
+/// bar when there is one.
 #[derive(Default)]
 pub struct Collect {
     /// The results, in the order they finished.
     pub results: Vec<CheckResult>,
     /// The events they caused.
     pub events: Vec<EventRecord>,
+    /// Shown on stderr while the run goes on.
+    pub progress: Option<indicatif::ProgressBar>,
+}
+
+impl Collect {
+    /// A collector with a progress bar of `total` checks on stderr.
+    pub fn with_progress(total: usize) -> Collect {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} checks {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        Collect { progress: Some(bar), ..Collect::default() }
+    }
 }
 
 impl Sink for Collect {
     fn record(&mut self, result: CheckResult, events: Vec<EventRecord>) {
         tracing::info!(check = %result.check, status = %result.status, "{}", result.summary);
+        if let Some(bar) = &self.progress {
+            bar.inc(1);
+            if bar.position() == bar.length().unwrap_or(0) {
+                bar.finish_and_clear();
+            }
+        }
         self.results.push(result);
         self.events.extend(events);
     }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod grants;
 pub mod imports;
 pub mod limits;
+pub mod notifier;
 pub mod output;
 pub mod plugin;
 pub mod registry;
@@ -17,7 +18,6 @@ pub mod wit;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 use wasmtime::component::Linker;
 
@@ -30,8 +30,9 @@ use crate::plan::{CheckPlan, PluginRef};
 use crate::result::CheckResult;
 use state::RunState;
 
-/// Loaded plugins by reference and content hash: a rebuilt file is loaded anew.
-type Loaded = HashMap<(PluginRef, [u8; 32]), Arc<Plugin>>;
+/// Loaded plugins by reference, with the stamp (size and time) of the file they came
+/// from: a rebuilt file is loaded anew, an unchanged one is not even read again.
+type Loaded = HashMap<PluginRef, (Option<registry::Stamp>, Arc<Plugin>)>;
 
 /// Loads plugins and runs checks; one per process.
 pub struct Runtime {
@@ -60,15 +61,25 @@ impl Runtime {
 
     /// The plugin `plugin` names, loaded once and shared by every check that uses it.
     pub async fn load(&self, plugin: &PluginRef) -> Result<Arc<Plugin>, LoadError> {
-        let (label, bytes) = registry::read(plugin)?;
-        let key = (plugin.clone(), <[u8; 32]>::from(Sha256::digest(&bytes)));
+        let stamp = registry::stamp(plugin)?;
         let mut loaded = self.loaded.lock().await;
-        if let Some(p) = loaded.get(&key) {
+        if let Some((seen, p)) = loaded.get(plugin)
+            && *seen == stamp
+        {
             return Ok(Arc::clone(p));
         }
+        let (label, bytes) = registry::read(plugin)?;
         let p = Arc::new(plugin::load(self.engine.wasmtime(), &self.linker, &self.cache, &label, bytes).await?);
-        loaded.insert(key, Arc::clone(&p));
+        loaded.insert(plugin.clone(), (stamp, Arc::clone(&p)));
         Ok(p)
+    }
+
+    /// The notifier plugin `plugin` names (a built-in such as `webhook`, or a file),
+    /// loaded anew on each call: notifiers are loaded once, when the daemon starts.
+    pub async fn load_notifier(&self, plugin: &PluginRef) -> Result<Arc<notifier::NotifierPlugin>, LoadError> {
+        let (label, bytes) = registry::read(plugin)?;
+        let loaded = notifier::load(self.engine.wasmtime(), &self.linker, &self.cache, &label, bytes).await?;
+        Ok(Arc::new(loaded))
     }
 
     /// Runs one check in a fresh sandbox; every failure becomes the result.

@@ -49,16 +49,7 @@ pub(crate) async fn load(
     label: &str,
     wasm: Arc<[u8]>,
 ) -> Result<Plugin, LoadError> {
-    check_header(label, &wasm)?;
-    let component = {
-        let engine = engine.clone();
-        let cache = cache.clone();
-        let wasm = Arc::clone(&wasm);
-        tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &wasm))
-            .await
-            .map_err(|e| LoadError::Compile { label: label.into(), message: e.to_string() })?
-            .map_err(|e| LoadError::Compile { label: label.into(), message: format!("{e:#}") })?
-    };
+    let component = compile(engine, cache, label, &wasm).await?;
     let (version, wit_version) = match wit::detect(engine, &component) {
         Detected::Supported(v, exact) => (v, exact),
         Detected::Unsupported(found) => {
@@ -78,6 +69,24 @@ pub(crate) async fn load(
     let description =
         describe(engine, &pre).await.map_err(|message| LoadError::Describe { label: label.into(), message })?;
     Ok(Plugin { label: label.into(), description, wit: version, wit_version, imports, size: wasm.len(), pre })
+}
+
+/// Checks the header and compiles (or loads from cache) a component, off the async threads.
+/// Shared with notifier plugins.
+pub(super) async fn compile(
+    engine: &wasmtime::Engine,
+    cache: &ComponentCache,
+    label: &str,
+    wasm: &Arc<[u8]>,
+) -> Result<Component, LoadError> {
+    check_header(label, wasm)?;
+    let engine = engine.clone();
+    let cache = cache.clone();
+    let wasm = Arc::clone(wasm);
+    tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &wasm))
+        .await
+        .map_err(|e| LoadError::Compile { label: label.into(), message: e.to_string() })?
+        .map_err(|e| LoadError::Compile { label: label.into(), message: format!("{e:#}") })
 }
 
 fn check_header(label: &str, wasm: &[u8]) -> Result<(), LoadError> {

@@ -16,6 +16,25 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
     BUILTINS.iter().map(|(name, _)| *name)
 }
 
+/// What tells a changed plugin file from an unchanged one without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+/// The stamp of a plugin file (`None` for built-ins, which never change).
+pub fn stamp(plugin: &PluginRef) -> Result<Option<Stamp>, LoadError> {
+    match plugin {
+        PluginRef::Builtin(_) => Ok(None),
+        PluginRef::File(path) => {
+            let meta =
+                std::fs::metadata(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+            Ok(Some(Stamp { len: meta.len(), modified: meta.modified().ok() }))
+        }
+    }
+}
+
 /// The bytes of a plugin and the label to show for it.
 pub fn read(plugin: &PluginRef) -> Result<(String, Arc<[u8]>), LoadError> {
     match plugin {

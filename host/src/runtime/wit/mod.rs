@@ -1,6 +1,7 @@
 //! The WIT worlds this host supports, one module per released version of the
 //! `vitals:plugin` package, and the detection of which one a component targets.
 
+pub mod notifier_v0_1;
 pub mod v0_1;
 
 use wasmtime::component::Component;
