@@ -88,7 +88,13 @@ fn check(name: &str, url: &str, extra: &str) -> String {
 #[test]
 fn an_outage_and_its_recovery_are_exactly_one_hard_down_and_one_recovery_event() {
     let (addr, up) = servers::switchable();
-    let sandbox = Sandbox::new(&check("site", &format!("http://{addr}/"), "retries = 1\nretry_interval = \"1s\""));
+    let (hook, received) = servers::receiver();
+    let notifier = format!(
+        "[[notifier]]\nname = \"ops\"\nplugin = \"webhook\"\ntarget = \"http://{hook}/vitals\"\n\
+         [notifier.config]\nurl = \"http://{hook}/vitals\"\n"
+    );
+    let sandbox =
+        Sandbox::new(&(check("site", &format!("http://{addr}/"), "retries = 1\nretry_interval = \"1s\"") + &notifier));
     let db = sandbox.db();
     let daemon = Daemon::start(&sandbox);
     wait_until("a first ok result", Duration::from_secs(20), || {
@@ -110,6 +116,16 @@ fn an_outage_and_its_recovery_are_exactly_one_hard_down_and_one_recovery_event()
     assert_eq!(count(&db, "SELECT count(*) FROM events WHERE from_status = 'critical' AND to_status = 'ok'"), 1);
     assert_eq!(count(&db, "SELECT count(*) FROM events"), 2, "{stderr}");
     assert!(stderr.contains("HARD CRITICAL") && stderr.contains("RECOVERY"), "{stderr}");
+    // The webhook notifier got both changes, in order.
+    let bodies: Vec<serde_json::Value> =
+        received.lock().unwrap().iter().map(|b| serde_json::from_str(b).expect("JSON body")).collect();
+    assert_eq!(bodies.len(), 2, "{bodies:#?}");
+    assert_eq!(
+        (bodies[0]["check"].as_str(), bodies[0]["old_status"].as_str(), bodies[0]["new_status"].as_str()),
+        (Some("site"), Some("ok"), Some("critical"))
+    );
+    assert_eq!((bodies[1]["old_status"].as_str(), bodies[1]["new_status"].as_str()), (Some("critical"), Some("ok")));
+    assert_eq!(bodies[0]["kind"], "hard_change");
 }
 
 #[test]

@@ -10,7 +10,8 @@ use tracing_subscriber::EnvFilter;
 use super::{Cli, LogFormat};
 use crate::config::{self, ConfigError, Diagnostic};
 use crate::exit;
-use crate::plan::Plan;
+use crate::notify::{NotifierSpec, Notifiers, NotifyHandle};
+use crate::plan::{Plan, validate_entries};
 use crate::runtime::{ComponentCache, Runtime};
 use crate::schedule::{self, Prepared};
 use crate::store::{self, ResultStore};
@@ -110,6 +111,46 @@ pub async fn prepare(runtime: &Runtime, plan: &Plan, tags: &[String]) -> Result<
         return Err(Failure::usage(format!("no check has the tag {}", tags.join(" or "))));
     }
     Ok(schedule::prepare(runtime, plan, selected).await?)
+}
+
+/// Loads the notifiers of `plan` and validates their configs, ready to start with the
+/// targets of `checks` (for the events' `target` field).
+pub async fn notifiers(runtime: &Runtime, plan: &Plan, checks: &[Prepared]) -> Result<Option<NotifyHandle>, Failure> {
+    if plan.notifiers.is_empty() {
+        return Ok(None);
+    }
+    let mut specs = Vec::new();
+    let mut problems = Vec::new();
+    for n in &plan.notifiers {
+        match runtime.load_notifier(&n.plugin).await {
+            Ok(plugin) => {
+                let owner = format!("notifier `{}`", n.name);
+                let found =
+                    validate_entries(&plan.source, &owner, &n.plugin, &n.config, &n.config_span, &plugin.description);
+                if found.is_empty() {
+                    specs.push(NotifierSpec {
+                        name: n.name.clone(),
+                        plugin,
+                        config_json: n.config_json(),
+                        grants: Arc::clone(&n.grants),
+                        timeout: n.timeout,
+                        memory: n.memory,
+                        secrets: Arc::clone(&n.secrets),
+                    });
+                }
+                problems.extend(found);
+            }
+            Err(e) => problems.push(
+                Diagnostic::new(&plan.source, n.plugin_span.clone(), format!("notifier `{}`: {e}", n.name))
+                    .help("`vitals plugin inspect NAME` describes a plugin"),
+            ),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.into());
+    }
+    let targets = checks.iter().map(|p| (p.check.name.clone(), p.check.target_display.clone())).collect();
+    Ok(Some(Notifiers::new(runtime.engine(), specs).with_targets(targets).start()))
 }
 
 /// The database path: `--db`, else `vitals.db` beside the config file.

@@ -24,6 +24,7 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
     let plan = context::load_plan(cli)?;
     let runtime = context::runtime(cli)?;
     let prepared = context::prepare(&runtime, &plan, &args.tags).await?;
+    let notifiers = context::notifiers(&runtime, &plan, &prepared).await?;
     let store = context::open_store(cli)?;
     let states = super::run::history_states(&prepared, &*store);
     let telemetry = Arc::new(Telemetry::new());
@@ -51,8 +52,12 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
     }
     tracing::info!(checks, config = %cli.config.display(), "vitals is running");
     let mut writer = Writer::start(store);
+    writer.notify = notifiers.as_ref().map(|n| n.sender());
     let summary = scheduler.run(control_rx, &mut writer).await;
     let written = writer.finish().map_err(|e| Failure::store(format!("{e}\nsome results were not stored")))?;
+    if let Some(notifiers) = notifiers {
+        notifiers.finish(args.grace).await;
+    }
     let _ = stop_server.send(true);
     if let Some(server) = server {
         let _ = server.await;

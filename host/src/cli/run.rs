@@ -13,6 +13,9 @@ use crate::schedule::{Prepared, replay_states};
 use crate::serve::metrics::Telemetry;
 use crate::store::ResultStore;
 
+/// How long `run --once` waits for notifiers to deliver the run's state changes.
+const NOTIFY_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// More checks than this get a progress bar on a terminal.
 const PROGRESS_FROM: usize = 8;
 
@@ -29,10 +32,12 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
     let prepared = context::prepare(&runtime, &plan, &args.tags).await?;
     // Open the store before running anything (a locked or corrupt database must not
     // cost a run's worth of checks) but after validation (a bad config creates nothing).
+    let notifiers = context::notifiers(&runtime, &plan, &prepared).await?;
     let mut store = context::open_store(cli)?;
     // A progress bar only for a person watching a long run, never in JSON or a pipe.
     let progress = args.format == Format::Table && prepared.len() > PROGRESS_FROM && std::io::stderr().is_terminal();
-    let sink = if progress { Collect::with_progress(prepared.len()) } else { Collect::default() };
+    let mut sink = if progress { Collect::with_progress(prepared.len()) } else { Collect::default() };
+    sink.notify = notifiers.as_ref().map(|n| n.sender());
     let results =
         run_once(&runtime, prepared, plan.max_per_host, usize::from(args.concurrency), &mut *store, sink).await?;
     // Rendered whole, then written once: thousands of small locked writes to stdout
@@ -43,6 +48,9 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
         Format::Table => render::table(&mut text, &results).and_then(|()| anstream::stdout().write_all(&text)),
     };
     written.map_err(|e| Failure::internal(format!("cannot write the results to stdout: {e}")))?;
+    if let Some(notifiers) = notifiers {
+        notifiers.finish(NOTIFY_GRACE).await;
+    }
     Ok(worst_status(&results).exit_code())
 }
 

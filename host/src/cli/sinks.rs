@@ -4,6 +4,7 @@
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use crate::notify::NotifySender;
 use crate::result::CheckResult;
 use crate::schedule::scheduler::Sink;
 use crate::store::{EventRecord, ResultStore, StoreError};
@@ -18,6 +19,8 @@ pub struct Collect {
     pub events: Vec<EventRecord>,
     /// Shown on stderr while the run goes on.
     pub progress: Option<indicatif::ProgressBar>,
+    /// Where events are sent, when notifiers are configured.
+    pub notify: Option<NotifySender>,
 }
 
 impl Collect {
@@ -40,14 +43,25 @@ impl Sink for Collect {
                 bar.finish_and_clear();
             }
         }
+        notify(self.notify.as_ref(), &events);
         self.results.push(result);
         self.events.extend(events);
+    }
+}
+
+fn notify(sender: Option<&NotifySender>, events: &[EventRecord]) {
+    if let Some(sender) = sender {
+        for event in events {
+            sender.send(event);
+        }
     }
 }
 
 /// Writes results on a thread of its own, batching whatever has queued up into one
 /// transaction, so the scheduler never waits on the disk.
 pub struct Writer {
+    /// Where events are sent, when notifiers are configured.
+    pub notify: Option<NotifySender>,
     tx: Option<mpsc::Sender<(CheckResult, Vec<EventRecord>)>>,
     thread: Option<JoinHandle<Result<u64, StoreError>>>,
 }
@@ -85,7 +99,7 @@ impl Writer {
                 Ok(written)
             })
             .ok();
-        Writer { tx: Some(tx), thread }
+        Writer { notify: None, tx: Some(tx), thread }
     }
 
     /// Stops accepting results, writes what is queued, and says how many were written.
@@ -103,6 +117,7 @@ impl Writer {
 impl Sink for Writer {
     fn record(&mut self, result: CheckResult, events: Vec<EventRecord>) {
         tracing::info!(check = %result.check, status = %result.status, "{}", result.summary);
+        notify(self.notify.as_ref(), &events);
         if let Some(tx) = &self.tx
             && tx.send((result, events)).is_err()
         {

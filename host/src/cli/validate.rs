@@ -11,6 +11,9 @@ pub async fn validate(cli: &Cli) -> Result<u8, Failure> {
     let plan = context::load_plan(cli)?;
     let runtime = context::runtime(cli)?;
     let prepared = context::prepare(&runtime, &plan, &[]).await?;
+    if let Some(notifiers) = context::notifiers(&runtime, &plan, &prepared).await? {
+        notifiers.finish(std::time::Duration::ZERO).await;
+    }
     let plugins: std::collections::BTreeSet<&str> = prepared.iter().map(|p| p.plugin.label.as_str()).collect();
     println!(
         "{}: {}, {} ({}): valid",

@@ -19,6 +19,29 @@ pub struct RawConfig {
     /// The `[[check]]` tables.
     #[serde(default, rename = "check")]
     pub checks: Vec<Spanned<RawCheck>>,
+    /// The `[[notifier]]` tables.
+    #[serde(default, rename = "notifier")]
+    pub notifiers: Vec<Spanned<RawNotifier>>,
+}
+
+/// One `[[notifier]]` table: a notification plugin that receives state changes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotifier {
+    /// Unique name.
+    pub name: SpannedStr,
+    /// Built-in notifier name (`webhook`) or path to a `.wasm` component.
+    pub plugin: SpannedStr,
+    /// What the notifier talks to (URL or `host:port`); the plugin may reach it.
+    pub target: SpannedStr,
+    /// Time limit of one delivery, the plugin's own retries included.
+    pub timeout: Option<SpannedStr>,
+    /// Sandbox memory cap.
+    pub memory: Option<SpannedStr>,
+    /// Extra `host:port` the plugin may reach.
+    pub allow: Option<Vec<SpannedStr>>,
+    /// The plugin's own configuration.
+    pub config: Option<Spanned<BTreeMap<SpannedStr, Spanned<toml::Value>>>>,
 }
 
 /// The `[defaults]` table.

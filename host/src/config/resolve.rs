@@ -8,18 +8,21 @@ use std::time::Duration;
 
 use serde_spanned::Spanned;
 
-use crate::plan::{CheckPlan, ConfigEntry, Plan, PluginRef};
+use crate::plan::{CheckPlan, ConfigEntry, NotifierPlan, Plan, PluginRef};
 use crate::result::Status;
 use crate::runtime::grants::Grants;
 
 use super::diagnostic::{Diagnostic, SourceFile};
-use super::model::{RawCheck, RawConfig, RawDefaults, SpannedStr};
+use super::model::{RawCheck, RawConfig, RawDefaults, RawNotifier, SpannedStr};
 use super::schedule;
 use super::secrets;
 use super::units;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_MEMORY: u64 = 64 << 20;
+/// A notifier's delivery includes its own retries with backoff (the webhook's take up
+/// to ~25 s by default).
+const NOTIFIER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The smallest memory cap that a Rust or Python guest can start in.
 const MIN_MEMORY: u64 = 1 << 20;
 /// The largest memory cap: the size of one pooled memory slot.
@@ -60,7 +63,26 @@ pub fn resolve(
     if checks.is_empty() && cx.errors.is_empty() {
         cx.error(0..0, "no checks defined", "add a [[check]] table with name, plugin and target");
     }
-    if cx.errors.is_empty() { Ok(Plan { source: Arc::clone(source), checks, max_per_host }) } else { Err(cx.errors) }
+    let mut notifiers: Vec<NotifierPlan> = Vec::new();
+    for raw_notifier in raw.notifiers {
+        let raw_notifier = raw_notifier.into_inner();
+        if notifiers.iter().any(|n| n.name == *raw_notifier.name.get_ref()) {
+            cx.error(
+                raw_notifier.name.span(),
+                format!("duplicate notifier name `{}`", raw_notifier.name.get_ref()),
+                "every notifier needs a unique name",
+            );
+            continue;
+        }
+        if let Some(n) = cx.notifier(raw_notifier) {
+            notifiers.push(n);
+        }
+    }
+    if cx.errors.is_empty() {
+        Ok(Plan { source: Arc::clone(source), checks, max_per_host, notifiers })
+    } else {
+        Err(cx.errors)
+    }
 }
 
 /// `[defaults]` after parsing.
@@ -133,23 +155,11 @@ impl Resolver<'_> {
         let mut allow = d.allow.clone();
         let own_allow = self.strings(raw.allow.as_deref(), &mut secrets);
         allow.extend(own_allow.iter().cloned());
-        let grants = self.grants(&raw, &target, &allow);
+        let grants = self.grants(&raw.target, raw.allow.as_deref(), &target, &allow);
         let (config, config_span) = match raw.config {
             Some(table) => {
-                let span = table.span();
-                let mut entries = Vec::new();
-                for (key, value) in table.into_inner() {
-                    let value_span = value.span();
-                    let expanded = self.expand_value(value.get_ref(), value_span.clone(), &mut secrets);
-                    entries.push(ConfigEntry {
-                        key: key.get_ref().clone(),
-                        key_span: key.span(),
-                        value: expanded,
-                        value_span,
-                    });
-                }
-                entries.sort_by_key(|e| e.key_span.start);
-                (entries, span)
+                let table_span = table.span();
+                (self.entries(table.into_inner(), &mut secrets), table_span)
             }
             None => (Vec::new(), span),
         };
@@ -175,6 +185,56 @@ impl Resolver<'_> {
         })
     }
 
+    /// A config table's entries, references expanded, in file order.
+    fn entries(
+        &mut self,
+        table: std::collections::BTreeMap<SpannedStr, Spanned<toml::Value>>,
+        secrets: &mut Vec<String>,
+    ) -> Vec<ConfigEntry> {
+        let mut entries: Vec<ConfigEntry> = table
+            .into_iter()
+            .map(|(key, value)| {
+                let value_span = value.span();
+                let expanded = self.expand_value(value.get_ref(), value_span.clone(), secrets);
+                ConfigEntry { key: key.get_ref().clone(), key_span: key.span(), value: expanded, value_span }
+            })
+            .collect();
+        entries.sort_by_key(|e| e.key_span.start);
+        entries
+    }
+
+    fn notifier(&mut self, raw: RawNotifier) -> Option<NotifierPlan> {
+        let errors_before = self.errors.len();
+        let mut secrets = Vec::new();
+        let plugin = self.plugin(&raw.plugin);
+        let target = self.expand(&raw.target, &mut secrets).unwrap_or_default();
+        let timeout = self.duration(raw.timeout.as_ref(), NOTIFIER_TIMEOUT, &mut secrets);
+        let memory = self.memory(raw.memory.as_ref(), DEFAULT_MEMORY, &mut secrets);
+        let allow = self.strings(raw.allow.as_deref(), &mut secrets);
+        let grants = self.grants(&raw.target, raw.allow.as_deref(), &target, &allow);
+        let (config, config_span) = match raw.config {
+            Some(table) => {
+                let table_span = table.span();
+                (self.entries(table.into_inner(), &mut secrets), table_span)
+            }
+            None => (Vec::new(), raw.name.span()),
+        };
+        if self.errors.len() > errors_before {
+            return None;
+        }
+        Some(NotifierPlan {
+            name: raw.name.get_ref().trim().to_string(),
+            plugin: plugin?,
+            plugin_span: raw.plugin.span(),
+            grants: Arc::new(grants?),
+            timeout,
+            memory,
+            config,
+            config_span,
+            secrets: Arc::new(secrets),
+        })
+    }
+
     fn plugin(&mut self, raw: &SpannedStr) -> Option<PluginRef> {
         let text = raw.get_ref().trim();
         if text.is_empty() {
@@ -189,12 +249,18 @@ impl Resolver<'_> {
         }
     }
 
-    fn grants(&mut self, raw: &RawCheck, target: &str, allow: &[String]) -> Option<Grants> {
+    fn grants(
+        &mut self,
+        raw_target: &SpannedStr,
+        raw_allow: Option<&[SpannedStr]>,
+        target: &str,
+        allow: &[String],
+    ) -> Option<Grants> {
         if let Err(e) = Grants::for_check(target, &[]) {
-            self.error(raw.target.span(), e.to_string(), "write a URL (https://host/path) or host:port");
+            self.error(raw_target.span(), e.to_string(), "write a URL (https://host/path) or host:port");
             return None;
         }
-        for entry in raw.allow.iter().flatten() {
+        for entry in raw_allow.unwrap_or_default() {
             if let Err(e) = Grants::for_check(target, std::slice::from_ref(entry.get_ref())) {
                 self.error(
                     entry.span(),

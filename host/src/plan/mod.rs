@@ -12,7 +12,7 @@ use crate::config::{SourceFile, Timing};
 use crate::result::Status;
 use crate::runtime::grants::Grants;
 
-pub use validate::validate_config;
+pub use validate::{validate_config, validate_entries};
 
 /// Everything `vitals` was asked to do by one configuration file.
 #[derive(Debug)]
@@ -23,6 +23,38 @@ pub struct Plan {
     pub checks: Vec<CheckPlan>,
     /// Most runs at once against one target host.
     pub max_per_host: usize,
+    /// Where state changes are sent, in file order.
+    pub notifiers: Vec<NotifierPlan>,
+}
+
+/// One `[[notifier]]`, resolved.
+#[derive(Debug, Clone)]
+pub struct NotifierPlan {
+    /// Unique name.
+    pub name: String,
+    /// The plugin.
+    pub plugin: PluginRef,
+    /// Byte span of the `plugin` value.
+    pub plugin_span: Range<usize>,
+    /// Hosts and ports it may reach: its target, plus `allow`.
+    pub grants: Arc<Grants>,
+    /// Time limit of one delivery.
+    pub timeout: Duration,
+    /// Linear memory cap, in bytes.
+    pub memory: u64,
+    /// The `[notifier.config]` entries.
+    pub config: Vec<ConfigEntry>,
+    /// Byte span of the config table (or of the notifier's name).
+    pub config_span: Range<usize>,
+    /// Secret values to redact.
+    pub secrets: Arc<Vec<String>>,
+}
+
+impl NotifierPlan {
+    /// The config as the JSON object handed to the plugin.
+    pub fn config_json(&self) -> String {
+        entries_json(&self.config)
+    }
 }
 
 impl Plan {
@@ -128,10 +160,14 @@ impl CheckPlan {
 
     /// The config as the JSON object handed to the plugin.
     pub fn config_json(&self) -> String {
-        let map: serde_json::Map<String, serde_json::Value> =
-            self.config.iter().map(|e| (e.key.clone(), toml_to_json(&e.value))).collect();
-        serde_json::Value::Object(map).to_string()
+        entries_json(&self.config)
     }
+}
+
+fn entries_json(entries: &[ConfigEntry]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> =
+        entries.iter().map(|e| (e.key.clone(), toml_to_json(&e.value))).collect();
+    serde_json::Value::Object(map).to_string()
 }
 
 fn toml_to_json(value: &toml::Value) -> serde_json::Value {

@@ -6,18 +6,30 @@ use std::sync::Arc;
 use crate::config::{Diagnostic, SourceFile, units};
 use crate::describe::{ConfigKind, PluginDescription};
 
-use super::CheckPlan;
+use super::{CheckPlan, ConfigEntry, PluginRef};
 
 /// Every problem with `check`'s config against `plugin`, each pointing into the file.
 pub fn validate_config(source: &Arc<SourceFile>, check: &CheckPlan, plugin: &PluginDescription) -> Vec<Diagnostic> {
+    let owner = format!("check `{}`", check.name);
+    validate_entries(source, &owner, &check.plugin, &check.config, &check.config_span, plugin)
+}
+
+/// Every problem with config `entries` (of a check or a notifier, named by `owner`)
+/// against what `plugin` accepts.
+pub fn validate_entries(
+    source: &Arc<SourceFile>,
+    owner: &str,
+    plugin_ref: &PluginRef,
+    entries: &[ConfigEntry],
+    config_span: &std::ops::Range<usize>,
+    plugin: &PluginDescription,
+) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
-    for entry in &check.config {
+    for entry in entries {
         let Some(key) = plugin.key(&entry.key) else {
             let accepted: Vec<&str> = plugin.config.iter().map(|k| k.name.as_str()).collect();
             let help = match closest(&entry.key, &accepted) {
-                Some(near) => {
-                    format!("did you mean `{near}`? `vitals plugin inspect {}` lists every key", check.plugin)
-                }
+                Some(near) => format!("did you mean `{near}`? `vitals plugin inspect {plugin_ref}` lists every key"),
                 None if accepted.is_empty() => format!("plugin `{}` takes no configuration", plugin.name),
                 None => format!("plugin `{}` accepts: {}", plugin.name, accepted.join(", ")),
             };
@@ -43,14 +55,14 @@ pub fn validate_config(source: &Arc<SourceFile>, check: &CheckPlan, plugin: &Plu
         }
     }
     for key in plugin.config.iter().filter(|k| k.required) {
-        if !check.config.iter().any(|e| e.key == key.name) {
+        if !entries.iter().any(|e| e.key == key.name) {
             problems.push(
                 Diagnostic::new(
                     source,
-                    check.config_span.clone(),
-                    format!("check `{}` is missing the required config key `{}`", check.name, key.name),
+                    config_span.clone(),
+                    format!("{owner} is missing the required config key `{}`", key.name),
                 )
-                .help(format!("add `{} = ...` under [check.config]: {}", key.name, key.doc)),
+                .help(format!("add `{} = ...` to its config table: {}", key.name, key.doc)),
             );
         }
     }
