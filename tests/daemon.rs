@@ -18,6 +18,10 @@ struct Daemon {
 
 impl Daemon {
     fn start(sandbox: &Sandbox) -> Daemon {
+        Daemon::start_with(sandbox, &[])
+    }
+
+    fn start_with(sandbox: &Sandbox, extra: &[&str]) -> Daemon {
         let port = servers::closed_port();
         let listen: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let child = vitals()
@@ -25,6 +29,7 @@ impl Daemon {
             .arg("--config")
             .arg(sandbox.config())
             .args(["run", "--grace", "10s", "--listen", &listen.to_string()])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -218,4 +223,27 @@ fn metrics_healthz_and_status_describe_the_running_checks() {
     assert_eq!(json["checks"]["home"]["status"], "ok", "{json:#}");
     let (code, _) = daemon.stop();
     assert_eq!(code, Some(0));
+}
+
+#[test]
+fn watch_reloads_when_the_config_file_changes() {
+    let web = servers::http();
+    let sandbox = Sandbox::new(&check("home", &format!("http://{web}/ok"), ""));
+    let db = sandbox.db();
+    let daemon = Daemon::start_with(&sandbox, &["--watch"]);
+    wait_until("results", Duration::from_secs(10), || count(&db, "SELECT count(*) FROM results") >= 1);
+    std::fs::write(sandbox.config(), check("renamed", &format!("http://{web}/ok"), "")).unwrap();
+    wait_until("the renamed check ran", Duration::from_secs(15), || {
+        count(&db, "SELECT count(*) FROM results WHERE check_name = 'renamed'") >= 1
+    });
+    let home_before = count(&db, "SELECT count(*) FROM results WHERE check_name = 'home'");
+    std::thread::sleep(Duration::from_millis(2_500));
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM results WHERE check_name = 'home'"),
+        home_before,
+        "removed check stopped"
+    );
+    let (code, stderr) = daemon.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("configuration reloaded"), "{stderr}");
 }
