@@ -36,7 +36,7 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
         usize::from(args.concurrency),
         Clock::system(),
         Arc::new(SandboxExecutor(Arc::clone(&runtime))),
-        Arc::clone(&telemetry),
+        Some(Arc::clone(&telemetry)),
     );
     let (stop_server, server_stopped) = watch::channel(false);
     let server = match args.listen {

@@ -10,7 +10,6 @@ use super::{Cli, Format, RunArgs, daemon, render};
 use crate::result::worst_status;
 use crate::schedule::scheduler::{Clock, SandboxExecutor, Scheduler};
 use crate::schedule::{Prepared, replay_states};
-use crate::serve::metrics::Telemetry;
 use crate::store::ResultStore;
 
 /// How long `run --once` waits for notifiers to deliver the run's state changes.
@@ -72,7 +71,7 @@ pub async fn run_once(
         concurrency,
         Clock::system(),
         Arc::new(SandboxExecutor(Arc::clone(runtime))),
-        Arc::new(Telemetry::new()),
+        None,
     );
     let (results, _) = scheduler.run_once(&mut sink).await;
     store

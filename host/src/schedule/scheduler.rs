@@ -132,7 +132,8 @@ pub struct Scheduler {
     hosts: HashMap<String, Arc<Semaphore>>,
     max_per_host: usize,
     executor: Arc<dyn Executor>,
-    telemetry: Arc<Telemetry>,
+    /// Metrics for `/metrics`; `None` when nobody will read them (`run --once`).
+    telemetry: Option<Arc<Telemetry>>,
     states: SharedStates,
     summary: Summary,
 }
@@ -149,7 +150,7 @@ impl Scheduler {
         concurrency: usize,
         clock: Clock,
         executor: Arc<dyn Executor>,
-        telemetry: Arc<Telemetry>,
+        telemetry: Option<Arc<Telemetry>>,
     ) -> Scheduler {
         let mut scheduler = Scheduler {
             entries: HashMap::new(),
@@ -230,7 +231,9 @@ impl Scheduler {
             // fire), so that checks are spread and a restart keeps each one's rhythm.
             self.schedule_next(name, now);
         }
-        self.telemetry.set_checks(self.entries.len());
+        if let Some(t) = &self.telemetry {
+            t.set_checks(self.entries.len());
+        }
         let grace = loop {
             let next_due = self.queue.peek().map(|Reverse((due, ..))| *due);
             let sleep = async {
@@ -290,7 +293,9 @@ impl Scheduler {
             if entry.running {
                 // Never two runs of one check at once: this one is skipped, and counted.
                 self.summary.skipped += 1;
-                self.telemetry.record_skipped(&name);
+                if let Some(t) = &self.telemetry {
+                    t.record_skipped(&name);
+                }
                 tracing::warn!(check = %name, "previous run still going; skipping this one");
             } else {
                 self.dispatch(&name, due, done_tx);
@@ -315,7 +320,7 @@ impl Scheduler {
         self.summary.started += 1;
         let global = Arc::clone(&self.global);
         let executor = Arc::clone(&self.executor);
-        let telemetry = Arc::clone(&self.telemetry);
+        let telemetry = self.telemetry.clone();
         let clock = self.clock;
         let done_tx = done_tx.clone();
         let name = name.to_string();
@@ -324,8 +329,10 @@ impl Scheduler {
             let _host = host_permits.acquire_owned().await;
             let _global = global.acquire_owned().await;
             let late = clock.now_ms().saturating_sub(due_ms).max(0);
-            telemetry.record_lateness(Duration::from_millis(u64::try_from(late).unwrap_or(0)));
-            telemetry.run_started();
+            if let Some(t) = &telemetry {
+                t.record_lateness(Duration::from_millis(u64::try_from(late).unwrap_or(0)));
+                t.run_started();
+            }
             // A panic in the host while running one check becomes that check's result.
             let result = match tokio::spawn(executor.run(prepared.clone())).await {
                 Ok(result) => result,
@@ -336,7 +343,9 @@ impl Scheduler {
                     r
                 }
             };
-            telemetry.run_finished();
+            if let Some(t) = &telemetry {
+                t.run_finished();
+            }
             let _ = done_tx.send(Done { name, result });
         });
     }
@@ -359,7 +368,9 @@ impl Scheduler {
                 EventRecord { check: name.clone(), event: *event, summary: result.summary.clone() }
             })
             .collect();
-        self.telemetry.record_result(&result, observation.state_type == StateType::Hard, observation.flapping);
+        if let Some(t) = &self.telemetry {
+            t.record_result(&result, observation.state_type == StateType::Hard, observation.flapping);
+        }
         if observation.retry {
             let retry_interval = entry.prepared.check.timing.retry_interval;
             entry.generation += 1;
@@ -377,7 +388,9 @@ impl Scheduler {
         let removed: Vec<String> = self.entries.keys().filter(|n| !incoming.contains_key(*n)).cloned().collect();
         for name in removed {
             self.entries.remove(&name);
-            self.telemetry.forget_check(&name);
+            if let Some(t) = &self.telemetry {
+                t.forget_check(&name);
+            }
             tracing::info!(check = %name, "check removed by reload");
         }
         for (name, prepared) in incoming.drain() {
@@ -405,7 +418,9 @@ impl Scheduler {
             self.max_per_host = max_per_host.max(1);
             self.hosts.clear();
         }
-        self.telemetry.set_checks(self.entries.len());
+        if let Some(t) = &self.telemetry {
+            t.set_checks(self.entries.len());
+        }
         self.publish_states();
     }
 

@@ -134,7 +134,7 @@ fn tcp_checks(names: &[&str], extra: &str) -> String {
 
 fn scheduler(prepared: Vec<Prepared>, max_per_host: usize, script: &Arc<Script>, clock: Clock) -> Scheduler {
     let executor: Arc<dyn Executor> = Arc::clone(script) as Arc<dyn Executor>;
-    Scheduler::new(prepared, HashMap::new(), max_per_host, 64, clock, executor, Arc::new(Telemetry::new()))
+    Scheduler::new(prepared, HashMap::new(), max_per_host, 64, clock, executor, Some(Arc::new(Telemetry::new())))
 }
 
 /// Runs the daemon loop for `length` of virtual time, then shuts it down.
