@@ -12,6 +12,7 @@ pub mod describe;
 pub mod exit;
 pub mod notify;
 pub mod plan;
+pub mod report;
 pub mod result;
 pub mod runtime;
 pub mod schedule;

@@ -1,0 +1,728 @@
+//! Latency statistics that stay correct over long windows.
+//!
+//! A report over a week or a year must not average hourly averages or take the maximum of hourly
+//! p95s: neither is a percentile of the window. Raw results are kept only for the retention
+//! period, so beside them the store keeps, per check and per hour, a mergeable latency sketch
+//! ([`LatencySketch`]). Merging the hourly sketches of a window gives one sketch whose quantiles
+//! are those of every result in the window, within [`RELATIVE_ERROR`].
+//!
+//! While raw results are still at hand, [`exact_summary`] computes the same [`Summary`] from them
+//! exactly, and [`trend`] compares two summaries' p95.
+//!
+//! # Why an HDR histogram (`hdrhistogram`) rather than a DDSketch (`sketches-ddsketch`)
+//!
+//! Both merge losslessly (adding bucket counts), so a merged sketch is the sketch of all the
+//! values. The choice was made on the other criteria:
+//!
+//! - **Stated relative error.** An HDR histogram with 3 significant digits stores every value
+//!   within 1/1024 of itself (below 2,048 ns exactly): [`RELATIVE_ERROR`] is 0.1 %.
+//!   `sketches-ddsketch` defaults to 1 % (alpha 0.01) and to at most 2,048 bins, collapsing the
+//!   lowest ones beyond that.
+//! - **Compact, stable serialization.** `hdrhistogram` ships the HdrHistogram V2 format (run
+//!   lengths of zero buckets, LEB128 counts) and its DEFLATE-compressed variant, readable by
+//!   every HdrHistogram port. `sketches-ddsketch` offers only serde of its dense bin vector, so
+//!   we would need a second format crate and still store one 8-byte counter per bin between the
+//!   fastest and the slowest result (hundreds of bins for a long tail).
+//! - **Size.** One hour of one check at a 60 s interval (60 results, long-tailed) serializes to
+//!   157 bytes compressed (170 uncompressed), well inside the budget of ~570 bytes
+//!   per hourly row (a year of one check at 60 s ≤ 5 MiB). See the `hour_of_sixty_is_small`
+//!   test, which prints the size.
+//! - **Maintenance.** `hdrhistogram` is the HdrHistogram organisation's Rust port, maintained
+//!   and on edition 2024; it is used with `default-features = false` and only its
+//!   `serialization` feature.
+//!
+//! # Units and range
+//!
+//! Values are recorded in nanoseconds from 1 ns up to [`HIGHEST_TRACKABLE`] (one hour); a larger
+//! value is recorded as one hour. Every sketch has the same parameters, so any two merge.
+//! In memory a sketch is 33,792 `u64` counters (264 KiB) whatever it holds, so merge stored
+//! rows one at a time into a single accumulator rather than decoding a year's rows at once.
+//!
+//! # Percentile definition
+//!
+//! Everywhere in this module the `q` quantile of `n` values is the **nearest rank**: the value
+//! of rank `ceil(q * n)` (1-based, at least 1) in ascending order. So for 1..=100 ms the p50 is
+//! 50 ms and the p95 95 ms, and the p100 is the maximum. The rank is computed with a tolerance
+//! of 1e-9 so that floating-point noise (0.07 * 100 = 7.000000000000001) does not move it.
+
+use std::io::Read;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use serde::{Serialize, Serializer as SerdeSerializer};
+
+/// The stated relative error of a sketch: every quantile, minimum, maximum and mean it returns
+/// is within this fraction of the exact value (3 significant decimal digits; the HDR histogram
+/// in fact keeps values within 1/1024 ≈ 0.098 %).
+pub const RELATIVE_ERROR: f64 = 0.001;
+
+/// The largest latency a sketch tells apart: one hour. A larger latency is recorded as one hour.
+pub const HIGHEST_TRACKABLE: Duration = Duration::from_secs(3600);
+
+/// Significant decimal digits of the HDR histogram (gives [`RELATIVE_ERROR`]).
+const SIGNIFICANT_DIGITS: u8 = 3;
+/// Lowest discernible value, in nanoseconds.
+const LOWEST_NANOS: u64 = 1;
+/// [`HIGHEST_TRACKABLE`] in nanoseconds.
+const HIGHEST_NANOS: u64 = HIGHEST_TRACKABLE.as_secs() * 1_000_000_000;
+
+/// HdrHistogram V2 cookie (plain encoding).
+const V2_COOKIE: u32 = 0x1c84_9313;
+/// HdrHistogram V2 cookie (DEFLATE-compressed encoding).
+const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9314;
+/// Length of the plain V2 header: cookie, payload length, normalizing offset, digits, lowest,
+/// highest, integer-to-double ratio.
+const V2_HEADER_LEN: usize = 40;
+/// Upper bound on a decompressed blob. A full histogram of these parameters (33,792 counters of
+/// at most 9 bytes each) needs about 300 KiB; anything beyond 1 MiB is not one of ours.
+const MAX_PLAIN_LEN: usize = 1 << 20;
+
+/// Why a stored sketch could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SketchError {
+    /// The blob ends before its header or payload does.
+    #[error("latency sketch is truncated")]
+    Truncated,
+    /// The blob does not start with an HdrHistogram V2 cookie.
+    #[error("latency sketch has an unknown format (cookie {0:#010x})")]
+    UnknownFormat(u32),
+    /// The blob's declared length does not match its actual length.
+    #[error("latency sketch declares {declared} bytes but has {actual}")]
+    LengthMismatch {
+        /// Length given in the header.
+        declared: usize,
+        /// Length actually present.
+        actual: usize,
+    },
+    /// The histogram was made with other parameters than every sketch of this module.
+    #[error("latency sketch has foreign parameters (digits {digits}, range {lowest}..={highest} ns)")]
+    Parameters {
+        /// Significant digits.
+        digits: u32,
+        /// Lowest discernible value.
+        lowest: u64,
+        /// Highest trackable value.
+        highest: u64,
+    },
+    /// The compressed payload could not be inflated, or inflates to more than any sketch needs.
+    #[error("latency sketch does not decompress: {0}")]
+    Decompress(#[source] std::io::Error),
+    /// The counts payload is malformed.
+    #[error("latency sketch payload is corrupt: {0}")]
+    Corrupt(&'static str),
+    /// The HdrHistogram decoder rejected the payload.
+    #[error("latency sketch does not decode: {0}")]
+    Decode(#[source] hdrhistogram::serialization::DeserializeError),
+}
+
+/// A mergeable latency sketch: an HDR histogram of nanoseconds with 3 significant digits.
+///
+/// Quantiles, minimum, maximum and mean are within [`RELATIVE_ERROR`] of the exact values of
+/// everything recorded or merged in. Stored with [`LatencySketch::to_bytes`] (HdrHistogram V2,
+/// DEFLATE-compressed) and read back with [`LatencySketch::from_bytes`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencySketch {
+    inner: Histogram<u64>,
+}
+
+impl Default for LatencySketch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LatencySketch {
+    /// An empty sketch.
+    pub fn new() -> Self {
+        let inner = Histogram::new_with_bounds(LOWEST_NANOS, HIGHEST_NANOS, SIGNIFICANT_DIGITS)
+            .expect("constant histogram bounds are valid");
+        LatencySketch { inner }
+    }
+
+    /// Records one latency. Values above [`HIGHEST_TRACKABLE`] are recorded as that.
+    pub fn record(&mut self, value: Duration) {
+        let nanos = u64::try_from(value.as_nanos()).unwrap_or(u64::MAX).min(HIGHEST_NANOS);
+        self.inner.saturating_record(nanos);
+    }
+
+    /// Adds every value of `other` to this sketch. The result is the sketch of both sets of
+    /// values (merging is lossless), so merging the 24 hourly sketches of a day gives the day's
+    /// sketch.
+    pub fn merge(&mut self, other: &LatencySketch) {
+        // Every sketch has the same bounds (`new` and `from_bytes` ensure it), so the histogram
+        // never needs to grow and addition cannot fail; counters saturate.
+        self.inner.add(&other.inner).expect("sketches share their bounds");
+    }
+
+    /// How many values were recorded or merged in.
+    pub fn count(&self) -> u64 {
+        self.inner.len()
+    }
+
+    /// The nearest-rank `q` quantile (see the module doc), within [`RELATIVE_ERROR`].
+    ///
+    /// `q` is clamped to `0.0..=1.0`. `None` for an empty sketch or a NaN `q`.
+    pub fn quantile(&self, q: f64) -> Option<Duration> {
+        let n = self.count();
+        let rank = nearest_rank(q, n)?;
+        // Ask for the middle of the rank so that the crate's own `ceil(q * n)` lands on it.
+        let q = (rank as f64 - 0.5) / n as f64;
+        Some(Duration::from_nanos(self.inner.value_at_quantile(q)))
+    }
+
+    /// The smallest value, within [`RELATIVE_ERROR`] (rounded down to its bucket). `None` when
+    /// empty.
+    pub fn min(&self) -> Option<Duration> {
+        (self.count() > 0).then(|| Duration::from_nanos(self.inner.min()))
+    }
+
+    /// The largest value, within [`RELATIVE_ERROR`] (rounded up to its bucket). `None` when
+    /// empty.
+    pub fn max(&self) -> Option<Duration> {
+        (self.count() > 0).then(|| Duration::from_nanos(self.inner.max()))
+    }
+
+    /// The mean, within [`RELATIVE_ERROR`] (each value counted at its bucket's middle). `None`
+    /// when empty.
+    pub fn mean(&self) -> Option<Duration> {
+        (self.count() > 0).then(|| Duration::from_nanos(self.inner.mean().round() as u64))
+    }
+
+    /// Count, minimum, mean, p50, p90, p95, p99 and maximum of the sketch. `None` when empty.
+    pub fn summary(&self) -> Option<Summary> {
+        Some(Summary {
+            count: self.count(),
+            min: self.min()?,
+            mean: self.mean()?,
+            p50: self.quantile(0.50)?,
+            p90: self.quantile(0.90)?,
+            p95: self.quantile(0.95)?,
+            p99: self.quantile(0.99)?,
+            max: self.max()?,
+        })
+    }
+
+    /// The sketch as HdrHistogram V2 with DEFLATE compression (about 160 bytes for an hour of
+    /// 60 results).
+    ///
+    /// # Panics
+    ///
+    /// Only if a single bucket holds more than `i64::MAX` values, which V2 cannot encode.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(&self.inner, &mut out)
+            .expect("a V2 encoding into memory fails only on counts above i64::MAX");
+        out
+    }
+
+    /// Reads a sketch written by [`LatencySketch::to_bytes`] (plain HdrHistogram V2 is accepted
+    /// too).
+    ///
+    /// The blob is checked before it is decoded: a truncated, oversized, foreign or corrupt blob
+    /// is an error, never a panic nor a huge allocation.
+    pub fn from_bytes(bytes: &[u8]) -> Result<LatencySketch, SketchError> {
+        let cookie = read_u32(bytes, 0)?;
+        let inflated;
+        let plain = match cookie {
+            V2_COOKIE => bytes,
+            V2_COMPRESSED_COOKIE => {
+                let declared = read_u32(bytes, 4)? as usize;
+                let compressed = &bytes[8..];
+                if declared != compressed.len() {
+                    return Err(SketchError::LengthMismatch { declared, actual: compressed.len() });
+                }
+                inflated = inflate(compressed)?;
+                let inner_cookie = read_u32(&inflated, 0)?;
+                if inner_cookie != V2_COOKIE {
+                    return Err(SketchError::UnknownFormat(inner_cookie));
+                }
+                &inflated[..]
+            }
+            other => return Err(SketchError::UnknownFormat(other)),
+        };
+        check_plain(plain)?;
+        let inner = Deserializer::new().deserialize::<u64, _>(&mut &plain[..]).map_err(SketchError::Decode)?;
+        Ok(LatencySketch { inner })
+    }
+}
+
+/// Inflates a zlib stream, refusing to produce more than [`MAX_PLAIN_LEN`] bytes.
+fn inflate(compressed: &[u8]) -> Result<Vec<u8>, SketchError> {
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(compressed)
+        .take(MAX_PLAIN_LEN as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(SketchError::Decompress)?;
+    if out.len() > MAX_PLAIN_LEN {
+        return Err(SketchError::Decompress(std::io::Error::other("inflates beyond any sketch")));
+    }
+    Ok(out)
+}
+
+/// Checks a plain V2 blob's header and payload so that the crate's decoder sees only input it
+/// handles without panicking or over-allocating.
+fn check_plain(plain: &[u8]) -> Result<(), SketchError> {
+    if plain.len() < V2_HEADER_LEN {
+        return Err(SketchError::Truncated);
+    }
+    let declared = read_u32(plain, 4)? as usize;
+    let payload = &plain[V2_HEADER_LEN..];
+    if declared > payload.len() {
+        return Err(SketchError::Truncated);
+    }
+    if declared != payload.len() {
+        return Err(SketchError::LengthMismatch { declared, actual: payload.len() });
+    }
+    let digits = read_u32(plain, 12)?;
+    let lowest = read_u64(plain, 16)?;
+    let highest = read_u64(plain, 24)?;
+    if digits != u32::from(SIGNIFICANT_DIGITS) || lowest != LOWEST_NANOS || highest != HIGHEST_NANOS {
+        return Err(SketchError::Parameters { digits, lowest, highest });
+    }
+    // Walk the zig-zag LEB128 numbers (at most 9 bytes, the 9th taken whole). The decoder
+    // negates negative ones (zero runs); u64::MAX decodes to i64::MIN, whose negation overflows.
+    let mut i = 0;
+    while i < payload.len() {
+        let mut value: u64 = 0;
+        let mut len = 0;
+        loop {
+            let Some(&b) = payload.get(i + len) else {
+                return Err(SketchError::Corrupt("number runs past the end"));
+            };
+            if len == 8 {
+                value |= u64::from(b) << 56;
+                len += 1;
+                break;
+            }
+            value |= u64::from(b & 0x7f) << (7 * len);
+            len += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        if value == u64::MAX {
+            return Err(SketchError::Corrupt("zero run out of range"));
+        }
+        i += len;
+    }
+    Ok(())
+}
+
+/// Big-endian u32 at `at`, or [`SketchError::Truncated`].
+fn read_u32(bytes: &[u8], at: usize) -> Result<u32, SketchError> {
+    let b = bytes.get(at..at + 4).ok_or(SketchError::Truncated)?;
+    Ok(u32::from_be_bytes(b.try_into().expect("slice of 4")))
+}
+
+/// Big-endian u64 at `at`, or [`SketchError::Truncated`].
+fn read_u64(bytes: &[u8], at: usize) -> Result<u64, SketchError> {
+    let b = bytes.get(at..at + 8).ok_or(SketchError::Truncated)?;
+    Ok(u64::from_be_bytes(b.try_into().expect("slice of 8")))
+}
+
+/// The 1-based nearest rank `ceil(q * n)` of the `q` quantile among `n` values, clamped to
+/// `1..=n`, with a 1e-9 tolerance against floating-point noise. `None` if `n` is 0 or `q` NaN.
+fn nearest_rank(q: f64, n: u64) -> Option<u64> {
+    if n == 0 || q.is_nan() {
+        return None;
+    }
+    let q = q.clamp(0.0, 1.0);
+    let rank = (q * n as f64 - 1e-9).ceil();
+    Some((rank as u64).clamp(1, n))
+}
+
+/// Latency summary of a set of results. Serialized with every duration as milliseconds (`f64`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Number of values.
+    pub count: u64,
+    /// Smallest value.
+    #[serde(serialize_with = "millis")]
+    pub min: Duration,
+    /// Arithmetic mean.
+    #[serde(serialize_with = "millis")]
+    pub mean: Duration,
+    /// Median (nearest rank).
+    #[serde(serialize_with = "millis")]
+    pub p50: Duration,
+    /// 90th percentile (nearest rank).
+    #[serde(serialize_with = "millis")]
+    pub p90: Duration,
+    /// 95th percentile (nearest rank).
+    #[serde(serialize_with = "millis")]
+    pub p95: Duration,
+    /// 99th percentile (nearest rank).
+    #[serde(serialize_with = "millis")]
+    pub p99: Duration,
+    /// Largest value.
+    #[serde(serialize_with = "millis")]
+    pub max: Duration,
+}
+
+/// Serializes a duration as milliseconds in an `f64`.
+fn millis<S: SerdeSerializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(to_millis(*d))
+}
+
+/// A duration as milliseconds in an `f64` (whole milliseconds come out exact).
+fn to_millis(d: Duration) -> f64 {
+    d.as_nanos() as f64 / 1e6
+}
+
+/// The exact summary of raw values: sorts `values` in place, then takes nearest-rank
+/// percentiles (the value of rank `ceil(q * n)`, see the module doc; 1..=100 ms gives p50 = 50,
+/// p90 = 90, p95 = 95, p99 = 99 ms) and the exact mean. `None` when `values` is empty.
+pub fn exact_summary(values: &mut [Duration]) -> Option<Summary> {
+    values.sort_unstable();
+    let n = values.len() as u64;
+    let at = |q: f64| nearest_rank(q, n).map(|rank| values[(rank - 1) as usize]);
+    let total: u128 = values.iter().map(Duration::as_nanos).sum();
+    let mean = total / u128::from(n.max(1));
+    let mean = Duration::new(u64::try_from(mean / 1_000_000_000).unwrap_or(u64::MAX), (mean % 1_000_000_000) as u32);
+    Some(Summary {
+        count: n,
+        min: *values.first()?,
+        mean,
+        p50: at(0.50)?,
+        p90: at(0.90)?,
+        p95: at(0.95)?,
+        p99: at(0.99)?,
+        max: *values.last()?,
+    })
+}
+
+/// How the p95 moved from one period to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Trend {
+    /// p95 of the earlier period (serialized as milliseconds).
+    #[serde(serialize_with = "millis")]
+    pub previous_p95: Duration,
+    /// p95 of the later period (serialized as milliseconds).
+    #[serde(serialize_with = "millis")]
+    pub current_p95: Duration,
+    /// Relative change, `(current - previous) / previous`: 0.25 is +25 %, -0.1 is -10 %. When
+    /// the previous p95 is zero it is 0.0 if the current one is zero too, else infinity.
+    pub change: f64,
+    /// Whether the p95 grew by more than the threshold given to [`trend`].
+    pub regression: bool,
+}
+
+/// Compares the p95 of two periods. A regression is a relative growth strictly above
+/// `threshold` (0.20 for "more than 20 % slower").
+pub fn trend(previous: &Summary, current: &Summary, threshold: f64) -> Trend {
+    let (prev, cur) = (to_millis(previous.p95), to_millis(current.p95));
+    let change = if prev > 0.0 {
+        (cur - prev) / prev
+    } else if cur > 0.0 {
+        f64::INFINITY
+    } else {
+        0.0
+    };
+    Trend { previous_p95: previous.p95, current_p95: current.p95, change, regression: change > threshold }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    /// Deterministic 64-bit LCG (Knuth's MMIX constants), uniform in [0, 1).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next_f64(&mut self) -> f64 {
+            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+
+        /// Pareto-tailed latency: 5 ms minimum, shape 1.5 (p99 around 100 ms, rare seconds).
+        fn latency(&mut self) -> Duration {
+            let u = self.next_f64();
+            let secs = 0.005 * (1.0 - u).powf(-1.0 / 1.5);
+            Duration::from_secs_f64(secs.min(60.0))
+        }
+    }
+
+    fn within(approx: Duration, exact: Duration) -> bool {
+        let (a, e) = (approx.as_nanos() as f64, exact.as_nanos() as f64);
+        (a - e).abs() <= e * RELATIVE_ERROR
+    }
+
+    fn assert_summary_within(approx: &Summary, exact: &Summary) {
+        assert_eq!(approx.count, exact.count);
+        for (name, a, e) in [
+            ("min", approx.min, exact.min),
+            ("mean", approx.mean, exact.mean),
+            ("p50", approx.p50, exact.p50),
+            ("p90", approx.p90, exact.p90),
+            ("p95", approx.p95, exact.p95),
+            ("p99", approx.p99, exact.p99),
+            ("max", approx.max, exact.max),
+        ] {
+            assert!(within(a, e), "{name}: sketch {a:?} vs exact {e:?}");
+        }
+    }
+
+    #[test]
+    fn exact_nearest_rank_on_1_to_100_ms() {
+        let mut values: Vec<Duration> = (1..=100).rev().map(ms).collect();
+        let s = exact_summary(&mut values).unwrap();
+        assert_eq!(s.count, 100);
+        assert_eq!((s.min, s.p50, s.p90, s.p95, s.p99, s.max), (ms(1), ms(50), ms(90), ms(95), ms(99), ms(100)));
+        assert_eq!(s.mean, Duration::from_micros(50_500));
+        assert_eq!(values[0], ms(1), "sorted in place");
+    }
+
+    #[test]
+    fn exact_summary_edge_cases() {
+        assert_eq!(exact_summary(&mut []), None);
+        let s = exact_summary(&mut [ms(7)]).unwrap();
+        assert_eq!((s.count, s.min, s.mean, s.p50, s.p99, s.max), (1, ms(7), ms(7), ms(7), ms(7), ms(7)));
+        // 0.07 * 100 is 7.000000000000001 in f64: the rank must still be 7.
+        assert_eq!(nearest_rank(0.07, 100), Some(7));
+        assert_eq!(nearest_rank(0.0, 10), Some(1));
+        assert_eq!(nearest_rank(1.5, 10), Some(10));
+        assert_eq!(nearest_rank(f64::NAN, 10), None);
+    }
+
+    #[test]
+    fn summary_serializes_milliseconds() {
+        let mut values: Vec<Duration> = (1..=100).map(ms).collect();
+        let json = serde_json::to_value(exact_summary(&mut values).unwrap()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"count": 100, "min": 1.0, "mean": 50.5, "p50": 50.0, "p90": 90.0,
+                               "p95": 95.0, "p99": 99.0, "max": 100.0})
+        );
+    }
+
+    #[test]
+    fn sketch_quantiles_within_relative_error_of_exact() {
+        let mut rng = Lcg(42);
+        let mut values: Vec<Duration> = (0..10_000).map(|_| rng.latency()).collect();
+        let mut sketch = LatencySketch::new();
+        for v in &values {
+            sketch.record(*v);
+        }
+        let exact = exact_summary(&mut values).unwrap();
+        assert!(exact.max > exact.p99 * 5, "distribution should be long-tailed: {exact:?}");
+        assert_summary_within(&sketch.summary().unwrap(), &exact);
+        let n = values.len() as u64;
+        for q in [0.0, 0.001, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 0.9999, 1.0] {
+            let rank = nearest_rank(q, n).unwrap();
+            let exact_q = values[(rank - 1) as usize];
+            let approx = sketch.quantile(q).unwrap();
+            assert!(within(approx, exact_q), "q={q}: sketch {approx:?} vs exact {exact_q:?}");
+        }
+    }
+
+    #[test]
+    fn empty_sketch() {
+        let s = LatencySketch::default();
+        assert_eq!(s.count(), 0);
+        assert_eq!((s.quantile(0.5), s.min(), s.max(), s.mean(), s.summary()), (None, None, None, None, None));
+        let back = LatencySketch::from_bytes(&s.to_bytes()).unwrap();
+        assert_eq!(back.count(), 0);
+    }
+
+    #[test]
+    fn extremes_are_recorded() {
+        let mut s = LatencySketch::new();
+        s.record(Duration::ZERO);
+        s.record(Duration::from_nanos(1_500));
+        s.record(Duration::from_secs(10_000));
+        assert_eq!(s.count(), 3);
+        assert_eq!(s.min(), Some(Duration::ZERO));
+        assert_eq!(s.quantile(0.5), Some(Duration::from_nanos(1_500)), "small values are exact");
+        assert!(within(s.max().unwrap(), HIGHEST_TRACKABLE), "clamped to an hour: {:?}", s.max());
+        assert_eq!(s.quantile(f64::NAN), None);
+    }
+
+    #[test]
+    fn merging_24_hourly_sketches_equals_one_sketch() {
+        let mut rng = Lcg(7);
+        let hours: Vec<Vec<Duration>> = (0..24).map(|_| (0..60).map(|_| rng.latency()).collect()).collect();
+        let mut all_values: Vec<Duration> = hours.concat();
+        let mut whole = LatencySketch::new();
+        all_values.iter().for_each(|v| whole.record(*v));
+
+        let mut merged = LatencySketch::new();
+        for hour in &hours {
+            let mut h = LatencySketch::new();
+            hour.iter().for_each(|v| h.record(*v));
+            // As from the database.
+            merged.merge(&LatencySketch::from_bytes(&h.to_bytes()).unwrap());
+        }
+        assert_eq!(merged.count(), 24 * 60);
+        assert_eq!(merged.summary(), whole.summary(), "merging is lossless");
+        assert_summary_within(&merged.summary().unwrap(), &exact_summary(&mut all_values).unwrap());
+    }
+
+    #[test]
+    fn merged_p95_differs_from_average_or_max_of_hourly_p95s() {
+        // 23 quiet hours at 100 ms and one incident hour at 1 s, 60 results each.
+        let mut merged = LatencySketch::new();
+        let mut hourly_p95 = Vec::new();
+        for hour in 0..24 {
+            let v = if hour == 13 { ms(1_000) } else { ms(100) };
+            let mut h = LatencySketch::new();
+            (0..60).for_each(|_| h.record(v));
+            hourly_p95.push(h.quantile(0.95).unwrap());
+            merged.merge(&h);
+        }
+        let average = hourly_p95.iter().sum::<Duration>() / 24;
+        let max = *hourly_p95.iter().max().unwrap();
+        let p95 = merged.quantile(0.95).unwrap();
+        // 1,440 results, 60 of them (4.2 %) slow: the true p95 is a quiet 100 ms.
+        assert!(within(p95, ms(100)), "{p95:?}");
+        assert!(within(average, ms(137) + Duration::from_micros(500)), "{average:?}");
+        assert!(within(max, ms(1_000)), "{max:?}");
+        assert!(average > p95 + ms(30) && max > p95 * 9);
+        // But the p99 sees the incident.
+        assert!(within(merged.quantile(0.99).unwrap(), ms(1_000)));
+    }
+
+    #[test]
+    fn bytes_round_trip() {
+        let mut rng = Lcg(3);
+        let mut s = LatencySketch::new();
+        (0..5_000).for_each(|_| s.record(rng.latency()));
+        let bytes = s.to_bytes();
+        assert_eq!(&bytes[..4], &V2_COMPRESSED_COOKIE.to_be_bytes());
+        let back = LatencySketch::from_bytes(&bytes).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(back.summary(), s.summary());
+        assert_eq!(back.to_bytes(), bytes);
+
+        // Plain (uncompressed) V2 from any HdrHistogram port is read too.
+        let mut plain = Vec::new();
+        hdrhistogram::serialization::V2Serializer::new().serialize(&s.inner, &mut plain).unwrap();
+        assert_eq!(LatencySketch::from_bytes(&plain).unwrap(), s);
+    }
+
+    #[test]
+    fn hour_of_sixty_is_small() {
+        let mut rng = Lcg(11);
+        let mut s = LatencySketch::new();
+        (0..60).for_each(|_| s.record(rng.latency()));
+        let bytes = s.to_bytes();
+        let mut plain = Vec::new();
+        hdrhistogram::serialization::V2Serializer::new().serialize(&s.inner, &mut plain).unwrap();
+        println!("one hour of 60 results: {} bytes compressed, {} bytes plain V2", bytes.len(), plain.len());
+        assert!(bytes.len() <= 512, "{} bytes", bytes.len());
+    }
+
+    /// Plain V2 with the given header fields and payload.
+    fn plain_v2(digits: u32, low: u64, high: u64, payload: &[u8], declared: u32) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend(V2_COOKIE.to_be_bytes());
+        b.extend(declared.to_be_bytes());
+        b.extend(0u32.to_be_bytes());
+        b.extend(digits.to_be_bytes());
+        b.extend(low.to_be_bytes());
+        b.extend(high.to_be_bytes());
+        b.extend(1.0f64.to_be_bytes());
+        b.extend(payload);
+        b
+    }
+
+    /// Zig-zag LEB128 encoding of `v` (fewer than 9 bytes for the values used here).
+    fn zig_zag(v: i64) -> Vec<u8> {
+        let mut z = ((v << 1) ^ (v >> 63)) as u64;
+        let mut out = Vec::new();
+        while z >= 0x80 {
+            out.push((z as u8) | 0x80);
+            z >>= 7;
+        }
+        out.push(z as u8);
+        out
+    }
+
+    #[test]
+    fn corrupt_bytes_are_errors() {
+        let mut s = LatencySketch::new();
+        (1..=60).for_each(|i| s.record(ms(i * 7)));
+        let good = s.to_bytes();
+
+        assert!(matches!(LatencySketch::from_bytes(&[]), Err(SketchError::Truncated)));
+        assert!(matches!(LatencySketch::from_bytes(b"not a sketch at all"), Err(SketchError::UnknownFormat(_))));
+        for len in 0..good.len() {
+            assert!(LatencySketch::from_bytes(&good[..len]).is_err(), "truncated to {len}");
+        }
+        let mut longer = good.clone();
+        longer.push(0);
+        assert!(matches!(LatencySketch::from_bytes(&longer), Err(SketchError::LengthMismatch { .. })));
+        let mut bad_zlib = good.clone();
+        bad_zlib[8..].iter_mut().for_each(|b| *b ^= 0x5a);
+        assert!(matches!(LatencySketch::from_bytes(&bad_zlib), Err(SketchError::Decompress(_))));
+
+        // Every single-byte flip: an error or a sketch, never a panic.
+        for i in 0..good.len() {
+            for mask in [0x01, 0x80, 0xff] {
+                let mut b = good.clone();
+                b[i] ^= mask;
+                let _ = LatencySketch::from_bytes(&b);
+            }
+        }
+
+        // Hand-made plain V2 blobs the crate's decoder would choke on.
+        let payload = [0x02]; // one value at index 0
+        let ok = plain_v2(3, LOWEST_NANOS, HIGHEST_NANOS, &payload, 1);
+        assert_eq!(LatencySketch::from_bytes(&ok).unwrap().count(), 1);
+        let huge_len = plain_v2(3, LOWEST_NANOS, HIGHEST_NANOS, &payload, u32::MAX);
+        assert!(matches!(LatencySketch::from_bytes(&huge_len), Err(SketchError::Truncated)));
+        let foreign = plain_v2(5, 1, u64::MAX, &payload, 1);
+        assert!(matches!(LatencySketch::from_bytes(&foreign), Err(SketchError::Parameters { digits: 5, .. })));
+        let min_run = [0xff; 9]; // zig-zag u64::MAX = i64::MIN zeros
+        let overflow = plain_v2(3, LOWEST_NANOS, HIGHEST_NANOS, &min_run, 9);
+        assert!(matches!(LatencySketch::from_bytes(&overflow), Err(SketchError::Corrupt(_))));
+        let unterminated = plain_v2(3, LOWEST_NANOS, HIGHEST_NANOS, &[0x80, 0x80], 2);
+        assert!(matches!(LatencySketch::from_bytes(&unterminated), Err(SketchError::Corrupt(_))));
+        let past_end_payload = [zig_zag(-10_000_000), zig_zag(1)].concat(); // a count past the last bucket
+        let past_end = plain_v2(3, LOWEST_NANOS, HIGHEST_NANOS, &past_end_payload, past_end_payload.len() as u32);
+        assert!(matches!(LatencySketch::from_bytes(&past_end), Err(SketchError::Decode(_))));
+
+        // A zlib bomb inflating past any real sketch.
+        let mut bomb_plain = plain_v2(3, LOWEST_NANOS, HIGHEST_NANOS, &[], 0);
+        bomb_plain.resize(4 << 20, 0);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut z, &bomb_plain).unwrap();
+        let z = z.finish().unwrap();
+        let mut bomb = V2_COMPRESSED_COOKIE.to_be_bytes().to_vec();
+        bomb.extend((z.len() as u32).to_be_bytes());
+        bomb.extend(z);
+        assert!(matches!(LatencySketch::from_bytes(&bomb), Err(SketchError::Decompress(_))));
+    }
+
+    #[test]
+    fn trend_flags_growth_above_threshold() {
+        let summary = |p95: Duration| Summary {
+            count: 100,
+            min: ms(1),
+            mean: ms(50),
+            p50: ms(50),
+            p90: ms(90),
+            p95,
+            p99: ms(200),
+            max: ms(300),
+        };
+        let before = summary(ms(200));
+        let up25 = trend(&before, &summary(ms(250)), 0.20);
+        assert!(up25.regression);
+        assert!((up25.change - 0.25).abs() < 1e-12);
+        assert_eq!((up25.previous_p95, up25.current_p95), (ms(200), ms(250)));
+        let up15 = trend(&before, &summary(ms(230)), 0.20);
+        assert!(!up15.regression);
+        assert!((up15.change - 0.15).abs() < 1e-12);
+        let down = trend(&before, &summary(ms(100)), 0.20);
+        assert!(!down.regression && (down.change + 0.5).abs() < 1e-12);
+        let from_zero = trend(&summary(Duration::ZERO), &summary(ms(1)), 0.20);
+        assert!(from_zero.regression && from_zero.change.is_infinite());
+        assert_eq!(trend(&summary(Duration::ZERO), &summary(Duration::ZERO), 0.20).change, 0.0);
+    }
+}

@@ -1,0 +1,6 @@
+//! Reports: pure computations over stored results, one module per kind of report. They
+//! read plain data (results, windows, check settings) and return plain data; no I/O, and
+//! no formatting of output strings, which rendering does separately.
+
+pub mod latency;
+pub mod sla;
