@@ -14,8 +14,8 @@ use super::cache::ComponentCache;
 use super::error::LoadError;
 use super::grants::Grants;
 use super::state::{RunGrant, RunState};
+use super::wit as wit_versions;
 use super::wit::notifier_v0_1::{self as wit, NotifyPre};
-use super::wit::{self as wit_versions, v0_1};
 use crate::config::secrets::redact;
 use crate::config::units::{format_bytes, format_duration};
 use crate::describe::PluginDescription;
@@ -24,10 +24,6 @@ use crate::store::EventRecord;
 
 /// The interface every notifier plugin exports, without its version.
 pub const NOTIFIER_INTERFACE: &str = "vitals:plugin/notifier";
-
-/// Time and memory `describe` gets: it should only return constant data.
-const DESCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
-const DESCRIBE_MEMORY: u64 = 64 << 20;
 
 /// One state change to deliver: a scheduler event with what a person needs to read it.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,25 +171,12 @@ pub(crate) async fn load(
 }
 
 async fn describe(engine: &wasmtime::Engine, pre: &NotifyPre<RunState>) -> Result<PluginDescription, String> {
-    let deadline = Instant::now() + DESCRIBE_TIMEOUT;
-    let grant = RunGrant {
-        check: Arc::from("(describe)"),
-        grants: Arc::new(Grants::none()),
-        secrets: Arc::new(Vec::new()),
-        deadline,
-        memory: DESCRIBE_MEMORY,
-    };
-    let mut store = Store::new(engine, RunState::new(grant));
-    super::sandbox::arm(&mut store, deadline);
+    let (mut store, deadline) = super::plugin::describe_store(engine);
     let call = async {
         let instance = pre.instantiate_async(&mut store).await?;
         instance.vitals_plugin_notifier().call_describe(&mut store).await
     };
-    match tokio::time::timeout_at(deadline, call).await {
-        Ok(Ok(d)) => Ok(v0_1::description(d)),
-        Ok(Err(e)) => Err(format!("{e:#}")),
-        Err(_) => Err(format!("no answer within {}s", DESCRIBE_TIMEOUT.as_secs())),
-    }
+    super::plugin::finish_describe(deadline, call).await
 }
 
 impl NotifierPlugin {

@@ -107,6 +107,17 @@ fn link(linker: &Linker<RunState>, component: &Component) -> Result<v0_1::CheckP
 }
 
 async fn describe(engine: &wasmtime::Engine, pre: &v0_1::CheckPre<RunState>) -> Result<PluginDescription, String> {
+    let (mut store, deadline) = describe_store(engine);
+    let call = async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        instance.vitals_plugin_checker().call_describe(&mut store).await
+    };
+    finish_describe(deadline, call).await
+}
+
+/// A store for `describe`, of check and notifier plugins alike: no grants, a short
+/// deadline, a modest memory cap.
+pub(crate) fn describe_store(engine: &wasmtime::Engine) -> (Store<RunState>, tokio::time::Instant) {
     let deadline = tokio::time::Instant::now() + DESCRIBE_TIMEOUT;
     let grant = RunGrant {
         check: Arc::from("(describe)"),
@@ -117,10 +128,14 @@ async fn describe(engine: &wasmtime::Engine, pre: &v0_1::CheckPre<RunState>) -> 
     };
     let mut store = Store::new(engine, RunState::new(grant));
     super::sandbox::arm(&mut store, deadline);
-    let call = async {
-        let instance = pre.instantiate_async(&mut store).await?;
-        instance.vitals_plugin_checker().call_describe(&mut store).await
-    };
+    (store, deadline)
+}
+
+/// Awaits a `describe` call under its deadline, in host types.
+pub(crate) async fn finish_describe(
+    deadline: tokio::time::Instant,
+    call: impl std::future::Future<Output = wasmtime::Result<v0_1::types::Description>>,
+) -> Result<PluginDescription, String> {
     match tokio::time::timeout_at(deadline, call).await {
         Ok(Ok(d)) => Ok(v0_1::description(d)),
         Ok(Err(e)) => Err(format!("{e:#}")),
