@@ -289,7 +289,7 @@ echo "Command: \`bench/daemon-vs-blackbox.sh $CHECKS $DURATION\`. $CHECKS HTTP c
 echo "\`/health\` on nginx (2 workers) at a ${INTERVAL} s interval = **$RATE checks/s**, measured over a"
 echo "${DURATION} s window that starts ${WARMUP} s after each checker starts. Machine: $(nproc) cores,"
 echo "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r); vitals"
-echo "$("$VITALS" --version 2>/dev/null | head -1 | sed 's/^vitals //') (commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')),"
+echo "$("$VITALS" --version 2>/dev/null | head -1 | sed 's/^vitals //') (binary $VITALS, built $(date -u -r "$VITALS" '+%F %H:%M UTC'); repo HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')),"
 echo "$(prometheus-blackbox-exporter --version 2>&1 | head -1 | sed 's/ *(.*//'), hey $(dpkg-query -W -f='${Version}' hey 2>/dev/null),"
 echo "nginx $(nginx -v 2>&1 | sed 's|.*/||'). Everything on 127.0.0.1."
 echo
