@@ -27,6 +27,8 @@ CONCURRENCY=${CONCURRENCY:-64}
 WARMUP=${WARMUP:-15}
 HEY_WORKERS=${HEY_WORKERS:-50}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/nginx.sh
+. "$ROOT/bench/lib/nginx.sh"
 WORK=$(mktemp -d /tmp/vitals-daemon-bench.XXXXXX)
 HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
@@ -61,7 +63,7 @@ cleanup() {
   for p in $VPID $BPID $HPID; do kill -TERM "$p" 2>/dev/null || true; done
   [ -n "$VPID$BPID$HPID" ] && sleep 1
   for p in $VPID $BPID $HPID; do kill -KILL "$p" 2>/dev/null || true; done
-  [ -f "$WORK/nginx/nginx.pid" ] && nginx -c "$WORK/nginx/nginx.conf" -s stop 2>/dev/null || true
+  stop_health_nginx "$WORK"
   if [ -n "${KEEP_WORK:-}" ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -69,29 +71,9 @@ trap 'exit 130' INT TERM
 
 # The target: nginx with a static 3-byte /health, two workers. Only blackbox_exporter's
 # requests are logged (buffered), to count its successful probes; vitals' are not.
-mkdir -p "$WORK/www" "$WORK/nginx"
-printf 'OK\n' > "$WORK/www/health"
-chmod 755 "$WORK" "$WORK/www"; chmod 644 "$WORK/www/health"
-cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes 2;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 8192; }
-http {
-  map \$http_user_agent \$from_blackbox { ~^Blackbox 1; default 0; }
+start_health_nginx "$WORK" "$PORT" "map \$http_user_agent \$from_blackbox { ~^Blackbox 1; default 0; }
   log_format probe '\$msec \$status';
-  access_log $WORK/nginx/probe.log probe buffer=256k flush=1s if=\$from_blackbox;
-  client_body_temp_path $WORK/nginx;
-  proxy_temp_path $WORK/nginx;
-  fastcgi_temp_path $WORK/nginx;
-  uwsgi_temp_path $WORK/nginx;
-  scgi_temp_path $WORK/nginx;
-  server { listen 127.0.0.1:$PORT backlog=4096; root $WORK/www; }
-}
-CONF
-nginx -c "$WORK/nginx/nginx.conf"
-sleep 0.5
-curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null
+  access_log $WORK/nginx/probe.log probe buffer=256k flush=1s if=\$from_blackbox;"
 NGINX_MASTER=$(cat "$WORK/nginx/nginx.pid")
 
 # --- helpers -------------------------------------------------------------------------

@@ -36,29 +36,10 @@ fi
 export VITALS_CACHE_DIR="$WORK/cache"
 
 # The target: nginx with a static 3-byte /health, two workers, no access log.
-mkdir -p "$WORK/www" "$WORK/nginx"
-printf 'OK\n' > "$WORK/www/health"
-# nginx workers run unprivileged: let them read the document root.
-chmod 755 "$WORK" "$WORK/www"; chmod 644 "$WORK/www/health"
-cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes 2;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx;
-  proxy_temp_path $WORK/nginx;
-  fastcgi_temp_path $WORK/nginx;
-  uwsgi_temp_path $WORK/nginx;
-  scgi_temp_path $WORK/nginx;
-  server { listen 127.0.0.1:$PORT; root $WORK/www; }
-}
-CONF
-nginx -c "$WORK/nginx/nginx.conf"
-trap 'nginx -c "$WORK/nginx/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$WORK"' EXIT
-sleep 0.5
-curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null
+# shellcheck source=bench/lib/nginx.sh
+. "$ROOT/bench/lib/nginx.sh"
+trap 'stop_health_nginx "$WORK"; rm -rf "$WORK"' EXIT
+start_health_nginx "$WORK" "$PORT"
 
 # The same checks for vitals: CHECKS http checks of /health.
 {
