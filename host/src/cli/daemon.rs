@@ -21,6 +21,9 @@ const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 /// Runs the daemon until it is told to stop; exits 0 once everything is written.
 pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
+    // Before anything slow: a SIGHUP or SIGTERM during start-up must not kill the process
+    // with the default action.
+    let signals = Signals::install().map_err(|e| Failure::internal(format!("cannot install signal handlers: {e}")))?;
     let plan = context::load_plan(cli)?;
     let runtime = context::runtime(cli)?;
     let prepared = context::prepare(&runtime, &plan, &args.tags).await?;
@@ -44,9 +47,14 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
         None => None,
     };
     let (control, control_rx) = mpsc::channel(8);
-    let reloader =
-        Reloader { cli_config: cli.config.clone(), tags: args.tags.clone(), runtime, control: control.clone() };
-    tokio::spawn(signals(reloader.clone(), args.grace));
+    let reloader = Reloader {
+        cli_config: cli.config.clone(),
+        tags: args.tags.clone(),
+        runtime,
+        control: control.clone(),
+        one_at_a_time: Arc::new(tokio::sync::Mutex::new(())),
+    };
+    tokio::spawn(signals.serve(reloader.clone(), args.grace));
     if args.watch {
         tokio::spawn(watch_file(reloader));
     }
@@ -54,10 +62,13 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
     let mut writer = Writer::start(store);
     writer.notify = notifiers.as_ref().map(|n| n.sender());
     let summary = scheduler.run(control_rx, &mut writer).await;
-    let written = writer.finish().map_err(|e| Failure::store(format!("{e}\nsome results were not stored")))?;
+    let written = tokio::task::spawn_blocking(move || writer.finish())
+        .await
+        .unwrap_or_else(|_| Err("the writer thread panicked".into()));
     if let Some(notifiers) = notifiers {
         notifiers.finish(args.grace).await;
     }
+    let written = written.map_err(|e| Failure::store(format!("{e}\nsome results were not stored")))?;
     let _ = stop_server.send(true);
     if let Some(server) = server {
         let _ = server.await;
@@ -107,10 +118,13 @@ struct Reloader {
     tags: Vec<String>,
     runtime: Arc<Runtime>,
     control: mpsc::Sender<Control>,
+    /// SIGHUP and --watch may fire together: reloads run one at a time, in order.
+    one_at_a_time: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Reloader {
     async fn reload(&self) {
+        let _turn = self.one_at_a_time.lock().await;
         let plan = match crate::config::load(&self.cli_config) {
             Ok(plan) => plan,
             Err(e) => {
@@ -132,22 +146,41 @@ impl Reloader {
     }
 }
 
-async fn signals(reloader: Reloader, grace: Duration) {
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
-        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
-    else {
-        tracing::error!("cannot install signal handlers; stop vitals with SIGKILL");
-        return;
-    };
-    loop {
-        tokio::select! {
-            _ = term.recv() => break,
-            _ = int.recv() => break,
-            _ = hup.recv() => reloader.reload().await,
-        }
+/// The daemon's signal handlers, installed first thing.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
     }
-    tracing::info!(grace = ?grace, "stopping: no new runs; waiting for runs in flight");
-    let _ = reloader.control.send(Control::Shutdown { grace }).await;
+
+    /// SIGHUP reloads; the first SIGINT or SIGTERM stops gracefully, a second one stops
+    /// at once.
+    async fn serve(mut self, reloader: Reloader, grace: Duration) {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => break,
+                _ = self.int.recv() => break,
+                _ = self.hup.recv() => reloader.reload().await,
+            }
+        }
+        tracing::info!(grace = ?grace, "stopping: no new runs; waiting for runs in flight");
+        let _ = reloader.control.send(Control::Shutdown { grace }).await;
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        tracing::warn!("second signal: exiting without waiting for runs in flight");
+        std::process::exit(i32::from(exit::SOFTWARE));
+    }
 }
 
 async fn watch_file(reloader: Reloader) {

@@ -86,7 +86,10 @@ pub fn history_states(
     store: &dyn ResultStore,
 ) -> std::collections::HashMap<String, crate::schedule::state::CheckState> {
     replay_states(prepared, |name| {
-        let mut recent = store.recent(Some(name), HISTORY).unwrap_or_else(|e| {
+        // Enough results to rebuild flapping and a recovery still being counted.
+        let policy = prepared.iter().find(|p| p.check.name == name).map(|p| p.check.timing.policy);
+        let needed = policy.map_or(HISTORY, |p| HISTORY.max((p.recover_after + p.retries + 1) as usize));
+        let mut recent = store.recent(Some(name), needed).unwrap_or_else(|e| {
             tracing::warn!(check = name, error = %e, "cannot read this check's history; its state starts afresh");
             Vec::new()
         });

@@ -63,40 +63,71 @@ pub struct Writer {
     /// Where events are sent, when notifiers are configured.
     pub notify: Option<NotifySender>,
     tx: Option<mpsc::Sender<(CheckResult, Vec<EventRecord>)>>,
-    thread: Option<JoinHandle<Result<u64, StoreError>>>,
+    thread: Option<JoinHandle<Result<u64, (StoreError, usize)>>>,
 }
 
 impl Writer {
-    /// Starts the writer thread over `store`.
+    /// Starts the writer thread over `store`. A write that fails (a long lock, a full
+    /// disk) is retried with a growing pause, and the results that arrive meanwhile join
+    /// the same batch: nothing is dropped while the process runs.
     pub fn start(mut store: Box<dyn ResultStore>) -> Writer {
         let (tx, rx) = mpsc::channel::<(CheckResult, Vec<EventRecord>)>();
         let thread = std::thread::Builder::new()
             .name("vitals-writer".into())
             .spawn(move || {
                 let mut written = 0u64;
-                while let Ok(first) = rx.recv() {
-                    let mut results = vec![first.0];
-                    let mut events = first.1;
-                    while let Ok((r, e)) = rx.try_recv() {
-                        results.push(r);
-                        events.extend(e);
-                    }
-                    // A failed write is retried with the next batch rather than lost.
-                    let mut attempts = 0;
-                    loop {
-                        match store.write_run(&results, &events) {
-                            Ok(()) => break,
-                            Err(e) if attempts < 5 => {
-                                attempts += 1;
-                                tracing::error!(error = %e, "cannot store results; retrying");
-                                std::thread::sleep(std::time::Duration::from_millis(200 * attempts));
+                let mut results = Vec::new();
+                let mut events = Vec::new();
+                let mut last_error: Option<StoreError> = None;
+                let mut pause = std::time::Duration::from_millis(100);
+                let mut open = true;
+                while open || !results.is_empty() {
+                    if results.is_empty() {
+                        match rx.recv() {
+                            Ok((r, e)) => {
+                                results.push(r);
+                                events.extend(e);
                             }
-                            Err(e) => return Err(e),
+                            Err(_) => break,
                         }
                     }
-                    written += results.len() as u64;
+                    loop {
+                        match rx.try_recv() {
+                            Ok((r, e)) => {
+                                results.push(r);
+                                events.extend(e);
+                            }
+                            Err(mpsc::TryRecvError::Empty) => break,
+                            Err(mpsc::TryRecvError::Disconnected) => {
+                                open = false;
+                                break;
+                            }
+                        }
+                    }
+                    match store.write_run(&results, &events) {
+                        Ok(()) => {
+                            written += results.len() as u64;
+                            results.clear();
+                            events.clear();
+                            last_error = None;
+                            pause = std::time::Duration::from_millis(100);
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, pending = results.len(), "cannot store results; retrying");
+                            last_error = Some(e);
+                            if !open {
+                                // Shutting down: one last try was made; report what is lost.
+                                break;
+                            }
+                            std::thread::sleep(pause);
+                            pause = (pause * 2).min(std::time::Duration::from_secs(5));
+                        }
+                    }
                 }
-                Ok(written)
+                match last_error {
+                    Some(e) if !results.is_empty() => Err((e, results.len())),
+                    _ => Ok(written),
+                }
             })
             .ok();
         Writer { notify: None, tx: Some(tx), thread }
@@ -107,7 +138,7 @@ impl Writer {
         drop(self.tx.take());
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(Ok(n))) => Ok(n),
-            Some(Ok(Err(e))) => Err(e.to_string()),
+            Some(Ok(Err((e, lost)))) => Err(format!("{e}; {lost} results could not be stored")),
             Some(Err(_)) => Err("the writer thread panicked".into()),
             None => Err("the writer thread could not be started".into()),
         }

@@ -110,11 +110,15 @@ fn from_plugin(check: &CheckPlan, raw: v0_1::types::CheckResult) -> CheckResult 
 }
 
 fn from_trap(check: &CheckPlan, state: &RunState, error: &wasmtime::Error) -> CheckResult {
+    // The deadline first: a plugin that once hit its memory cap and then ran out of
+    // time timed out.
+    if matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+        return timed_out(check);
+    }
     let (status, summary) = if state.limiter.exceeded() {
         (Status::Unknown, format!("plugin exceeded its memory limit of {}", format_bytes(state.limiter.cap())))
     } else {
         match error.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => return timed_out(check),
             Some(Trap::StackOverflow) => {
                 (Status::Unknown, "plugin overflowed its stack (runaway recursion?)".to_string())
             }

@@ -6,6 +6,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -112,14 +113,18 @@ struct Entry {
     prepared: Prepared,
     host: String,
     state: CheckState,
-    /// Bumped when a queued due time is replaced (retry, reload).
+    /// Changed (from a scheduler-wide counter) when a queued due time is replaced by a
+    /// retry or a reload, so stale queue items are ignored.
     generation: u64,
-    running: bool,
+    /// The id of the run in flight, if any.
+    running: Option<u64>,
 }
 
 struct Done {
     name: String,
-    result: CheckResult,
+    run: u64,
+    /// `None` when the run was called off before it started (shutdown).
+    result: Option<CheckResult>,
 }
 
 /// The scheduler loop and its state.
@@ -136,6 +141,8 @@ pub struct Scheduler {
     telemetry: Option<Arc<Telemetry>>,
     states: SharedStates,
     summary: Summary,
+    /// Set at shutdown: runs still waiting for a permit are called off.
+    stopping: Arc<AtomicBool>,
 }
 
 /// Every check's current state, readable from outside the loop (for `/status`).
@@ -165,6 +172,7 @@ impl Scheduler {
             telemetry,
             states: Arc::new(Mutex::new(HashMap::new())),
             summary: Summary::default(),
+            stopping: Arc::new(AtomicBool::new(false)),
         };
         for prepared in checks {
             let name = prepared.check.name.clone();
@@ -183,7 +191,13 @@ impl Scheduler {
     fn insert(&mut self, prepared: Prepared, state: CheckState) {
         let name = prepared.check.name.clone();
         let host = prepared.check.target_host();
-        self.entries.insert(name, Entry { prepared, host, state, generation: 0, running: false });
+        let generation = self.next_id();
+        self.entries.insert(name, Entry { prepared, host, state, generation, running: None });
+    }
+
+    fn next_id(&mut self) -> u64 {
+        self.sequence += 1;
+        self.sequence
     }
 
     fn push(&mut self, due_ms: i64, name: &str) {
@@ -256,6 +270,7 @@ impl Scheduler {
             }
         };
         drop(done_tx);
+        self.stopping.store(true, Ordering::SeqCst);
         self.drain(&mut done_rx, grace, sink).await;
         self.summary
     }
@@ -263,16 +278,25 @@ impl Scheduler {
     /// Waits up to `grace` for runs in flight, recording each as it finishes.
     async fn drain(&mut self, done_rx: &mut mpsc::UnboundedReceiver<Done>, grace: Duration, sink: &mut dyn Sink) {
         let deadline = Instant::now() + grace;
-        while self.entries.values().any(|e| e.running) {
+        while self.entries.values().any(|e| e.running.is_some()) {
             match tokio::time::timeout_at(deadline, done_rx.recv()).await {
                 Ok(Some(done)) => {
                     self.finish(done, sink);
                 }
                 Ok(None) => break,
                 Err(_) => {
-                    let left = self.entries.values().filter(|e| e.running).count() as u64;
-                    tracing::warn!(runs = left, "grace period over; abandoning runs still in flight");
-                    self.summary.abandoned += left;
+                    // Recorded, not lost: each abandoned run is a timed-out result.
+                    let now = self.clock.now_ms();
+                    let left: Vec<(String, u64, CheckResult)> = self
+                        .entries
+                        .iter()
+                        .filter_map(|(name, e)| e.running.map(|run| (name.clone(), run, abandoned(&e.prepared, now))))
+                        .collect();
+                    tracing::warn!(runs = left.len(), "grace period over; abandoning runs still in flight");
+                    self.summary.abandoned += left.len() as u64;
+                    for (name, run, result) in left {
+                        self.finish(Done { name, run, result: Some(result) }, sink);
+                    }
                     break;
                 }
             }
@@ -290,7 +314,7 @@ impl Scheduler {
             if entry.generation != generation {
                 continue; // replaced by a retry or a reload
             }
-            if entry.running {
+            if entry.running.is_some() {
                 // Never two runs of one check at once: this one is skipped, and counted.
                 self.summary.skipped += 1;
                 if let Some(t) = &self.telemetry {
@@ -314,9 +338,11 @@ impl Scheduler {
         let host = entry.host.clone();
         let prepared = entry.prepared.clone();
         let host_permits = self.host_permits(&host);
+        let run = self.next_id();
         if let Some(entry) = self.entries.get_mut(name) {
-            entry.running = true;
+            entry.running = Some(run);
         }
+        let stopping = Arc::clone(&self.stopping);
         self.summary.started += 1;
         let global = Arc::clone(&self.global);
         let executor = Arc::clone(&self.executor);
@@ -328,6 +354,11 @@ impl Scheduler {
             // Host first: a check waiting for its host holds no global permit.
             let _host = host_permits.acquire_owned().await;
             let _global = global.acquire_owned().await;
+            if stopping.load(Ordering::SeqCst) {
+                // Shutting down: a run that has not started yet is called off.
+                let _ = done_tx.send(Done { name, run, result: None });
+                return;
+            }
             let late = clock.now_ms().saturating_sub(due_ms).max(0);
             if let Some(t) = &telemetry {
                 t.record_lateness(Duration::from_millis(u64::try_from(late).unwrap_or(0)));
@@ -346,17 +377,28 @@ impl Scheduler {
             if let Some(t) = &telemetry {
                 t.run_finished();
             }
-            let _ = done_tx.send(Done { name, result });
+            let _ = done_tx.send(Done { name, run, result: Some(result) });
         });
     }
 
     /// Records a finished run: state, events, sink, telemetry, and a retry if needed.
     fn finish(&mut self, done: Done, sink: &mut dyn Sink) -> Option<CheckResult> {
-        let Done { name, mut result } = done;
+        let Done { name, run, result } = done;
+        let current = self.entries.get(&name).is_some_and(|e| e.running == Some(run));
+        if current && let Some(entry) = self.entries.get_mut(&name) {
+            entry.running = None;
+        }
+        let mut result = result?;
         self.summary.finished += 1;
+        if !current {
+            // The check was removed or replaced by a reload while this run went on (or
+            // the run was abandoned): store what it found, without touching the state
+            // of whatever has the name now.
+            sink.record(result.clone(), Vec::new());
+            return Some(result);
+        }
         let now = self.clock.now_ms();
         let entry = self.entries.get_mut(&name)?;
-        entry.running = false;
         let policy = entry.prepared.check.timing.policy;
         let observation = entry.state.observe(result.status, result.started_at_ms.max(0), &policy);
         result.state = Some(StateInfo { kind: observation.state_type, attempt: observation.attempt });
@@ -373,9 +415,11 @@ impl Scheduler {
         }
         if observation.retry {
             let retry_interval = entry.prepared.check.timing.retry_interval;
-            entry.generation += 1;
-            let due = retry_after(now, retry_interval);
-            self.push(due, &name);
+            let generation = self.next_id();
+            if let Some(entry) = self.entries.get_mut(&name) {
+                entry.generation = generation;
+            }
+            self.push(retry_after(now, retry_interval), &name);
         }
         self.publish_state(&name);
         sink.record(result.clone(), events);
@@ -400,12 +444,21 @@ impl Scheduler {
                 }
                 Some(entry) => {
                     // Changed: new definition and a new place in the schedule; the state
-                    // of the service it watches is kept.
+                    // of the service it watches is kept, and so is a retry under way.
                     entry.prepared = prepared;
                     entry.host = entry.prepared.check.target_host();
-                    entry.generation += 1;
+                    let retrying = entry.state.state_type() == StateType::Soft;
+                    let retry_interval = entry.prepared.check.timing.retry_interval;
+                    let generation = self.next_id();
+                    if let Some(entry) = self.entries.get_mut(&name) {
+                        entry.generation = generation;
+                    }
                     tracing::info!(check = %name, "check changed by reload; rescheduled");
-                    self.schedule_next(&name, now);
+                    if retrying {
+                        self.push(retry_after(now, retry_interval), &name);
+                    } else {
+                        self.schedule_next(&name, now);
+                    }
                 }
                 None => {
                     self.insert(prepared, CheckState::new());
@@ -414,7 +467,8 @@ impl Scheduler {
                 }
             }
         }
-        if max_per_host != self.max_per_host {
+        if max_per_host.max(1) != self.max_per_host {
+            // Runs in flight keep the permits of the old limit until they finish.
             self.max_per_host = max_per_host.max(1);
             self.hosts.clear();
         }
@@ -437,6 +491,24 @@ impl Scheduler {
                 states.insert(name.clone(), entry.state.clone());
             }
         }
+    }
+}
+
+/// The result recorded for a run still going when the grace period ended.
+fn abandoned(prepared: &Prepared, now_ms: i64) -> CheckResult {
+    CheckResult {
+        check: prepared.check.name.clone(),
+        plugin: prepared.plugin.label.clone(),
+        plugin_version: prepared.plugin.description.version.clone(),
+        target: prepared.check.target_display.clone(),
+        started_at_ms: now_ms,
+        duration: Duration::ZERO,
+        status: prepared.check.timeout_status,
+        summary: "abandoned at shutdown: still running when the grace period ended".into(),
+        reason: Some(crate::result::Reason::Timeout),
+        metrics: Vec::new(),
+        details: None,
+        state: None,
     }
 }
 

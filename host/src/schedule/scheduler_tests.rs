@@ -281,5 +281,32 @@ async fn shutdown_lets_runs_in_flight_finish_within_the_grace_period() {
     let s = scheduler(prepared, 4, &script, clock);
     let (recorded, summary) = run_for(s, Duration::from_millis(phase + 1_000), Duration::from_secs(1)).await;
     assert_eq!(summary.abandoned, 1, "a run longer than the grace period is abandoned: {summary:?}");
-    assert!(recorded.results.is_empty());
+    assert_eq!(recorded.results.len(), 1, "and recorded, not lost");
+    assert_eq!(recorded.results[0].reason, Some(crate::result::Reason::Timeout));
+    assert!(recorded.results[0].summary.starts_with("abandoned at shutdown"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_check_removed_and_added_back_runs_on_one_schedule_only() {
+    let (with, _) = prepared(&tcp_checks(&["a", "b"], "interval = \"10s\"")).await;
+    let (without, _) = prepared(&tcp_checks(&["b"], "interval = \"10s\"")).await;
+    let (again, _) = prepared(&tcp_checks(&["a", "b"], "interval = \"10s\"")).await;
+    let clock = Clock::starting_at(BASE);
+    let script = Script::new(clock, Duration::from_millis(1), &[]);
+    let s = scheduler(with, 4, &script, clock);
+    let (tx, rx) = mpsc::channel(4);
+    let handle = tokio::spawn(async move {
+        let mut sink = Recorded::default();
+        s.run(rx, &mut sink).await
+    });
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    tx.send(Control::Reload { checks: without, max_per_host: 4 }).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    tx.send(Control::Reload { checks: again, max_per_host: 4 }).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    tx.send(Control::Shutdown { grace: Duration::from_secs(1) }).await.unwrap();
+    let summary = handle.await.unwrap();
+    assert_eq!(summary.skipped, 0, "no second chain of due times: {summary:?}");
+    let starts = script.starts_of("a");
+    assert!(starts.windows(2).all(|w| w[1] - w[0] >= 9_000), "{starts:?}");
 }
