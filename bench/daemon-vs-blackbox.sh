@@ -27,8 +27,8 @@ CONCURRENCY=${CONCURRENCY:-64}
 WARMUP=${WARMUP:-15}
 HEY_WORKERS=${HEY_WORKERS:-50}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=bench/lib/nginx.sh
-. "$ROOT/bench/lib/nginx.sh"
+# shellcheck source=bench/lib/target.sh
+. "$ROOT/bench/lib/target.sh"
 WORK=$(mktemp -d /tmp/vitals-daemon-bench.XXXXXX)
 HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
@@ -124,16 +124,8 @@ f0() { awk -v x="$1" 'BEGIN{printf "%.0f", x}'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.6f", a/b; else print "nan" }'; }
 
 # --- vitals --------------------------------------------------------------------------
-{
-  echo '[defaults]'
-  echo "interval = \"${INTERVAL}s\""
-  echo 'timeout = "5s"'
-  echo "max_per_host = $CONCURRENCY"
-  for i in $(seq -w 1 "$CHECKS"); do
-    printf '[[check]]\nname = "c%s"\nplugin = "http"\ntarget = "http://127.0.0.1:%s/health"\n' "$i" "$PORT"
-  done
-} > "$WORK/many.toml"
-printf '[[check]]\nname = "one"\nplugin = "http"\ntarget = "http://127.0.0.1:%s/health"\n' "$PORT" > "$WORK/one.toml"
+write_http_checks "$WORK/many.toml" "$CHECKS" "$PORT" "interval = \"${INTERVAL}s\"" 'timeout = "5s"' \
+  "max_per_host = $CONCURRENCY"
 
 # Warm the compiled-plugin cache (compilation is not part of a check's cost).
 "$VITALS" --config "$WORK/one.toml" --db "$WORK/warm.db" run --once >/dev/null

@@ -36,20 +36,13 @@ fi
 export VITALS_CACHE_DIR="$WORK/cache"
 
 # The target: nginx with a static 3-byte /health, two workers, no access log.
-# shellcheck source=bench/lib/nginx.sh
-. "$ROOT/bench/lib/nginx.sh"
+# shellcheck source=bench/lib/target.sh
+. "$ROOT/bench/lib/target.sh"
 trap 'stop_health_nginx "$WORK"; rm -rf "$WORK"' EXIT
 start_health_nginx "$WORK" "$PORT"
 
 # The same checks for vitals: CHECKS http checks of /health.
-{
-  echo '[defaults]'
-  echo 'timeout = "5s"'
-  for i in $(seq -w 1 "$CHECKS"); do
-    printf '[[check]]\nname = "c%s"\nplugin = "http"\ntarget = "http://127.0.0.1:%s/health"\n' "$i" "$PORT"
-  done
-} > "$WORK/many.toml"
-printf '[[check]]\nname = "one"\nplugin = "http"\ntarget = "http://127.0.0.1:%s/health"\n' "$PORT" > "$WORK/one.toml"
+write_http_checks "$WORK/many.toml" "$CHECKS" "$PORT" 'timeout = "5s"'
 
 # Warm the plugin cache once (compilation is not part of a check's cost).
 "$VITALS" --config "$WORK/one.toml" --db "$WORK/warm.db" run --once >/dev/null

@@ -1,4 +1,4 @@
-# Shared by the benchmarks: an nginx serving a static 3-byte /health ("OK\n") from a
+# Shared by the benchmarks: the checks config, and an nginx serving a static 3-byte /health ("OK\n") from a
 # scratch directory, two workers, on 127.0.0.1.
 #
 # start_health_nginx WORK PORT [HTTP_LINES]
@@ -34,4 +34,21 @@ CONF
 stop_health_nginx() {
   local work=$1
   [ -f "$work/nginx/nginx.pid" ] && nginx -c "$work/nginx/nginx.conf" -s stop 2>/dev/null || true
+}
+
+# write_http_checks FILE COUNT PORT [DEFAULTS_LINE...]: a config of COUNT `http` checks of
+# http://127.0.0.1:PORT/health, with the given [defaults] lines, and FILE's sibling
+# one.toml holding a single such check.
+write_http_checks() {
+  local file=$1 count=$2 port=$3 i
+  shift 3
+  {
+    echo '[defaults]'
+    printf '%s\n' "$@"
+    for i in $(seq -w 1 "$count"); do
+      printf '[[check]]\nname = "c%s"\nplugin = "http"\ntarget = "http://127.0.0.1:%s/health"\n' "$i" "$port"
+    done
+  } > "$file"
+  printf '[[check]]\nname = "one"\nplugin = "http"\ntarget = "http://127.0.0.1:%s/health"\n' "$port" \
+    > "$(dirname "$file")/one.toml"
 }
