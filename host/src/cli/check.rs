@@ -18,6 +18,10 @@ impl ResultStore for NoStore {
         Ok(())
     }
 
+    fn window(&self, _: &str, _: i64, _: i64) -> Result<(Option<CheckResult>, Vec<CheckResult>), StoreError> {
+        Ok((None, Vec::new()))
+    }
+
     fn events(&self, _: Option<&str>, _: usize) -> Result<Vec<EventRecord>, StoreError> {
         Ok(Vec::new())
     }

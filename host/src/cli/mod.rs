@@ -6,6 +6,7 @@ mod context;
 mod daemon;
 mod plugin;
 mod render;
+mod report;
 mod run;
 mod sinks;
 mod validate;
@@ -75,6 +76,37 @@ pub enum Command {
     /// Work with plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Availability, incidents and response times from the stored results.
+    Report(ReportArgs),
+}
+
+/// `vitals report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The window: from this long ago until now.
+    #[arg(long, default_value = "30d", value_parser = parse_duration)]
+    pub since: std::time::Duration,
+    /// Only this check (repeat for several).
+    #[arg(long = "check", value_name = "NAME")]
+    pub checks: Vec<String>,
+    /// Only checks with this tag (repeat for any of several).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned table for people.
+    Text,
+    /// One JSON object with a `schema_version`.
+    Json,
 }
 
 /// `vitals run`.
@@ -193,5 +225,6 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Check(args) => check::check(&cli, args).await,
         Command::Validate => validate::validate(&cli).await,
         Command::Plugin(PluginCommand::Inspect(args)) => plugin::inspect(&cli, args).await,
+        Command::Report(args) => report::report(&cli, args),
     }
 }

@@ -88,8 +88,12 @@ pub fn format_duration(d: Duration) -> String {
         format!("{ms:.1} ms")
     } else if ms < 60_000.0 {
         format!("{:.1} s", ms / 1000.0)
-    } else {
+    } else if ms < 3_600_000.0 {
         format!("{:.1} m", ms / 60_000.0)
+    } else if ms < 86_400_000.0 {
+        format!("{:.1} h", ms / 3_600_000.0)
+    } else {
+        format!("{:.1} d", ms / 86_400_000.0)
     }
 }
 
@@ -128,5 +132,7 @@ mod tests {
         assert_eq!(format_bytes(64 << 20), "64 MiB");
         assert_eq!(format_bytes(1536), "1.5 KiB");
         assert_eq!(format_duration(Duration::from_micros(1500)), "1.5 ms");
+        assert_eq!(format_duration(Duration::from_secs(86_400)), "1.0 d");
+        assert_eq!(format_duration(Duration::from_secs(5_400)), "1.5 h");
     }
 }

@@ -2,5 +2,6 @@
 //! read plain data (results, windows, check settings) and return plain data; no I/O, and
 //! no formatting of output strings, which rendering does separately.
 
+pub mod check;
 pub mod latency;
 pub mod sla;

@@ -368,11 +368,17 @@ pub struct SloReport {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Resolution {
     /// The interval: an outage shorter than this can fall between two runs and never show.
+    #[serde(rename = "can_miss_shorter_than_ms", serialize_with = "serialize_ms")]
     pub can_miss_shorter_than: Duration,
     /// `retries × retry_interval`: how long after its first failing run an outage becomes
     /// HARD, so an outage shorter than that (plus up to an interval to be noticed) is never
     /// counted down.
+    #[serde(rename = "hard_after_ms", serialize_with = "serialize_ms")]
     pub hard_after: Duration,
+}
+
+fn serialize_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// A result placed on the timeline, with the verdict of the HARD rule.

@@ -45,6 +45,15 @@ pub trait ResultStore: Send {
     /// Empty slices write nothing (not even a `runs` row).
     fn write_run(&mut self, results: &[CheckResult], events: &[EventRecord]) -> Result<(), StoreError>;
 
+    /// The results of `check` that started in `[from_ms, to_ms)`, oldest first, and the
+    /// last one before `from_ms` (the state the window starts in).
+    fn window(
+        &self,
+        check: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(Option<CheckResult>, Vec<CheckResult>), StoreError>;
+
     /// The state-change events, newest first, optionally of one check.
     fn events(&self, check: Option<&str>, limit: usize) -> Result<Vec<EventRecord>, StoreError>;
 

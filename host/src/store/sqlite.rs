@@ -260,6 +260,41 @@ impl ResultStore for SqliteStore {
         tx.commit().map_err(err)
     }
 
+    fn window(
+        &self,
+        check: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(Option<CheckResult>, Vec<CheckResult>), StoreError> {
+        let read = |sql: &str, args: &[&dyn rusqlite::ToSql]| -> Result<Vec<CheckResult>, StoreError> {
+            let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+            let mut rows = stmt.query(args).map_err(|e| self.err(e))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+                let (id, mut result) = self.read_result(row)?;
+                result.metrics = self.read_metrics(id)?;
+                out.push(result);
+            }
+            Ok(out)
+        };
+        let before = read(
+            &format!(
+                "SELECT {RESULT_COLUMNS} FROM results WHERE check_name = ?1 AND started_at_ms < ?2 \
+                 ORDER BY started_at_ms DESC, id DESC LIMIT 1"
+            ),
+            &[&check, &from_ms],
+        )?
+        .pop();
+        let inside = read(
+            &format!(
+                "SELECT {RESULT_COLUMNS} FROM results WHERE check_name = ?1 AND started_at_ms >= ?2 \
+                 AND started_at_ms < ?3 ORDER BY started_at_ms, id"
+            ),
+            &[&check, &from_ms, &to_ms],
+        )?;
+        Ok((before, inside))
+    }
+
     fn events(&self, check: Option<&str>, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self

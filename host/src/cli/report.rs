@@ -1,0 +1,102 @@
+//! `vitals report`: per-check availability, incidents and response-time percentiles over
+//! a window, from the stored results, as a table or as JSON.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::context::{self, Failure};
+use super::{Cli, ReportArgs, ReportFormat};
+use crate::config::units::format_duration;
+use crate::exit;
+use crate::report::check::{CheckReport, check_report};
+use crate::report::sla::Window;
+
+/// The version of the JSON report's schema; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema_version: u32,
+    from_ms: i64,
+    to_ms: i64,
+    checks: &'a [CheckReport],
+}
+
+/// Runs the command.
+pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
+    let plan = context::load_plan(cli)?;
+    let mut selected: Vec<_> = plan.select(&args.tags).collect();
+    if !args.checks.is_empty() {
+        if let Some(unknown) = args.checks.iter().find(|n| !plan.checks.iter().any(|c| &c.name == *n)) {
+            return Err(Failure::usage(format!("no check is called `{unknown}` in {}", cli.config.display())));
+        }
+        selected.retain(|c| args.checks.contains(&c.name));
+    }
+    let store = context::open_store(cli)?;
+    let to_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let from_ms = to_ms.saturating_sub(i64::try_from(args.since.as_millis()).unwrap_or(i64::MAX));
+    let window = Window { from_ms, to_ms };
+    let mut reports = Vec::new();
+    for check in selected {
+        let (before, results) = store.window(&check.name, from_ms, to_ms).map_err(|e| Failure::store(e.to_string()))?;
+        reports.push(check_report(&check.name, &check.timing, before.as_ref(), &results, window));
+    }
+    let mut text = Vec::new();
+    let rendered = match args.format {
+        ReportFormat::Json => serde_json::to_writer_pretty(
+            &mut text,
+            &Report { schema_version: SCHEMA_VERSION, from_ms, to_ms, checks: &reports },
+        )
+        .map_err(std::io::Error::other)
+        .and_then(|()| writeln!(text)),
+        ReportFormat::Text => table(&mut text, &reports, args.since),
+    };
+    rendered.map_err(|e| Failure::internal(format!("cannot render the report: {e}")))?;
+    match &args.output {
+        Some(path) => std::fs::write(path, &text)
+            .map_err(|e| Failure::usage(format!("cannot write the report to {}: {e}", path.display())))?,
+        None => std::io::stdout()
+            .write_all(&text)
+            .map_err(|e| Failure::internal(format!("cannot write the report to stdout: {e}")))?,
+    }
+    Ok(exit::OK)
+}
+
+fn percent(ratio: Option<f64>) -> String {
+    ratio.map_or_else(|| "no data".to_string(), |r| format!("{:.3}%", r * 100.0))
+}
+
+fn table(out: &mut impl Write, reports: &[CheckReport], since: std::time::Duration) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Report over the last {} (availability counts HARD states; RAW is ok attempts)\n",
+        format_duration(since)
+    )?;
+    let width = reports.iter().map(|r| r.check.chars().count()).max().unwrap_or(5).max(5);
+    writeln!(
+        out,
+        "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  RESOLUTION",
+        "CHECK", "AVAIL", "RAW", "INCIDENTS", "MTTR", "P50", "P95", "P99"
+    )?;
+    for r in reports {
+        let ms = |d: Option<std::time::Duration>| d.map_or_else(|| "-".to_string(), format_duration);
+        let p = r.response_time.as_ref();
+        writeln!(
+            out,
+            "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  misses outages < {}",
+            r.check,
+            percent(r.availability.ratio),
+            percent(r.availability.raw_ratio),
+            r.incidents.count,
+            ms(r.incidents.mttr_ms.map(|m| std::time::Duration::from_secs_f64(m.max(0.0) / 1000.0))),
+            ms(p.map(|s| s.p50)),
+            ms(p.map(|s| s.p95)),
+            ms(p.map(|s| s.p99)),
+            format_duration(r.resolution.can_miss_shorter_than),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! One check's report over a window, from its stored results: time-weighted
+//! availability, incidents, measurement resolution and response-time percentiles.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::latency::{Summary, exact_summary};
+use super::sla::{Availability, History, Incidents, Options, Resolution, Sample, Window};
+use crate::config::Timing;
+use crate::result::{CheckResult, StateType};
+
+/// The metric whose values are the check's response time, when the plugin reports it.
+const RESPONSE_TIME: &str = "time_total";
+
+/// Everything reported about one check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckReport {
+    /// The check's name.
+    pub check: String,
+    /// Time-weighted availability (HARD states) and the raw ratio of ok attempts.
+    pub availability: Availability,
+    /// HARD non-ok periods, MTTR and MTBF.
+    pub incidents: Incidents,
+    /// The shortest outage the data can see, and how long one takes to become HARD.
+    pub resolution: Resolution,
+    /// Response time over the window: the plugin's `time_total` where it reports one,
+    /// else the run's duration.
+    pub response_time: Option<Summary>,
+}
+
+/// Builds the report of `check` over `window` from its results (`before` is the last
+/// result before the window).
+pub fn check_report(
+    check: &str,
+    timing: &Timing,
+    before: Option<&CheckResult>,
+    results: &[CheckResult],
+    window: Window,
+) -> CheckReport {
+    let sample = |r: &CheckResult| Sample {
+        at_ms: r.started_at_ms,
+        status: r.status,
+        // Results stored before states were recorded count as confirmed.
+        state: r.state.map_or(StateType::Hard, |s| s.kind),
+    };
+    let samples: Vec<Sample> = results.iter().map(sample).collect();
+    let history = History {
+        samples: &samples,
+        before: before.map(sample),
+        interval: timing.interval,
+        retries: timing.policy.retries,
+        retry_interval: timing.retry_interval,
+        maintenance: &[],
+        options: Options::default(),
+    };
+    let mut times: Vec<Duration> = results.iter().map(response_time).collect();
+    CheckReport {
+        check: check.to_string(),
+        availability: history.availability(window),
+        incidents: history.incidents(window),
+        resolution: history.resolution(),
+        response_time: exact_summary(&mut times),
+    }
+}
+
+fn response_time(r: &CheckResult) -> Duration {
+    r.metrics
+        .iter()
+        .find(|m| m.name == RESPONSE_TIME && m.unit == "ms" && m.value.is_finite() && m.value >= 0.0)
+        .map_or(r.duration, |m| Duration::from_secs_f64(m.value / 1000.0))
+}

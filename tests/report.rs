@@ -1,0 +1,41 @@
+//! `vitals report` end to end: stored results of real runs become availability,
+//! incidents and response-time percentiles, as JSON with a schema version or a table.
+
+mod support;
+
+use support::{Sandbox, servers};
+
+#[test]
+fn report_counts_ok_and_failing_checks_from_stored_runs() {
+    let web = servers::http();
+    let sandbox = Sandbox::new(&format!(
+        "[[check]]\nname = \"up\"\nplugin = \"http\"\ntarget = \"http://{web}/ok\"\n\n\
+         [[check]]\nname = \"down\"\nplugin = \"http\"\ntarget = \"http://{web}/fail\"\nretries = 0\n"
+    ));
+    for _ in 0..3 {
+        sandbox.run_json(&[]);
+    }
+    let out = sandbox.vitals(&["report", "--since", "1h", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["schema_version"], 1);
+    let check = |name: &str| report["checks"].as_array().unwrap().iter().find(|c| c["check"] == name).unwrap().clone();
+    let up = check("up");
+    assert_eq!(up["availability"]["raw_total"], 3);
+    assert_eq!(up["availability"]["raw_ok"], 3);
+    assert_eq!(up["availability"]["ratio"], 1.0);
+    assert_eq!(up["incidents"]["count"], 0);
+    assert_eq!(up["response_time"]["count"], 3);
+    assert!(up["response_time"]["p95"].as_f64().unwrap() > 0.0);
+    let down = check("down");
+    assert_eq!(down["availability"]["raw_ok"], 0);
+    assert_eq!(down["availability"]["ratio"], 0.0);
+    assert_eq!(down["incidents"]["count"], 1, "one HARD outage, still going: {down:#}");
+    assert_eq!(down["resolution"]["can_miss_shorter_than_ms"], 60_000);
+
+    let out = sandbox.vitals(&["report", "--since", "1h", "--check", "up"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("100.000%") && !text.contains("down "), "{text}");
+    let out = sandbox.vitals(&["report", "--check", "nope"]);
+    assert_eq!(out.status.code(), Some(64));
+}
