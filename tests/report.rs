@@ -10,7 +10,7 @@ fn report_counts_ok_and_failing_checks_from_stored_runs() {
     let web = servers::http();
     let sandbox = Sandbox::new(&format!(
         "[[check]]\nname = \"up\"\nplugin = \"http\"\ntarget = \"http://{web}/ok\"\n\n\
-         [[check]]\nname = \"down\"\nplugin = \"http\"\ntarget = \"http://{web}/fail\"\nretries = 0\n"
+         [[check]]\nname = \"down\"\nplugin = \"http\"\ntarget = \"http://{web}/fail\"\nretries = 0\nslo = \"99%\"\n"
     ));
     for _ in 0..3 {
         sandbox.run_json(&[]);
@@ -32,10 +32,18 @@ fn report_counts_ok_and_failing_checks_from_stored_runs() {
     assert_eq!(down["availability"]["ratio"], 0.0);
     assert_eq!(down["incidents"]["count"], 1, "one HARD outage, still going: {down:#}");
     assert_eq!(down["resolution"]["can_miss_shorter_than_ms"], 60_000);
+    // Always down against a 99% objective: the budget is overspent and every burn-rate
+    // alert fires; the check without an objective has no SLO section.
+    assert!(down["slo"]["budget"]["remaining_ms"].as_i64().unwrap() < 0, "{down:#}");
+    assert!(down["slo"]["alerts"].as_array().unwrap().iter().all(|a| a["firing"] == true), "{down:#}");
+    assert!(up.get("slo").is_none());
 
     let out = sandbox.vitals(&["report", "--since", "1h", "--check", "up"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("100.000%") && !text.contains("down "), "{text}");
+    let out = sandbox.vitals(&["report", "--since", "1h", "--check", "down"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("down: SLO 99.000% over 30.0 d"), "{text}");
     let out = sandbox.vitals(&["report", "--check", "nope"]);
     assert_eq!(out.status.code(), Some(64));
 }

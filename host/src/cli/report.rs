@@ -98,5 +98,27 @@ fn table(out: &mut impl Write, reports: &[CheckReport], since: std::time::Durati
             format_duration(r.resolution.can_miss_shorter_than),
         )?;
     }
+    for r in reports {
+        let Some(slo) = &r.slo else { continue };
+        let minutes = |ms: i64| format!("{:.1} min", ms as f64 / 60_000.0);
+        let firing: Vec<String> = slo
+            .alerts
+            .iter()
+            .filter(|a| a.firing)
+            .map(|a| format!("{:?} ({}x)", a.rule.severity, a.rule.threshold))
+            .collect();
+        writeln!(
+            out,
+            "\n{}: SLO {:.3}% over {}: error budget {}, {} consumed, {} left ({}); alerts: {}",
+            r.check,
+            slo.slo.target * 100.0,
+            format_duration(slo.slo.window),
+            minutes(slo.budget.total_ms),
+            minutes(slo.budget.consumed_ms),
+            minutes(slo.budget.remaining_ms),
+            slo.budget.remaining_percent.map_or_else(|| "-".to_string(), |p| format!("{p:.1}%")),
+            if firing.is_empty() { "none".to_string() } else { firing.join(", ") },
+        )?;
+    }
     Ok(())
 }

@@ -78,6 +78,10 @@ pub struct RawDefaults {
     pub flap_low: Option<Spanned<f64>>,
     /// Most runs at once against one target host.
     pub max_per_host: Option<Spanned<i64>>,
+    /// Service level objective, e.g. `"99.9%"`.
+    pub slo: Option<SpannedStr>,
+    /// The rolling window of the objective (`"30d"`).
+    pub slo_window: Option<SpannedStr>,
 }
 
 /// One `[[check]]` table.
@@ -118,6 +122,10 @@ pub struct RawCheck {
     pub flap_high: Option<Spanned<f64>>,
     /// Flapping stop threshold, percent.
     pub flap_low: Option<Spanned<f64>>,
+    /// Service level objective, e.g. `"99.9%"`.
+    pub slo: Option<SpannedStr>,
+    /// The rolling window of the objective.
+    pub slo_window: Option<SpannedStr>,
     /// The plugin's own configuration.
     pub config: Option<Spanned<BTreeMap<SpannedStr, Spanned<toml::Value>>>>,
 }

@@ -7,12 +7,14 @@ use serde_spanned::Spanned;
 
 use super::model::{RawCheck, RawDefaults, SpannedStr};
 use super::units;
+use crate::report::sla::Slo;
 use crate::schedule::state::StatePolicy;
 use crate::schedule::timing::Schedule;
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(10);
 const MAX_RETRIES: i64 = 10;
+const DEFAULT_SLO_WINDOW: Duration = Duration::from_secs(30 * 86_400);
 
 /// One located problem: byte span, message, help.
 pub type Problem = (std::ops::Range<usize>, String, String);
@@ -29,6 +31,8 @@ pub struct Timing {
     pub retry_interval: Duration,
     /// Retries, recovery and flapping thresholds.
     pub policy: StatePolicy,
+    /// The availability objective, when the check has one.
+    pub slo: Option<Slo>,
 }
 
 /// Resolves the scheduling keys of `check` against `defaults`.
@@ -127,7 +131,31 @@ pub fn resolve(check: &RawCheck, defaults: &RawDefaults) -> Result<Timing, Probl
             "both are percentages with 0 < flap_low <= flap_high <= 100 (defaults 25 and 30)".into(),
         ));
     }
-    Ok(Timing { schedule, interval, retry_interval, policy })
+    let slo = match check.slo.as_ref().or(defaults.slo.as_ref()) {
+        None => None,
+        Some(raw) => {
+            let window = match check.slo_window.as_ref().or(defaults.slo_window.as_ref()) {
+                Some(w) => duration(w)?,
+                None => DEFAULT_SLO_WINDOW,
+            };
+            Some(Slo { target: percentage(raw)?, window })
+        }
+    };
+    Ok(Timing { schedule, interval, retry_interval, policy, slo })
+}
+
+/// `"99.9%"` as the fraction 0.999.
+fn percentage(raw: &SpannedStr) -> Result<f64, Problem> {
+    let text = raw.get_ref().trim();
+    let number = text.strip_suffix('%').unwrap_or(text).trim().parse::<f64>().ok();
+    match number {
+        Some(p) if p > 0.0 && p < 100.0 => Ok(p / 100.0),
+        _ => Err((
+            raw.span(),
+            format!("invalid slo \"{text}\""),
+            "write a percentage above 0 and below 100, such as \"99.9%\"".into(),
+        )),
+    }
 }
 
 fn duration(raw: &SpannedStr) -> Result<Duration, Problem> {

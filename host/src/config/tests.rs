@@ -220,3 +220,14 @@ fn bad_cron_time_zone_and_retries_point_at_their_values() {
     let text = error_text(&format!("{MINIMAL}jitter = \"2m\"\n"));
     assert!(text.contains("jitter"), "{text}");
 }
+
+#[test]
+fn slo_is_a_percentage_with_a_window_and_bad_ones_are_refused() {
+    let plan = parse_text(&format!("[defaults]\nslo = \"99.9%\"\n{MINIMAL}slo_window = \"7d\"\n")).unwrap();
+    let slo = plan.checks[0].timing.slo.as_ref().unwrap();
+    assert!((slo.target - 0.999).abs() < 1e-12);
+    assert_eq!(slo.window, Duration::from_secs(7 * 86_400));
+    let text = error_text(&format!("{MINIMAL}slo = \"100.5%\"\n"));
+    assert!(text.contains("invalid slo \"100.5%\""), "{text}");
+    assert!(text.contains("checks.toml:6:7"), "{text}");
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::latency::{Summary, exact_summary};
-use super::sla::{Availability, History, Incidents, Options, Resolution, Sample, Window};
+use super::sla::{Availability, History, Incidents, Options, Resolution, Sample, SloReport, Window};
 use crate::config::Timing;
 use crate::result::{CheckResult, StateType};
 
@@ -27,10 +27,15 @@ pub struct CheckReport {
     /// Response time over the window: the plugin's `time_total` where it reports one,
     /// else the run's duration.
     pub response_time: Option<Summary>,
+    /// Error budget, burn rates and alert verdicts over the SLO window ending now, when
+    /// the check has an objective.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SloReport>,
 }
 
 /// Builds the report of `check` over `window` from its results (`before` is the last
-/// result before the window).
+/// result before them). The results may start before `window`: they then also cover
+/// the SLO window, which ends at `window.to_ms`.
 pub fn check_report(
     check: &str,
     timing: &Timing,
@@ -54,13 +59,15 @@ pub fn check_report(
         maintenance: &[],
         options: Options::default(),
     };
-    let mut times: Vec<Duration> = results.iter().map(response_time).collect();
+    let mut times: Vec<Duration> =
+        results.iter().filter(|r| window.contains(r.started_at_ms)).map(response_time).collect();
     CheckReport {
         check: check.to_string(),
         availability: history.availability(window),
         incidents: history.incidents(window),
         resolution: history.resolution(),
         response_time: exact_summary(&mut times),
+        slo: timing.slo.as_ref().map(|slo| history.slo_report(slo, window.to_ms)),
     }
 }
 
