@@ -44,6 +44,14 @@ fn report_counts_ok_and_failing_checks_from_stored_runs() {
     let out = sandbox.vitals(&["report", "--since", "1h", "--check", "down"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("down: SLO 99.000% over 30.0 d"), "{text}");
+    let out = sandbox.vitals(&["report", "--since", "1h", "--format", "markdown"]);
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.contains("| check | availability (HARD)") && md.contains("| up | 100.000%"), "{md}");
+    let out = sandbox.vitals(&["report", "--since", "1h", "--format", "csv"]);
+    let mut rows = csv::Reader::from_reader(out.stdout.as_slice());
+    let records: Vec<csv::StringRecord> = rows.records().map(|r| r.expect("a CSV row")).collect();
+    assert_eq!(records.len(), 6, "three runs of two checks");
+    assert!(records.iter().any(|r| &r[0] == "down" && &r[3] == "critical" && &r[4] == "hard"));
     let out = sandbox.vitals(&["report", "--check", "nope"]);
     assert_eq!(out.status.code(), Some(64));
 }

@@ -98,6 +98,10 @@ pub struct ReportArgs {
     /// Write the report to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Flag a regression when p95 grew by more than this percentage against the
+    /// previous window of the same length.
+    #[arg(long, default_value_t = 20.0, value_name = "PERCENT")]
+    pub regression_threshold: f64,
 }
 
 /// Report formats.
@@ -107,6 +111,10 @@ pub enum ReportFormat {
     Text,
     /// One JSON object with a `schema_version`.
     Json,
+    /// Markdown tables, for a CI job summary or a wiki page.
+    Markdown,
+    /// The raw results of the window, one row each, for spreadsheets.
+    Csv,
 }
 
 /// `vitals run`.

@@ -40,9 +40,18 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
     let from_ms = to_ms.saturating_sub(i64::try_from(args.since.as_millis()).unwrap_or(i64::MAX));
     let window = Window { from_ms, to_ms };
     let mut reports = Vec::new();
+    let mut raw: Vec<crate::result::CheckResult> = Vec::new();
     for check in selected {
         let (before, results) = store.window(&check.name, from_ms, to_ms).map_err(|e| Failure::store(e.to_string()))?;
-        reports.push(check_report(&check.name, &check.timing, before.as_ref(), &results, window));
+        raw.extend(results.iter().filter(|r| window.contains(r.started_at_ms)).cloned());
+        reports.push(check_report(
+            &check.name,
+            &check.timing,
+            before.as_ref(),
+            &results,
+            window,
+            args.regression_threshold / 100.0,
+        ));
     }
     let mut text = Vec::new();
     let rendered = match args.format {
@@ -53,6 +62,8 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
         .map_err(std::io::Error::other)
         .and_then(|()| writeln!(text)),
         ReportFormat::Text => table(&mut text, &reports, args.since),
+        ReportFormat::Markdown => markdown(&mut text, &reports, args.since),
+        ReportFormat::Csv => csv_rows(&mut text, &raw),
     };
     rendered.map_err(|e| Failure::internal(format!("cannot render the report: {e}")))?;
     match &args.output {
@@ -63,6 +74,68 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::internal(format!("cannot write the report to stdout: {e}")))?,
     }
     Ok(exit::OK)
+}
+
+/// One row per raw result of the window.
+fn csv_rows(out: &mut Vec<u8>, results: &[crate::result::CheckResult]) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "check",
+        "started_at_ms",
+        "duration_ms",
+        "status",
+        "state",
+        "attempt",
+        "reason",
+        "summary",
+        "metrics",
+    ])
+    .map_err(std::io::Error::other)?;
+    for r in results {
+        let metrics: Vec<String> = r.metrics.iter().map(|m| format!("{}={}{}", m.name, m.value, m.unit)).collect();
+        w.write_record([
+            r.check.clone(),
+            r.started_at_ms.to_string(),
+            format!("{:.3}", r.duration.as_secs_f64() * 1000.0),
+            r.status.to_string(),
+            r.state.map(|s| s.kind.to_string()).unwrap_or_default(),
+            r.state.map(|s| s.attempt.to_string()).unwrap_or_default(),
+            r.reason.map(|x| x.to_string()).unwrap_or_default(),
+            r.summary.clone(),
+            metrics.join(" "),
+        ])
+        .map_err(std::io::Error::other)?;
+    }
+    w.flush()
+}
+
+/// The same figures as the table, as Markdown.
+fn markdown(out: &mut impl Write, reports: &[CheckReport], since: std::time::Duration) -> std::io::Result<()> {
+    writeln!(out, "## Vitals report: the last {}\n", format_duration(since))?;
+    writeln!(out, "| check | availability (HARD) | ok attempts | incidents | MTTR | p50 | p95 | p99 | trend (p95) |")?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
+    for r in reports {
+        let ms = |d: Option<std::time::Duration>| d.map_or_else(|| "-".to_string(), format_duration);
+        let p = r.response_time.as_ref();
+        let trend = r.trend.as_ref().map_or_else(
+            || "-".to_string(),
+            |t| format!("{:+.0}%{}", t.change * 100.0, if t.regression { " ⚠ regression" } else { "" }),
+        );
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.check.replace('|', "/"),
+            percent(r.availability.ratio),
+            percent(r.availability.raw_ratio),
+            r.incidents.count,
+            ms(r.incidents.mttr_ms.map(|m| std::time::Duration::from_secs_f64(m.max(0.0) / 1000.0))),
+            ms(p.map(|s| s.p50)),
+            ms(p.map(|s| s.p95)),
+            ms(p.map(|s| s.p99)),
+            trend,
+        )?;
+    }
+    writeln!(out, "\nAvailability counts HARD states, weighted by time; time without data is left out.")
 }
 
 fn percent(ratio: Option<f64>) -> String {

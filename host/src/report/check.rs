@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::latency::{Summary, exact_summary};
+use super::latency::{Summary, Trend, exact_summary, trend};
 use super::sla::{Availability, History, Incidents, Options, Resolution, Sample, SloReport, Window};
 use crate::config::Timing;
 use crate::result::{CheckResult, StateType};
@@ -27,6 +27,10 @@ pub struct CheckReport {
     /// Response time over the window: the plugin's `time_total` where it reports one,
     /// else the run's duration.
     pub response_time: Option<Summary>,
+    /// p95 against the previous window of the same length, flagged when it grew by
+    /// more than the threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trend: Option<Trend>,
     /// Error budget, burn rates and alert verdicts over the SLO window ending now, when
     /// the check has an objective.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -42,6 +46,7 @@ pub fn check_report(
     before: Option<&CheckResult>,
     results: &[CheckResult],
     window: Window,
+    regression_threshold: f64,
 ) -> CheckReport {
     let sample = |r: &CheckResult| Sample {
         at_ms: r.started_at_ms,
@@ -59,14 +64,22 @@ pub fn check_report(
         maintenance: &[],
         options: Options::default(),
     };
-    let mut times: Vec<Duration> =
-        results.iter().filter(|r| window.contains(r.started_at_ms)).map(response_time).collect();
+    let times_in = |w: Window| -> Vec<Duration> {
+        results.iter().filter(|r| w.contains(r.started_at_ms)).map(response_time).collect()
+    };
+    let current = exact_summary(&mut times_in(window));
+    let previous_window = Window { from_ms: window.from_ms.saturating_sub(window.len_ms()), to_ms: window.from_ms };
+    let previous = exact_summary(&mut times_in(previous_window));
     CheckReport {
         check: check.to_string(),
         availability: history.availability(window),
         incidents: history.incidents(window),
         resolution: history.resolution(),
-        response_time: exact_summary(&mut times),
+        trend: match (&previous, &current) {
+            (Some(p), Some(c)) => Some(trend(p, c, regression_threshold)),
+            _ => None,
+        },
+        response_time: current,
         slo: timing.slo.as_ref().map(|slo| history.slo_report(slo, window.to_ms)),
     }
 }
