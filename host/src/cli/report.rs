@@ -115,8 +115,7 @@ fn markdown(out: &mut impl Write, reports: &[CheckReport], since: std::time::Dur
     writeln!(out, "| check | availability (HARD) | ok attempts | incidents | MTTR | p50 | p95 | p99 | trend (p95) |")?;
     writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
     for r in reports {
-        let ms = |d: Option<std::time::Duration>| d.map_or_else(|| "-".to_string(), format_duration);
-        let p = r.response_time.as_ref();
+        let c = Cells::of(r);
         let trend = r.trend.as_ref().map_or_else(
             || "-".to_string(),
             |t| format!("{:+.0}%{}", t.change * 100.0, if t.regression { " ⚠ regression" } else { "" }),
@@ -125,17 +124,44 @@ fn markdown(out: &mut impl Write, reports: &[CheckReport], since: std::time::Dur
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.check.replace('|', "/"),
-            percent(r.availability.ratio),
-            percent(r.availability.raw_ratio),
-            r.incidents.count,
-            ms(r.incidents.mttr_ms.map(|m| std::time::Duration::from_secs_f64(m.max(0.0) / 1000.0))),
-            ms(p.map(|s| s.p50)),
-            ms(p.map(|s| s.p95)),
-            ms(p.map(|s| s.p99)),
+            c.availability,
+            c.raw,
+            c.incidents,
+            c.mttr,
+            c.p50,
+            c.p95,
+            c.p99,
             trend,
         )?;
     }
     writeln!(out, "\nAvailability counts HARD states, weighted by time; time without data is left out.")
+}
+
+/// The figures both the table and the Markdown show, formatted.
+struct Cells {
+    availability: String,
+    raw: String,
+    incidents: usize,
+    mttr: String,
+    p50: String,
+    p95: String,
+    p99: String,
+}
+
+impl Cells {
+    fn of(r: &CheckReport) -> Cells {
+        let ms = |d: Option<std::time::Duration>| d.map_or_else(|| "-".to_string(), format_duration);
+        let p = r.response_time.as_ref();
+        Cells {
+            availability: percent(r.availability.ratio),
+            raw: percent(r.availability.raw_ratio),
+            incidents: r.incidents.count,
+            mttr: ms(r.incidents.mttr_ms.map(|m| std::time::Duration::from_secs_f64(m.max(0.0) / 1000.0))),
+            p50: ms(p.map(|s| s.p50)),
+            p95: ms(p.map(|s| s.p95)),
+            p99: ms(p.map(|s| s.p99)),
+        }
+    }
 }
 
 fn percent(ratio: Option<f64>) -> String {
@@ -155,19 +181,18 @@ fn table(out: &mut impl Write, reports: &[CheckReport], since: std::time::Durati
         "CHECK", "AVAIL", "RAW", "INCIDENTS", "MTTR", "P50", "P95", "P99"
     )?;
     for r in reports {
-        let ms = |d: Option<std::time::Duration>| d.map_or_else(|| "-".to_string(), format_duration);
-        let p = r.response_time.as_ref();
+        let c = Cells::of(r);
         writeln!(
             out,
             "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  misses outages < {}",
             r.check,
-            percent(r.availability.ratio),
-            percent(r.availability.raw_ratio),
-            r.incidents.count,
-            ms(r.incidents.mttr_ms.map(|m| std::time::Duration::from_secs_f64(m.max(0.0) / 1000.0))),
-            ms(p.map(|s| s.p50)),
-            ms(p.map(|s| s.p95)),
-            ms(p.map(|s| s.p99)),
+            c.availability,
+            c.raw,
+            c.incidents,
+            c.mttr,
+            c.p50,
+            c.p95,
+            c.p99,
             format_duration(r.resolution.can_miss_shorter_than),
         )?;
     }

@@ -141,6 +141,19 @@ impl SqliteStore {
         }
     }
 
+    /// The results a query over [`RESULT_COLUMNS`] selects, each with its metrics.
+    fn query_results(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<CheckResult>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(args).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let (id, mut result) = self.read_result(row)?;
+            result.metrics = self.read_metrics(id)?;
+            out.push(result);
+        }
+        Ok(out)
+    }
+
     /// The metrics of one result, in their original order.
     fn read_metrics(&self, result_id: i64) -> Result<Vec<Metric>, StoreError> {
         let mut stmt = self
@@ -266,26 +279,16 @@ impl ResultStore for SqliteStore {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<(Option<CheckResult>, Vec<CheckResult>), StoreError> {
-        let read = |sql: &str, args: &[&dyn rusqlite::ToSql]| -> Result<Vec<CheckResult>, StoreError> {
-            let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
-            let mut rows = stmt.query(args).map_err(|e| self.err(e))?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-                let (id, mut result) = self.read_result(row)?;
-                result.metrics = self.read_metrics(id)?;
-                out.push(result);
-            }
-            Ok(out)
-        };
-        let before = read(
-            &format!(
-                "SELECT {RESULT_COLUMNS} FROM results WHERE check_name = ?1 AND started_at_ms < ?2 \
+        let before = self
+            .query_results(
+                &format!(
+                    "SELECT {RESULT_COLUMNS} FROM results WHERE check_name = ?1 AND started_at_ms < ?2 \
                  ORDER BY started_at_ms DESC, id DESC LIMIT 1"
-            ),
-            &[&check, &from_ms],
-        )?
-        .pop();
-        let inside = read(
+                ),
+                &[&check, &from_ms],
+            )?
+            .pop();
+        let inside = self.query_results(
             &format!(
                 "SELECT {RESULT_COLUMNS} FROM results WHERE check_name = ?1 AND started_at_ms >= ?2 \
                  AND started_at_ms < ?3 ORDER BY started_at_ms, id"
@@ -349,20 +352,10 @@ impl ResultStore for SqliteStore {
             ),
             None => format!("SELECT {RESULT_COLUMNS} FROM results ORDER BY started_at_ms DESC, id DESC LIMIT ?1"),
         };
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let mut rows = match check {
-            Some(name) => stmt.query(params![name, limit]),
-            None => stmt.query(params![limit]),
+        match check {
+            Some(name) => self.query_results(&sql, &[&name, &limit]),
+            None => self.query_results(&sql, &[&limit]),
         }
-        .map_err(|e| self.err(e))?;
-
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            let (id, mut result) = self.read_result(row)?;
-            result.metrics = self.read_metrics(id)?;
-            out.push(result);
-        }
-        Ok(out)
     }
 }
 
