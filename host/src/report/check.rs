@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::latency::{Summary, Trend, exact_summary, trend};
+use super::timeline::Timeline;
 use super::sla::{Availability, History, Incidents, Options, Resolution, Sample, SloReport, Window};
 use crate::config::Timing;
 use crate::result::{CheckResult, StateType};
@@ -35,6 +36,8 @@ pub struct CheckReport {
     /// the check has an objective.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slo: Option<SloReport>,
+    /// Availability per day and response time per bucket, for charts.
+    pub timeline: Timeline,
 }
 
 /// Builds the report of `check` over `window` from its results (`before` is the last
@@ -81,6 +84,7 @@ pub fn check_report(
         },
         response_time: current,
         slo: timing.slo.as_ref().map(|slo| history.slo_report(slo, window.to_ms)),
+        timeline: Timeline::default(),
     }
 }
 

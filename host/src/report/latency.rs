@@ -362,7 +362,7 @@ pub struct Summary {
 }
 
 /// Serializes a duration as milliseconds in an `f64`.
-fn millis<S: SerdeSerializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn millis<S: SerdeSerializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(to_millis(*d))
 }
 

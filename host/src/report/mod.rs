@@ -5,3 +5,4 @@
 pub mod check;
 pub mod latency;
 pub mod sla;
+pub mod timeline;
