@@ -22,6 +22,18 @@ pub struct RawConfig {
     /// The `[[notifier]]` tables.
     #[serde(default, rename = "notifier")]
     pub notifiers: Vec<Spanned<RawNotifier>>,
+    /// The `[gate]` table of `vitals gate`.
+    #[serde(default)]
+    pub gate: RawGate,
+}
+
+/// The `[gate]` table: the conditions `vitals gate` tests.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGate {
+    /// Conditions such as `"p95(web) < 300ms"`.
+    #[serde(default)]
+    pub conditions: Vec<SpannedStr>,
 }
 
 /// One `[[notifier]]` table: a notification plugin that receives state changes.

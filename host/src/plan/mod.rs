@@ -25,6 +25,17 @@ pub struct Plan {
     pub max_per_host: usize,
     /// Where state changes are sent, in file order.
     pub notifiers: Vec<NotifierPlan>,
+    /// The `[gate]` conditions as written; `vitals gate` parses them.
+    pub gate: Vec<GateCondition>,
+}
+
+/// One `[gate]` condition as written, kept with where (so errors can point into it).
+#[derive(Debug, Clone)]
+pub struct GateCondition {
+    /// The condition text.
+    pub text: String,
+    /// Byte span of the TOML string that holds it, quotes included.
+    pub span: Range<usize>,
 }
 
 /// One `[[notifier]]`, resolved.
