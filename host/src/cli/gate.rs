@@ -96,8 +96,7 @@ async fn runs(
         if round > 0 {
             tokio::time::sleep(args.spacing).await;
         }
-        let mut sink = Collect::default();
-        sink.notify = notifiers.map(NotifyHandle::sender);
+        let sink = Collect { notify: notifiers.map(NotifyHandle::sender), ..Collect::default() };
         let concurrency = usize::from(args.concurrency);
         all.extend(run_once(runtime, prepared.to_vec(), plan.max_per_host, concurrency, store, sink).await?);
     }
@@ -106,9 +105,9 @@ async fn runs(
 
 /// The line shown on stderr between attempts.
 fn waiting(verdict: &Verdict, wait: Duration, left: Duration) -> String {
-    let first = verdict.failures().next().map_or_else(String::new, |(c, o)| format!(": {}", c.describe(o)));
+    let first = verdict.failures().next().map_or_else(String::new, |(c, o)| format!(" ({})", c.describe(o)));
     format!(
-        "vitals gate: attempt {} failed ({} of {} conditions{first}); next attempt in {}, {} left",
+        "vitals gate: attempt {}: {} of {} conditions failed{first}; next attempt in {}, {} left",
         verdict.attempts,
         verdict.failed(),
         verdict.conditions.len(),

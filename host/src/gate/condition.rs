@@ -271,10 +271,8 @@ const UNITS: &str = "units are us, ms, s, m, h, d, %, B, KiB, MiB, GiB (or none 
 
 impl Parser<'_> {
     fn peek(&self) -> Token {
-        self.tokens
-            .get(self.at)
-            .cloned()
-            .unwrap_or_else(|| Token { kind: Kind::End, span: self.text.len()..self.text.len() })
+        let end = self.text.len();
+        self.tokens.get(self.at).cloned().unwrap_or(Token { kind: Kind::End, span: end..end })
     }
 
     fn next(&mut self) -> Token {

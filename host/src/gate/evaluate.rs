@@ -143,10 +143,17 @@ fn measure(condition: &Condition, check: &str, evidence: Evidence<'_>) -> Result
                 .map(|b| Value::Amount(Amount::number(b)))
                 .ok_or_else(|| format!("no result of `{check}` is stored for the last {window}"))
         }
-        Function::ErrorBudget => stored(condition, check, evidence)?
-            .error_budget_percent
-            .map(|p| Value::Amount(Amount::percent(p)))
-            .ok_or_else(|| format!("no result of `{check}` is stored in its SLO window")),
+        Function::ErrorBudget => {
+            let stored = stored(condition, check, evidence)?;
+            stored.error_budget_percent.map(|p| Value::Amount(Amount::percent(p))).ok_or_else(|| {
+                if stored.results.is_empty() {
+                    format!("no result of `{check}` is stored in its SLO window")
+                } else {
+                    // The budget is a share of the measured time, rounded to the millisecond.
+                    format!("`{check}` has too little measured time in its SLO window for an error budget yet")
+                }
+            })
+        }
     }
 }
 
@@ -345,6 +352,14 @@ mod tests {
         assert_eq!(o.problem.as_deref(), Some("no result of `web` is stored for the last 7.0 d"));
         let o = eval("availability(web, 1h) > 99%", &[], Some(&empty));
         assert!(!o.passed && o.problem.is_some());
+        let o = eval("error_budget(web) > 1%", &[], Some(&empty));
+        assert_eq!(o.problem.as_deref(), Some("no result of `web` is stored in its SLO window"));
+        let young = Stored { results: ten(), ..Stored::default() };
+        let o = eval("error_budget(web) > 1%", &[], Some(&young));
+        assert_eq!(
+            o.problem.as_deref(),
+            Some("`web` has too little measured time in its SLO window for an error budget yet")
+        );
     }
 
     #[test]
