@@ -118,10 +118,11 @@ impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = self.value;
         match self.dimension {
-            Dimension::Time if v.is_finite() && v >= 0.0 => {
-                f.write_str(&format_duration(std::time::Duration::from_secs_f64(v / 1000.0)))
-            }
-            Dimension::Time => write!(f, "{} ms", number(v)),
+            // A plugin may report any number: a negative or huge one is shown as it is.
+            Dimension::Time => match std::time::Duration::try_from_secs_f64(v / 1000.0) {
+                Ok(d) => f.write_str(&format_duration(d)),
+                Err(_) => write!(f, "{} ms", number(v)),
+            },
             Dimension::Percent => write!(f, "{}%", number(v)),
             Dimension::Size if v.is_finite() && v >= 0.0 && v < u64::MAX as f64 => {
                 f.write_str(&format_bytes(v.round() as u64))
@@ -194,6 +195,8 @@ mod tests {
     fn amounts_read_the_way_people_write_them() {
         assert_eq!(Amount::ms(412.0).to_string(), "412.0 ms");
         assert_eq!(Amount::ms(1500.0).to_string(), "1.5 s");
+        assert_eq!(Amount::ms(-2.0).to_string(), "-2 ms");
+        assert_eq!(Amount::ms(1e300).to_string(), format!("{:.0} ms", 1e300));
         assert_eq!(Amount::percent(99.95).to_string(), "99.95%");
         assert_eq!(Amount::percent(-12.5).to_string(), "-12.5%");
         assert_eq!(Amount::number(14.4).to_string(), "14.4");
