@@ -35,6 +35,7 @@ fn run() -> Result<(), String> {
     }
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
 
+    ensure_wasm_target()?;
     build_plugins(&root.join("plugins/Cargo.toml"), &wasm_dir)?;
 
     let mut table =
@@ -49,6 +50,37 @@ fn run() -> Result<(), String> {
     table.push_str("];\n");
     std::fs::write(out_dir.join("builtin_plugins.rs"), table).map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// Makes sure the toolchain has the wasm32-wasip2 standard library. rustup installs the
+/// targets `rust-toolchain.toml` lists when it installs the toolchain, but not when the
+/// toolchain was already there without them; then this adds the target, as a person would.
+fn ensure_wasm_target() -> Result<(), String> {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot =
+        Command::new(&rustc).args(["--print", "sysroot"]).output().map_err(|e| format!("cannot run {rustc}: {e}"))?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    if sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir() {
+        return Ok(());
+    }
+    let Ok(toolchain) = env::var("RUSTUP_TOOLCHAIN") else {
+        return Err(format!(
+            "the {WASM_TARGET} target is not installed in {} and rustup is not managing this toolchain; \
+             install the target for this compiler (the built-in plugins are compiled to it)",
+            sysroot.display()
+        ));
+    };
+    println!("cargo:warning=installing the {WASM_TARGET} target into toolchain {toolchain} (rustup target add)");
+    let status = Command::new("rustup")
+        .args(["target", "add", WASM_TARGET, "--toolchain", &toolchain])
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run rustup to install the {WASM_TARGET} target: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`rustup target add {WASM_TARGET} --toolchain {toolchain}` failed (see above)"))
+    }
 }
 
 fn build_plugins(manifest: &Path, target_dir: &Path) -> Result<(), String> {

@@ -9,8 +9,8 @@ use support::{Sandbox, servers};
 fn report_counts_ok_and_failing_checks_from_stored_runs() {
     let web = servers::http();
     let sandbox = Sandbox::new(&format!(
-        "[[check]]\nname = \"up\"\nplugin = \"http\"\ntarget = \"http://{web}/ok\"\n\n\
-         [[check]]\nname = \"down\"\nplugin = \"http\"\ntarget = \"http://{web}/fail\"\nretries = 0\nslo = \"99%\"\n"
+        "[[check]]\nname = \"up\"\nplugin = \"http\"\ntarget = \"http://{web}/ok\"\ntags = [\"web\"]\n\n\
+         [[check]]\nname = \"down\"\nplugin = \"http\"\ntarget = \"http://{web}/fail\"\nretries = 0\nslo = \"99%\"\ntags = [\"web\"]\n"
     ));
     for _ in 0..3 {
         sandbox.run_json(&[]);
@@ -18,7 +18,7 @@ fn report_counts_ok_and_failing_checks_from_stored_runs() {
     let out = sandbox.vitals(&["report", "--since", "1h", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     let check = |name: &str| report["checks"].as_array().unwrap().iter().find(|c| c["check"] == name).unwrap().clone();
     let up = check("up");
     assert_eq!(up["availability"]["raw_total"], 3);
@@ -27,6 +27,17 @@ fn report_counts_ok_and_failing_checks_from_stored_runs() {
     assert_eq!(up["incidents"]["count"], 0);
     assert_eq!(up["response_time"]["count"], 3);
     assert!(up["response_time"]["p95"].as_f64().unwrap() > 0.0);
+    // Inside the retention, from raw results: exact percentiles, the http plugin's phases
+    // and every metric it reports.
+    assert_eq!(up["percentiles_from"], "raw");
+    assert_eq!(up["phases"]["time_connect"]["count"], 3, "{up:#}");
+    assert_eq!(up["metrics"]["status_code"]["last"], 200.0, "{up:#}");
+    assert!(!up["timeline"]["days"].as_array().unwrap().is_empty());
+    assert_eq!(up["timeline"]["latency"][0]["count"], 3, "{up:#}");
+    let group = report["groups"].as_array().unwrap().iter().find(|g| g["tag"] == "web").unwrap().clone();
+    assert_eq!(group["checks"], serde_json::json!(["up", "down"]));
+    assert_eq!(group["incidents"], 1);
+    assert_eq!(group["availability"]["raw_total"], 6);
     let down = check("down");
     assert_eq!(down["availability"]["raw_ok"], 0);
     assert_eq!(down["availability"]["ratio"], 0.0);

@@ -11,6 +11,7 @@ pub mod config;
 pub mod describe;
 pub mod exit;
 pub mod gate;
+pub mod housekeeping;
 pub mod notify;
 pub mod plan;
 pub mod report;

@@ -8,7 +8,7 @@ use super::sinks::Collect;
 use super::{CheckArgs, Cli};
 use crate::result::CheckResult;
 use crate::schedule;
-use crate::store::{EventRecord, ResultStore, StoreError};
+use crate::store::{EventRecord, HourRollup, ResultStore, StoreError};
 
 /// The store of `--no-store`: remembers nothing, so the state starts afresh.
 struct NoStore;
@@ -28,6 +28,26 @@ impl ResultStore for NoStore {
 
     fn recent(&self, _: Option<&str>, _: usize) -> Result<Vec<CheckResult>, StoreError> {
         Ok(Vec::new())
+    }
+
+    fn hard_changes(&self, _: &str, _: i64, _: i64) -> Result<(Option<EventRecord>, Vec<EventRecord>), StoreError> {
+        Ok((None, Vec::new()))
+    }
+
+    fn rollups(&self, _: &str, _: i64, _: i64) -> Result<Vec<HourRollup>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    fn unsealed_hours(&self, _: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    fn seal_hour(&mut self, _: &HourRollup, _: &[CheckResult]) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn prune(&mut self, _: i64, _: usize) -> Result<usize, StoreError> {
+        Ok(0)
     }
 }
 

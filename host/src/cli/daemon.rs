@@ -58,6 +58,7 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
     if args.watch {
         tokio::spawn(watch_file(reloader));
     }
+    start_housekeeping(cli, &plan, stop_server.subscribe());
     tracing::info!(checks, config = %cli.config.display(), "vitals is running");
     let mut writer = Writer::start(store);
     writer.notify = notifiers.as_ref().map(|n| n.sender());
@@ -82,6 +83,38 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
         "vitals stopped"
     );
     Ok(exit::OK)
+}
+
+/// Seals finished hours and prunes old raw results every few minutes, on a thread of its
+/// own with its own connection, until `stopped`. Failures are logged and retried.
+fn start_housekeeping(cli: &Cli, plan: &crate::plan::Plan, stopped: watch::Receiver<bool>) {
+    let cadences = crate::housekeeping::cadences(plan);
+    let retention = plan.retention;
+    let path = context::db_path(cli);
+    let spawned = std::thread::Builder::new().name("vitals-housekeeping".into()).spawn(move || {
+        let mut store = match crate::store::open(&path) {
+            Ok(store) => store,
+            Err(e) => {
+                tracing::warn!(error = %e, "store housekeeping cannot open the store; old results are not pruned");
+                return;
+            }
+        };
+        loop {
+            if let Err(e) = crate::housekeeping::run(store.as_mut(), &cadences, retention, super::run::now_ms()) {
+                tracing::warn!(error = %e, "store housekeeping failed; retrying later");
+            }
+            let deadline = std::time::Instant::now() + crate::housekeeping::EVERY;
+            while std::time::Instant::now() < deadline {
+                if *stopped.borrow() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start store housekeeping");
+    }
 }
 
 async fn start_server(

@@ -155,6 +155,36 @@ pub struct ReportArgs {
     /// previous window of the same length.
     #[arg(long, default_value_t = 20.0, value_name = "PERCENT")]
     pub regression_threshold: f64,
+    /// Start of the window (RFC 3339, such as 2026-11-01T00:00:00Z); with --to, instead
+    /// of --since.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "to")]
+    pub from: Option<i64>,
+    /// End of the window (RFC 3339); the SLO is evaluated as of this time.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<i64>,
+    /// How time without results counts: excluded from the ratio (default) or as down.
+    #[arg(long, value_enum, default_value_t = NoDataArg::Excluded, value_name = "HOW")]
+    pub no_data_as: NoDataArg,
+    /// Read raw results only (exact percentiles and every plugin metric, but slower over
+    /// long windows; raw results older than the retention are gone).
+    #[arg(long)]
+    pub exact: bool,
+}
+
+/// `--no-data-as`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NoDataArg {
+    /// Time without results is left out of the availability ratio.
+    Excluded,
+    /// Time without results counts as down.
+    Down,
+}
+
+/// An RFC 3339 time as milliseconds since the Unix epoch.
+fn parse_time(text: &str) -> Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| format!("{e}; write an RFC 3339 time such as 2026-11-01T00:00:00Z"))
 }
 
 /// Report formats.

@@ -1,83 +1,255 @@
-//! `vitals report`: per-check availability, incidents and response-time percentiles over
-//! a window, from the stored results, as a table or as JSON.
+//! `vitals report`: per-check and per-tag availability, incidents, response-time and
+//! phase percentiles, SLO figures and charts over a window, from the stored results and
+//! hourly rollups, as a table, Markdown, JSON or CSV.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use serde::Serialize;
 
 use super::context::{self, Failure};
-use super::{Cli, ReportArgs, ReportFormat};
+use super::{Cli, NoDataArg, ReportArgs, ReportFormat};
 use crate::config::units::format_duration;
 use crate::exit;
-use crate::report::check::{CheckReport, check_report};
-use crate::report::sla::Window;
+use crate::plan::CheckPlan;
+use crate::report::check::{CheckReport, Contribution, Request, check_report};
+use crate::report::latency::{LatencySketch, Summary};
+use crate::report::sla::{Availability, NoData, Options, Parts, Window};
+use crate::store::ResultStore;
 
 /// The version of the JSON report's schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// How far before the window maintenance can matter: the previous window (for the trend)
+/// and the longest SLO window.
+const MAINTENANCE_LOOKBACK_MS: i64 = 32 * 86_400_000;
 
 #[derive(Serialize)]
 struct Report<'a> {
     schema_version: u32,
     from_ms: i64,
     to_ms: i64,
+    /// What the availability figures count, in words.
+    rule: &'static str,
+    no_data: NoData,
     checks: &'a [CheckReport],
+    groups: &'a [GroupReport],
+    maintenance: &'a [MaintenanceListing],
+}
+
+/// What the availability figures count.
+const RULE: &str = "availability is the time-weighted share of HARD states that are up (ok or warning); \
+                    time without results is left out (or counted down with --no-data-as down); \
+                    maintenance windows are cut out";
+
+/// The checks sharing one tag, together.
+#[derive(Debug, Serialize)]
+pub struct GroupReport {
+    /// The tag.
+    pub tag: String,
+    /// Its checks.
+    pub checks: Vec<String>,
+    /// Time-weighted availability over all its checks: their up time over their measured time.
+    pub availability: Availability,
+    /// Incidents of all its checks.
+    pub incidents: usize,
+    /// Response time of all its checks' results together.
+    pub response_time: Option<Summary>,
+}
+
+/// A maintenance window inside the report window.
+#[derive(Debug, Serialize)]
+struct MaintenanceListing {
+    name: String,
+    from_ms: i64,
+    to_ms: i64,
+    checks: Vec<String>,
 }
 
 /// Runs the command.
 pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
     let plan = context::load_plan(cli)?;
-    let mut selected: Vec<_> = plan.select(&args.tags).collect();
+    let mut selected: Vec<&CheckPlan> = plan.select(&args.tags).collect();
     if !args.checks.is_empty() {
         if let Some(unknown) = args.checks.iter().find(|n| !plan.checks.iter().any(|c| &c.name == *n)) {
             return Err(Failure::usage(format!("no check is called `{unknown}` in {}", cli.config.display())));
         }
         selected.retain(|c| args.checks.contains(&c.name));
     }
-    let store = context::open_store(cli)?;
-    let to_ms = std::time::SystemTime::now()
+    let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    let from_ms = to_ms.saturating_sub(i64::try_from(args.since.as_millis()).unwrap_or(i64::MAX));
-    let window = Window { from_ms, to_ms };
-    let mut reports = Vec::new();
-    let mut raw: Vec<crate::result::CheckResult> = Vec::new();
-    for check in selected {
-        let (before, results) = store.window(&check.name, from_ms, to_ms).map_err(|e| Failure::store(e.to_string()))?;
-        raw.extend(results.iter().filter(|r| window.contains(r.started_at_ms)).cloned());
-        reports.push(check_report(
-            &check.name,
-            &check.timing,
-            before.as_ref(),
-            &results,
-            window,
-            args.regression_threshold / 100.0,
-        ));
+    let since_ms = i64::try_from(args.since.as_millis()).unwrap_or(i64::MAX);
+    let window = match (args.from, args.to) {
+        (Some(from), Some(to)) if from < to => Window { from_ms: from, to_ms: to },
+        (Some(_), Some(_)) => return Err(Failure::usage("--from must be before --to")),
+        (_, Some(to)) => Window { from_ms: to.saturating_sub(since_ms), to_ms: to },
+        _ => Window { from_ms: now_ms.saturating_sub(since_ms), to_ms: now_ms },
+    };
+    let request = Request {
+        window,
+        options: Options {
+            no_data: match args.no_data_as {
+                NoDataArg::Excluded => NoData::Exclude,
+                NoDataArg::Down => NoData::AsDown,
+            },
+            ..Options::default()
+        },
+        regression_threshold: args.regression_threshold / 100.0,
+        exact: args.exact,
+        raw_since_ms: now_ms.saturating_sub(i64::try_from(plan.retention.as_millis()).unwrap_or(i64::MAX)),
+    };
+    let lookback = Window {
+        from_ms: window
+            .from_ms
+            .saturating_sub(window.len_ms())
+            .min(window.to_ms.saturating_sub(MAINTENANCE_LOOKBACK_MS)),
+        to_ms: window.to_ms,
+    };
+    let maintenance_of = |check: &CheckPlan| -> Vec<Window> {
+        plan.maintenance
+            .iter()
+            .filter(|m| m.covers(&check.name, &check.tags))
+            .flat_map(|m| m.occurrences(lookback))
+            .collect()
+    };
+    let listing: Vec<MaintenanceListing> = plan
+        .maintenance
+        .iter()
+        .flat_map(|m| {
+            let checks: Vec<String> =
+                selected.iter().filter(|c| m.covers(&c.name, &c.tags)).map(|c| c.name.clone()).collect();
+            m.occurrences(window).into_iter().map(move |w| MaintenanceListing {
+                name: m.name.clone(),
+                from_ms: w.from_ms,
+                to_ms: w.to_ms,
+                checks: checks.clone(),
+            })
+        })
+        .filter(|l| !l.checks.is_empty())
+        .collect();
+
+    if args.format == ReportFormat::Csv {
+        let store = context::open_store(cli)?;
+        let mut text = Vec::new();
+        csv_rows(&mut text, store.as_ref(), &selected, window)?;
+        return write_out(args, &text);
     }
+
+    // Checks are independent: split them over a few threads, each with its own connection.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4).min(selected.len().max(1));
+    let chunk = selected.len().div_ceil(workers).max(1);
+    let results: Vec<Result<Vec<(CheckReport, Contribution)>, Failure>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = selected
+            .chunks(chunk)
+            .map(|checks| {
+                let (request, maintenance_of) = (&request, &maintenance_of);
+                scope.spawn(move || -> Result<Vec<(CheckReport, Contribution)>, Failure> {
+                    let store = context::open_store(cli)?;
+                    checks
+                        .iter()
+                        .map(|c| {
+                            check_report(store.as_ref(), &c.name, &c.timing, &maintenance_of(c), request)
+                                .map_err(|e| Failure::store(e.to_string()))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Failure::internal("a report worker panicked"))))
+            .collect()
+    });
+    let mut reports = Vec::with_capacity(selected.len());
+    let mut contributions = Vec::with_capacity(selected.len());
+    for chunk in results {
+        for (report, contribution) in chunk? {
+            reports.push(report);
+            contributions.push(contribution);
+        }
+    }
+    let groups = groups(&selected, &contributions, request.options.no_data);
+
     let mut text = Vec::new();
     let rendered = match args.format {
         ReportFormat::Json => serde_json::to_writer_pretty(
             &mut text,
-            &Report { schema_version: SCHEMA_VERSION, from_ms, to_ms, checks: &reports },
+            &Report {
+                schema_version: SCHEMA_VERSION,
+                from_ms: window.from_ms,
+                to_ms: window.to_ms,
+                rule: RULE,
+                no_data: request.options.no_data,
+                checks: &reports,
+                groups: &groups,
+                maintenance: &listing,
+            },
         )
         .map_err(std::io::Error::other)
         .and_then(|()| writeln!(text)),
-        ReportFormat::Text => table(&mut text, &reports, args.since),
-        ReportFormat::Markdown => markdown(&mut text, &reports, args.since),
-        ReportFormat::Csv => csv_rows(&mut text, &raw),
+        ReportFormat::Text => table(&mut text, &reports, &groups, window),
+        ReportFormat::Markdown => markdown(&mut text, &reports, &groups, window),
+        ReportFormat::Csv => Ok(()),
     };
     rendered.map_err(|e| Failure::internal(format!("cannot render the report: {e}")))?;
+    write_out(args, &text)
+}
+
+fn write_out(args: &ReportArgs, text: &[u8]) -> Result<u8, Failure> {
     match &args.output {
-        Some(path) => std::fs::write(path, &text)
+        Some(path) => std::fs::write(path, text)
             .map_err(|e| Failure::usage(format!("cannot write the report to {}: {e}", path.display())))?,
         None => std::io::stdout()
-            .write_all(&text)
+            .write_all(text)
             .map_err(|e| Failure::internal(format!("cannot write the report to stdout: {e}")))?,
     }
     Ok(exit::OK)
 }
 
-/// One row per raw result of the window.
-fn csv_rows(out: &mut Vec<u8>, results: &[crate::result::CheckResult]) -> std::io::Result<()> {
+/// One group per tag of the selected checks, in tag order.
+fn groups(checks: &[&CheckPlan], contributions: &[Contribution], no_data: NoData) -> Vec<GroupReport> {
+    let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, c) in checks.iter().enumerate() {
+        for tag in &c.tags {
+            members.entry(tag.as_str()).or_default().push(i);
+        }
+    }
+    members
+        .into_iter()
+        .map(|(tag, idx)| {
+            let mut parts = Parts::default();
+            let mut sketch = LatencySketch::new();
+            let mut incidents = 0;
+            for &i in &idx {
+                parts += contributions[i].availability.parts();
+                sketch.merge(&contributions[i].response_time);
+                incidents += contributions[i].incidents;
+            }
+            GroupReport {
+                tag: tag.to_string(),
+                checks: idx.iter().map(|&i| checks[i].name.clone()).collect(),
+                availability: Availability::from_parts(parts, no_data),
+                incidents,
+                response_time: sketch.summary(),
+            }
+        })
+        .collect()
+}
+
+/// One row per raw result of the window (raw results only: rows past the retention are
+/// gone).
+fn csv_rows(out: &mut Vec<u8>, store: &dyn ResultStore, checks: &[&CheckPlan], window: Window) -> Result<(), Failure> {
+    let mut results = Vec::new();
+    for c in checks {
+        let (_, mut inside) =
+            store.window(&c.name, window.from_ms, window.to_ms).map_err(|e| Failure::store(e.to_string()))?;
+        results.append(&mut inside);
+    }
+    write_csv(out, &results).map_err(|e| Failure::internal(format!("cannot render the report: {e}")))
+}
+
+fn write_csv(out: &mut Vec<u8>, results: &[crate::result::CheckResult]) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "check",
@@ -110,8 +282,13 @@ fn csv_rows(out: &mut Vec<u8>, results: &[crate::result::CheckResult]) -> std::i
 }
 
 /// The same figures as the table, as Markdown.
-fn markdown(out: &mut impl Write, reports: &[CheckReport], since: std::time::Duration) -> std::io::Result<()> {
-    writeln!(out, "## Vitals report: the last {}\n", format_duration(since))?;
+fn markdown(
+    out: &mut impl Write,
+    reports: &[CheckReport],
+    groups: &[GroupReport],
+    window: Window,
+) -> std::io::Result<()> {
+    writeln!(out, "## Vitals report: {}\n", describe(window))?;
     writeln!(out, "| check | availability (HARD) | ok attempts | incidents | MTTR | p50 | p95 | p99 | trend (p95) |")?;
     writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
     for r in reports {
@@ -134,7 +311,37 @@ fn markdown(out: &mut impl Write, reports: &[CheckReport], since: std::time::Dur
             trend,
         )?;
     }
+    if !groups.is_empty() {
+        writeln!(out, "\n### By tag\n")?;
+        writeln!(out, "| tag | checks | availability (HARD) | ok attempts | incidents | p50 | p95 | p99 |")?;
+        writeln!(out, "|---|---|---|---|---|---|---|---|")?;
+        for g in groups {
+            let c = Cells::new(&g.availability, g.incidents, None, g.response_time.as_ref());
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                g.tag.replace('|', "/"),
+                g.checks.len(),
+                c.availability,
+                c.raw,
+                g.incidents,
+                c.p50,
+                c.p95,
+                c.p99
+            )?;
+        }
+    }
     writeln!(out, "\nAvailability counts HARD states, weighted by time; time without data is left out.")
+}
+
+/// The window in words: "the last 30d (2026-10-31 09:00 to 2026-11-30 09:00 UTC)".
+fn describe(window: Window) -> String {
+    let at = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+    };
+    let len = std::time::Duration::from_millis(u64::try_from(window.len_ms()).unwrap_or(0));
+    format!("{} from {} to {} UTC", format_duration(len), at(window.from_ms), at(window.to_ms))
 }
 
 /// The figures both the table and the Markdown show, formatted.
@@ -150,13 +357,16 @@ struct Cells {
 
 impl Cells {
     fn of(r: &CheckReport) -> Cells {
+        Cells::new(&r.availability, r.incidents.count, r.incidents.mttr_ms, r.response_time.as_ref())
+    }
+
+    fn new(a: &Availability, incidents: usize, mttr_ms: Option<f64>, p: Option<&Summary>) -> Cells {
         let ms = |d: Option<std::time::Duration>| d.map_or_else(|| "-".to_string(), format_duration);
-        let p = r.response_time.as_ref();
         Cells {
-            availability: percent(r.availability.ratio),
-            raw: percent(r.availability.raw_ratio),
-            incidents: r.incidents.count,
-            mttr: ms(r.incidents.mttr_ms.map(|m| std::time::Duration::from_secs_f64(m.max(0.0) / 1000.0))),
+            availability: percent(a.ratio),
+            raw: percent(a.raw_ratio),
+            incidents,
+            mttr: ms(mttr_ms.map(|m| std::time::Duration::from_secs_f64(m.max(0.0) / 1000.0))),
             p50: ms(p.map(|s| s.p50)),
             p95: ms(p.map(|s| s.p95)),
             p99: ms(p.map(|s| s.p99)),
@@ -168,12 +378,8 @@ fn percent(ratio: Option<f64>) -> String {
     ratio.map_or_else(|| "no data".to_string(), |r| format!("{:.3}%", r * 100.0))
 }
 
-fn table(out: &mut impl Write, reports: &[CheckReport], since: std::time::Duration) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "Report over the last {} (availability counts HARD states; RAW is ok attempts)\n",
-        format_duration(since)
-    )?;
+fn table(out: &mut impl Write, reports: &[CheckReport], groups: &[GroupReport], window: Window) -> std::io::Result<()> {
+    writeln!(out, "Report over {} (availability counts HARD states; RAW is ok attempts)\n", describe(window))?;
     let width = reports.iter().map(|r| r.check.chars().count()).max().unwrap_or(5).max(5);
     writeln!(
         out,
@@ -196,6 +402,61 @@ fn table(out: &mut impl Write, reports: &[CheckReport], since: std::time::Durati
             format_duration(r.resolution.can_miss_shorter_than),
         )?;
     }
+    if !groups.is_empty() {
+        let width = groups.iter().map(|g| g.tag.chars().count()).max().unwrap_or(3).max(3);
+        writeln!(
+            out,
+            "\n{:<width$}  {:>6}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}",
+            "TAG", "CHECKS", "AVAIL", "RAW", "INCIDENTS", "P50", "P95", "P99"
+        )?;
+        for g in groups {
+            let c = Cells::new(&g.availability, g.incidents, None, g.response_time.as_ref());
+            writeln!(
+                out,
+                "{:<width$}  {:>6}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}",
+                g.tag,
+                g.checks.len(),
+                c.availability,
+                c.raw,
+                c.incidents,
+                c.p50,
+                c.p95,
+                c.p99
+            )?;
+        }
+    }
+    for r in reports {
+        if r.phases.is_empty() {
+            continue;
+        }
+        let phases: Vec<String> = r
+            .phases
+            .iter()
+            .map(|(name, s)| {
+                format!(
+                    "{} p50 {} p95 {}",
+                    name.trim_start_matches("time_"),
+                    format_duration(s.p50),
+                    format_duration(s.p95)
+                )
+            })
+            .collect();
+        writeln!(out, "\n{}: {}", r.check, phases.join(", "))?;
+    }
+    for r in reports {
+        if r.availability.maintenance_ms > 0 {
+            writeln!(
+                out,
+                "\n{}: {} of maintenance left out ({} window{})",
+                r.check,
+                format_duration(std::time::Duration::from_millis(
+                    u64::try_from(r.availability.maintenance_ms).unwrap_or(0)
+                )),
+                r.maintenance.len(),
+                if r.maintenance.len() == 1 { "" } else { "s" },
+            )?;
+        }
+    }
     for r in reports {
         let Some(slo) = &r.slo else { continue };
         let minutes = |ms: i64| format!("{:.1} min", ms as f64 / 60_000.0);
@@ -210,7 +471,7 @@ fn table(out: &mut impl Write, reports: &[CheckReport], since: std::time::Durati
             "\n{}: SLO {:.3}% over {}: error budget {}, {} consumed, {} left ({}); alerts: {}",
             r.check,
             slo.slo.target * 100.0,
-            format_duration(slo.slo.window),
+            if slo.slo.calendar_month { "the calendar month".to_string() } else { format_duration(slo.slo.window) },
             minutes(slo.budget.total_ms),
             minutes(slo.budget.consumed_ms),
             minutes(slo.budget.remaining_ms),

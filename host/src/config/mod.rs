@@ -2,6 +2,7 @@
 //! `${env:NAME}` secrets, and resolve everything into a validated [`Plan`].
 
 mod diagnostic;
+pub mod maintenance;
 mod model;
 mod resolve;
 mod schedule;

@@ -25,6 +25,40 @@ pub struct RawConfig {
     /// The `[gate]` table of `vitals gate`.
     #[serde(default)]
     pub gate: RawGate,
+    /// The `[store]` table.
+    #[serde(default)]
+    pub store: RawStore,
+    /// The `[[maintenance]]` tables.
+    #[serde(default, rename = "maintenance")]
+    pub maintenance: Vec<Spanned<RawMaintenance>>,
+}
+
+/// `[store]`: how results are kept.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    /// How long raw results are kept (hourly rollups are kept for good).
+    pub retention: Option<SpannedStr>,
+}
+
+/// One `[[maintenance]]` table: planned downtime excluded from availability.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaintenance {
+    /// A name for reports.
+    pub name: Option<SpannedStr>,
+    /// When a one-off window starts (RFC 3339).
+    pub start: Option<SpannedStr>,
+    /// When a recurring window starts.
+    pub cron: Option<SpannedStr>,
+    /// The time zone `cron` is read in (default UTC).
+    pub timezone: Option<SpannedStr>,
+    /// How long each window lasts.
+    pub duration: SpannedStr,
+    /// The checks it covers by name.
+    pub checks: Option<Vec<SpannedStr>>,
+    /// The checks it covers by tag.
+    pub tags: Option<Vec<SpannedStr>>,
 }
 
 /// The `[gate]` table: the conditions `vitals gate` tests.

@@ -18,6 +18,10 @@ use super::schedule;
 use super::secrets;
 use super::units;
 
+/// How long raw results are kept by default: a month and a few days of margin.
+const DEFAULT_RETENTION: Duration = Duration::from_secs(35 * 86_400);
+/// Raw results must outlive the hour they are sealed in.
+const MIN_RETENTION: Duration = Duration::from_secs(2 * 3600);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_MEMORY: u64 = 64 << 20;
 /// A notifier's delivery includes its own retries with backoff (the webhook's take up
@@ -78,10 +82,58 @@ pub fn resolve(
             notifiers.push(n);
         }
     }
+    let retention = match &raw.store.retention {
+        None => DEFAULT_RETENTION,
+        Some(r) => match units::parse_duration(r.get_ref()) {
+            Ok(d) if d >= MIN_RETENTION => d,
+            Ok(_) => {
+                cx.error(
+                    r.span(),
+                    "retention is shorter than 2h",
+                    "raw results must outlive the hour they are sealed in; write at least \"2h\"",
+                );
+                DEFAULT_RETENTION
+            }
+            Err(e) => {
+                cx.error(
+                    r.span(),
+                    format!("invalid retention \"{}\": {e}", r.get_ref()),
+                    "write a duration such as \"35d\"",
+                );
+                DEFAULT_RETENTION
+            }
+        },
+    };
+    let mut maintenance = Vec::new();
+    for (index, raw_m) in raw.maintenance.iter().enumerate() {
+        let m = raw_m.get_ref();
+        for name in m.checks.iter().flatten() {
+            if !checks.iter().any(|c: &CheckPlan| &c.name == name.get_ref()) {
+                cx.error(
+                    name.span(),
+                    format!("no check is called `{}`", name.get_ref()),
+                    "name a [[check]] of this file",
+                );
+            }
+        }
+        for tag in m.tags.iter().flatten() {
+            if !checks.iter().any(|c: &CheckPlan| c.tags.contains(tag.get_ref())) {
+                cx.error(
+                    tag.span(),
+                    format!("no check has the tag `{}`", tag.get_ref()),
+                    "name a tag some [[check]] has",
+                );
+            }
+        }
+        match super::maintenance::resolve(m, index, raw_m.span()) {
+            Ok(m) => maintenance.push(m),
+            Err((span, message, help)) => cx.error(span, message, help),
+        }
+    }
     if cx.errors.is_empty() {
         let gate =
             raw.gate.conditions.into_iter().map(|c| GateCondition { span: c.span(), text: c.into_inner() }).collect();
-        Ok(Plan { source: Arc::clone(source), checks, max_per_host, notifiers, gate })
+        Ok(Plan { source: Arc::clone(source), checks, max_per_host, notifiers, retention, maintenance, gate })
     } else {
         Err(cx.errors)
     }

@@ -134,11 +134,12 @@ pub fn resolve(check: &RawCheck, defaults: &RawDefaults) -> Result<Timing, Probl
     let slo = match check.slo.as_ref().or(defaults.slo.as_ref()) {
         None => None,
         Some(raw) => {
-            let window = match check.slo_window.as_ref().or(defaults.slo_window.as_ref()) {
-                Some(w) => duration(w)?,
-                None => DEFAULT_SLO_WINDOW,
+            let (window, calendar_month) = match check.slo_window.as_ref().or(defaults.slo_window.as_ref()) {
+                Some(w) if w.get_ref().trim().eq_ignore_ascii_case("month") => (DEFAULT_SLO_WINDOW, true),
+                Some(w) => (duration(w)?, false),
+                None => (DEFAULT_SLO_WINDOW, false),
             };
-            Some(Slo { target: percentage(raw)?, window })
+            Some(Slo { target: percentage(raw)?, window, calendar_month })
         }
     };
     Ok(Timing { schedule, interval, retry_interval, policy, slo })

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use crate::plan::CheckPlan;
-use crate::report::check::check_report;
-use crate::report::sla::Window;
+use crate::report::check::{Request, check_report};
+use crate::report::sla::{Options, Window};
 use crate::result::CheckResult;
 use crate::store::{ResultStore, StoreError};
 
@@ -32,9 +32,16 @@ pub struct Stored {
 pub fn stored(store: &dyn ResultStore, check: &CheckPlan, span: Duration, now_ms: i64) -> Result<Stored, StoreError> {
     let span_ms = i64::try_from(span.as_millis()).unwrap_or(i64::MAX);
     let window = Window { from_ms: now_ms.saturating_sub(span_ms), to_ms: now_ms };
-    let (before, results) = store.window(&check.name, window.from_ms, window.to_ms)?;
-    // The regression threshold only flags the p95 trend, which the gate does not read.
-    let report = check_report(&check.name, &check.timing, before.as_ref(), &results, window, 0.0);
+    let (_, results) = store.window(&check.name, window.from_ms, window.to_ms)?;
+    let request = Request {
+        window,
+        options: Options::default(),
+        // The regression threshold only flags the p95 trend, which the gate does not read.
+        regression_threshold: 0.2,
+        exact: false,
+        raw_since_ms: i64::MIN,
+    };
+    let (report, _) = check_report(store, &check.name, &check.timing, &[], &request)?;
     let slo = check.timing.slo;
     let ratio = report.availability.ratio;
     let burn_rate = match (slo, ratio) {

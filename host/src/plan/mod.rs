@@ -25,6 +25,10 @@ pub struct Plan {
     pub max_per_host: usize,
     /// Where state changes are sent, in file order.
     pub notifiers: Vec<NotifierPlan>,
+    /// How long raw results are kept (`[store] retention`).
+    pub retention: Duration,
+    /// Planned downtime, in file order.
+    pub maintenance: Vec<crate::config::maintenance::Maintenance>,
     /// The `[gate]` conditions as written; `vitals gate` parses them.
     pub gate: Vec<GateCondition>,
 }

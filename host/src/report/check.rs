@@ -1,18 +1,26 @@
-//! One check's report over a window, from its stored results: time-weighted
-//! availability, incidents, measurement resolution and response-time percentiles.
+//! One check's report over a window: time-weighted availability, incidents, measurement
+//! resolution, response-time and phase percentiles, every plugin metric, the trend against
+//! the previous window, the SLO and the timeline for charts.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use super::latency::{Summary, Trend, exact_summary, trend};
-use super::timeline::Timeline;
-use super::sla::{Availability, History, Incidents, Options, Resolution, Sample, SloReport, Window};
+use super::latency::{LatencySketch, Summary, Trend, trend};
+use super::rollup::Cadence;
+use super::sla::{
+    Availabilities, Availability, BURN_SPANS, HardChange, Incidents, Options, Resolution, SloReport, Window,
+    incidents_from_changes, month_of, slo_report,
+};
+use super::tiered::{Load, Tiered};
+use super::timeline::{DayAvailability, LatencyPoint, Timeline};
 use crate::config::Timing;
-use crate::result::{CheckResult, StateType};
+use crate::schedule::state::Event;
+use crate::store::{ResultStore, StoreError};
 
-/// The metric whose values are the check's response time, when the plugin reports it.
-const RESPONSE_TIME: &str = "time_total";
+const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
 
 /// Everything reported about one check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,9 +33,21 @@ pub struct CheckReport {
     pub incidents: Incidents,
     /// The shortest outage the data can see, and how long one takes to become HARD.
     pub resolution: Resolution,
+    /// The maintenance windows that overlap the report window (cut out of availability).
+    pub maintenance: Vec<Window>,
     /// Response time over the window: the plugin's `time_total` where it reports one,
     /// else the run's duration.
     pub response_time: Option<Summary>,
+    /// Where the percentiles come from: `raw` (exact) or `sketch` (hourly sketches merged,
+    /// within 0.1 %).
+    pub percentiles_from: &'static str,
+    /// Percentiles of each timing phase the plugin reports (`time_dns`, `time_connect`,
+    /// `time_tls`, `time_first_byte`…).
+    pub phases: BTreeMap<String, Summary>,
+    /// Every numeric plugin metric over the window, when the window is read from raw results
+    /// (inside the retention, or with `--exact`); `None` otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<BTreeMap<String, MetricSummary>>,
     /// p95 against the previous window of the same length, flagged when it grew by
     /// more than the threshold.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -36,61 +56,291 @@ pub struct CheckReport {
     /// the check has an objective.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slo: Option<SloReport>,
+    /// Some figure prorated an hour whose raw results are past retention (an hour cut by
+    /// the window or by maintenance): it is then approximate to within that hour.
+    pub approximate: bool,
     /// Availability per day and response time per bucket, for charts.
     pub timeline: Timeline,
 }
 
-/// Builds the report of `check` over `window` from its results (`before` is the last
-/// result before them). The results may start before `window`: they then also cover
-/// the SLO window, which ends at `window.to_ms`.
+/// One plugin metric over the window (exact, from raw results).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricSummary {
+    /// Its unit, as the plugin reports it (the last one seen).
+    pub unit: String,
+    /// Values.
+    pub count: u64,
+    /// Smallest.
+    pub min: f64,
+    /// Mean.
+    pub mean: f64,
+    /// Median (nearest rank).
+    pub p50: f64,
+    /// 95th percentile (nearest rank).
+    pub p95: f64,
+    /// 99th percentile (nearest rank).
+    pub p99: f64,
+    /// Largest.
+    pub max: f64,
+    /// The latest value.
+    pub last: f64,
+}
+
+/// What every check's report is about.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The report window; its end is "now" for the SLO.
+    pub window: Window,
+    /// How results count.
+    pub options: Options,
+    /// A p95 growth above this fraction is a regression.
+    pub regression_threshold: f64,
+    /// Read raw results only.
+    pub exact: bool,
+    /// Raw results exist from about here on (now minus the retention).
+    pub raw_since_ms: i64,
+}
+
+/// What one check adds to the report of a group of checks.
+#[derive(Debug, Clone)]
+pub struct Contribution {
+    /// Its availability over the window.
+    pub availability: Availability,
+    /// Its incidents.
+    pub incidents: usize,
+    /// Its response times over the window.
+    pub response_time: LatencySketch,
+}
+
+/// Builds the report of check `name` from `store`. `maintenance` are the windows that
+/// cover it over the span asked about (any order, may overlap).
 pub fn check_report(
-    check: &str,
+    store: &dyn ResultStore,
+    name: &str,
     timing: &Timing,
-    before: Option<&CheckResult>,
-    results: &[CheckResult],
-    window: Window,
-    regression_threshold: f64,
-) -> CheckReport {
-    let sample = |r: &CheckResult| Sample {
-        at_ms: r.started_at_ms,
-        status: r.status,
-        // Results stored before states were recorded count as confirmed.
-        state: r.state.map_or(StateType::Hard, |s| s.kind),
+    maintenance: &[Window],
+    request: &Request,
+) -> Result<(CheckReport, Contribution), StoreError> {
+    let window = request.window;
+    let now = window.to_ms;
+    let previous = Window { from_ms: window.from_ms.saturating_sub(window.len_ms()), to_ms: window.from_ms };
+    let slo_from = timing.slo.as_ref().map_or(now, |slo| {
+        if slo.calendar_month {
+            month_of(now).0
+        } else {
+            now.saturating_sub(i64::try_from(slo.window.as_millis()).unwrap_or(i64::MAX))
+        }
+    });
+    let span = Window { from_ms: previous.from_ms.min(slo_from), to_ms: now };
+
+    let (before, changes) = store.hard_changes(name, window.from_ms, window.to_ms)?;
+    let as_change = |e: &crate::store::EventRecord| match e.event {
+        Event::HardChange { to, at_ms, .. } => Some(HardChange { at_ms, to, summary: e.summary.clone() }),
+        _ => None,
     };
-    let samples: Vec<Sample> = results.iter().map(sample).collect();
-    let history = History {
-        samples: &samples,
-        before: before.map(sample),
-        interval: timing.interval,
-        retries: timing.policy.retries,
-        retry_interval: timing.retry_interval,
-        maintenance: &[],
-        options: Options::default(),
-    };
-    let times_in = |w: Window| -> Vec<Duration> {
-        results.iter().filter(|r| w.contains(r.started_at_ms)).map(response_time).collect()
-    };
-    let current = exact_summary(&mut times_in(window));
-    let previous_window = Window { from_ms: window.from_ms.saturating_sub(window.len_ms()), to_ms: window.from_ms };
-    let previous = exact_summary(&mut times_in(previous_window));
-    CheckReport {
-        check: check.to_string(),
-        availability: history.availability(window),
-        incidents: history.incidents(window),
-        resolution: history.resolution(),
-        trend: match (&previous, &current) {
-            (Some(p), Some(c)) => Some(trend(p, c, regression_threshold)),
+    let before = before.as_ref().and_then(as_change);
+    let changes: Vec<HardChange> = changes.iter().filter_map(as_change).collect();
+
+    let mut cuts = vec![window.from_ms, window.to_ms, previous.from_ms, slo_from];
+    cuts.extend(BURN_SPANS.iter().map(|s| now.saturating_sub(i64::try_from(s.as_millis()).unwrap_or(i64::MAX))));
+    cuts.extend(
+        super::sla::ALERT_RULES.iter().map(|r| now.saturating_sub(i64::try_from(r.short.as_millis()).unwrap_or(0))),
+    );
+    cuts.extend(
+        super::sla::ALERT_RULES.iter().map(|r| now.saturating_sub(i64::try_from(r.long.as_millis()).unwrap_or(0))),
+    );
+    cuts.extend(changes.iter().map(|c| c.at_ms));
+
+    let cadence =
+        Cadence { interval: timing.interval, retries: timing.policy.retries, retry_interval: timing.retry_interval };
+    let maintenance = merged(maintenance);
+    let tiered = Tiered::load(
+        store,
+        &Load {
+            check: name,
+            cadence,
+            options: request.options,
+            maintenance: maintenance.clone(),
+            span,
+            cuts,
+            raw_since_ms: request.raw_since_ms,
+            exact: request.exact,
+        },
+    )?;
+
+    let availability = tiered.availability_over(window);
+    let incidents = incidents_from_changes(before.as_ref(), &changes, window, request.options.warning, &tiered);
+    let mut sketch = LatencySketch::new();
+    let response_time = tiered.response_time(window, &mut sketch);
+    let previous_time = tiered.response_time(previous, &mut sketch);
+    let all_raw = tiered.all_raw(window);
+    let mut contribution_sketch = LatencySketch::new();
+    tiered.merge_response_time(window, &mut contribution_sketch);
+    let report = CheckReport {
+        check: name.to_string(),
+        availability: availability.clone(),
+        resolution: Resolution {
+            can_miss_shorter_than: timing.interval,
+            hard_after: timing.retry_interval.checked_mul(timing.policy.retries).unwrap_or(Duration::MAX),
+        },
+        maintenance: maintenance.iter().copied().filter(|m| window.overlap(m.from_ms, m.to_ms) > 0).collect(),
+        trend: match (&previous_time, &response_time) {
+            (Some(p), Some(c)) => Some(trend(p, c, request.regression_threshold)),
             _ => None,
         },
-        response_time: current,
-        slo: timing.slo.as_ref().map(|slo| history.slo_report(slo, window.to_ms)),
-        timeline: Timeline::default(),
+        response_time,
+        percentiles_from: if all_raw { "raw" } else { "sketch" },
+        phases: tiered.phases(window),
+        metrics: all_raw.then(|| metric_summaries(tiered.results_in(window))),
+        slo: timing.slo.as_ref().map(|slo| slo_report(&tiered, slo, now)),
+        approximate: tiered.approximate(),
+        timeline: timeline(&tiered, window, &mut sketch),
+        incidents,
+    };
+    let contribution =
+        Contribution { availability, incidents: report.incidents.count, response_time: contribution_sketch };
+    Ok((report, contribution))
+}
+
+/// Sorted, disjoint windows covering the same time as `windows`.
+fn merged(windows: &[Window]) -> Vec<Window> {
+    let mut sorted: Vec<Window> = windows.iter().copied().filter(|w| w.len_ms() > 0).collect();
+    sorted.sort_by_key(|w| w.from_ms);
+    let mut out: Vec<Window> = Vec::with_capacity(sorted.len());
+    for w in sorted {
+        match out.last_mut() {
+            Some(last) if w.from_ms <= last.to_ms => last.to_ms = last.to_ms.max(w.to_ms),
+            _ => out.push(w),
+        }
+    }
+    out
+}
+
+/// The width of a latency bucket for a window of this length.
+fn bucket_ms(len_ms: i64) -> i64 {
+    if len_ms <= 2 * DAY_MS {
+        HOUR_MS
+    } else if len_ms <= 14 * DAY_MS {
+        6 * HOUR_MS
+    } else {
+        DAY_MS
     }
 }
 
-fn response_time(r: &CheckResult) -> Duration {
-    r.metrics
-        .iter()
-        .find(|m| m.name == RESPONSE_TIME && m.unit == "ms" && m.value.is_finite() && m.value >= 0.0)
-        .map_or(r.duration, |m| Duration::from_secs_f64(m.value / 1000.0))
+/// Availability per UTC day and latency per bucket over `window`.
+fn timeline(tiered: &Tiered, window: Window, scratch: &mut LatencySketch) -> Timeline {
+    let clip = |from: i64, to: i64| Window { from_ms: from.max(window.from_ms), to_ms: to.min(window.to_ms) };
+    let aligned = |t: i64, step: i64| t.div_euclid(step) * step;
+    let mut days = Vec::new();
+    let mut day = aligned(window.from_ms, DAY_MS);
+    while day < window.to_ms {
+        let w = clip(day, day + DAY_MS);
+        let a = tiered.availability_over(w);
+        days.push(DayAvailability {
+            from_ms: w.from_ms,
+            to_ms: w.to_ms,
+            ratio: a.ratio,
+            down_ms: a.down_ms,
+            no_data_ms: a.no_data_ms,
+            maintenance_ms: a.maintenance_ms,
+        });
+        day += DAY_MS;
+    }
+    let step = bucket_ms(window.len_ms());
+    let mut latency = Vec::new();
+    let mut at = aligned(window.from_ms, step);
+    while at < window.to_ms {
+        let w = clip(at, at + step);
+        scratch.reset();
+        tiered.merge_response_time(w, scratch);
+        if let (Some(p50), Some(p95)) = (scratch.quantile(0.5), scratch.quantile(0.95)) {
+            latency.push(LatencyPoint { from_ms: w.from_ms, to_ms: w.to_ms, count: scratch.count(), p50, p95 });
+        }
+        at += step;
+    }
+    Timeline { days, latency, bucket_ms: step }
+}
+
+/// Every finite plugin metric of `results`, summarised exactly.
+fn metric_summaries<'a>(
+    results: impl Iterator<Item = &'a crate::result::CheckResult>,
+) -> BTreeMap<String, MetricSummary> {
+    let mut values: BTreeMap<&str, (String, Vec<f64>, f64)> = BTreeMap::new();
+    for r in results {
+        for m in r.metrics.iter().filter(|m| m.value.is_finite()) {
+            let entry = values.entry(m.name.as_str()).or_insert_with(|| (String::new(), Vec::new(), 0.0));
+            entry.0.clone_from(&m.unit);
+            entry.1.push(m.value);
+            entry.2 = m.value;
+        }
+    }
+    values
+        .into_iter()
+        .filter_map(|(name, (unit, mut v, last))| {
+            v.sort_by(f64::total_cmp);
+            let n = v.len();
+            let at = |q: f64| v[((q * n as f64 - 1e-9).ceil() as usize).clamp(1, n) - 1];
+            Some((
+                name.to_string(),
+                MetricSummary {
+                    unit,
+                    count: n as u64,
+                    min: *v.first()?,
+                    mean: v.iter().sum::<f64>() / n as f64,
+                    p50: at(0.5),
+                    p95: at(0.95),
+                    p99: at(0.99),
+                    max: *v.last()?,
+                    last,
+                },
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_maintenance_windows_merge() {
+        let w = |a, b| Window { from_ms: a, to_ms: b };
+        assert_eq!(merged(&[w(5, 9), w(0, 3), w(2, 6), w(20, 20), w(10, 12)]), vec![w(0, 9), w(10, 12)]);
+    }
+
+    #[test]
+    fn metrics_are_summarised_by_name_with_the_last_value() {
+        let mut r = crate::result::CheckResult {
+            check: "db".into(),
+            plugin: "pg".into(),
+            plugin_version: "1".into(),
+            target: "x".into(),
+            started_at_ms: 0,
+            duration: Duration::ZERO,
+            status: crate::result::Status::Ok,
+            summary: String::new(),
+            reason: None,
+            metrics: Vec::new(),
+            details: None,
+            state: None,
+        };
+        let results: Vec<crate::result::CheckResult> = (1..=100)
+            .map(|i| {
+                r.metrics = vec![crate::result::Metric {
+                    name: "replication_lag".into(),
+                    value: f64::from(i),
+                    unit: "s".into(),
+                    warn: None,
+                    crit: None,
+                    min: None,
+                    max: None,
+                }];
+                r.clone()
+            })
+            .collect();
+        let m = metric_summaries(results.iter());
+        let lag = &m["replication_lag"];
+        assert_eq!((lag.count, lag.min, lag.p50, lag.p95, lag.max, lag.last), (100, 1.0, 50.0, 95.0, 100.0, 100.0));
+        assert_eq!(lag.unit, "s");
+    }
 }

@@ -49,7 +49,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer, V2Serializer};
 use serde::{Serialize, Serializer as SerdeSerializer};
 
 /// The stated relative error of a sketch: every quantile, minimum, maximum and mean it returns
@@ -217,6 +217,71 @@ impl LatencySketch {
         out
     }
 
+    /// The sketch as plain HdrHistogram V2 (about 170 bytes for an hour of 60 results: the
+    /// format already run-length encodes empty buckets, so DEFLATE saves little). Hourly rollups
+    /// store this form, which [`LatencySketch::merge_bytes`] adds in without inflating.
+    ///
+    /// # Panics
+    ///
+    /// Only if a single bucket holds more than `i64::MAX` values, which V2 cannot encode.
+    pub fn to_plain_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        V2Serializer::new()
+            .serialize(&self.inner, &mut out)
+            .expect("a V2 encoding into memory fails only on counts above i64::MAX");
+        out
+    }
+
+    /// Adds the values of a stored sketch (plain or compressed V2 of these parameters) to this
+    /// one, without building a histogram for it: a year of hourly rows merges into one
+    /// accumulator at the cost of walking each row's few dozen buckets.
+    ///
+    /// The blob is checked first, as by [`LatencySketch::from_bytes`]; on an error nothing has
+    /// been added.
+    pub fn merge_bytes(&mut self, bytes: &[u8]) -> Result<(), SketchError> {
+        let inflated;
+        let plain = match read_u32(bytes, 0)? {
+            V2_COOKIE => bytes,
+            V2_COMPRESSED_COOKIE => {
+                let declared = read_u32(bytes, 4)? as usize;
+                let compressed = &bytes[8..];
+                if declared != compressed.len() {
+                    return Err(SketchError::LengthMismatch { declared, actual: compressed.len() });
+                }
+                inflated = inflate(compressed)?;
+                &inflated[..]
+            }
+            other => return Err(SketchError::UnknownFormat(other)),
+        };
+        check_plain(plain)?;
+        let mut buckets = Vec::new();
+        let mut index: u64 = 0;
+        for number in Leb128(&plain[V2_HEADER_LEN..]) {
+            // ZigZag: a negative number is a run of empty buckets.
+            let n = ((number >> 1) as i64) ^ -((number & 1) as i64);
+            if n < 0 {
+                index = index.saturating_add(n.unsigned_abs());
+            } else {
+                if n > 0 {
+                    buckets.push((index, n as u64));
+                }
+                index += 1;
+            }
+        }
+        if buckets.last().is_some_and(|&(i, _)| i >= COUNTERS) {
+            return Err(SketchError::Corrupt("bucket beyond the histogram's range"));
+        }
+        for (index, count) in buckets {
+            self.inner.saturating_record_n(bucket_value(index), count);
+        }
+        Ok(())
+    }
+
+    /// Empties the sketch, keeping its memory for reuse.
+    pub fn reset(&mut self) {
+        self.inner.reset();
+    }
+
     /// Reads a sketch written by [`LatencySketch::to_bytes`] (plain HdrHistogram V2 is accepted
     /// too).
     ///
@@ -245,6 +310,44 @@ impl LatencySketch {
         check_plain(plain)?;
         let inner = Deserializer::new().deserialize::<u64, _>(&mut &plain[..]).map_err(SketchError::Decode)?;
         Ok(LatencySketch { inner })
+    }
+}
+
+/// Counters of a histogram of these parameters: 33 half-buckets of 1,024 (the first whole).
+const COUNTERS: u64 = 33 * 1024;
+
+/// The lowest value of counter `index` of a histogram of these parameters (3 significant
+/// digits: 2,048 sub-buckets, half of which each further bucket uses; lowest value 1 ns).
+/// Recording it lands in the same counter; the tests check this against the crate.
+fn bucket_value(index: u64) -> u64 {
+    let (bucket, sub) = match (index >> 10).checked_sub(1) {
+        Some(bucket) => (bucket, (index & 1023) + 1024),
+        None => (0, index & 1023),
+    };
+    sub << bucket.min(63)
+}
+
+/// The LEB128 numbers of a V2 payload as the HdrHistogram decoder reads them (at most 9
+/// bytes, the 9th taken whole). [`check_plain`] has checked that none runs past the end.
+struct Leb128<'a>(&'a [u8]);
+
+impl Iterator for Leb128<'_> {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        let mut value: u64 = 0;
+        for len in 0..9 {
+            let (&b, rest) = self.0.split_first()?;
+            self.0 = rest;
+            if len == 8 {
+                return Some(value | (u64::from(b) << 56));
+            }
+            value |= u64::from(b & 0x7f) << (7 * len);
+            if b & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        Some(value)
     }
 }
 
@@ -561,6 +664,45 @@ mod tests {
         assert_eq!(merged.count(), 24 * 60);
         assert_eq!(merged.summary(), whole.summary(), "merging is lossless");
         assert_summary_within(&merged.summary().unwrap(), &exact_summary(&mut all_values).unwrap());
+    }
+
+    #[test]
+    fn merging_stored_bytes_equals_merging_sketches() {
+        let mut rng = Lcg(11);
+        let mut by_sketch = LatencySketch::new();
+        let mut by_bytes = LatencySketch::new();
+        for hour in 0..48 {
+            let mut h = LatencySketch::new();
+            (0..60).for_each(|_| h.record(rng.latency()));
+            if hour == 5 {
+                h.record(Duration::ZERO);
+                h.record(HIGHEST_TRACKABLE * 2);
+            }
+            by_sketch.merge(&h);
+            let bytes = if hour % 2 == 0 { h.to_plain_bytes() } else { h.to_bytes() };
+            by_bytes.merge_bytes(&bytes).unwrap();
+        }
+        assert_eq!(by_bytes, by_sketch);
+        by_bytes.reset();
+        assert_eq!(by_bytes.count(), 0);
+        // A bad blob adds nothing.
+        let mut plain = by_sketch.to_plain_bytes();
+        plain.truncate(plain.len() - 1);
+        assert!(by_bytes.merge_bytes(&plain).is_err());
+        assert!(by_bytes.merge_bytes(b"junk").is_err());
+        assert_eq!(by_bytes.count(), 0);
+    }
+
+    #[test]
+    fn bucket_value_is_the_crates_lowest_equivalent_of_every_counter() {
+        let h = LatencySketch::new().inner;
+        for index in 0..COUNTERS {
+            let v = bucket_value(index);
+            assert_eq!(h.lowest_equivalent(v), v, "counter {index}");
+            if index + 1 < COUNTERS {
+                assert_eq!(h.next_non_equivalent(v), bucket_value(index + 1), "counter {index}");
+            }
+        }
     }
 
     #[test]

@@ -4,5 +4,7 @@
 
 pub mod check;
 pub mod latency;
+pub mod rollup;
 pub mod sla;
+pub mod tiered;
 pub mod timeline;

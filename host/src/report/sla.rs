@@ -75,7 +75,7 @@ impl Window {
     }
 
     /// How many milliseconds of `[from_ms, to_ms)` lie inside this window.
-    fn overlap(&self, from_ms: i64, to_ms: i64) -> i64 {
+    pub fn overlap(&self, from_ms: i64, to_ms: i64) -> i64 {
         to_ms.min(self.to_ms).saturating_sub(from_ms.max(self.from_ms)).max(0)
     }
 }
@@ -171,7 +171,67 @@ pub struct Availability {
     pub raw_ratio: Option<f64>,
 }
 
+/// The additive parts of an [`Availability`]: summing the parts of adjacent windows gives
+/// the parts of their union.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Parts {
+    /// Time counted up.
+    pub up_ms: i64,
+    /// Time counted down.
+    pub down_ms: i64,
+    /// Time without results.
+    pub no_data_ms: i64,
+    /// Time in maintenance.
+    pub maintenance_ms: i64,
+    /// Good results.
+    pub raw_ok: u64,
+    /// Results.
+    pub raw_total: u64,
+}
+
+impl std::ops::AddAssign for Parts {
+    fn add_assign(&mut self, o: Parts) {
+        self.up_ms += o.up_ms;
+        self.down_ms += o.down_ms;
+        self.no_data_ms += o.no_data_ms;
+        self.maintenance_ms += o.maintenance_ms;
+        self.raw_ok += o.raw_ok;
+        self.raw_total += o.raw_total;
+    }
+}
+
 impl Availability {
+    /// The availability made of `parts`, with no data counted as `no_data` says.
+    pub fn from_parts(p: Parts, no_data: NoData) -> Availability {
+        let measured_ms = match no_data {
+            NoData::Exclude => p.up_ms + p.down_ms,
+            NoData::AsDown => p.up_ms + p.down_ms + p.no_data_ms,
+        };
+        Availability {
+            up_ms: p.up_ms,
+            down_ms: p.down_ms,
+            no_data_ms: p.no_data_ms,
+            maintenance_ms: p.maintenance_ms,
+            measured_ms,
+            ratio: ratio(p.up_ms as f64, measured_ms as f64),
+            raw_ok: p.raw_ok,
+            raw_total: p.raw_total,
+            raw_ratio: ratio(p.raw_ok as f64, p.raw_total as f64),
+        }
+    }
+
+    /// The additive parts.
+    pub fn parts(&self) -> Parts {
+        Parts {
+            up_ms: self.up_ms,
+            down_ms: self.down_ms,
+            no_data_ms: self.no_data_ms,
+            maintenance_ms: self.maintenance_ms,
+            raw_ok: self.raw_ok,
+            raw_total: self.raw_total,
+        }
+    }
+
     /// The time counted against availability: `measured_ms - up_ms`, that is the down time
     /// plus, with [`NoData::AsDown`], the time without data.
     pub fn counted_down_ms(&self) -> i64 {
@@ -206,7 +266,10 @@ pub struct Incident {
     /// the SOFT attempts right before the HARD problem, or the HARD result itself without
     /// retries. `None` when that attempt is not among the samples (it is
     /// [`History::before`], or the samples start in the middle of the attempts).
+    #[serde(skip)]
     pub first_failure: Option<usize>,
+    /// The summary of the failure that started it, when known.
+    pub summary: Option<String>,
 }
 
 /// The incidents of a window and their means.
@@ -225,13 +288,92 @@ pub struct Incidents {
     pub mtbf_ms: Option<f64>,
 }
 
+impl Incidents {
+    /// The incidents of a window (oldest first) with their means.
+    pub fn from_list(incidents: Vec<Incident>) -> Incidents {
+        let repaired: Vec<i64> = incidents
+            .iter()
+            .filter(|i| !i.started_before_window && i.end_ms.is_some())
+            .map(|i| i.duration_ms)
+            .collect();
+        let mttr_ms = ratio(repaired.iter().sum::<i64>() as f64, repaired.len() as f64);
+        let starts: Vec<i64> = incidents.iter().filter(|i| !i.started_before_window).map(|i| i.start_ms).collect();
+        let mtbf_ms = match (starts.first(), starts.last()) {
+            (Some(first), Some(last)) if starts.len() >= 2 => Some((last - first) as f64 / (starts.len() - 1) as f64),
+            _ => None,
+        };
+        Incidents { count: incidents.len(), incidents, mttr_ms, mtbf_ms }
+    }
+}
+
+/// A confirmed (HARD) status change, as the scheduler recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HardChange {
+    /// When the result that caused it started.
+    pub at_ms: i64,
+    /// The new HARD status.
+    pub to: Status,
+    /// That result's summary.
+    pub summary: String,
+}
+
+/// The incidents overlapping `window` from the recorded HARD changes: `before` is the last
+/// change before the window (the state it starts in), `changes` those inside it, oldest
+/// first. An incident starts at a change to a down status and ends at the next change to an
+/// up one, as [`History::incidents`] reads the results the changes came from; `down_ms` asks
+/// `source` for the time counted down over each incident's span.
+pub fn incidents_from_changes(
+    before: Option<&HardChange>,
+    changes: &[HardChange],
+    window: Window,
+    warning: WarningIs,
+    source: &impl Availabilities,
+) -> Incidents {
+    let mut incidents = Vec::new();
+    let mut open: Option<(i64, bool, Status, Option<String>)> =
+        before.filter(|b| !warning.is_up(b.to)).map(|b| (window.from_ms, true, b.to, Some(b.summary.clone())));
+    let mut close = |start: i64, before_window: bool, worst: Status, summary: Option<String>, end: Option<i64>| {
+        let to = end.unwrap_or(window.to_ms);
+        incidents.push(Incident {
+            start_ms: start,
+            end_ms: end,
+            started_before_window: before_window,
+            duration_ms: to - start,
+            down_ms: source.availability_over(Window { from_ms: start, to_ms: to }).down_ms,
+            worst,
+            first_failure: None,
+            summary,
+        });
+    };
+    for c in changes.iter().filter(|c| window.contains(c.at_ms)) {
+        let down = !warning.is_up(c.to);
+        open = match (open.take(), down) {
+            (None, true) => Some((c.at_ms, false, c.to, Some(c.summary.clone()))),
+            (None, false) => None,
+            (Some((start, bw, worst, summary)), true) => Some((start, bw, worst.worst(c.to), summary)),
+            (Some((start, bw, worst, summary)), false) => {
+                close(start, bw, worst, summary, Some(c.at_ms));
+                None
+            }
+        };
+    }
+    if let Some((start, bw, worst, summary)) = open {
+        close(start, bw, worst, summary, None);
+    }
+    Incidents::from_list(incidents)
+}
+
 /// A service level objective: the share of time up that is promised over a rolling window.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Slo {
     /// The promised availability, as a fraction (`0.999` for 99.9 %).
     pub target: f64,
-    /// The rolling window it is promised over (typically 30 days).
+    /// The rolling window it is promised over (typically 30 days). Ignored when
+    /// `calendar_month` is set.
     pub window: Duration,
+    /// The objective holds per calendar month (UTC) instead of over a rolling window: the
+    /// budget is that of the whole current month, consumed since its first day.
+    pub calendar_month: bool,
 }
 
 impl Slo {
@@ -437,6 +579,81 @@ impl Maintenance {
     }
 }
 
+/// Anything that weighs a check's availability over a window: the raw [`History`], or
+/// hourly rollups and raw results together (see `report::tiered`). The SLO figures are
+/// computed over either the same way.
+pub trait Availabilities {
+    /// Time-weighted availability over `window`.
+    fn availability_over(&self, window: Window) -> Availability;
+}
+
+impl Availabilities for History<'_> {
+    fn availability_over(&self, window: Window) -> Availability {
+        self.availability(window)
+    }
+}
+
+/// The error budget, burn rates and alert verdicts of `slo` at `now_ms`.
+pub fn slo_report(source: &impl Availabilities, slo: &Slo, now_ms: i64) -> SloReport {
+    let (window, rest_of_period_ms) = if slo.calendar_month {
+        let (start, end) = month_of(now_ms);
+        (Window { from_ms: start, to_ms: now_ms }, end - now_ms)
+    } else {
+        (Window { from_ms: now_ms.saturating_sub(millis(slo.window)), to_ms: now_ms }, 0)
+    };
+    let availability = source.availability_over(window);
+    // A calendar month's budget is that of the whole month: the rest of it counts as if it
+    // will be measured.
+    let total_ms = (slo.error_fraction() * (availability.measured_ms + rest_of_period_ms) as f64).round() as i64;
+    let consumed_ms = availability.counted_down_ms();
+    let remaining_ms = total_ms - consumed_ms;
+    let budget = ErrorBudget {
+        window,
+        measured_ms: availability.measured_ms,
+        total_ms,
+        consumed_ms,
+        remaining_ms,
+        remaining_percent: ratio(remaining_ms as f64 * 100.0, total_ms as f64),
+    };
+    let burn_rates = BURN_SPANS.iter().map(|&span| burn_rate(source, slo, span, now_ms)).collect();
+    let alerts = ALERT_RULES
+        .iter()
+        .map(|&rule| {
+            let long = burn_rate(source, slo, rule.long, now_ms);
+            let short = burn_rate(source, slo, rule.short, now_ms);
+            let above = |b: &BurnRate| b.burn.is_some_and(|burn| burn > rule.threshold);
+            let firing = above(&long) && above(&short);
+            BurnAlert { rule, long, short, firing }
+        })
+        .collect();
+    SloReport { slo: *slo, budget, burn_rates, alerts }
+}
+
+/// The burn rate of `slo` over `[now_ms - span, now_ms)`.
+pub fn burn_rate(source: &impl Availabilities, slo: &Slo, span: Duration, now_ms: i64) -> BurnRate {
+    let span_ms = millis(span);
+    let a = source.availability_over(Window { from_ms: now_ms.saturating_sub(span_ms), to_ms: now_ms });
+    let fraction = slo.error_fraction();
+    let down_ms = a.counted_down_ms();
+    let burn = match ratio(down_ms as f64, a.measured_ms as f64) {
+        Some(down_fraction) if fraction > 0.0 => Some(down_fraction / fraction),
+        _ => None,
+    };
+    BurnRate { span_ms, down_ms, measured_ms: a.measured_ms, burn }
+}
+
+/// The UTC calendar month `at_ms` is in, as `[first millisecond, first of the next month)`.
+pub fn month_of(at_ms: i64) -> (i64, i64) {
+    use chrono::{Datelike, TimeZone, Utc};
+    let Some(t) = Utc.timestamp_millis_opt(at_ms).single() else { return (at_ms, at_ms) };
+    let start = |y: i32, m: u32| Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single().map(|d| d.timestamp_millis());
+    let (ny, nm) = if t.month() == 12 { (t.year() + 1, 1) } else { (t.year(), t.month() + 1) };
+    match (start(t.year(), t.month()), start(ny, nm)) {
+        (Some(a), Some(b)) => (a, b),
+        _ => (at_ms, at_ms),
+    }
+}
+
 /// Milliseconds in a duration, saturating at `i64::MAX`.
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -472,10 +689,6 @@ impl History<'_> {
         }
         let maintenance_ms = maintenance.total_ms();
         let no_data_ms = window.len_ms() - up_ms - down_ms - maintenance_ms;
-        let measured_ms = match self.options.no_data {
-            NoData::Exclude => up_ms + down_ms,
-            NoData::AsDown => up_ms + down_ms + no_data_ms,
-        };
         let (mut raw_ok, mut raw_total) = (0u64, 0u64);
         for sample in self.samples.iter().filter(|s| window.contains(s.at_ms) && !maintenance.contains(s.at_ms)) {
             raw_total += 1;
@@ -483,17 +696,10 @@ impl History<'_> {
                 raw_ok += 1;
             }
         }
-        Availability {
-            up_ms,
-            down_ms,
-            no_data_ms,
-            maintenance_ms,
-            measured_ms,
-            ratio: ratio(up_ms as f64, measured_ms as f64),
-            raw_ok,
-            raw_total,
-            raw_ratio: ratio(raw_ok as f64, raw_total as f64),
-        }
+        Availability::from_parts(
+            Parts { up_ms, down_ms, no_data_ms, maintenance_ms, raw_ok, raw_total },
+            self.options.no_data,
+        )
     }
 
     /// The incidents overlapping `window`, with MTTR and MTBF.
@@ -546,62 +752,20 @@ impl History<'_> {
                 down_ms,
                 worst,
                 first_failure: self.first_failure(&points, first),
+                summary: None,
             });
         }
-        let repaired: Vec<i64> = incidents
-            .iter()
-            .filter(|i| !i.started_before_window && i.end_ms.is_some())
-            .map(|i| i.duration_ms)
-            .collect();
-        let mttr_ms = ratio(repaired.iter().sum::<i64>() as f64, repaired.len() as f64);
-        let starts: Vec<i64> = incidents.iter().filter(|i| !i.started_before_window).map(|i| i.start_ms).collect();
-        let mtbf_ms = match (starts.first(), starts.last()) {
-            (Some(first), Some(last)) if starts.len() >= 2 => Some((last - first) as f64 / (starts.len() - 1) as f64),
-            _ => None,
-        };
-        Incidents { count: incidents.len(), incidents, mttr_ms, mtbf_ms }
+        Incidents::from_list(incidents)
     }
 
     /// The error budget, burn rates and alert verdicts of `slo` at `now_ms`.
     pub fn slo_report(&self, slo: &Slo, now_ms: i64) -> SloReport {
-        let window = Window { from_ms: now_ms.saturating_sub(millis(slo.window)), to_ms: now_ms };
-        let availability = self.availability(window);
-        let total_ms = (slo.error_fraction() * availability.measured_ms as f64).round() as i64;
-        let consumed_ms = availability.counted_down_ms();
-        let remaining_ms = total_ms - consumed_ms;
-        let budget = ErrorBudget {
-            window,
-            measured_ms: availability.measured_ms,
-            total_ms,
-            consumed_ms,
-            remaining_ms,
-            remaining_percent: ratio(remaining_ms as f64 * 100.0, total_ms as f64),
-        };
-        let burn_rates = BURN_SPANS.iter().map(|&span| self.burn_rate(slo, span, now_ms)).collect();
-        let alerts = ALERT_RULES
-            .iter()
-            .map(|&rule| {
-                let long = self.burn_rate(slo, rule.long, now_ms);
-                let short = self.burn_rate(slo, rule.short, now_ms);
-                let above = |b: &BurnRate| b.burn.is_some_and(|burn| burn > rule.threshold);
-                let firing = above(&long) && above(&short);
-                BurnAlert { rule, long, short, firing }
-            })
-            .collect();
-        SloReport { slo: *slo, budget, burn_rates, alerts }
+        slo_report(self, slo, now_ms)
     }
 
     /// The burn rate of `slo` over `[now_ms - span, now_ms)`.
     pub fn burn_rate(&self, slo: &Slo, span: Duration, now_ms: i64) -> BurnRate {
-        let span_ms = millis(span);
-        let a = self.availability(Window { from_ms: now_ms.saturating_sub(span_ms), to_ms: now_ms });
-        let fraction = slo.error_fraction();
-        let down_ms = a.counted_down_ms();
-        let burn = match ratio(down_ms as f64, a.measured_ms as f64) {
-            Some(down_fraction) if fraction > 0.0 => Some(down_fraction / fraction),
-            _ => None,
-        };
-        BurnRate { span_ms, down_ms, measured_ms: a.measured_ms, burn }
+        burn_rate(self, slo, span, now_ms)
     }
 
     /// `before` and the samples in time order, each with its HARD-rule verdict.
@@ -741,6 +905,7 @@ mod tests {
                 down_ms: 3 * MIN,
                 worst: Status::Critical,
                 first_failure: Some(5),
+                summary: None,
             }]
         );
         assert_eq!((i.count, i.mttr_ms, i.mtbf_ms), (1, Some((3 * MIN) as f64), None));
@@ -836,6 +1001,7 @@ mod tests {
                 down_ms: 150 * SEC,
                 worst: Status::Critical,
                 first_failure: None,
+                summary: None,
             }]
         );
         // A clipped incident is no repair time, and no start to measure from.
@@ -928,6 +1094,7 @@ mod tests {
                 down_ms: 150 * SEC,
                 worst: Status::Critical,
                 first_failure: Some(1),
+                summary: None,
             }]
         );
         assert_eq!((i.count, i.mttr_ms, i.mtbf_ms), (1, None, None));
@@ -994,7 +1161,7 @@ mod tests {
         // One result a minute for 30 days; HARD critical for minutes 1000-1029.
         let samples: Vec<Sample> =
             (0..30 * 24 * 60).map(|m| if (1000..1030).contains(&m) { crit(m * MIN) } else { ok(m * MIN) }).collect();
-        let slo = Slo { target: 0.999, window: Duration::from_secs(30 * DAY) };
+        let slo = Slo { target: 0.999, window: Duration::from_secs(30 * DAY), calendar_month: false };
         let report = history(&samples).slo_report(&slo, 30 * DAY_MS);
         let b = &report.budget;
         assert_eq!(b.window, window(0, 30 * DAY_MS));
@@ -1013,7 +1180,7 @@ mod tests {
     fn an_overspent_budget_goes_negative_and_as_down_spends_no_data() {
         // 99.9 % over 1 day of results every minute, 100 min without data in the middle.
         let samples: Vec<Sample> = (0..24 * 60).filter(|m| !(500..600).contains(m)).map(|m| ok(m * MIN)).collect();
-        let slo = Slo { target: 0.999, window: Duration::from_secs(DAY) };
+        let slo = Slo { target: 0.999, window: Duration::from_secs(DAY), calendar_month: false };
         let mut h = history(&samples);
         // 499 → 600: 2 min held, 99 min no data.
         let b = h.slo_report(&slo, DAY_MS).budget;
@@ -1032,7 +1199,7 @@ mod tests {
         let now = 4 * DAY_MS;
         let samples: Vec<Sample> =
             (0..4 * 24 * 60).map(|m| if m >= 4 * 24 * 60 - 2 { crit(m * MIN) } else { ok(m * MIN) }).collect();
-        let slo = Slo { target: 0.999, window: Duration::from_secs(30 * DAY) };
+        let slo = Slo { target: 0.999, window: Duration::from_secs(30 * DAY), calendar_month: false };
         let report = history(&samples).slo_report(&slo, now);
         let fraction = 1.0 - 0.999;
         let burn = |span_ms: i64| (120.0 * SEC as f64 / span_ms as f64) / fraction;
@@ -1071,7 +1238,7 @@ mod tests {
     #[test]
     fn burn_rate_is_none_without_measured_time_or_budget() {
         let samples = [ok(0)];
-        let slo = Slo { target: 0.999, window: Duration::from_secs(DAY) };
+        let slo = Slo { target: 0.999, window: Duration::from_secs(DAY), calendar_month: false };
         let h = history(&samples);
         // Nothing measured an hour after the result's 2 minutes ran out.
         let b = h.burn_rate(&slo, Duration::from_secs(HOUR), 5 * HOUR_MS);

@@ -118,11 +118,22 @@ impl Sink for Recorded {
 
 /// Loads a config (checks of the real `tcp` plugin, which the scripted executor never
 /// runs) into prepared checks.
+///
+/// Loading runs on a runtime of its own with the real clock: under the tests' paused clock,
+/// time jumps ahead while the plugin compiles and `describe` would hit its deadline.
 async fn prepared(toml: &str) -> (Vec<Prepared>, usize) {
-    let runtime = Runtime::new(ComponentCache::disabled()).unwrap();
-    let plan = config::parse(SourceFile::new("checks.toml", toml), &|_| None).unwrap();
-    let prepared = crate::schedule::prepare(&runtime, &plan, plan.checks.iter()).await.unwrap();
-    (prepared, plan.max_per_host)
+    let toml = toml.to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let runtime = Runtime::new(ComponentCache::disabled()).unwrap();
+            let plan = config::parse(SourceFile::new("checks.toml", &toml), &|_| None).unwrap();
+            let prepared = crate::schedule::prepare(&runtime, &plan, plan.checks.iter()).await.unwrap();
+            (prepared, plan.max_per_host)
+        })
+    })
+    .join()
+    .unwrap()
 }
 
 fn tcp_checks(names: &[&str], extra: &str) -> String {

@@ -86,6 +86,32 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX events_check_time ON events (check_name, at_ms);
     ",
+    "
+    CREATE TABLE sealed_hours (
+        check_name TEXT NOT NULL,
+        hour_ms    INTEGER NOT NULL,
+        results    INTEGER NOT NULL,
+        block      BLOB NOT NULL,
+        PRIMARY KEY (check_name, hour_ms)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE hourly (
+        check_name TEXT NOT NULL,
+        hour_ms    INTEGER NOT NULL,
+        up_ms      INTEGER NOT NULL,
+        down_ms    INTEGER NOT NULL,
+        no_data_ms INTEGER NOT NULL,
+        ok         INTEGER NOT NULL,
+        warning    INTEGER NOT NULL,
+        critical   INTEGER NOT NULL,
+        unknown    INTEGER NOT NULL,
+        soft       INTEGER NOT NULL,
+        hard       INTEGER NOT NULL,
+        latency    BLOB,
+        phases     BLOB,
+        PRIMARY KEY (check_name, hour_ms)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The newest schema version this program knows.
@@ -226,7 +252,7 @@ mod tests {
         let (_dir, path, mut conn) = fresh();
         conn.pragma_update(None, "user_version", 7).unwrap();
         let err = apply(&mut conn, &path, BUSY).unwrap_err();
-        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 2, .. }), "{err:?}");
+        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 3, .. }), "{err:?}");
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, 7);
     }

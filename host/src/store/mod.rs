@@ -23,8 +23,12 @@ use std::time::Duration;
 use crate::result::CheckResult;
 use crate::schedule::state::Event;
 
+pub mod blocks;
 mod migrations;
 mod sqlite;
+
+/// One hour in milliseconds: the unit results are sealed and rolled up in.
+pub const HOUR_MS: i64 = 3_600_000;
 
 /// A state-change event, with the check it belongs to and the summary that caused it.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +39,45 @@ pub struct EventRecord {
     pub event: Event,
     /// The summary of the result that caused it.
     pub summary: String,
+}
+
+/// Counts of results by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StatusCounts {
+    /// Results whose status was ok.
+    pub ok: u64,
+    /// Results whose status was warning.
+    pub warning: u64,
+    /// Results whose status was critical.
+    pub critical: u64,
+    /// Results whose status was unknown.
+    pub unknown: u64,
+}
+
+/// One check's hour `[hour_ms, hour_ms + 1h)`, summarised when its raw results were
+/// sealed: what long reports read instead of the raw results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HourRollup {
+    /// The check's name.
+    pub check: String,
+    /// The hour's first millisecond (a multiple of [`HOUR_MS`]).
+    pub hour_ms: i64,
+    /// Time counted up in the hour (HARD rule, warning up, no maintenance cut out).
+    pub up_ms: i64,
+    /// Time counted down in the hour.
+    pub down_ms: i64,
+    /// Time without results in the hour.
+    pub no_data_ms: i64,
+    /// Results by status.
+    pub counts: StatusCounts,
+    /// SOFT results.
+    pub soft: u64,
+    /// HARD results (and results without a state).
+    pub hard: u64,
+    /// The response-time sketch of the hour (see `report::latency`), if it had results.
+    pub latency: Option<Vec<u8>>,
+    /// Sketches of the timing phases the plugin reported (see `report::rollup`).
+    pub phases: Option<Vec<u8>>,
 }
 
 /// Where check results are kept.
@@ -60,6 +103,33 @@ pub trait ResultStore: Send {
     /// The newest results, newest first, optionally of one check (used by tests now,
     /// reports later).
     fn recent(&self, check: Option<&str>, limit: usize) -> Result<Vec<CheckResult>, StoreError>;
+
+    /// The HARD changes of `check` in `[from_ms, to_ms)`, oldest first, and the last one
+    /// before `from_ms` (the HARD state the window starts in).
+    fn hard_changes(
+        &self,
+        check: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(Option<EventRecord>, Vec<EventRecord>), StoreError>;
+
+    /// The rollups of `check` for the hours that lie wholly inside `[from_ms, to_ms)`,
+    /// oldest first.
+    fn rollups(&self, check: &str, from_ms: i64, to_ms: i64) -> Result<Vec<HourRollup>, StoreError>;
+
+    /// The (check, hour) pairs that still have unsealed raw results in an hour that ended
+    /// at or before `ended_by_ms`, oldest first.
+    fn unsealed_hours(&self, ended_by_ms: i64) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// Seals one check-hour in one transaction: packs `results` (every result of the hour,
+    /// as `window` returns them) into the hour's block, stores `rollup`, and deletes the
+    /// hour's unsealed rows. A crash leaves the hour either sealed or as it was.
+    fn seal_hour(&mut self, rollup: &HourRollup, results: &[CheckResult]) -> Result<(), StoreError>;
+
+    /// Deletes sealed raw results (and emptied run rows) of hours that ended at or before
+    /// `before_ms`, at most `batch` hours per call so writers are never held up for long.
+    /// Rollups and events are kept. Returns the hours deleted.
+    fn prune(&mut self, before_ms: i64, batch: usize) -> Result<usize, StoreError>;
 }
 
 /// Opens (creating it if needed) the result database at `path`, sets it up and brings

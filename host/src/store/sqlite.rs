@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, Row, TransactionBehavior, params};
 
-use super::{EventRecord, ResultStore, StoreError, migrations};
+use super::{EventRecord, HourRollup, ResultStore, StoreError, migrations};
+
+mod tiers;
 use crate::result::{CheckResult, Metric, Reason, StateInfo, StateType, Status};
 use crate::schedule::state::Event;
 
@@ -154,6 +156,41 @@ impl SqliteStore {
         Ok(out)
     }
 
+    /// The events a query over the `events` columns (id, check_name, at_ms, kind,
+    /// from_status, to_status, flap_percent, summary) selects.
+    fn read_events(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<EventRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(args).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let id: i64 = row.get(0).map_err(|e| self.err(e))?;
+            let at_ms: i64 = row.get(2).map_err(|e| self.err(e))?;
+            let kind: String = row.get(3).map_err(|e| self.err(e))?;
+            let status = |i: usize| -> Result<Status, StoreError> {
+                let word: Option<String> = row.get(i).map_err(|e| self.err(e))?;
+                word.as_deref()
+                    .and_then(Status::parse)
+                    .ok_or_else(|| self.corrupt(format!("events row {id} has no valid status in column {i}")))
+            };
+            let percent = || -> Result<f64, StoreError> {
+                let p: Option<f64> = row.get(6).map_err(|e| self.err(e))?;
+                p.ok_or_else(|| self.corrupt(format!("events row {id} has no flap percentage")))
+            };
+            let event = match kind.as_str() {
+                "hard_change" => Event::HardChange { from: status(4)?, to: status(5)?, at_ms },
+                "flapping_started" => Event::FlappingStarted { percent: percent()?, at_ms },
+                "flapping_stopped" => Event::FlappingStopped { percent: percent()?, at_ms },
+                other => return Err(self.corrupt(format!("events row {id} has an unknown kind {other:?}"))),
+            };
+            out.push(EventRecord {
+                check: row.get(1).map_err(|e| self.err(e))?,
+                event,
+                summary: row.get(7).map_err(|e| self.err(e))?,
+            });
+        }
+        Ok(out)
+    }
+
     /// The metrics of one result, in their original order.
     fn read_metrics(&self, result_id: i64) -> Result<Vec<Metric>, StoreError> {
         let mut stmt = self
@@ -279,7 +316,7 @@ impl ResultStore for SqliteStore {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<(Option<CheckResult>, Vec<CheckResult>), StoreError> {
-        let before = self
+        let unsealed_before = self
             .query_results(
                 &format!(
                     "SELECT {RESULT_COLUMNS} FROM results WHERE check_name = ?1 AND started_at_ms < ?2 \
@@ -288,60 +325,74 @@ impl ResultStore for SqliteStore {
                 &[&check, &from_ms],
             )?
             .pop();
-        let inside = self.query_results(
+        // A sealed result can only be the latest one before the window when no unsealed one
+        // is in the same or a later hour.
+        let before = match unsealed_before {
+            Some(r) if r.started_at_ms.div_euclid(super::HOUR_MS) == from_ms.div_euclid(super::HOUR_MS) => Some(r),
+            unsealed => {
+                let sealed = self.last_sealed_before(check, from_ms)?;
+                match (unsealed, sealed) {
+                    (Some(u), Some(s)) => Some(if s.started_at_ms > u.started_at_ms { s } else { u }),
+                    (u, s) => u.or(s),
+                }
+            }
+        };
+        let mut inside: Vec<CheckResult> = self
+            .sealed(check, from_ms, to_ms)?
+            .into_iter()
+            .filter(|r| r.started_at_ms >= from_ms && r.started_at_ms < to_ms)
+            .collect();
+        inside.extend(self.query_results(
             &format!(
                 "SELECT {RESULT_COLUMNS} FROM results WHERE check_name = ?1 AND started_at_ms >= ?2 \
                  AND started_at_ms < ?3 ORDER BY started_at_ms, id"
             ),
             &[&check, &from_ms, &to_ms],
-        )?;
+        )?);
+        // Stable: results of equal times keep their written order.
+        inside.sort_by_key(|r| r.started_at_ms);
         Ok((before, inside))
     }
 
     fn events(&self, check: Option<&str>, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, check_name, at_ms, kind, from_status, to_status, flap_percent, summary FROM events \
-                 WHERE ?1 IS NULL OR check_name = ?1 ORDER BY at_ms DESC, id DESC LIMIT ?2",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query(params![check, limit]).map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            let id: i64 = row.get(0).map_err(|e| self.err(e))?;
-            let at_ms: i64 = row.get(2).map_err(|e| self.err(e))?;
-            let kind: String = row.get(3).map_err(|e| self.err(e))?;
-            let status = |i: usize| -> Result<Status, StoreError> {
-                let word: Option<String> = row.get(i).map_err(|e| self.err(e))?;
-                word.as_deref()
-                    .and_then(Status::parse)
-                    .ok_or_else(|| self.corrupt(format!("events row {id} has no valid status in column {i}")))
-            };
-            let percent = || -> Result<f64, StoreError> {
-                let p: Option<f64> = row.get(6).map_err(|e| self.err(e))?;
-                p.ok_or_else(|| self.corrupt(format!("events row {id} has no flap percentage")))
-            };
-            let event = match kind.as_str() {
-                "hard_change" => Event::HardChange { from: status(4)?, to: status(5)?, at_ms },
-                "flapping_started" => Event::FlappingStarted { percent: percent()?, at_ms },
-                "flapping_stopped" => Event::FlappingStopped { percent: percent()?, at_ms },
-                other => return Err(self.corrupt(format!("events row {id} has an unknown kind {other:?}"))),
-            };
-            out.push(EventRecord {
-                check: row.get(1).map_err(|e| self.err(e))?,
-                event,
-                summary: row.get(7).map_err(|e| self.err(e))?,
-            });
-        }
-        Ok(out)
+        self.read_events(
+            "SELECT id, check_name, at_ms, kind, from_status, to_status, flap_percent, summary FROM events \
+             WHERE ?1 IS NULL OR check_name = ?1 ORDER BY at_ms DESC, id DESC LIMIT ?2",
+            params![check, limit],
+        )
+    }
+
+    fn hard_changes(
+        &self,
+        check: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(Option<EventRecord>, Vec<EventRecord>), StoreError> {
+        self.hard_changes_impl(check, from_ms, to_ms)
+    }
+
+    fn rollups(&self, check: &str, from_ms: i64, to_ms: i64) -> Result<Vec<HourRollup>, StoreError> {
+        self.rollups_impl(check, from_ms, to_ms)
+    }
+
+    fn unsealed_hours(&self, ended_by_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.unsealed_hours_impl(ended_by_ms)
+    }
+
+    fn seal_hour(&mut self, rollup: &HourRollup, results: &[CheckResult]) -> Result<(), StoreError> {
+        self.seal_hour_impl(rollup, results)
+    }
+
+    fn prune(&mut self, before_ms: i64, batch: usize) -> Result<usize, StoreError> {
+        self.prune_impl(before_ms, batch)
     }
 
     fn recent(&self, check: Option<&str>, limit: usize) -> Result<Vec<CheckResult>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
+        let wanted = limit;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // Two statements rather than `?1 IS NULL OR ...`, so the per-check one can walk
         // the (check_name, started_at_ms) index backwards.
@@ -352,10 +403,19 @@ impl ResultStore for SqliteStore {
             ),
             None => format!("SELECT {RESULT_COLUMNS} FROM results ORDER BY started_at_ms DESC, id DESC LIMIT ?1"),
         };
-        match check {
-            Some(name) => self.query_results(&sql, &[&name, &limit]),
-            None => self.query_results(&sql, &[&limit]),
+        let mut out = match check {
+            Some(name) => self.query_results(&sql, &[&name, &limit])?,
+            None => self.query_results(&sql, &[&limit])?,
+        };
+        if out.len() < wanted {
+            // Sealed hours are older than every unsealed row of their check.
+            let oldest = out.last().map_or(i64::MAX, |r| r.started_at_ms);
+            let sealed = self.recent_sealed(check, wanted)?;
+            out.extend(sealed.into_iter().filter(|r| r.started_at_ms <= oldest));
+            out.sort_by_key(|r| std::cmp::Reverse(r.started_at_ms));
+            out.truncate(wanted);
         }
+        Ok(out)
     }
 }
 
@@ -708,11 +768,11 @@ mod tests {
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 7).unwrap();
 
         let err = SqliteStore::open(&path).err().expect("refused");
-        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 2, .. }), "{err:?}");
+        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 3, .. }), "{err:?}");
         assert_eq!(
             err.to_string(),
             format!(
-                "{} was written by a newer Vitals (schema 7, this one knows up to 2); upgrade vitals",
+                "{} was written by a newer Vitals (schema 7, this one knows up to 3); upgrade vitals",
                 path.display()
             )
         );

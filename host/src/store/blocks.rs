@@ -1,0 +1,220 @@
+//! Sealed hours of raw results: all results of one check in one hour, packed into one
+//! compressed blob (JSON, then zstd). Packing repeats (plugin, target, metric names and
+//! units, similar summaries) away: an hour of 60 HTTP results takes about 2 KiB instead of
+//! about 30 KiB as rows, which is what keeps a year of a check within a few MiB.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::result::{CheckResult, Metric, Reason, StateInfo, StateType, Status};
+
+/// zstd level: the packing runs in the background, once per check-hour, so it can afford
+/// a good ratio.
+const LEVEL: i32 = 9;
+/// No sealed hour holds more than this once inflated (an hour of a check every second with
+/// large summaries is well under it); anything bigger is not one of ours.
+const MAX_INFLATED: usize = 64 << 20;
+
+/// Why a block could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BlockError {
+    /// The blob does not inflate.
+    #[error("a sealed hour of results does not decompress: {0}")]
+    Inflate(#[source] std::io::Error),
+    /// The inflated bytes are not the packed results.
+    #[error("a sealed hour of results does not decode: {0}")]
+    Decode(#[source] serde_json::Error),
+    /// A packed value is outside its closed set.
+    #[error("a sealed hour of results holds an unknown {what} {word:?}")]
+    Unknown {
+        /// What kind of value.
+        what: &'static str,
+        /// The value found.
+        word: String,
+    },
+}
+
+/// One result as packed: short keys, the check name left out (it is the block's key).
+#[derive(Serialize, Deserialize)]
+struct Packed {
+    p: String,
+    v: String,
+    g: String,
+    t: i64,
+    d: u64,
+    s: String,
+    m: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    r: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    x: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    st: Option<(String, u32)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    mt: Vec<PackedMetric>,
+}
+
+/// One metric as packed.
+#[derive(Serialize, Deserialize)]
+struct PackedMetric {
+    n: String,
+    v: f64,
+    u: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    w: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    c: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lo: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hi: Option<f64>,
+}
+
+/// Packs results (of one check) into a block. Metrics whose value is not finite are left
+/// out, as the row store leaves them out.
+pub fn pack(results: &[CheckResult]) -> std::io::Result<Vec<u8>> {
+    let packed: Vec<Packed> = results
+        .iter()
+        .map(|r| Packed {
+            p: r.plugin.clone(),
+            v: r.plugin_version.clone(),
+            g: r.target.clone(),
+            t: r.started_at_ms,
+            d: u64::try_from(r.duration.as_micros()).unwrap_or(u64::MAX),
+            s: r.status.as_str().to_string(),
+            m: r.summary.clone(),
+            r: r.reason.map(|x| x.as_str().to_string()),
+            x: r.details.clone(),
+            st: r.state.map(|s| (s.kind.as_str().to_string(), s.attempt)),
+            mt: r
+                .metrics
+                .iter()
+                .filter(|m| m.value.is_finite())
+                .map(|m| PackedMetric {
+                    n: m.name.clone(),
+                    v: m.value,
+                    u: m.unit.clone(),
+                    w: m.warn.clone(),
+                    c: m.crit.clone(),
+                    lo: m.min.filter(|v| v.is_finite()),
+                    hi: m.max.filter(|v| v.is_finite()),
+                })
+                .collect(),
+        })
+        .collect();
+    let json = serde_json::to_vec(&packed).map_err(std::io::Error::other)?;
+    zstd::bulk::compress(&json, LEVEL)
+}
+
+/// Unpacks a block of `check`'s results, in the order they were packed.
+pub fn unpack(check: &str, blob: &[u8]) -> Result<Vec<CheckResult>, BlockError> {
+    let json = zstd::bulk::decompress(blob, MAX_INFLATED).map_err(BlockError::Inflate)?;
+    let packed: Vec<Packed> = serde_json::from_slice(&json).map_err(BlockError::Decode)?;
+    let unknown = |what, word: &str| BlockError::Unknown { what, word: word.to_string() };
+    packed
+        .into_iter()
+        .map(|p| {
+            let status = Status::parse(&p.s).ok_or_else(|| unknown("status", &p.s))?;
+            let reason = match &p.r {
+                None => None,
+                Some(word) => Some(Reason::parse(word).ok_or_else(|| unknown("reason", word))?),
+            };
+            let state = match &p.st {
+                None => None,
+                Some((word, attempt)) => Some(StateInfo {
+                    kind: StateType::parse(word).ok_or_else(|| unknown("state type", word))?,
+                    attempt: *attempt,
+                }),
+            };
+            Ok(CheckResult {
+                check: check.to_string(),
+                plugin: p.p,
+                plugin_version: p.v,
+                target: p.g,
+                started_at_ms: p.t,
+                duration: Duration::from_micros(p.d),
+                status,
+                summary: p.m,
+                reason,
+                metrics: p
+                    .mt
+                    .into_iter()
+                    .map(|m| Metric { name: m.n, value: m.v, unit: m.u, warn: m.w, crit: m.c, min: m.lo, max: m.hi })
+                    .collect(),
+                details: p.x,
+                state,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(at: i64, status: Status) -> CheckResult {
+        CheckResult {
+            check: "web".into(),
+            plugin: "http".into(),
+            plugin_version: "0.1.0".into(),
+            target: "https://example.test/health".into(),
+            started_at_ms: at,
+            duration: Duration::from_micros(12_345),
+            status,
+            summary: format!("HTTP {status} - 200 OK in {} ms", at % 97),
+            reason: (status != Status::Ok).then_some(Reason::HttpStatus),
+            metrics: vec![
+                Metric {
+                    name: "time_total".into(),
+                    value: 12.5,
+                    unit: "ms".into(),
+                    warn: Some("500".into()),
+                    crit: Some("1000".into()),
+                    min: Some(0.0),
+                    max: None,
+                },
+                Metric {
+                    name: "bad".into(),
+                    value: f64::NAN,
+                    unit: String::new(),
+                    warn: None,
+                    crit: None,
+                    min: None,
+                    max: None,
+                },
+            ],
+            details: Some("body".into()),
+            state: Some(StateInfo { kind: StateType::Soft, attempt: 2 }),
+        }
+    }
+
+    #[test]
+    fn a_block_round_trips_without_the_non_finite_metrics() {
+        let results: Vec<CheckResult> = (0..60)
+            .map(|i| result(1_000_000 + i * 60_000, if i % 7 == 0 { Status::Critical } else { Status::Ok }))
+            .collect();
+        let blob = pack(&results).expect("packs");
+        let back = unpack("web", &blob).expect("unpacks");
+        let expected: Vec<CheckResult> = results
+            .into_iter()
+            .map(|mut r| {
+                r.metrics.retain(|m| m.value.is_finite());
+                r
+            })
+            .collect();
+        assert_eq!(back, expected);
+        // An hour of a minutely check packs small: the point of sealing.
+        assert!(blob.len() < 3_000, "an hour packs to {} bytes", blob.len());
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(matches!(unpack("web", b"not zstd"), Err(BlockError::Inflate(_))));
+        let not_json = zstd::bulk::compress(b"[{\"x\":1}]", 3).expect("compresses");
+        assert!(matches!(unpack("web", &not_json), Err(BlockError::Decode(_))));
+        let bad_status = zstd::bulk::compress(br#"[{"p":"http","v":"1","g":"t","t":1,"d":1,"s":"fine","m":"x"}]"#, 3)
+            .expect("compresses");
+        assert!(matches!(unpack("web", &bad_status), Err(BlockError::Unknown { what: "status", .. })));
+    }
+}

@@ -1,0 +1,214 @@
+//! The two tiers of raw results and the hourly rollups.
+//!
+//! Results are written as rows (`results` and `metrics`), the *unsealed* tier. Once an hour
+//! is over, housekeeping seals it: every result of that check-hour is packed into one
+//! compressed block (`sealed_hours`, see [`crate::store::blocks`]), its rollup is stored
+//! (`hourly`), and its rows are deleted, all in one transaction. Reads merge both tiers, so
+//! nothing a reader sees changes when an hour is sealed. Blocks older than the retention are
+//! pruned; rollups and events are kept.
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::{SqliteStore, classify};
+use crate::result::CheckResult;
+use crate::store::{EventRecord, HOUR_MS, HourRollup, StatusCounts, StoreError, blocks};
+
+impl SqliteStore {
+    /// The unpacked results of `check`'s sealed hours that overlap `[from_ms, to_ms)`,
+    /// oldest first (all of each block: the caller filters).
+    pub(super) fn sealed(&self, check: &str, from_ms: i64, to_ms: i64) -> Result<Vec<CheckResult>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT block FROM sealed_hours WHERE check_name = ?1 AND hour_ms > ?2 - 3600000 \
+                 AND hour_ms < ?3 ORDER BY hour_ms",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(params![check, from_ms, to_ms]).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let blob: Vec<u8> = row.get(0).map_err(|e| self.err(e))?;
+            out.extend(self.unpack(check, &blob)?);
+        }
+        Ok(out)
+    }
+
+    /// The last sealed result of `check` that started before `before_ms`.
+    pub(super) fn last_sealed_before(&self, check: &str, before_ms: i64) -> Result<Option<CheckResult>, StoreError> {
+        let blob: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached(
+                "SELECT block FROM sealed_hours WHERE check_name = ?1 AND hour_ms < ?2 \
+                 ORDER BY hour_ms DESC LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row(params![check, before_ms], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))?;
+        let Some(blob) = blob else { return Ok(None) };
+        Ok(self.unpack(check, &blob)?.into_iter().rfind(|r| r.started_at_ms < before_ms))
+    }
+
+    /// The newest sealed results, newest first, at most `limit`, optionally of one check.
+    pub(super) fn recent_sealed(&self, check: Option<&str>, limit: usize) -> Result<Vec<CheckResult>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT check_name, block FROM sealed_hours WHERE ?1 IS NULL OR check_name = ?1 \
+                 ORDER BY hour_ms DESC",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(params![check]).map_err(|e| self.err(e))?;
+        let mut out: Vec<CheckResult> = Vec::new();
+        let mut hour_done = i64::MAX;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let name: String = row.get(0).map_err(|e| self.err(e))?;
+            let blob: Vec<u8> = row.get(1).map_err(|e| self.err(e))?;
+            let mut results = self.unpack(&name, &blob)?;
+            let hour = results.first().map_or(i64::MIN, |r| r.started_at_ms.div_euclid(HOUR_MS));
+            // Blocks come newest hour first; every block of an hour must be in before cutting.
+            if out.len() >= limit && hour < hour_done {
+                break;
+            }
+            hour_done = hour;
+            out.append(&mut results);
+        }
+        out.sort_by_key(|r| std::cmp::Reverse(r.started_at_ms));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    fn unpack(&self, check: &str, blob: &[u8]) -> Result<Vec<CheckResult>, StoreError> {
+        blocks::unpack(check, blob).map_err(|e| self.corrupt(format!("check {check:?}: {e}")))
+    }
+
+    pub(super) fn hard_changes_impl(
+        &self,
+        check: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(Option<EventRecord>, Vec<EventRecord>), StoreError> {
+        let before = self.read_events(
+            "SELECT id, check_name, at_ms, kind, from_status, to_status, flap_percent, summary FROM events \
+             WHERE check_name = ?1 AND kind = 'hard_change' AND at_ms < ?2 ORDER BY at_ms DESC, id DESC LIMIT 1",
+            params![check, from_ms],
+        )?;
+        let inside = self.read_events(
+            "SELECT id, check_name, at_ms, kind, from_status, to_status, flap_percent, summary FROM events \
+             WHERE check_name = ?1 AND kind = 'hard_change' AND at_ms >= ?2 AND at_ms < ?3 ORDER BY at_ms, id",
+            params![check, from_ms, to_ms],
+        )?;
+        Ok((before.into_iter().next(), inside))
+    }
+
+    pub(super) fn rollups_impl(&self, check: &str, from_ms: i64, to_ms: i64) -> Result<Vec<HourRollup>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT hour_ms, up_ms, down_ms, no_data_ms, ok, warning, critical, unknown, soft, hard, \
+                 latency, phases FROM hourly WHERE check_name = ?1 AND hour_ms >= ?2 AND hour_ms <= ?3 - 3600000 \
+                 ORDER BY hour_ms",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![check, from_ms, to_ms], |r| {
+                let count = |i| r.get::<_, i64>(i).map(|n| u64::try_from(n).unwrap_or(0));
+                Ok(HourRollup {
+                    check: check.to_string(),
+                    hour_ms: r.get(0)?,
+                    up_ms: r.get(1)?,
+                    down_ms: r.get(2)?,
+                    no_data_ms: r.get(3)?,
+                    counts: StatusCounts { ok: count(4)?, warning: count(5)?, critical: count(6)?, unknown: count(7)? },
+                    soft: count(8)?,
+                    hard: count(9)?,
+                    latency: r.get(10)?,
+                    phases: r.get(11)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    pub(super) fn unsealed_hours_impl(&self, ended_by_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT check_name, (started_at_ms / 3600000) * 3600000 AS hour FROM results \
+                 WHERE started_at_ms < (?1 / 3600000) * 3600000 AND started_at_ms >= 0 ORDER BY hour, check_name",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([ended_by_ms], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    pub(super) fn seal_hour_impl(&mut self, rollup: &HourRollup, results: &[CheckResult]) -> Result<(), StoreError> {
+        let (path, busy) = (self.path.as_path(), self.busy);
+        let err = |e| classify(path, busy, e);
+        let block = blocks::pack(results).map_err(|e| StoreError::Other {
+            path: path.to_owned(),
+            source: format!("cannot pack results: {e}").into(),
+        })?;
+        let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let (from, to) = (rollup.hour_ms, rollup.hour_ms + HOUR_MS);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        if results.is_empty() {
+            tx.execute("DELETE FROM sealed_hours WHERE check_name = ?1 AND hour_ms = ?2", params![rollup.check, from])
+                .map_err(err)?;
+        } else {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO sealed_hours (check_name, hour_ms, results, block) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![rollup.check, from, results.len() as i64, block]))
+            .map_err(err)?;
+        }
+        let c = rollup.counts;
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO hourly (check_name, hour_ms, up_ms, down_ms, no_data_ms, ok, warning, critical, \
+             unknown, soft, hard, latency, phases) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                rollup.check,
+                from,
+                rollup.up_ms,
+                rollup.down_ms,
+                rollup.no_data_ms,
+                int(c.ok),
+                int(c.warning),
+                int(c.critical),
+                int(c.unknown),
+                int(rollup.soft),
+                int(rollup.hard),
+                rollup.latency,
+                rollup.phases,
+            ])
+        })
+        .map_err(err)?;
+        // Metrics go with their results (ON DELETE CASCADE).
+        tx.prepare_cached("DELETE FROM results WHERE check_name = ?1 AND started_at_ms >= ?2 AND started_at_ms < ?3")
+            .and_then(|mut s| s.execute(params![rollup.check, from, to]))
+            .map_err(err)?;
+        // A run row is only the frame of its results: once none is left unsealed, it goes.
+        tx.prepare_cached(
+            "DELETE FROM runs WHERE started_at_ms < ?1 AND NOT EXISTS (SELECT 1 FROM results WHERE run_id = runs.id)",
+        )
+        .and_then(|mut s| s.execute([to]))
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    pub(super) fn prune_impl(&mut self, before_ms: i64, batch: usize) -> Result<usize, StoreError> {
+        let (path, busy) = (self.path.as_path(), self.busy);
+        let err = |e| classify(path, busy, e);
+        let batch = i64::try_from(batch).unwrap_or(i64::MAX);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        let deleted = tx
+            .prepare_cached(
+                "DELETE FROM sealed_hours WHERE (check_name, hour_ms) IN (SELECT check_name, hour_ms \
+                 FROM sealed_hours WHERE hour_ms <= ?1 - 3600000 LIMIT ?2)",
+            )
+            .and_then(|mut s| s.execute(params![before_ms, batch]))
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(deleted)
+    }
+}
