@@ -9,6 +9,7 @@ use super::context::{self, Failure};
 use super::{Cli, ReportArgs, ReportFormat};
 use crate::config::units::format_duration;
 use crate::exit;
+use crate::report::cells::{Cells, budget_percent};
 use crate::report::check::{CheckReport, check_report};
 use crate::report::sla::Window;
 
@@ -116,10 +117,7 @@ fn markdown(out: &mut impl Write, reports: &[CheckReport], since: std::time::Dur
     writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
     for r in reports {
         let c = Cells::of(r);
-        let trend = r.trend.as_ref().map_or_else(
-            || "-".to_string(),
-            |t| format!("{:+.0}%{}", t.change * 100.0, if t.regression { " ⚠ regression" } else { "" }),
-        );
+        let trend = format!("{}{}", c.trend, if c.regression { " ⚠ regression" } else { "" });
         writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -135,37 +133,6 @@ fn markdown(out: &mut impl Write, reports: &[CheckReport], since: std::time::Dur
         )?;
     }
     writeln!(out, "\nAvailability counts HARD states, weighted by time; time without data is left out.")
-}
-
-/// The figures both the table and the Markdown show, formatted.
-struct Cells {
-    availability: String,
-    raw: String,
-    incidents: usize,
-    mttr: String,
-    p50: String,
-    p95: String,
-    p99: String,
-}
-
-impl Cells {
-    fn of(r: &CheckReport) -> Cells {
-        let ms = |d: Option<std::time::Duration>| d.map_or_else(|| "-".to_string(), format_duration);
-        let p = r.response_time.as_ref();
-        Cells {
-            availability: percent(r.availability.ratio),
-            raw: percent(r.availability.raw_ratio),
-            incidents: r.incidents.count,
-            mttr: ms(r.incidents.mttr_ms.map(|m| std::time::Duration::from_secs_f64(m.max(0.0) / 1000.0))),
-            p50: ms(p.map(|s| s.p50)),
-            p95: ms(p.map(|s| s.p95)),
-            p99: ms(p.map(|s| s.p99)),
-        }
-    }
-}
-
-fn percent(ratio: Option<f64>) -> String {
-    ratio.map_or_else(|| "no data".to_string(), |r| format!("{:.3}%", r * 100.0))
 }
 
 fn table(out: &mut impl Write, reports: &[CheckReport], since: std::time::Duration) -> std::io::Result<()> {
@@ -214,7 +181,7 @@ fn table(out: &mut impl Write, reports: &[CheckReport], since: std::time::Durati
             minutes(slo.budget.total_ms),
             minutes(slo.budget.consumed_ms),
             minutes(slo.budget.remaining_ms),
-            slo.budget.remaining_percent.map_or_else(|| "-".to_string(), |p| format!("{p:.1}%")),
+            budget_percent(slo.budget.remaining_percent),
             if firing.is_empty() { "none".to_string() } else { firing.join(", ") },
         )?;
     }

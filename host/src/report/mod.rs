@@ -1,7 +1,9 @@
 //! Reports: pure computations over stored results, one module per kind of report. They
 //! read plain data (results, windows, check settings) and return plain data; no I/O, and
-//! no formatting of output strings, which rendering does separately.
+//! no formatting of output strings, which rendering does separately: [`cells`] formats
+//! the figures every renderer shows.
 
+pub mod cells;
 pub mod check;
 pub mod latency;
 pub mod sla;
