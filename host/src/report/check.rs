@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::latency::{Summary, Trend, exact_summary, trend};
-use super::timeline::Timeline;
 use super::sla::{Availability, History, Incidents, Options, Resolution, Sample, SloReport, Window};
+use super::timeline::{self, Timeline};
 use crate::config::Timing;
 use crate::result::{CheckResult, StateType};
 
@@ -70,6 +70,7 @@ pub fn check_report(
     let times_in = |w: Window| -> Vec<Duration> {
         results.iter().filter(|r| w.contains(r.started_at_ms)).map(response_time).collect()
     };
+    let timed: Vec<(i64, Duration)> = results.iter().map(|r| (r.started_at_ms, response_time(r))).collect();
     let current = exact_summary(&mut times_in(window));
     let previous_window = Window { from_ms: window.from_ms.saturating_sub(window.len_ms()), to_ms: window.from_ms };
     let previous = exact_summary(&mut times_in(previous_window));
@@ -84,7 +85,7 @@ pub fn check_report(
         },
         response_time: current,
         slo: timing.slo.as_ref().map(|slo| history.slo_report(slo, window.to_ms)),
-        timeline: Timeline::default(),
+        timeline: timeline::build(&history, &timed, window),
     }
 }
 
