@@ -11,6 +11,7 @@ use crate::config::units::format_duration;
 use crate::exit;
 use crate::report::cells::{Cells, budget_percent};
 use crate::report::check::{CheckReport, check_report};
+use crate::report::html;
 use crate::report::sla::Window;
 
 /// The version of the JSON report's schema; bumped on any incompatible change.
@@ -65,6 +66,9 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
         ReportFormat::Text => table(&mut text, &reports, args.since),
         ReportFormat::Markdown => markdown(&mut text, &reports, args.since),
         ReportFormat::Csv => csv_rows(&mut text, &raw),
+        ReportFormat::Html => {
+            text.write_all(html::render(&html::HtmlReport { window, generated_ms: to_ms, checks: &reports }).as_bytes())
+        }
     };
     rendered.map_err(|e| Failure::internal(format!("cannot render the report: {e}")))?;
     match &args.output {
