@@ -22,6 +22,9 @@ pub const DEGRADED: f64 = 0.99;
 const DAY_MS: i64 = 86_400_000;
 /// The width of every chart in SVG user units; the height differs per chart.
 const WIDTH: f64 = 1000.0;
+/// Where the time axes start and end: the latency chart and the incident timeline share
+/// them so that their times line up, with room for the millisecond labels on the left.
+const PLOT: (f64, f64) = (64.0, WIDTH - 8.0);
 
 /// The CSS class of a day's bar.
 pub fn day_class(ratio: Option<f64>) -> &'static str {
@@ -135,6 +138,11 @@ fn time_label(at_ms: i64, step_ms: i64, len_ms: i64) -> String {
     }
 }
 
+/// The window onto the shared time axis.
+fn time_scale(window: Window) -> Scale {
+    Scale::new((window.from_ms as f64, window.to_ms as f64), PLOT)
+}
+
 /// Vertical ticks with UTC labels along the bottom of a chart `height` tall.
 fn time_axis(x: Scale, window: Window, top: f64, bottom: f64, height: f64) -> Markup {
     let (ticks, step) = time_ticks(window.from_ms, window.to_ms, 7);
@@ -154,14 +162,13 @@ fn time_axis(x: Scale, window: Window, top: f64, bottom: f64, height: f64) -> Ma
 /// p50 and p95 per bucket over the window, with a millisecond y axis and a UTC time axis.
 pub fn latency_chart(check: &str, window: Window, points: &[LatencyPoint]) -> Markup {
     const HEIGHT: f64 = 260.0;
-    const LEFT: f64 = 64.0;
     const BOTTOM: f64 = HEIGHT - 28.0;
     const TOP: f64 = 10.0;
     let max = points.iter().map(|p| millis(p.p95).max(millis(p.p50))).fold(0.0, f64::max);
     let ticks = nice_ticks(max, 5);
     let step = ticks.get(1).copied().unwrap_or(1.0);
     let y = Scale::new((0.0, ticks.last().copied().unwrap_or(1.0)), (BOTTOM, TOP));
-    let x = Scale::new((window.from_ms as f64, window.to_ms as f64), (LEFT, WIDTH - 8.0));
+    let x = time_scale(window);
     let mid = |p: &LatencyPoint| x.at((p.from_ms as f64 + p.to_ms as f64) / 2.0);
     let line = |of: fn(&LatencyPoint) -> Duration| {
         let runs: Vec<Vec<(f64, f64)>> =
@@ -173,12 +180,12 @@ pub fn latency_chart(check: &str, window: Window, points: &[LatencyPoint]) -> Ma
         svg.chart.latency viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(label) {
             g.axis {
                 @for t in &ticks {
-                    line.grid x1=(LEFT) x2=(WIDTH - 8.0) y1=(num(y.at(*t))) y2=(num(y.at(*t))) {}
-                    text x=(LEFT - 6.0) y=(num(y.at(*t) + 4.0)) text-anchor="end" { (ms_label(*t, step)) }
+                    line.grid x1=(PLOT.0) x2=(PLOT.1) y1=(num(y.at(*t))) y2=(num(y.at(*t))) {}
+                    text x=(PLOT.0 - 6.0) y=(num(y.at(*t) + 4.0)) text-anchor="end" { (ms_label(*t, step)) }
                 }
             }
             (time_axis(x, window, TOP, BOTTOM, HEIGHT))
-            line.baseline x1=(LEFT) x2=(WIDTH - 8.0) y1=(BOTTOM) y2=(BOTTOM) {}
+            line.baseline x1=(PLOT.0) x2=(PLOT.1) y1=(BOTTOM) y2=(BOTTOM) {}
             path.p50 d=(line(|p| p.p50)) {}
             path.p95 d=(line(|p| p.p95)) {}
             @for p in points {
@@ -207,12 +214,12 @@ pub fn incident_timeline(check: &str, window: Window, incidents: &[Incident]) ->
     const HEIGHT: f64 = 64.0;
     const TOP: f64 = 6.0;
     const BAR: f64 = 30.0;
-    let x = Scale::new((window.from_ms as f64, window.to_ms as f64), (0.0, WIDTH));
+    let x = time_scale(window);
     let label = format!("Incidents of {check} over the window: {}", incidents.len());
     html! {
         svg.chart.incidents viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(label) {
             (time_axis(x, window, TOP, TOP + BAR + 4.0, HEIGHT))
-            rect.track x="0" y=(TOP) width=(WIDTH) height=(BAR) rx="3" {}
+            rect.track x=(PLOT.0) y=(TOP) width=(PLOT.1 - PLOT.0) height=(BAR) rx="3" {}
             @for incident in incidents {
                 @let (x0, width) = incident_span(x, window, incident);
                 rect class=(status_class(incident.worst)) x=(num(x0)) y=(TOP) width=(num(width)) height=(BAR) {
@@ -229,7 +236,7 @@ pub fn incident_span(x: Scale, window: Window, incident: &Incident) -> (f64, f64
     let end = incident.end_ms.unwrap_or(window.to_ms).clamp(start, window.to_ms);
     let x0 = x.at(start as f64);
     let width = (x.at(end as f64) - x0).max(2.0);
-    (x0.min(WIDTH - width), width)
+    (x0.min(PLOT.1 - width), width)
 }
 
 /// An incident in words: worst status, start, end (or ongoing) and duration.
@@ -290,10 +297,11 @@ mod tests {
     #[test]
     fn an_ongoing_incident_runs_to_the_window_end_and_a_short_one_still_shows() {
         let window = Window { from_ms: 0, to_ms: 1000 };
-        let x = Scale::new((0.0, 1000.0), (0.0, WIDTH));
-        assert_eq!(incident_span(x, window, &incident(500, None)), (500.0, 500.0));
-        assert_eq!(incident_span(x, window, &incident(100, Some(100))), (100.0, 2.0));
-        assert_eq!(incident_span(x, window, &incident(999, Some(1000))), (998.0, 2.0));
+        let x = time_scale(window);
+        let middle = (PLOT.0 + PLOT.1) / 2.0;
+        assert_eq!(incident_span(x, window, &incident(500, None)), (middle, PLOT.1 - middle));
+        assert_eq!(incident_span(x, window, &incident(100, Some(100))), (x.at(100.0), 2.0));
+        assert_eq!(incident_span(x, window, &incident(999, Some(1000))), (PLOT.1 - 2.0, 2.0), "stays inside");
         assert!(incident_text(&incident(0, None)).contains("ongoing"));
     }
 

@@ -41,7 +41,7 @@ mod tests {
 
     use super::*;
     use crate::report::cells::Cells;
-    use crate::report::latency::exact_summary;
+    use crate::report::latency::{Trend, exact_summary};
     use crate::report::sla::{History, Options, Sample};
     use crate::report::timeline;
     use crate::result::{StateType, Status};
@@ -143,6 +143,16 @@ mod tests {
             assert!(html.contains(&format!("<td>{figure}</td>")), "{figure} missing");
         }
         assert!(html.contains("2024-05-01 00:00</time> → <time datetime=\"2024-05-31T00:00:00Z\">2024-05-31 00:00"));
+    }
+
+    #[test]
+    fn a_p95_regression_is_flagged_in_the_table_and_the_section() {
+        let (mut report, window) = report_of("web", 30);
+        let p95 = Duration::from_millis(100);
+        report.trend = Some(Trend { previous_p95: p95, current_p95: p95 * 2, change: 1.0, regression: true });
+        let html = render(&HtmlReport { window, generated_ms: window.to_ms, checks: &[report] });
+        assert!(html.contains("+100% <span class=\"flag\">⚠ regression</span>"), "{html}");
+        assert!(html.contains("⚠ p95 regression +100%"));
     }
 
     #[test]

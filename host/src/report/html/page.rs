@@ -98,7 +98,10 @@ fn summary(checks: &[CheckReport]) -> Markup {
             } @else {
                 div.table-wrap {
                     table {
-                        caption { "Per check over the window; trend compares p95 with the previous window of the same length." }
+                        caption {
+                            "Per check over the window. Trend compares p95 with the previous window of the same "
+                            "length; resolution is the shortest outage the check is sure to see (its interval)."
+                        }
                         thead {
                             tr {
                                 @for head in ["Check", "Availability (HARD)", "OK attempts", "Incidents", "MTTR", "MTBF",
@@ -142,7 +145,7 @@ fn summary_row(i: usize, r: &CheckReport) -> Markup {
                     span.sub { "SLO " (percent(Some(slo.slo.target))) " / " (format_duration(slo.slo.window)) }
                 }
             }
-            td { "misses < " (format_duration(r.resolution.can_miss_shorter_than)) }
+            td { (format_duration(r.resolution.can_miss_shorter_than)) }
         }
     }
 }
