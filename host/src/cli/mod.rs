@@ -198,6 +198,8 @@ pub enum ReportFormat {
     Markdown,
     /// The raw results of the window, one row each, for spreadsheets.
     Csv,
+    /// One self-contained HTML page with charts (inline SVG, no script, no network).
+    Html,
 }
 
 /// `vitals run`.
