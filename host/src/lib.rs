@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod describe;
 pub mod exit;
+pub mod gate;
 pub mod housekeeping;
 pub mod notify;
 pub mod plan;

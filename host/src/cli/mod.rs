@@ -4,6 +4,7 @@
 mod check;
 mod context;
 mod daemon;
+mod gate;
 mod plugin;
 mod render;
 mod report;
@@ -23,8 +24,8 @@ use crate::exit;
 /// Vitals runs health checks as sandboxed WebAssembly plugins, stores every result,
 /// and exits with the worst status so that cron jobs and CI pipelines can act on it.
 ///
-/// Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown (the worst check);
-/// 64 usage error, 65 unusable plugin file, 69 --listen address unavailable,
+/// Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown (the worst check; for `gate`,
+/// 0 every condition holds, 1 one failed); 64 usage error, 65 unusable plugin file, 69 --listen address unavailable,
 /// 70 internal error, 74 store error,
 /// 78 configuration error.
 #[derive(Debug, Parser)]
@@ -78,6 +79,58 @@ pub enum Command {
     Plugin(PluginCommand),
     /// Availability, incidents and response times from the stored results.
     Report(ReportArgs),
+    /// A CI health gate: run the checks the conditions need, test every condition
+    /// ("p95(web) < 300ms", "error_budget(web) > 10%") and exit 0 if all hold, 1 if not.
+    Gate(GateArgs),
+}
+
+/// `vitals gate`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "Conditions (docs/ci.md has the whole grammar):\n  \
+    status(web) == ok             status(tag:api) <= warning     status(*) != critical\n  \
+    p95(web) < 300ms              p99(tag:api, connect) < 50ms   max(web, 7d) < 1s\n  \
+    availability(web, 30d) >= 99.9%   error_budget(web) > 10%    burn_rate(web, 1h) < 14.4\n  \
+    metric(db, replication_lag) < 5s\n\n\
+    Exit codes: 0 every condition holds, 1 a condition failed, 64 usage error (a bad --condition),\n\
+    74 store error, 78 configuration error (a bad [gate] condition).")]
+pub struct GateArgs {
+    /// A condition to test, added to the [gate] conditions of the config (repeat for several).
+    #[arg(long = "condition", value_name = "CONDITION")]
+    pub conditions: Vec<String>,
+    /// Run each check the conditions need this many times per attempt.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub runs: u32,
+    /// The pause between those runs.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub spacing: std::time::Duration,
+    /// Try again (runs and evaluation), with backoff from 1s doubling up to 30s, until every
+    /// condition holds or --timeout has passed.
+    #[arg(long)]
+    pub wait_for_healthy: bool,
+    /// How long --wait-for-healthy waits before failing.
+    #[arg(long, default_value = "5m", value_parser = parse_duration, requires = "wait_for_healthy")]
+    pub timeout: std::time::Duration,
+    /// Most checks running at the same time.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = GateFormat::Text)]
+    pub format: GateFormat,
+    /// Also write the verdict as JUnit XML to this file (one testsuite per check).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write the verdict as Markdown to this file.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+/// Gate verdict formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GateFormat {
+    /// One line per condition and check, for people.
+    Text,
+    /// One JSON object with a `schema_version` (docs/ci.md).
+    Json,
 }
 
 /// `vitals report`.
@@ -145,6 +198,8 @@ pub enum ReportFormat {
     Markdown,
     /// The raw results of the window, one row each, for spreadsheets.
     Csv,
+    /// One self-contained HTML page with charts (inline SVG, no script, no network).
+    Html,
 }
 
 /// `vitals run`.
@@ -264,5 +319,6 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Validate => validate::validate(&cli).await,
         Command::Plugin(PluginCommand::Inspect(args)) => plugin::inspect(&cli, args).await,
         Command::Report(args) => report::report(&cli, args),
+        Command::Gate(args) => gate::gate(&cli, args).await,
     }
 }

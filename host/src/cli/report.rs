@@ -12,7 +12,9 @@ use super::{Cli, NoDataArg, ReportArgs, ReportFormat};
 use crate::config::units::format_duration;
 use crate::exit;
 use crate::plan::CheckPlan;
+use crate::report::cells::{Cells, budget_percent};
 use crate::report::check::{CheckReport, Contribution, Request, check_report};
+use crate::report::html;
 use crate::report::latency::{LatencySketch, Summary};
 use crate::report::sla::{Availability, NoData, Options, Parts, Window};
 use crate::store::ResultStore;
@@ -190,6 +192,8 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
         .and_then(|()| writeln!(text)),
         ReportFormat::Text => table(&mut text, &reports, &groups, window),
         ReportFormat::Markdown => markdown(&mut text, &reports, &groups, window),
+        ReportFormat::Html => text
+            .write_all(html::render(&html::HtmlReport { window, generated_ms: now_ms, checks: &reports }).as_bytes()),
         ReportFormat::Csv => Ok(()),
     };
     rendered.map_err(|e| Failure::internal(format!("cannot render the report: {e}")))?;
@@ -293,10 +297,7 @@ fn markdown(
     writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
     for r in reports {
         let c = Cells::of(r);
-        let trend = r.trend.as_ref().map_or_else(
-            || "-".to_string(),
-            |t| format!("{:+.0}%{}", t.change * 100.0, if t.regression { " ⚠ regression" } else { "" }),
-        );
+        let trend = format!("{}{}", c.trend, if c.regression { " ⚠ regression" } else { "" });
         writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -316,7 +317,7 @@ fn markdown(
         writeln!(out, "| tag | checks | availability (HARD) | ok attempts | incidents | p50 | p95 | p99 |")?;
         writeln!(out, "|---|---|---|---|---|---|---|---|")?;
         for g in groups {
-            let c = Cells::new(&g.availability, g.incidents, None, g.response_time.as_ref());
+            let c = Cells::figures(&g.availability, g.incidents, g.response_time.as_ref());
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -342,40 +343,6 @@ fn describe(window: Window) -> String {
     };
     let len = std::time::Duration::from_millis(u64::try_from(window.len_ms()).unwrap_or(0));
     format!("{} from {} to {} UTC", format_duration(len), at(window.from_ms), at(window.to_ms))
-}
-
-/// The figures both the table and the Markdown show, formatted.
-struct Cells {
-    availability: String,
-    raw: String,
-    incidents: usize,
-    mttr: String,
-    p50: String,
-    p95: String,
-    p99: String,
-}
-
-impl Cells {
-    fn of(r: &CheckReport) -> Cells {
-        Cells::new(&r.availability, r.incidents.count, r.incidents.mttr_ms, r.response_time.as_ref())
-    }
-
-    fn new(a: &Availability, incidents: usize, mttr_ms: Option<f64>, p: Option<&Summary>) -> Cells {
-        let ms = |d: Option<std::time::Duration>| d.map_or_else(|| "-".to_string(), format_duration);
-        Cells {
-            availability: percent(a.ratio),
-            raw: percent(a.raw_ratio),
-            incidents,
-            mttr: ms(mttr_ms.map(|m| std::time::Duration::from_secs_f64(m.max(0.0) / 1000.0))),
-            p50: ms(p.map(|s| s.p50)),
-            p95: ms(p.map(|s| s.p95)),
-            p99: ms(p.map(|s| s.p99)),
-        }
-    }
-}
-
-fn percent(ratio: Option<f64>) -> String {
-    ratio.map_or_else(|| "no data".to_string(), |r| format!("{:.3}%", r * 100.0))
 }
 
 fn table(out: &mut impl Write, reports: &[CheckReport], groups: &[GroupReport], window: Window) -> std::io::Result<()> {
@@ -410,7 +377,7 @@ fn table(out: &mut impl Write, reports: &[CheckReport], groups: &[GroupReport], 
             "TAG", "CHECKS", "AVAIL", "RAW", "INCIDENTS", "P50", "P95", "P99"
         )?;
         for g in groups {
-            let c = Cells::new(&g.availability, g.incidents, None, g.response_time.as_ref());
+            let c = Cells::figures(&g.availability, g.incidents, g.response_time.as_ref());
             writeln!(
                 out,
                 "{:<width$}  {:>6}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}",
@@ -475,7 +442,7 @@ fn table(out: &mut impl Write, reports: &[CheckReport], groups: &[GroupReport], 
             minutes(slo.budget.total_ms),
             minutes(slo.budget.consumed_ms),
             minutes(slo.budget.remaining_ms),
-            slo.budget.remaining_percent.map_or_else(|| "-".to_string(), |p| format!("{p:.1}%")),
+            budget_percent(slo.budget.remaining_percent),
             if firing.is_empty() { "none".to_string() } else { firing.join(", ") },
         )?;
     }

@@ -9,6 +9,8 @@ use crate::exit;
 /// Runs the command.
 pub async fn validate(cli: &Cli) -> Result<u8, Failure> {
     let plan = context::load_plan(cli)?;
+    // `vitals gate` would refuse them; say so before a pipeline gets there.
+    crate::gate::load(&plan, &[]).map_err(|e| Failure::from(e.config))?;
     let runtime = context::runtime(cli)?;
     let prepared = context::prepare(&runtime, &plan, &[]).await?;
     if let Some(notifiers) = context::notifiers(&runtime, &plan, &prepared).await? {

@@ -22,6 +22,9 @@ pub struct RawConfig {
     /// The `[[notifier]]` tables.
     #[serde(default, rename = "notifier")]
     pub notifiers: Vec<Spanned<RawNotifier>>,
+    /// The `[gate]` table of `vitals gate`.
+    #[serde(default)]
+    pub gate: RawGate,
     /// The `[store]` table.
     #[serde(default)]
     pub store: RawStore,
@@ -56,6 +59,15 @@ pub struct RawMaintenance {
     pub checks: Option<Vec<SpannedStr>>,
     /// The checks it covers by tag.
     pub tags: Option<Vec<SpannedStr>>,
+}
+
+/// The `[gate]` table: the conditions `vitals gate` tests.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGate {
+    /// Conditions such as `"p95(web) < 300ms"`.
+    #[serde(default)]
+    pub conditions: Vec<SpannedStr>,
 }
 
 /// One `[[notifier]]` table: a notification plugin that receives state changes.

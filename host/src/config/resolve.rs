@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_spanned::Spanned;
 
-use crate::plan::{CheckPlan, ConfigEntry, NotifierPlan, Plan, PluginRef};
+use crate::plan::{CheckPlan, ConfigEntry, GateCondition, NotifierPlan, Plan, PluginRef};
 use crate::result::Status;
 use crate::runtime::grants::Grants;
 
@@ -131,7 +131,9 @@ pub fn resolve(
         }
     }
     if cx.errors.is_empty() {
-        Ok(Plan { source: Arc::clone(source), checks, max_per_host, notifiers, retention, maintenance })
+        let gate =
+            raw.gate.conditions.into_iter().map(|c| GateCondition { span: c.span(), text: c.into_inner() }).collect();
+        Ok(Plan { source: Arc::clone(source), checks, max_per_host, notifiers, retention, maintenance, gate })
     } else {
         Err(cx.errors)
     }

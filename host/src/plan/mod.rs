@@ -29,6 +29,17 @@ pub struct Plan {
     pub retention: Duration,
     /// Planned downtime, in file order.
     pub maintenance: Vec<crate::config::maintenance::Maintenance>,
+    /// The `[gate]` conditions as written; `vitals gate` parses them.
+    pub gate: Vec<GateCondition>,
+}
+
+/// One `[gate]` condition as written, kept with where (so errors can point into it).
+#[derive(Debug, Clone)]
+pub struct GateCondition {
+    /// The condition text.
+    pub text: String,
+    /// Byte span of the TOML string that holds it, quotes included.
+    pub span: Range<usize>,
 }
 
 /// One `[[notifier]]`, resolved.

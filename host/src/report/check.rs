@@ -14,13 +14,10 @@ use super::sla::{
     incidents_from_changes, month_of, slo_report,
 };
 use super::tiered::{Load, Tiered};
-use super::timeline::{DayAvailability, LatencyPoint, Timeline};
+use super::timeline::Timeline;
 use crate::config::Timing;
 use crate::schedule::state::Event;
 use crate::store::{ResultStore, StoreError};
-
-const DAY_MS: i64 = 86_400_000;
-const HOUR_MS: i64 = 3_600_000;
 
 /// Everything reported about one check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -194,7 +191,7 @@ pub fn check_report(
         metrics: all_raw.then(|| metric_summaries(tiered.results_in(window))),
         slo: timing.slo.as_ref().map(|slo| slo_report(&tiered, slo, now)),
         approximate: tiered.approximate(),
-        timeline: timeline(&tiered, window, &mut sketch),
+        timeline: super::timeline::build(&tiered, window, &mut sketch),
         incidents,
     };
     let contribution =
@@ -214,51 +211,6 @@ fn merged(windows: &[Window]) -> Vec<Window> {
         }
     }
     out
-}
-
-/// The width of a latency bucket for a window of this length.
-fn bucket_ms(len_ms: i64) -> i64 {
-    if len_ms <= 2 * DAY_MS {
-        HOUR_MS
-    } else if len_ms <= 14 * DAY_MS {
-        6 * HOUR_MS
-    } else {
-        DAY_MS
-    }
-}
-
-/// Availability per UTC day and latency per bucket over `window`.
-fn timeline(tiered: &Tiered, window: Window, scratch: &mut LatencySketch) -> Timeline {
-    let clip = |from: i64, to: i64| Window { from_ms: from.max(window.from_ms), to_ms: to.min(window.to_ms) };
-    let aligned = |t: i64, step: i64| t.div_euclid(step) * step;
-    let mut days = Vec::new();
-    let mut day = aligned(window.from_ms, DAY_MS);
-    while day < window.to_ms {
-        let w = clip(day, day + DAY_MS);
-        let a = tiered.availability_over(w);
-        days.push(DayAvailability {
-            from_ms: w.from_ms,
-            to_ms: w.to_ms,
-            ratio: a.ratio,
-            down_ms: a.down_ms,
-            no_data_ms: a.no_data_ms,
-            maintenance_ms: a.maintenance_ms,
-        });
-        day += DAY_MS;
-    }
-    let step = bucket_ms(window.len_ms());
-    let mut latency = Vec::new();
-    let mut at = aligned(window.from_ms, step);
-    while at < window.to_ms {
-        let w = clip(at, at + step);
-        scratch.reset();
-        tiered.merge_response_time(w, scratch);
-        if let (Some(p50), Some(p95)) = (scratch.quantile(0.5), scratch.quantile(0.95)) {
-            latency.push(LatencyPoint { from_ms: w.from_ms, to_ms: w.to_ms, count: scratch.count(), p50, p95 });
-        }
-        at += step;
-    }
-    Timeline { days, latency, bucket_ms: step }
 }
 
 /// Every finite plugin metric of `results`, summarised exactly.

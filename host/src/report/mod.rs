@@ -1,8 +1,11 @@
 //! Reports: pure computations over stored results, one module per kind of report. They
 //! read plain data (results, windows, check settings) and return plain data; no I/O, and
-//! no formatting of output strings, which rendering does separately.
+//! no formatting of output strings, which rendering does separately: [`cells`] formats
+//! the figures every renderer shows, and [`html`] renders the self-contained HTML page.
 
+pub mod cells;
 pub mod check;
+pub mod html;
 pub mod latency;
 pub mod rollup;
 pub mod sla;

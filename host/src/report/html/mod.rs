@@ -1,0 +1,204 @@
+//! `vitals report --format html`: one self-contained HTML page (inline CSS and SVG, no
+//! script, nothing loaded from the network) with the summary table and, per check, daily
+//! availability bars, a response-time chart and an incident timeline.
+//!
+//! [`page`] lays out the document, [`charts`] draws the SVG charts from [`scale`]'s pure
+//! geometry. maud escapes every piece of text it is given, so check names cannot inject
+//! markup.
+
+mod charts;
+mod page;
+mod scale;
+
+use super::check::CheckReport;
+use super::sla::Window;
+
+/// What the HTML report shows.
+#[derive(Debug, Clone, Copy)]
+pub struct HtmlReport<'a> {
+    /// The report window.
+    pub window: Window,
+    /// When the report was made, in milliseconds since the epoch.
+    pub generated_ms: i64,
+    /// One report per check, in the order to show them.
+    pub checks: &'a [CheckReport],
+}
+
+/// The whole HTML document.
+pub fn render(report: &HtmlReport<'_>) -> String {
+    page::page(report).into_string()
+}
+
+/// `ms` since the epoch as UTC with chrono's `format`, or the raw number if it is out of
+/// chrono's range.
+fn utc(ms: i64, format: &str) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), |t| t.format(format).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::report::cells::Cells;
+    use crate::report::latency::{LatencySketch, Trend, exact_summary};
+    use crate::report::sla::{Availabilities, History, Options, Sample};
+    use crate::report::timeline;
+    use crate::result::{StateType, Status};
+
+    const HOUR_MS: i64 = 3_600_000;
+    const DAY_MS: i64 = 24 * HOUR_MS;
+    /// 2024-05-01 00:00 UTC.
+    const MAY_1: i64 = 1_714_521_600_000;
+
+    /// A check probed hourly for `days` days: down (critical) on day 3 from 02:00 to 05:00,
+    /// warning (which counts as up) on day 5 at 10:00, no data from day 6 at 23:00 (the
+    /// result before holds for two intervals) to the end of day 7, slower from day 4 on.
+    fn report_of(name: &str, days: i64) -> (CheckReport, Window) {
+        let window = Window { from_ms: MAY_1, to_ms: MAY_1 + days * DAY_MS };
+        let mut samples = Vec::new();
+        let mut times = Vec::new();
+        for hour in 0..days * 24 {
+            let at_ms = MAY_1 + hour * HOUR_MS;
+            let status = match (hour / 24, hour % 24) {
+                (3, 2..=4) => Status::Critical,
+                (5, 10) => Status::Warning,
+                (7, _) | (6, 22..) => continue,
+                _ => Status::Ok,
+            };
+            samples.push(Sample { at_ms, status, state: StateType::Hard });
+            times.push((at_ms, Duration::from_millis((if hour / 24 >= 4 { 120 } else { 40 }) + (hour % 7) as u64)));
+        }
+        let history = History {
+            samples: &samples,
+            before: None,
+            interval: Duration::from_secs(3600),
+            retries: 0,
+            retry_interval: Duration::from_secs(60),
+            maintenance: &[],
+            options: Options::default(),
+        };
+        let source = Fixture { history, times: &times };
+        let report = CheckReport {
+            check: name.to_string(),
+            availability: source.history.availability(window),
+            incidents: source.history.incidents(window),
+            resolution: source.history.resolution(),
+            maintenance: Vec::new(),
+            response_time: exact_summary(&mut times.iter().map(|t| t.1).collect::<Vec<_>>()),
+            percentiles_from: "raw",
+            phases: Default::default(),
+            metrics: None,
+            trend: None,
+            slo: None,
+            approximate: false,
+            timeline: timeline::build(&source, window, &mut LatencySketch::new()),
+        };
+        (report, window)
+    }
+
+    /// Raw samples and response times, as a timeline source.
+    struct Fixture<'a> {
+        history: History<'a>,
+        times: &'a [(i64, Duration)],
+    }
+
+    impl Availabilities for Fixture<'_> {
+        fn availability_over(&self, window: Window) -> crate::report::sla::Availability {
+            self.history.availability(window)
+        }
+    }
+
+    impl timeline::Source for Fixture<'_> {
+        fn merge_response_time(&self, window: Window, sketch: &mut LatencySketch) {
+            self.times.iter().filter(|(at, _)| window.contains(*at)).for_each(|(_, t)| sketch.record(*t));
+        }
+    }
+
+    fn render_one(name: &str, days: i64) -> String {
+        let (report, window) = report_of(name, days);
+        render(&HtmlReport { window, generated_ms: window.to_ms, checks: &[report] })
+    }
+
+    #[test]
+    fn check_names_are_text_in_headings_tables_tooltips_and_labels() {
+        let html = render_one("<script>alert(1)</script> & \"x\"", 2);
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;"));
+        assert!(html.contains("aria-label=\"Daily availability of &lt;script&gt;"), "attributes escaped too");
+    }
+
+    #[test]
+    fn every_day_gets_a_bar_coloured_by_its_availability() {
+        let html = render_one("web", 30);
+        let bars = html.split("class=\"chart bars\"").nth(1).and_then(|s| s.split("</svg>").next()).unwrap_or("");
+        assert_eq!(bars.matches("<rect").count(), 30);
+        assert_eq!(bars.matches("class=\"st-bad\"").count(), 1, "day 3 lost three hours");
+        assert_eq!(bars.matches("class=\"st-nodata\"").count(), 1, "day 7 has no results");
+        assert!(bars.contains("<title>2024-05-04: 87.500% available (HARD), down 3.0 h</title>"), "{bars}");
+    }
+
+    #[test]
+    fn the_latency_chart_draws_both_lines_with_millisecond_axis_labels() {
+        let html = render_one("web", 30);
+        let chart = html.split("class=\"chart latency\"").nth(1).and_then(|s| s.split("</svg>").next()).unwrap_or("");
+        assert_eq!(chart.matches("<path class=\"p50\" d=\"M").count(), 1);
+        assert_eq!(chart.matches("<path class=\"p95\" d=\"M").count(), 1);
+        assert_eq!(chart.matches("<circle class=\"p95\"").count(), 29, "one point per day with results");
+        assert!(chart.contains(" ms</text>") && chart.contains(">May 16</text>"), "{chart}");
+    }
+
+    #[test]
+    fn incidents_are_drawn_and_listed_with_their_worst_status() {
+        let html = render_one("web", 30);
+        let timeline = html.split("class=\"chart incidents\"").nth(1).and_then(|s| s.split("</svg>").next());
+        let timeline = timeline.unwrap_or("");
+        assert!(timeline.contains("<rect class=\"st-bad\""), "{timeline}");
+        assert!(timeline.contains("critical: 2024-05-04 02:00 UTC → 2024-05-04 05:00 UTC (3.0 h)"), "{timeline}");
+        assert!(html.contains("<summary>1 incident</summary>"), "a warning counts as up");
+    }
+
+    #[test]
+    fn the_summary_shows_the_figures_of_the_text_table() {
+        let (report, window) = report_of("web", 30);
+        let cells = Cells::of(&report);
+        let html = render(&HtmlReport { window, generated_ms: window.to_ms, checks: std::slice::from_ref(&report) });
+        for figure in [&cells.availability, &cells.raw, &cells.mttr, &cells.mtbf, &cells.p50, &cells.p95, &cells.p99] {
+            assert!(html.contains(&format!("<td>{figure}</td>")), "{figure} missing");
+        }
+        assert!(html.contains("2024-05-01 00:00</time> → <time datetime=\"2024-05-31T00:00:00Z\">2024-05-31 00:00"));
+    }
+
+    #[test]
+    fn a_p95_regression_is_flagged_in_the_table_and_the_section() {
+        let (mut report, window) = report_of("web", 30);
+        let p95 = Duration::from_millis(100);
+        report.trend = Some(Trend { previous_p95: p95, current_p95: p95 * 2, change: 1.0, regression: true });
+        let html = render(&HtmlReport { window, generated_ms: window.to_ms, checks: &[report] });
+        assert!(html.contains("+100% <span class=\"flag\">⚠ regression</span>"), "{html}");
+        assert!(html.contains("⚠ p95 regression +100%"));
+    }
+
+    #[test]
+    fn svg_elements_are_closed_so_html_parsing_does_not_nest_them() {
+        let html = render_one("web", 30);
+        for tag in ["svg", "rect", "path", "circle", "line", "text", "g", "title"] {
+            assert_eq!(
+                html.matches(&format!("<{tag} ")).count() + html.matches(&format!("<{tag}>")).count(),
+                html.matches(&format!("</{tag}>")).count(),
+                "<{tag}> opened and closed"
+            );
+        }
+    }
+
+    #[test]
+    fn a_report_without_checks_or_data_still_renders() {
+        let window = Window { from_ms: MAY_1, to_ms: MAY_1 + HOUR_MS };
+        let html = render(&HtmlReport { window, generated_ms: window.to_ms, checks: &[] });
+        assert!(html.contains("No checks were selected."));
+        let (mut report, _) = report_of("quiet", 1);
+        report.timeline = Default::default();
+        let html = render(&HtmlReport { window, generated_ms: window.to_ms, checks: &[report] });
+        assert!(html.contains("No days in the window.") && html.contains("No response times in this window."));
+    }
+}
