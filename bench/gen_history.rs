@@ -110,16 +110,18 @@ fn main() -> Result<(), String> {
     let days: i64 = arg(2)?.parse().map_err(|_| usage)?;
     let interval_s: i64 = args.get(3).map_or(Ok(60), |s| s.parse()).map_err(|_| usage)?;
     let retention_days: Option<i64> = args.get(4).map(|s| s.parse()).transpose().map_err(|_| usage)?;
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|e| e.to_string())?
-        .as_millis() as i64;
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_millis()
+            as i64;
     let end = now_ms.div_euclid(HOUR_MS) * HOUR_MS;
     let start = end - days * 24 * HOUR_MS;
     let hours = days * 24;
     let interval_ms = interval_s * 1000;
-    let cadence =
-        Cadence { interval: Duration::from_secs(interval_s as u64), retries: 2, retry_interval: Duration::from_secs(10) };
+    let cadence = Cadence {
+        interval: Duration::from_secs(interval_s as u64),
+        retries: 2,
+        retry_interval: Duration::from_secs(10),
+    };
     let policy = StatePolicy::default();
     let mut store = vitals::store::open(std::path::Path::new(db)).map_err(|e| e.to_string())?;
     let started = Instant::now();
@@ -183,6 +185,13 @@ fn main() -> Result<(), String> {
                 }
             }
             next += 1;
+            // Housekeeping once a simulated day, as the daemon does every few minutes, so
+            // the file reuses the pages pruning frees, as a long-running store does.
+            if let (Some(days), 0) = (retention_days, next % 24) {
+                let retention = Duration::from_secs(days as u64 * 86_400);
+                vitals::housekeeping::run(store.as_mut(), &Default::default(), retention, start + next * HOUR_MS)
+                    .map_err(|e| e.to_string())?;
+            }
             if next % 24 == 0 {
                 eprintln!("day {}/{days}: {written} results, {:.0?}", next / 24, started.elapsed());
             }
@@ -192,8 +201,10 @@ fn main() -> Result<(), String> {
         h.join().map_err(|_| "a worker panicked".to_string())?;
     }
     if let Some(days) = retention_days {
-        let cutoff = end - days * 24 * HOUR_MS;
-        while store.prune(cutoff, 1024).map_err(|e| e.to_string())? > 0 {}
+        let retention = Duration::from_secs(days as u64 * 86_400);
+        let done = vitals::housekeeping::run(store.as_mut(), &Default::default(), retention, end)
+            .map_err(|e| e.to_string())?;
+        eprintln!("housekeeping: {done:?}");
     }
     eprintln!("{written} results of {checks} checks over {days} days in {:.1?}", started.elapsed());
     Ok(())

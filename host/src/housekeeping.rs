@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::plan::Plan;
-use crate::report::rollup::{Cadence, rollup};
+use crate::report::rollup::{Cadence, merge_phases, rollup};
 use crate::store::{HOUR_MS, ResultStore, StoreError};
 
 /// An hour is sealed once it ended this long ago: runs that started in it have finished
@@ -27,6 +27,8 @@ pub struct Outcome {
     pub sealed: usize,
     /// Check-hours of raw results deleted.
     pub pruned: usize,
+    /// Check-days whose hourly phase sketches became one daily sketch.
+    pub compacted: usize,
 }
 
 /// The cadence of each configured check, by name.
@@ -63,6 +65,14 @@ pub fn run(
         outcome.sealed += 1;
     }
     let cutoff = now_ms.saturating_sub(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
+    // Past the retention, phase percentiles keep a day's resolution: one sketch per day
+    // instead of 24 is most of what keeps a check-year within a few MiB.
+    for (check, day_ms) in store.pending_phase_days(cutoff)? {
+        let hours = store.rollups(&check, day_ms, day_ms + 24 * HOUR_MS)?;
+        let merged = merge_phases(hours.iter().filter_map(|h| h.phases.as_deref()));
+        store.compact_phases(&check, day_ms, &merged)?;
+        outcome.compacted += 1;
+    }
     loop {
         let deleted = store.prune(cutoff, PRUNE_BATCH)?;
         outcome.pruned += deleted;
@@ -71,7 +81,12 @@ pub fn run(
         }
     }
     if outcome != Outcome::default() {
-        tracing::debug!(sealed = outcome.sealed, pruned = outcome.pruned, "store housekeeping");
+        tracing::debug!(
+            sealed = outcome.sealed,
+            pruned = outcome.pruned,
+            compacted = outcome.compacted,
+            "store housekeeping"
+        );
     }
     Ok(outcome)
 }
@@ -139,7 +154,7 @@ mod tests {
         )]);
         let outcome = run(store.as_mut(), &cadences, Duration::from_secs(10 * 86_400), now).expect("runs");
         // The hour that ended 30 minutes ago is sealed, the current one is not.
-        assert_eq!(outcome, Outcome { sealed: 72, pruned: 0 });
+        assert_eq!(outcome, Outcome { sealed: 72, pruned: 0, compacted: 0 });
         assert_eq!(count(&path, "SELECT count(*) FROM results"), 30);
         assert_eq!(count(&path, "SELECT count(*) FROM hourly"), 72);
         assert_eq!(store.window("db", 0, now).expect("reads"), before_all, "sealing changes nothing a reader sees");

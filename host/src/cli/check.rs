@@ -49,6 +49,18 @@ impl ResultStore for NoStore {
     fn prune(&mut self, _: i64, _: usize) -> Result<usize, StoreError> {
         Ok(0)
     }
+
+    fn pending_phase_days(&self, _: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    fn compact_phases(&mut self, _: &str, _: i64, _: &[u8]) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn daily_phases(&self, _: &str, _: i64, _: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Runs the command.

@@ -254,9 +254,30 @@ impl LatencySketch {
             other => return Err(SketchError::UnknownFormat(other)),
         };
         check_plain(plain)?;
+        self.add_payload(&plain[V2_HEADER_LEN..])
+    }
+
+    /// The sketch's counts alone: the V2 payload without its 40-byte header, which is the
+    /// same for every sketch of this module (about 130 bytes for an hour of 60 results).
+    /// Hourly rollups store this; [`LatencySketch::merge_payload`] adds it back in.
+    pub fn to_payload_bytes(&self) -> Vec<u8> {
+        let mut bytes = self.to_plain_bytes();
+        bytes.drain(..V2_HEADER_LEN.min(bytes.len()));
+        bytes
+    }
+
+    /// Adds the values of a payload written by [`LatencySketch::to_payload_bytes`]. It is
+    /// checked first; on an error nothing has been added.
+    pub fn merge_payload(&mut self, payload: &[u8]) -> Result<(), SketchError> {
+        check_payload(payload)?;
+        self.add_payload(payload)
+    }
+
+    /// Adds a checked payload's counts.
+    fn add_payload(&mut self, payload: &[u8]) -> Result<(), SketchError> {
         let mut buckets = Vec::new();
         let mut index: u64 = 0;
-        for number in Leb128(&plain[V2_HEADER_LEN..]) {
+        for number in Leb128(payload) {
             // ZigZag: a negative number is a run of empty buckets.
             let n = ((number >> 1) as i64) ^ -((number & 1) as i64);
             if n < 0 {
@@ -384,8 +405,13 @@ fn check_plain(plain: &[u8]) -> Result<(), SketchError> {
     if digits != u32::from(SIGNIFICANT_DIGITS) || lowest != LOWEST_NANOS || highest != HIGHEST_NANOS {
         return Err(SketchError::Parameters { digits, lowest, highest });
     }
-    // Walk the zig-zag LEB128 numbers (at most 9 bytes, the 9th taken whole). The decoder
-    // negates negative ones (zero runs); u64::MAX decodes to i64::MIN, whose negation overflows.
+    check_payload(payload)
+}
+
+/// Walks a V2 payload's zig-zag LEB128 numbers (at most 9 bytes, the 9th taken whole) so
+/// that decoding it cannot fail. The decoder negates negative ones (zero runs); u64::MAX
+/// decodes to i64::MIN, whose negation overflows.
+fn check_payload(payload: &[u8]) -> Result<(), SketchError> {
     let mut i = 0;
     while i < payload.len() {
         let mut value: u64 = 0;
@@ -679,8 +705,11 @@ mod tests {
                 h.record(HIGHEST_TRACKABLE * 2);
             }
             by_sketch.merge(&h);
-            let bytes = if hour % 2 == 0 { h.to_plain_bytes() } else { h.to_bytes() };
-            by_bytes.merge_bytes(&bytes).unwrap();
+            match hour % 3 {
+                0 => by_bytes.merge_bytes(&h.to_plain_bytes()).unwrap(),
+                1 => by_bytes.merge_bytes(&h.to_bytes()).unwrap(),
+                _ => by_bytes.merge_payload(&h.to_payload_bytes()).unwrap(),
+            }
         }
         assert_eq!(by_bytes, by_sketch);
         by_bytes.reset();
@@ -690,6 +719,7 @@ mod tests {
         plain.truncate(plain.len() - 1);
         assert!(by_bytes.merge_bytes(&plain).is_err());
         assert!(by_bytes.merge_bytes(b"junk").is_err());
+        assert!(by_bytes.merge_payload(&[0x80]).is_err(), "a number running past the end");
         assert_eq!(by_bytes.count(), 0);
     }
 

@@ -107,40 +107,91 @@ pub fn rollup(
         counts,
         soft,
         hard,
-        latency: (latency.count() > 0).then(|| latency.to_plain_bytes()),
-        phases: (!phase_sketches.is_empty()).then(|| encode_phases(&phase_sketches)),
+        latency: (latency.count() > 0).then(|| latency.to_payload_bytes()),
+        phases: (!phase_sketches.is_empty()).then(|| encode_phases(&phase_sketches, false)),
     }
 }
 
-/// Packs named sketches: for each, a one-byte name length, the name, a four-byte
-/// little-endian sketch length and the sketch.
-fn encode_phases(sketches: &BTreeMap<&str, LatencySketch>) -> Vec<u8> {
+/// Packs named sketches: a format byte ([`PLAIN`] or [`ZSTD`]), then for each sketch a
+/// one-byte name length, the name, a four-byte little-endian sketch length and the sketch
+/// (its V2 payload, see [`LatencySketch::to_payload_bytes`]), compressed with zstd after the format byte when `compress`. Hourly rollups
+/// stay plain, as reports read thousands of them; daily ones (past the retention) are
+/// compressed, which halves them.
+fn encode_phases<K: AsRef<str>>(sketches: &BTreeMap<K, LatencySketch>, compress: bool) -> Vec<u8> {
     let mut out = Vec::new();
     for (name, sketch) in sketches {
-        let name = &name.as_bytes()[..name.len().min(255)];
-        let bytes = sketch.to_plain_bytes();
+        let name = name.as_ref().as_bytes();
+        let name = &name[..name.len().min(255)];
+        let bytes = sketch.to_payload_bytes();
         out.push(name.len() as u8);
         out.extend_from_slice(name);
         out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_le_bytes());
         out.extend_from_slice(&bytes);
     }
+    if compress {
+        // Compressing into memory fails only on allocation failure; then keep it plain.
+        if let Ok(mut packed) = zstd::bulk::compress(&out, PHASES_LEVEL) {
+            packed.insert(0, ZSTD);
+            return packed;
+        }
+    }
+    out.insert(0, PLAIN);
     out
 }
 
-/// Splits what [`encode_phases`] wrote into named sketch blobs (for
-/// [`LatencySketch::merge_bytes`]). A malformed blob is an error, never a panic.
-pub fn phase_blobs(mut blob: &[u8]) -> Result<Vec<(&str, &[u8])>, SketchError> {
+/// Format byte of an uncompressed phase blob.
+const PLAIN: u8 = 0;
+/// Format byte of a zstd-compressed phase blob.
+const ZSTD: u8 = 1;
+
+/// zstd level of phase blobs (small inputs: the level costs little).
+const PHASES_LEVEL: i32 = 19;
+/// No phase blob inflates beyond this (a day of a minutely check's phases is about 5 KiB).
+const MAX_PHASES: usize = 16 << 20;
+
+/// Merges phase blobs (the hours of a day) into one blob of the same form. Damaged blobs
+/// are skipped with a warning: they are what they are, and the rest is still worth keeping.
+pub fn merge_phases<'a>(blobs: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut merged: BTreeMap<String, LatencySketch> = BTreeMap::new();
+    for blob in blobs {
+        match phase_blobs(blob) {
+            Ok(list) => {
+                for (name, bytes) in list {
+                    if let Err(e) = merged.entry(name.clone()).or_default().merge_payload(&bytes) {
+                        tracing::warn!(phase = name, error = %e, "skipping a damaged phase sketch");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "skipping damaged phases"),
+        }
+    }
+    if merged.is_empty() { Vec::new() } else { encode_phases(&merged, true) }
+}
+
+/// Splits what [`encode_phases`] wrote into named sketch payloads (for
+/// [`LatencySketch::merge_payload`]). A malformed blob is an error, never a panic.
+pub fn phase_blobs(blob: &[u8]) -> Result<Vec<(String, Vec<u8>)>, SketchError> {
+    let inflated;
+    let mut rest = match blob.split_first() {
+        Some((&PLAIN, plain)) => plain,
+        Some((&ZSTD, packed)) => {
+            inflated = zstd::bulk::decompress(packed, MAX_PHASES).map_err(SketchError::Decompress)?;
+            &inflated[..]
+        }
+        Some((&other, _)) => return Err(SketchError::UnknownFormat(u32::from(other))),
+        None => return Ok(Vec::new()),
+    };
     let mut out = Vec::new();
-    while let Some((&len, rest)) = blob.split_first() {
+    while let Some((&len, tail)) = rest.split_first() {
         let len = usize::from(len);
-        let name = rest.get(..len).ok_or(SketchError::Truncated)?;
+        let name = tail.get(..len).ok_or(SketchError::Truncated)?;
         let name = std::str::from_utf8(name).map_err(|_| SketchError::Corrupt("phase name is not UTF-8"))?;
-        let size = rest.get(len..len + 4).ok_or(SketchError::Truncated)?;
+        let size = tail.get(len..len + 4).ok_or(SketchError::Truncated)?;
         let size = u32::from_le_bytes([size[0], size[1], size[2], size[3]]) as usize;
         let end = (len + 4).checked_add(size).ok_or(SketchError::Truncated)?;
-        let bytes = rest.get(len + 4..end).ok_or(SketchError::Truncated)?;
-        out.push((name, bytes));
-        blob = &rest[end..];
+        let bytes = tail.get(len + 4..end).ok_or(SketchError::Truncated)?;
+        out.push((name.to_string(), bytes.to_vec()));
+        rest = &tail[end..];
     }
     Ok(out)
 }
@@ -194,12 +245,15 @@ mod tests {
         assert_eq!(r.no_data_ms, 19 * 60_000);
         assert_eq!(r.counts, StatusCounts { ok: 30, warning: 0, critical: 10, unknown: 0 });
         assert_eq!((r.soft, r.hard), (0, 40));
-        let latency = LatencySketch::from_bytes(r.latency.as_deref().expect("a sketch")).expect("decodes");
+        let mut latency = LatencySketch::new();
+        latency.merge_payload(r.latency.as_deref().expect("a sketch")).expect("decodes");
         assert_eq!(latency.count(), 40);
         let phases = phase_blobs(r.phases.as_deref().expect("phases")).expect("splits");
         assert_eq!(phases.len(), 1);
         assert_eq!(phases[0].0, "time_connect");
-        let p50 = LatencySketch::from_bytes(phases[0].1).expect("decodes").quantile(0.5).expect("values");
+        let mut sketch = LatencySketch::new();
+        sketch.merge_payload(&phases[0].1).expect("decodes");
+        let p50 = sketch.quantile(0.5).expect("values");
         assert!((p50.as_secs_f64() * 1000.0 - 25.0).abs() < 0.05, "{p50:?}");
     }
 
@@ -215,10 +269,34 @@ mod tests {
     }
 
     #[test]
+    fn daily_merges_compress_and_read_back_as_the_sum_of_the_hours() {
+        let h = 10 * HOUR_MS;
+        let hours: Vec<HourRollup> = (0..24)
+            .map(|k| {
+                let results: Vec<CheckResult> =
+                    (0..60).map(|m| result(h + k * HOUR_MS + m * 60_000, Status::Ok, 10.0 + (m % 13) as f64)).collect();
+                rollup("web", CADENCE, None, &results, h + k * HOUR_MS)
+            })
+            .collect();
+        let daily = merge_phases(hours.iter().filter_map(|r| r.phases.as_deref()));
+        assert_eq!(daily[0], ZSTD);
+        let hourly_bytes: usize = hours.iter().filter_map(|r| r.phases.as_ref()).map(Vec::len).sum();
+        assert!(daily.len() * 4 < hourly_bytes, "{} vs {hourly_bytes}", daily.len());
+        let back = phase_blobs(&daily).expect("reads");
+        let mut sketch = LatencySketch::new();
+        sketch.merge_payload(&back[0].1).expect("decodes");
+        assert_eq!((back[0].0.as_str(), sketch.count()), ("time_connect", 24 * 60));
+    }
+
+    #[test]
     fn malformed_phase_blobs_are_errors() {
-        assert!(phase_blobs(&[5, b'a']).is_err());
-        assert!(phase_blobs(&[1, b'a', 200, 0, 0, 0, 1]).is_err());
-        assert!(phase_blobs(&[1, 0xff, 0, 0, 0, 0]).is_err());
+        let z = |plain: &[u8]| [vec![ZSTD], zstd::bulk::compress(plain, 3).expect("compresses")].concat();
+        assert!(phase_blobs(&[ZSTD, 1, 2, 3]).is_err());
+        assert!(phase_blobs(&[7, 1]).is_err());
+        assert!(phase_blobs(&[PLAIN, 5, b'a']).is_err());
+        assert!(phase_blobs(&z(&[1, b'a', 200, 0, 0, 0, 1])).is_err());
+        assert!(phase_blobs(&[PLAIN, 1, 0xff, 0, 0, 0, 0]).is_err());
+        assert!(phase_blobs(&z(&[])).expect("empty is fine").is_empty());
         assert!(phase_blobs(&[]).expect("empty is fine").is_empty());
     }
 }

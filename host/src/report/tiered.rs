@@ -22,6 +22,8 @@ use super::sla::{Availabilities, Availability, History, Options, Parts, Sample, 
 use crate::result::CheckResult;
 use crate::store::{HOUR_MS, HourRollup, ResultStore, StoreError};
 
+const DAY_MS: i64 = 24 * HOUR_MS;
+
 /// Raw results of one stretch of the span that no rollup stands for.
 #[derive(Debug)]
 struct RawRange {
@@ -59,6 +61,8 @@ pub struct Tiered {
     options: Options,
     maintenance: Vec<Window>,
     rollups: Vec<HourRollup>,
+    /// Daily phase sketches of the days whose hourly ones were compacted.
+    daily_phases: Vec<(i64, Vec<u8>)>,
     raw: Vec<RawRange>,
     approximate: bool,
 }
@@ -100,7 +104,13 @@ impl Tiered {
                 results,
             });
         }
+        let daily_phases = if rollups.iter().any(|r| r.phases.is_none()) {
+            store.daily_phases(load.check, span.from_ms, span.to_ms)?
+        } else {
+            Vec::new()
+        };
         Ok(Tiered {
+            daily_phases,
             cadence: load.cadence,
             options: load.options,
             maintenance: load.maintenance.clone(),
@@ -161,7 +171,7 @@ impl Tiered {
     pub fn merge_response_time(&self, window: Window, sketch: &mut LatencySketch) {
         for r in self.rollups_in(window) {
             if let Some(bytes) = &r.latency
-                && let Err(e) = sketch.merge_bytes(bytes)
+                && let Err(e) = sketch.merge_payload(bytes)
             {
                 tracing::warn!(check = %r.check, hour_ms = r.hour_ms, error = %e, "skipping a damaged rollup sketch");
             }
@@ -182,18 +192,26 @@ impl Tiered {
             return values.into_iter().filter_map(|(k, mut v)| Some((k.to_string(), exact_summary(&mut v)?))).collect();
         }
         let mut sketches: BTreeMap<String, LatencySketch> = BTreeMap::new();
-        for r in self.rollups_in(window) {
-            let Some(blob) = &r.phases else { continue };
+        // Hours whose phases were compacted into their day's sketch: each such day once.
+        let mut days: Vec<i64> = self
+            .rollups_in(window)
+            .filter(|r| r.phases.is_none())
+            .map(|r| r.hour_ms.div_euclid(DAY_MS) * DAY_MS)
+            .collect();
+        days.dedup();
+        let daily = self.daily_phases.iter().filter(|(day, _)| days.binary_search(day).is_ok()).map(|(_, b)| b);
+        let hourly = self.rollups_in(window).filter_map(|r| r.phases.as_ref());
+        for blob in hourly.chain(daily) {
             match phase_blobs(blob) {
                 Ok(list) => {
                     for (name, bytes) in list {
-                        let sketch = sketches.entry(name.to_string()).or_default();
-                        if let Err(e) = sketch.merge_bytes(bytes) {
-                            tracing::warn!(check = %r.check, hour_ms = r.hour_ms, error = %e, "skipping a damaged phase sketch");
+                        let sketch = sketches.entry(name.clone()).or_default();
+                        if let Err(e) = sketch.merge_payload(&bytes) {
+                            tracing::warn!(phase = name, error = %e, "skipping a damaged phase sketch");
                         }
                     }
                 }
-                Err(e) => tracing::warn!(check = %r.check, hour_ms = r.hour_ms, error = %e, "skipping damaged phases"),
+                Err(e) => tracing::warn!(error = %e, "skipping damaged phases"),
             }
         }
         for r in self.results_in(window) {

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::result::{CheckResult, Metric, Reason, StateInfo, StateType, Status};
 
-/// zstd level: the packing runs in the background, once per check-hour, so it can afford
-/// a good ratio.
-const LEVEL: i32 = 9;
+/// zstd level: the packing runs in the background, once per check-hour. Measured on an hour
+/// of 60 HTTP results (32 KiB of JSON): level 3 gives 2,500 bytes, 11 gives 1,967 at
+/// 45 MB/s (0.7 ms), 15 gives 1,892 at 7 MB/s; 11 is where the ratio stops paying.
+const LEVEL: i32 = 11;
 /// No sealed hour holds more than this once inflated (an hour of a check every second with
 /// large summaries is well under it); anything bigger is not one of ours.
 const MAX_INFLATED: usize = 64 << 20;

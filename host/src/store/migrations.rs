@@ -94,6 +94,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
         block      BLOB NOT NULL,
         PRIMARY KEY (check_name, hour_ms)
     ) WITHOUT ROWID;
+    CREATE INDEX sealed_hours_time ON sealed_hours (hour_ms);
 
     CREATE TABLE hourly (
         check_name TEXT NOT NULL,
@@ -108,8 +109,22 @@ pub(super) const MIGRATIONS: &[&str] = &[
         soft       INTEGER NOT NULL,
         hard       INTEGER NOT NULL,
         latency    BLOB,
-        phases     BLOB,
         PRIMARY KEY (check_name, hour_ms)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE hourly_phases (
+        check_name TEXT NOT NULL,
+        hour_ms    INTEGER NOT NULL,
+        phases     BLOB NOT NULL,
+        PRIMARY KEY (check_name, hour_ms)
+    ) WITHOUT ROWID;
+    CREATE INDEX hourly_phases_time ON hourly_phases (hour_ms);
+
+    CREATE TABLE daily_phases (
+        check_name TEXT NOT NULL,
+        day_ms     INTEGER NOT NULL,
+        phases     BLOB NOT NULL,
+        PRIMARY KEY (check_name, day_ms)
     ) WITHOUT ROWID;
     ",
 ];

@@ -126,7 +126,18 @@ pub trait ResultStore: Send {
     /// hour's unsealed rows. A crash leaves the hour either sealed or as it was.
     fn seal_hour(&mut self, rollup: &HourRollup, results: &[CheckResult]) -> Result<(), StoreError>;
 
-    /// Deletes sealed raw results (and emptied run rows) of hours that ended at or before
+    /// The (check, UTC day) pairs whose hourly rollups still hold phase sketches, for days
+    /// that ended at or before `before_ms`, oldest first.
+    fn pending_phase_days(&self, before_ms: i64) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// Replaces the hourly phase sketches of `check`'s day `day_ms` by one daily blob (empty:
+    /// none), in one transaction.
+    fn compact_phases(&mut self, check: &str, day_ms: i64, phases: &[u8]) -> Result<(), StoreError>;
+
+    /// The daily phase blobs of `check` for the days that overlap `[from_ms, to_ms)`.
+    fn daily_phases(&self, check: &str, from_ms: i64, to_ms: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError>;
+
+    /// Deletes sealed raw results of hours that ended at or before
     /// `before_ms`, at most `batch` hours per call so writers are never held up for long.
     /// Rollups and events are kept. Returns the hours deleted.
     fn prune(&mut self, before_ms: i64, batch: usize) -> Result<usize, StoreError>;

@@ -103,9 +103,10 @@ impl SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT hour_ms, up_ms, down_ms, no_data_ms, ok, warning, critical, unknown, soft, hard, \
-                 latency, phases FROM hourly WHERE check_name = ?1 AND hour_ms >= ?2 AND hour_ms <= ?3 - 3600000 \
-                 ORDER BY hour_ms",
+                "SELECT h.hour_ms, up_ms, down_ms, no_data_ms, ok, warning, critical, unknown, soft, hard, \
+                 latency, p.phases FROM hourly h LEFT JOIN hourly_phases p \
+                 ON p.check_name = h.check_name AND p.hour_ms = h.hour_ms \
+                 WHERE h.check_name = ?1 AND h.hour_ms >= ?2 AND h.hour_ms <= ?3 - 3600000 ORDER BY h.hour_ms",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -163,7 +164,7 @@ impl SqliteStore {
         let c = rollup.counts;
         tx.prepare_cached(
             "INSERT OR REPLACE INTO hourly (check_name, hour_ms, up_ms, down_ms, no_data_ms, ok, warning, critical, \
-             unknown, soft, hard, latency, phases) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             unknown, soft, hard, latency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -179,9 +180,21 @@ impl SqliteStore {
                 int(rollup.soft),
                 int(rollup.hard),
                 rollup.latency,
-                rollup.phases,
             ])
         })
+        .map_err(err)?;
+        // Phases live in a table of their own: compacting them deletes whole rows, whose
+        // pages are reused, rather than shrinking rows and leaving pages a quarter full.
+        match &rollup.phases {
+            Some(phases) => tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO hourly_phases (check_name, hour_ms, phases) VALUES (?1, ?2, ?3)",
+                )
+                .and_then(|mut s| s.execute(params![rollup.check, from, phases])),
+            None => tx
+                .prepare_cached("DELETE FROM hourly_phases WHERE check_name = ?1 AND hour_ms = ?2")
+                .and_then(|mut s| s.execute(params![rollup.check, from])),
+        }
         .map_err(err)?;
         // Metrics go with their results (ON DELETE CASCADE).
         tx.prepare_cached("DELETE FROM results WHERE check_name = ?1 AND started_at_ms >= ?2 AND started_at_ms < ?3")
@@ -194,6 +207,53 @@ impl SqliteStore {
         .and_then(|mut s| s.execute([to]))
         .map_err(err)?;
         tx.commit().map_err(err)
+    }
+
+    pub(super) fn pending_phase_days_impl(&self, before_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT check_name, (hour_ms / 86400000) * 86400000 AS day FROM hourly_phases \
+                 WHERE hour_ms < (?1 / 86400000) * 86400000 AND hour_ms >= 0 ORDER BY day, check_name",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([before_ms], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    pub(super) fn compact_phases_impl(&mut self, check: &str, day_ms: i64, phases: &[u8]) -> Result<(), StoreError> {
+        let (path, busy) = (self.path.as_path(), self.busy);
+        let err = |e| classify(path, busy, e);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        if !phases.is_empty() {
+            tx.prepare_cached("INSERT OR REPLACE INTO daily_phases (check_name, day_ms, phases) VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.execute(params![check, day_ms, phases]))
+                .map_err(err)?;
+        }
+        tx.prepare_cached(
+            "DELETE FROM hourly_phases WHERE check_name = ?1 AND hour_ms >= ?2 AND hour_ms < ?2 + 86400000",
+        )
+        .and_then(|mut s| s.execute(params![check, day_ms]))
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    pub(super) fn daily_phases_impl(
+        &self,
+        check: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT day_ms, phases FROM daily_phases WHERE check_name = ?1 AND day_ms > ?2 - 86400000 \
+                 AND day_ms < ?3 ORDER BY day_ms",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows =
+            stmt.query_map(params![check, from_ms, to_ms], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
     pub(super) fn prune_impl(&mut self, before_ms: i64, batch: usize) -> Result<usize, StoreError> {
