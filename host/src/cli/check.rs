@@ -50,6 +50,10 @@ impl ResultStore for NoStore {
         Ok(0)
     }
 
+    fn oldest_sealed_hour(&self, _: &str) -> Result<Option<i64>, StoreError> {
+        Ok(None)
+    }
+
     fn pending_phase_days(&self, _: i64) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(Vec::new())
     }

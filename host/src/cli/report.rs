@@ -99,7 +99,6 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
         },
         regression_threshold: args.regression_threshold / 100.0,
         exact: args.exact,
-        raw_since_ms: now_ms.saturating_sub(i64::try_from(plan.retention.as_millis()).unwrap_or(i64::MAX)),
     };
     let lookback = Window {
         from_ms: window

@@ -39,7 +39,6 @@ pub fn stored(store: &dyn ResultStore, check: &CheckPlan, span: Duration, now_ms
         // The regression threshold only flags the p95 trend, which the gate does not read.
         regression_threshold: 0.2,
         exact: false,
-        raw_since_ms: i64::MIN,
     };
     let (report, _) = check_report(store, &check.name, &check.timing, &[], &request)?;
     let slo = check.timing.slo;

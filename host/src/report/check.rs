@@ -94,8 +94,6 @@ pub struct Request {
     pub regression_threshold: f64,
     /// Read raw results only.
     pub exact: bool,
-    /// Raw results exist from about here on (now minus the retention).
-    pub raw_since_ms: i64,
 }
 
 /// What one check adds to the report of a group of checks.
@@ -160,7 +158,9 @@ pub fn check_report(
             maintenance: maintenance.clone(),
             span,
             cuts,
-            raw_since_ms: request.raw_since_ms,
+            // Raw results are kept from the oldest sealed hour on; without any, every rollup
+            // is all there is.
+            raw_since_ms: store.oldest_sealed_hour(name)?.unwrap_or(i64::MAX),
             exact: request.exact,
         },
     )?;

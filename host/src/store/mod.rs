@@ -137,6 +137,10 @@ pub trait ResultStore: Send {
     /// The daily phase blobs of `check` for the days that overlap `[from_ms, to_ms)`.
     fn daily_phases(&self, check: &str, from_ms: i64, to_ms: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError>;
 
+    /// The first hour of `check` whose raw results are still kept sealed, if any: before it,
+    /// only rollups remain.
+    fn oldest_sealed_hour(&self, check: &str) -> Result<Option<i64>, StoreError>;
+
     /// Deletes sealed raw results of hours that ended at or before
     /// `before_ms`, at most `batch` hours per call so writers are never held up for long.
     /// Rollups and events are kept. Returns the hours deleted.

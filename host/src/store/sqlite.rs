@@ -391,6 +391,13 @@ impl ResultStore for SqliteStore {
         self.prune_impl(before_ms, batch)
     }
 
+    fn oldest_sealed_hour(&self, check: &str) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT min(hour_ms) FROM sealed_hours WHERE check_name = ?1")
+            .and_then(|mut s| s.query_row([check], |r| r.get(0)))
+            .map_err(|e| self.err(e))
+    }
+
     fn pending_phase_days(&self, before_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
         self.pending_phase_days_impl(before_ms)
     }
