@@ -111,18 +111,8 @@ mod tests {
 
     fn result(check: &str, at_ms: i64, status: Status) -> CheckResult {
         CheckResult {
-            check: check.into(),
-            plugin: "tcp".into(),
-            plugin_version: "0.1.0".into(),
-            target: "db:5432".into(),
-            started_at_ms: at_ms,
-            duration: Duration::from_millis(3),
-            status,
             summary: format!("TCP {status}"),
-            reason: None,
-            metrics: Vec::new(),
-            details: None,
-            state: None,
+            ..crate::result::fixture::result(check, at_ms, status, Vec::new())
         }
     }
 

@@ -266,3 +266,34 @@ mod tests {
         }
     }
 }
+
+/// Results for unit tests.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use std::time::Duration;
+
+    use super::{CheckResult, Metric, Status};
+
+    /// A metric in milliseconds, without thresholds.
+    pub fn ms(name: &str, value: f64) -> Metric {
+        Metric { name: name.into(), value, unit: "ms".into(), warn: None, crit: None, min: None, max: None }
+    }
+
+    /// A result of `check` at `at_ms` with `status` and `metrics`, no state.
+    pub fn result(check: &str, at_ms: i64, status: Status, metrics: Vec<Metric>) -> CheckResult {
+        CheckResult {
+            check: check.into(),
+            plugin: "http".into(),
+            plugin_version: "0.1.0".into(),
+            target: "t".into(),
+            started_at_ms: at_ms,
+            duration: Duration::from_millis(1),
+            status,
+            summary: String::new(),
+            reason: None,
+            metrics,
+            details: None,
+            state: None,
+        }
+    }
+}

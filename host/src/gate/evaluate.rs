@@ -217,45 +217,13 @@ mod tests {
     use super::*;
     use crate::gate::condition::parse;
     use crate::report::latency::exact_summary;
+    use crate::result::fixture;
 
     fn run(at: i64, status: Status, total_ms: Option<f64>, metrics: &[(&str, f64, &str)]) -> CheckResult {
-        let mut all: Vec<Metric> = metrics
-            .iter()
-            .map(|(n, v, u)| Metric {
-                name: (*n).into(),
-                value: *v,
-                unit: (*u).into(),
-                warn: None,
-                crit: None,
-                min: None,
-                max: None,
-            })
-            .collect();
-        if let Some(t) = total_ms {
-            all.push(Metric {
-                name: "time_total".into(),
-                value: t,
-                unit: "ms".into(),
-                warn: None,
-                crit: None,
-                min: None,
-                max: None,
-            });
-        }
-        CheckResult {
-            check: "web".into(),
-            plugin: "http".into(),
-            plugin_version: "0".into(),
-            target: "t".into(),
-            started_at_ms: at,
-            duration: Duration::from_millis(999),
-            status,
-            summary: String::new(),
-            reason: None,
-            metrics: all,
-            details: None,
-            state: None,
-        }
+        let mut all: Vec<Metric> =
+            metrics.iter().map(|(n, v, u)| Metric { unit: (*u).into(), ..fixture::ms(n, *v) }).collect();
+        all.extend(total_ms.map(|t| fixture::ms("time_total", t)));
+        CheckResult { duration: Duration::from_millis(999), ..fixture::result("web", at, status, all) }
     }
 
     fn eval(text: &str, runs: &[CheckResult], stored: Option<&Stored>) -> Outcome {

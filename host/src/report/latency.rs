@@ -239,21 +239,8 @@ impl LatencySketch {
     /// The blob is checked first, as by [`LatencySketch::from_bytes`]; on an error nothing has
     /// been added.
     pub fn merge_bytes(&mut self, bytes: &[u8]) -> Result<(), SketchError> {
-        let inflated;
-        let plain = match read_u32(bytes, 0)? {
-            V2_COOKIE => bytes,
-            V2_COMPRESSED_COOKIE => {
-                let declared = read_u32(bytes, 4)? as usize;
-                let compressed = &bytes[8..];
-                if declared != compressed.len() {
-                    return Err(SketchError::LengthMismatch { declared, actual: compressed.len() });
-                }
-                inflated = inflate(compressed)?;
-                &inflated[..]
-            }
-            other => return Err(SketchError::UnknownFormat(other)),
-        };
-        check_plain(plain)?;
+        let plain = plain_v2(bytes)?;
+        check_plain(&plain)?;
         self.add_payload(&plain[V2_HEADER_LEN..])
     }
 
@@ -309,25 +296,8 @@ impl LatencySketch {
     /// The blob is checked before it is decoded: a truncated, oversized, foreign or corrupt blob
     /// is an error, never a panic nor a huge allocation.
     pub fn from_bytes(bytes: &[u8]) -> Result<LatencySketch, SketchError> {
-        let cookie = read_u32(bytes, 0)?;
-        let inflated;
-        let plain = match cookie {
-            V2_COOKIE => bytes,
-            V2_COMPRESSED_COOKIE => {
-                let declared = read_u32(bytes, 4)? as usize;
-                let compressed = &bytes[8..];
-                if declared != compressed.len() {
-                    return Err(SketchError::LengthMismatch { declared, actual: compressed.len() });
-                }
-                inflated = inflate(compressed)?;
-                let inner_cookie = read_u32(&inflated, 0)?;
-                if inner_cookie != V2_COOKIE {
-                    return Err(SketchError::UnknownFormat(inner_cookie));
-                }
-                &inflated[..]
-            }
-            other => return Err(SketchError::UnknownFormat(other)),
-        };
+        let plain = plain_v2(bytes)?;
+        let plain = &plain[..];
         check_plain(plain)?;
         let inner = Deserializer::new().deserialize::<u64, _>(&mut &plain[..]).map_err(SketchError::Decode)?;
         Ok(LatencySketch { inner })
@@ -369,6 +339,27 @@ impl Iterator for Leb128<'_> {
             }
         }
         Some(value)
+    }
+}
+
+/// A plain V2 blob from a plain or compressed one (whose inflated content must be plain V2).
+fn plain_v2(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, SketchError> {
+    match read_u32(bytes, 0)? {
+        V2_COOKIE => Ok(std::borrow::Cow::Borrowed(bytes)),
+        V2_COMPRESSED_COOKIE => {
+            let declared = read_u32(bytes, 4)? as usize;
+            let compressed = &bytes[8..];
+            if declared != compressed.len() {
+                return Err(SketchError::LengthMismatch { declared, actual: compressed.len() });
+            }
+            let inflated = inflate(compressed)?;
+            let inner_cookie = read_u32(&inflated, 0)?;
+            if inner_cookie != V2_COOKIE {
+                return Err(SketchError::UnknownFormat(inner_cookie));
+            }
+            Ok(std::borrow::Cow::Owned(inflated))
+        }
+        other => Err(SketchError::UnknownFormat(other)),
     }
 }
 

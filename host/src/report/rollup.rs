@@ -199,31 +199,14 @@ pub fn phase_blobs(blob: &[u8]) -> Result<Vec<(String, Vec<u8>)>, SketchError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::{Metric, StateInfo};
+    use crate::result::StateInfo;
+    use crate::result::fixture::{self, ms};
 
     fn result(at_ms: i64, status: Status, total_ms: f64) -> CheckResult {
-        let metric = |name: &str, value: f64| Metric {
-            name: name.into(),
-            value,
-            unit: "ms".into(),
-            warn: None,
-            crit: None,
-            min: None,
-            max: None,
-        };
+        let metrics = vec![ms("time_connect", total_ms / 4.0), ms(RESPONSE_TIME, total_ms)];
         CheckResult {
-            check: "web".into(),
-            plugin: "http".into(),
-            plugin_version: "0.1.0".into(),
-            target: "t".into(),
-            started_at_ms: at_ms,
-            duration: Duration::from_millis(1),
-            status,
-            summary: String::new(),
-            reason: None,
-            metrics: vec![metric("time_connect", total_ms / 4.0), metric(RESPONSE_TIME, total_ms)],
-            details: None,
             state: Some(StateInfo { kind: StateType::Hard, attempt: 1 }),
+            ..fixture::result("web", at_ms, status, metrics)
         }
     }
 

@@ -277,7 +277,7 @@ impl Availabilities for Tiered {
 mod tests {
     use super::*;
     use crate::report::rollup::rollup;
-    use crate::result::{Metric, StateInfo, StateType, Status};
+    use crate::result::{StateInfo, StateType, Status, fixture};
     use crate::store::ResultStore;
 
     const MIN: i64 = 60_000;
@@ -286,26 +286,8 @@ mod tests {
 
     fn result(at_ms: i64, status: Status, total_ms: f64) -> CheckResult {
         CheckResult {
-            check: "web".into(),
-            plugin: "http".into(),
-            plugin_version: "0.1.0".into(),
-            target: "t".into(),
-            started_at_ms: at_ms,
-            duration: Duration::from_millis(1),
-            status,
-            summary: String::new(),
-            reason: None,
-            metrics: vec![Metric {
-                name: "time_total".into(),
-                value: total_ms,
-                unit: "ms".into(),
-                warn: None,
-                crit: None,
-                min: None,
-                max: None,
-            }],
-            details: None,
             state: Some(StateInfo { kind: StateType::Hard, attempt: 1 }),
+            ..fixture::result("web", at_ms, status, vec![fixture::ms("time_total", total_ms)])
         }
     }
 

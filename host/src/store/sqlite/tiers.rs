@@ -130,14 +130,17 @@ impl SqliteStore {
     }
 
     pub(super) fn unsealed_hours_impl(&self, ended_by_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT DISTINCT check_name, (started_at_ms / 3600000) * 3600000 AS hour FROM results \
-                 WHERE started_at_ms < (?1 / 3600000) * 3600000 AND started_at_ms >= 0 ORDER BY hour, check_name",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([ended_by_ms], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.err(e))?;
+        self.check_periods(
+            "SELECT DISTINCT check_name, (started_at_ms / 3600000) * 3600000 AS hour FROM results \
+             WHERE started_at_ms < (?1 / 3600000) * 3600000 AND started_at_ms >= 0 ORDER BY hour, check_name",
+            ended_by_ms,
+        )
+    }
+
+    /// The (check, period start) pairs a query with one time parameter selects.
+    fn check_periods(&self, sql: &str, at_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([at_ms], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
@@ -210,15 +213,11 @@ impl SqliteStore {
     }
 
     pub(super) fn pending_phase_days_impl(&self, before_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT DISTINCT check_name, (hour_ms / 86400000) * 86400000 AS day FROM hourly_phases \
-                 WHERE hour_ms < (?1 / 86400000) * 86400000 AND hour_ms >= 0 ORDER BY day, check_name",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([before_ms], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+        self.check_periods(
+            "SELECT DISTINCT check_name, (hour_ms / 86400000) * 86400000 AS day FROM hourly_phases \
+             WHERE hour_ms < (?1 / 86400000) * 86400000 AND hour_ms >= 0 ORDER BY day, check_name",
+            before_ms,
+        )
     }
 
     pub(super) fn compact_phases_impl(&mut self, check: &str, day_ms: i64, phases: &[u8]) -> Result<(), StoreError> {
