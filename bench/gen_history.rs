@@ -103,7 +103,26 @@ struct Hour {
 
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: gen-history DB CHECKS DAYS [INTERVAL_S] [RETENTION_DAYS]";
+    let usage =
+        "usage: gen-history DB CHECKS DAYS [INTERVAL_S] [RETENTION_DAYS] | gen-history DB housekeep RETENTION_DAYS";
+    // `gen-history DB housekeep DAYS`: one housekeeping pass now, as the daemon would make.
+    if let [db, verb, days] = &args[..]
+        && verb == "housekeep"
+    {
+        let days: u64 = days.parse().map_err(|_| usage)?;
+        let mut store = vitals::store::open(std::path::Path::new(db)).map_err(|e| e.to_string())?;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let done = vitals::housekeeping::run(
+            store.as_mut(),
+            &Default::default(),
+            Duration::from_secs(days * 86_400),
+            now.as_millis() as i64,
+        )
+        .map_err(|e| e.to_string())?;
+        eprintln!("housekeeping: {done:?} in {:.1?}", started.elapsed());
+        return Ok(());
+    }
     let arg = |i: usize| args.get(i).ok_or(usage);
     let db = arg(0)?;
     let checks: usize = arg(1)?.parse().map_err(|_| usage)?;

@@ -65,11 +65,17 @@ pub fn run(
         outcome.sealed += 1;
     }
     let cutoff = now_ms.saturating_sub(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
-    // Past the retention, phase percentiles keep a day's resolution: one sketch per day
-    // instead of 24 is most of what keeps a check-year within a few MiB.
-    for (check, day_ms) in store.pending_phase_days(cutoff)? {
+    // Once a day is over, its phase sketches become one: phase percentiles keep a day's
+    // resolution, which is most of what keeps a check-year within a few MiB, and a month's
+    // report merges 30 sketches per phase instead of 720. A late hour sealed after that is
+    // merged into the day's sketch on the next pass.
+    let today = now_ms.saturating_sub(grace).div_euclid(24 * HOUR_MS) * 24 * HOUR_MS;
+    for (check, day_ms) in store.pending_phase_days(today)? {
         let hours = store.rollups(&check, day_ms, day_ms + 24 * HOUR_MS)?;
-        let merged = merge_phases(hours.iter().filter_map(|h| h.phases.as_deref()));
+        let before = store.daily_phases(&check, day_ms, day_ms + 1)?;
+        let merged = merge_phases(
+            hours.iter().filter_map(|h| h.phases.as_deref()).chain(before.iter().map(|(_, b)| b.as_slice())),
+        );
         store.compact_phases(&check, day_ms, &merged)?;
         outcome.compacted += 1;
     }

@@ -226,7 +226,9 @@ fn groups(checks: &[&CheckPlan], contributions: &[Contribution], no_data: NoData
             let mut incidents = 0;
             for &i in &idx {
                 parts += contributions[i].availability.parts();
-                sketch.merge(&contributions[i].response_time);
+                if let Err(e) = sketch.merge_payload(&contributions[i].response_time) {
+                    tracing::warn!(check = %checks[i].name, error = %e, "leaving a check's response times out of its groups");
+                }
                 incidents += contributions[i].incidents;
             }
             GroupReport {

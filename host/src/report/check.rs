@@ -103,8 +103,9 @@ pub struct Contribution {
     pub availability: Availability,
     /// Its incidents.
     pub incidents: usize,
-    /// Its response times over the window.
-    pub response_time: LatencySketch,
+    /// Its response times over the window (a sketch payload, see
+    /// [`LatencySketch::to_payload_bytes`]).
+    pub response_time: Vec<u8>,
 }
 
 /// Builds the report of check `name` from `store`. `maintenance` are the windows that
@@ -167,12 +168,14 @@ pub fn check_report(
 
     let availability = tiered.availability_over(window);
     let incidents = incidents_from_changes(before.as_ref(), &changes, window, request.options.warning, &tiered);
-    let mut sketch = LatencySketch::new();
-    let response_time = tiered.response_time(window, &mut sketch);
-    let previous_time = tiered.response_time(previous, &mut sketch);
     let all_raw = tiered.all_raw(window);
-    let mut contribution_sketch = LatencySketch::new();
-    tiered.merge_response_time(window, &mut contribution_sketch);
+    // The window's sketch is merged once: for its percentiles (unless raw results give exact
+    // ones) and, compacted, for the groups.
+    let mut sketch = LatencySketch::new();
+    tiered.merge_response_time(window, &mut sketch);
+    let contribution_sketch = sketch.to_payload_bytes();
+    let response_time = if all_raw { tiered.response_time(window, &mut sketch) } else { sketch.summary() };
+    let previous_time = tiered.response_time(previous, &mut sketch);
     let report = CheckReport {
         check: name.to_string(),
         availability: availability.clone(),

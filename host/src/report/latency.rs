@@ -256,33 +256,18 @@ impl LatencySketch {
     /// Adds the values of a payload written by [`LatencySketch::to_payload_bytes`]. It is
     /// checked first; on an error nothing has been added.
     pub fn merge_payload(&mut self, payload: &[u8]) -> Result<(), SketchError> {
-        check_payload(payload)?;
         self.add_payload(payload)
     }
 
-    /// Adds a checked payload's counts.
+    /// Adds a payload's counts: a first pass checks every number and the highest bucket, a
+    /// second records, so an error adds nothing and nothing is allocated.
     fn add_payload(&mut self, payload: &[u8]) -> Result<(), SketchError> {
-        let mut buckets = Vec::new();
-        let mut index: u64 = 0;
-        for number in Leb128(payload) {
-            // ZigZag: a negative number is a run of empty buckets.
-            let n = ((number >> 1) as i64) ^ -((number & 1) as i64);
-            if n < 0 {
-                index = index.saturating_add(n.unsigned_abs());
-            } else {
-                if n > 0 {
-                    buckets.push((index, n as u64));
-                }
-                index += 1;
-            }
-        }
-        if buckets.last().is_some_and(|&(i, _)| i >= COUNTERS) {
+        let mut highest: u64 = 0;
+        buckets(payload, |index, _| highest = highest.max(index))?;
+        if highest >= COUNTERS {
             return Err(SketchError::Corrupt("bucket beyond the histogram's range"));
         }
-        for (index, count) in buckets {
-            self.inner.saturating_record_n(bucket_value(index), count);
-        }
-        Ok(())
+        buckets(payload, |index, count| self.inner.saturating_record_n(bucket_value(index), count))
     }
 
     /// Empties the sketch, keeping its memory for reuse.
@@ -318,27 +303,55 @@ fn bucket_value(index: u64) -> u64 {
     sub << bucket.min(63)
 }
 
+/// Calls `f(index, count)` for each non-empty bucket of a V2 payload, or says what is wrong
+/// with it (a number running past the end, a zero run out of range).
+fn buckets(payload: &[u8], mut f: impl FnMut(u64, u64)) -> Result<(), SketchError> {
+    let mut index: u64 = 0;
+    for number in Leb128(payload) {
+        let number = number?;
+        if number == u64::MAX {
+            return Err(SketchError::Corrupt("zero run out of range"));
+        }
+        // ZigZag: a negative number is a run of empty buckets.
+        let n = ((number >> 1) as i64) ^ -((number & 1) as i64);
+        if n < 0 {
+            index = index.saturating_add(n.unsigned_abs());
+        } else {
+            if n > 0 {
+                f(index, n as u64);
+            }
+            index = index.saturating_add(1);
+        }
+    }
+    Ok(())
+}
+
 /// The LEB128 numbers of a V2 payload as the HdrHistogram decoder reads them (at most 9
-/// bytes, the 9th taken whole). [`check_plain`] has checked that none runs past the end.
+/// bytes, the 9th taken whole); a number cut short is an error.
 struct Leb128<'a>(&'a [u8]);
 
 impl Iterator for Leb128<'_> {
-    type Item = u64;
+    type Item = Result<u64, SketchError>;
 
-    fn next(&mut self) -> Option<u64> {
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.0.is_empty() {
+            return None;
+        }
         let mut value: u64 = 0;
         for len in 0..9 {
-            let (&b, rest) = self.0.split_first()?;
+            let Some((&b, rest)) = self.0.split_first() else {
+                return Some(Err(SketchError::Corrupt("number runs past the end")));
+            };
             self.0 = rest;
             if len == 8 {
-                return Some(value | (u64::from(b) << 56));
+                return Some(Ok(value | (u64::from(b) << 56)));
             }
             value |= u64::from(b & 0x7f) << (7 * len);
             if b & 0x80 == 0 {
-                return Some(value);
+                return Some(Ok(value));
             }
         }
-        Some(value)
+        Some(Ok(value))
     }
 }
 
@@ -399,35 +412,10 @@ fn check_plain(plain: &[u8]) -> Result<(), SketchError> {
     check_payload(payload)
 }
 
-/// Walks a V2 payload's zig-zag LEB128 numbers (at most 9 bytes, the 9th taken whole) so
-/// that decoding it cannot fail. The decoder negates negative ones (zero runs); u64::MAX
-/// decodes to i64::MIN, whose negation overflows.
+/// Checks that a V2 payload decodes: the crate's decoder then sees only input it handles
+/// without panicking (u64::MAX decodes to i64::MIN, whose negation overflows there).
 fn check_payload(payload: &[u8]) -> Result<(), SketchError> {
-    let mut i = 0;
-    while i < payload.len() {
-        let mut value: u64 = 0;
-        let mut len = 0;
-        loop {
-            let Some(&b) = payload.get(i + len) else {
-                return Err(SketchError::Corrupt("number runs past the end"));
-            };
-            if len == 8 {
-                value |= u64::from(b) << 56;
-                len += 1;
-                break;
-            }
-            value |= u64::from(b & 0x7f) << (7 * len);
-            len += 1;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-        if value == u64::MAX {
-            return Err(SketchError::Corrupt("zero run out of range"));
-        }
-        i += len;
-    }
-    Ok(())
+    buckets(payload, |_, _| ())
 }
 
 /// Big-endian u32 at `at`, or [`SketchError::Truncated`].

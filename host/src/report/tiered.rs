@@ -180,7 +180,8 @@ impl Tiered {
     }
 
     /// Percentiles of each timing phase (`time_dns`, `time_connect`…) over `window`, exact
-    /// over raw results alone, else from merged sketches.
+    /// over raw results alone, else from merged sketches. Days whose hourly phase sketches
+    /// were compacted count whole: phases have a day's resolution there.
     pub fn phases(&self, window: Window) -> BTreeMap<String, Summary> {
         if self.all_raw(window) {
             let mut values: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
@@ -214,7 +215,9 @@ impl Tiered {
                 Err(e) => tracing::warn!(error = %e, "skipping damaged phases"),
             }
         }
-        for r in self.results_in(window) {
+        // A day's sketch already holds the phases of its hours read raw.
+        let used: Vec<i64> = self.daily_phases.iter().map(|(day, _)| *day).filter(|d| days.contains(d)).collect();
+        for r in self.results_in(window).filter(|r| !used.contains(&(r.started_at_ms.div_euclid(DAY_MS) * DAY_MS))) {
             for (name, v) in phases(r) {
                 sketches.entry(name.to_string()).or_default().record(v);
             }
