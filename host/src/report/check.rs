@@ -137,14 +137,14 @@ pub fn check_report(
     let before = before.as_ref().and_then(as_change);
     let changes: Vec<HardChange> = changes.iter().filter_map(as_change).collect();
 
-    let mut cuts = vec![window.from_ms, window.to_ms, previous.from_ms, slo_from];
-    cuts.extend(BURN_SPANS.iter().map(|s| now.saturating_sub(i64::try_from(s.as_millis()).unwrap_or(i64::MAX))));
-    cuts.extend(
-        super::sla::ALERT_RULES.iter().map(|r| now.saturating_sub(i64::try_from(r.short.as_millis()).unwrap_or(0))),
-    );
-    cuts.extend(
-        super::sla::ALERT_RULES.iter().map(|r| now.saturating_sub(i64::try_from(r.long.as_millis()).unwrap_or(0))),
-    );
+    let mut cuts = vec![window.from_ms, window.to_ms, previous.from_ms];
+    // The SLO's windows all end now; only a check with an objective is asked about them.
+    if timing.slo.is_some() {
+        let ago = |d: Duration| now.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        cuts.push(slo_from);
+        cuts.extend(BURN_SPANS.iter().map(|&s| ago(s)));
+        cuts.extend(super::sla::ALERT_RULES.iter().flat_map(|r| [ago(r.short), ago(r.long)]));
+    }
     cuts.extend(changes.iter().map(|c| c.at_ms));
 
     let cadence =
@@ -169,12 +169,15 @@ pub fn check_report(
     let availability = tiered.availability_over(window);
     let incidents = incidents_from_changes(before.as_ref(), &changes, window, request.options.warning, &tiered);
     let all_raw = tiered.all_raw(window);
-    // The window's sketch is merged once: for its percentiles (unless raw results give exact
-    // ones) and, compacted, for the groups.
+    // The window's sketch comes out of the timeline's buckets: for its percentiles (unless
+    // raw results give exact ones) and, compacted, for the groups.
     let mut sketch = LatencySketch::new();
-    tiered.merge_response_time(window, &mut sketch);
-    let contribution_sketch = sketch.to_payload_bytes();
-    let response_time = if all_raw { tiered.response_time(window, &mut sketch) } else { sketch.summary() };
+    let mut window_sketch = LatencySketch::new();
+    let timeline = super::timeline::build(&tiered, window, &mut sketch, &mut window_sketch);
+    let contribution_sketch = window_sketch.to_payload_bytes();
+    let sketch_time = window_sketch.summary();
+    drop(window_sketch);
+    let response_time = if all_raw { tiered.response_time(window, &mut sketch) } else { sketch_time };
     let previous_time = tiered.response_time(previous, &mut sketch);
     let report = CheckReport {
         check: name.to_string(),
@@ -194,7 +197,7 @@ pub fn check_report(
         metrics: all_raw.then(|| metric_summaries(tiered.results_in(window))),
         slo: timing.slo.as_ref().map(|slo| slo_report(&tiered, slo, now)),
         approximate: tiered.approximate(),
-        timeline: super::timeline::build(&tiered, window, &mut sketch),
+        timeline,
         incidents,
     };
     let contribution =

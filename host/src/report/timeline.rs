@@ -73,8 +73,10 @@ impl Source for Tiered {
 }
 
 /// Builds the timeline of `source` over `window`: the availability of each UTC day and the
-/// p50 and p95 of each latency bucket (from merged sketches). `scratch` is reused.
-pub fn build(source: &impl Source, window: Window, scratch: &mut LatencySketch) -> Timeline {
+/// p50 and p95 of each latency bucket (from merged sketches). `scratch` is reused, and every
+/// bucket's sketch is added to `total`: the buckets tile the window, so `total` ends up the
+/// window's sketch without merging the stored ones twice.
+pub fn build(source: &impl Source, window: Window, scratch: &mut LatencySketch, total: &mut LatencySketch) -> Timeline {
     let bucket_ms = bucket_ms(window);
     let days = utc_days(window)
         .into_iter()
@@ -95,6 +97,9 @@ pub fn build(source: &impl Source, window: Window, scratch: &mut LatencySketch) 
         .filter_map(|bucket| {
             scratch.reset();
             source.merge_response_time(bucket, scratch);
+            if scratch.count() > 0 {
+                total.merge(scratch);
+            }
             Some(LatencyPoint {
                 from_ms: bucket.from_ms,
                 to_ms: bucket.to_ms,

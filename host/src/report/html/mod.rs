@@ -92,7 +92,7 @@ mod tests {
             trend: None,
             slo: None,
             approximate: false,
-            timeline: timeline::build(&source, window, &mut LatencySketch::new()),
+            timeline: timeline::build(&source, window, &mut LatencySketch::new(), &mut LatencySketch::new()),
         };
         (report, window)
     }
