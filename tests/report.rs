@@ -52,6 +52,16 @@ fn report_counts_ok_and_failing_checks_from_stored_runs() {
     let out = sandbox.vitals(&["report", "--since", "1h", "--check", "up"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("100.000%") && !text.contains("down "), "{text}");
+    assert!(!text.contains('\x1b'), "no colour into a pipe: {text}");
+    // On a terminal (forced here), availability is coloured: green meets 99.9 %.
+    let out = support::vitals()
+        .args(["--config", sandbox.config().to_str().unwrap(), "--db", sandbox.db().to_str().unwrap()])
+        .args(["report", "--since", "1h", "--check", "up"])
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .expect("runs vitals");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\x1b[32m") && text.contains("100.000%"), "{text}");
     let out = sandbox.vitals(&["report", "--since", "1h", "--check", "down"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("down: SLO 99.000% over 30.0 d"), "{text}");

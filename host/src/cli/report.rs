@@ -199,15 +199,40 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
     write_out(args, &text)
 }
 
+/// Writes the report. The text table carries colour codes, which `anstream` keeps only on
+/// a terminal without `NO_COLOR`, and which a file never gets.
 fn write_out(args: &ReportArgs, text: &[u8]) -> Result<u8, Failure> {
     match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .map_err(|e| Failure::usage(format!("cannot write the report to {}: {e}", path.display())))?,
+        Some(path) => {
+            let plain: Vec<u8> = if args.format == ReportFormat::Text {
+                anstream::adapter::strip_bytes(text).into_vec()
+            } else {
+                text.to_vec()
+            };
+            std::fs::write(path, plain)
+                .map_err(|e| Failure::usage(format!("cannot write the report to {}: {e}", path.display())))?
+        }
+        None if args.format == ReportFormat::Text => anstream::stdout()
+            .write_all(text)
+            .map_err(|e| Failure::internal(format!("cannot write the report to stdout: {e}")))?,
         None => std::io::stdout()
             .write_all(text)
             .map_err(|e| Failure::internal(format!("cannot write the report to stdout: {e}")))?,
     }
     Ok(exit::OK)
+}
+
+/// Green when availability meets the check's objective (99.9 % without one), yellow within
+/// ten times its error budget, red below, none without data.
+fn availability_style(r: &CheckReport) -> anstyle::Style {
+    let target = r.slo.as_ref().map_or(0.999, |s| s.slo.target);
+    let color = match r.availability.ratio {
+        None => return anstyle::Style::new(),
+        Some(a) if a >= target => anstyle::AnsiColor::Green,
+        Some(a) if 1.0 - a <= 10.0 * (1.0 - target) => anstyle::AnsiColor::Yellow,
+        Some(_) => anstyle::AnsiColor::Red,
+    };
+    anstyle::Style::new().fg_color(Some(color.into()))
 }
 
 /// One group per tag of the selected checks, in tag order.
@@ -356,9 +381,10 @@ fn table(out: &mut impl Write, reports: &[CheckReport], groups: &[GroupReport], 
     )?;
     for r in reports {
         let c = Cells::of(r);
+        let s = availability_style(r);
         writeln!(
             out,
-            "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  misses outages < {}",
+            "{:<width$}  {s}{:>9}{s:#}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  misses outages < {}",
             r.check,
             c.availability,
             c.raw,
