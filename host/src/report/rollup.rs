@@ -175,7 +175,7 @@ pub fn phase_blobs(blob: &[u8]) -> Result<Vec<(String, Vec<u8>)>, SketchError> {
     let mut rest = match blob.split_first() {
         Some((&PLAIN, plain)) => plain,
         Some((&ZSTD, packed)) => {
-            inflated = zstd::bulk::decompress(packed, MAX_PHASES).map_err(SketchError::Decompress)?;
+            inflated = crate::store::blocks::inflate(packed, MAX_PHASES).map_err(SketchError::Decompress)?;
             &inflated[..]
         }
         Some((&other, _)) => return Err(SketchError::UnknownFormat(u32::from(other))),

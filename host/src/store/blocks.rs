@@ -108,9 +108,22 @@ pub fn pack(results: &[CheckResult]) -> std::io::Result<Vec<u8>> {
     zstd::bulk::compress(&json, LEVEL)
 }
 
+/// Inflates one zstd frame into a buffer of exactly its declared size, refusing a frame
+/// that declares none or more than `max` bytes. (Sizing the buffer by `max` instead would
+/// map and unmap that much memory for every block a report reads.)
+pub fn inflate(blob: &[u8], max: usize) -> std::io::Result<Vec<u8>> {
+    let size = zstd::zstd_safe::get_frame_content_size(blob)
+        .map_err(|_| std::io::Error::other("not a zstd frame"))?
+        .ok_or_else(|| std::io::Error::other("the zstd frame does not declare its size"))?;
+    match usize::try_from(size) {
+        Ok(size) if size <= max => zstd::bulk::decompress(blob, size),
+        _ => Err(std::io::Error::other(format!("the zstd frame declares {size} bytes, more than {max}"))),
+    }
+}
+
 /// Unpacks a block of `check`'s results, in the order they were packed.
 pub fn unpack(check: &str, blob: &[u8]) -> Result<Vec<CheckResult>, BlockError> {
-    let json = zstd::bulk::decompress(blob, MAX_INFLATED).map_err(BlockError::Inflate)?;
+    let json = inflate(blob, MAX_INFLATED).map_err(BlockError::Inflate)?;
     let packed: Vec<Packed> = serde_json::from_slice(&json).map_err(BlockError::Decode)?;
     let unknown = |what, word: &str| BlockError::Unknown { what, word: word.to_string() };
     packed
