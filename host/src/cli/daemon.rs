@@ -100,7 +100,12 @@ fn start_housekeeping(cli: &Cli, plan: &crate::plan::Plan, stopped: watch::Recei
             }
         };
         loop {
-            if let Err(e) = crate::housekeeping::run(store.as_mut(), &cadences, retention, super::run::now_ms()) {
+            if let Err(e) = crate::housekeeping::run(
+                store.as_mut(),
+                &cadences,
+                retention,
+                crate::schedule::scheduler::wall_clock_ms(),
+            ) {
                 tracing::warn!(error = %e, "store housekeeping failed; retrying later");
             }
             let deadline = std::time::Instant::now() + crate::housekeeping::EVERY;

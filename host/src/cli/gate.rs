@@ -51,8 +51,8 @@ pub async fn gate(cli: &Cli, args: &GateArgs) -> Result<u8, Failure> {
     let verdict = loop {
         attempts += 1;
         let runs = runs(&runtime, &prepared, &plan, args, &mut *store, notifiers.as_ref()).await?;
-        let conditions =
-            gate::assess(&bound, &plan, &runs, &*store, now_ms()).map_err(|e| Failure::store(e.to_string()))?;
+        let conditions = gate::assess(&bound, &plan, &runs, &*store, crate::schedule::scheduler::wall_clock_ms())
+            .map_err(|e| Failure::store(e.to_string()))?;
         let verdict = Verdict { conditions, attempts };
         let Some(deadline) = deadline else { break verdict };
         let left = deadline.saturating_duration_since(Instant::now());
@@ -167,10 +167,4 @@ fn load_failure(errors: LoadErrors) -> Failure {
     parts.extend(errors.command_line);
     let text = parts.join("\n\n");
     if in_config { Failure::config(text) } else { Failure::usage(text) }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

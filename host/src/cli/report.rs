@@ -78,9 +78,7 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
         }
         selected.retain(|c| args.checks.contains(&c.name));
     }
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now_ms = crate::schedule::scheduler::wall_clock_ms();
     let since_ms = i64::try_from(args.since.as_millis()).unwrap_or(i64::MAX);
     let window = match (args.from, args.to) {
         (Some(from), Some(to)) if from < to => Window { from_ms: from, to_ms: to },

@@ -40,9 +40,12 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
     let results =
         run_once(&runtime, prepared, plan.max_per_host, usize::from(args.concurrency), &mut *store, sink).await?;
     // The results are stored: sealing and pruning can only cost time, never results.
-    if let Err(e) =
-        crate::housekeeping::run(&mut *store, &crate::housekeeping::cadences(&plan), plan.retention, now_ms())
-    {
+    if let Err(e) = crate::housekeeping::run(
+        &mut *store,
+        &crate::housekeeping::cadences(&plan),
+        plan.retention,
+        crate::schedule::scheduler::wall_clock_ms(),
+    ) {
         tracing::warn!(error = %e, "store housekeeping failed; it is retried on the next run");
     }
     // Rendered whole, then written once: thousands of small locked writes to stdout
@@ -102,11 +105,4 @@ pub fn history_states(
         recent.reverse();
         recent
     })
-}
-
-/// The wall clock, in milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

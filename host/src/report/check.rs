@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::latency::{LatencySketch, Summary, Trend, trend};
+use super::latency::{LatencySketch, Summary, Trend, nearest_rank, trend};
 use super::rollup::Cadence;
 use super::sla::{
     Availabilities, Availability, BURN_SPANS, HardChange, Incidents, Options, Resolution, SloReport, Window,
-    incidents_from_changes, month_of, slo_report,
+    incidents_from_changes, month_of, slo_report, union,
 };
 use super::tiered::{Load, Tiered};
 use super::timeline::Timeline;
@@ -149,7 +149,7 @@ pub fn check_report(
 
     let cadence =
         Cadence { interval: timing.interval, retries: timing.policy.retries, retry_interval: timing.retry_interval };
-    let maintenance = merged(maintenance);
+    let maintenance = union(maintenance);
     let tiered = Tiered::load(
         store,
         &Load {
@@ -182,10 +182,7 @@ pub fn check_report(
     let report = CheckReport {
         check: name.to_string(),
         availability: availability.clone(),
-        resolution: Resolution {
-            can_miss_shorter_than: timing.interval,
-            hard_after: timing.retry_interval.checked_mul(timing.policy.retries).unwrap_or(Duration::MAX),
-        },
+        resolution: Resolution::of(cadence.interval, cadence.retries, cadence.retry_interval),
         maintenance: maintenance.iter().copied().filter(|m| window.overlap(m.from_ms, m.to_ms) > 0).collect(),
         trend: match (&previous_time, &response_time) {
             (Some(p), Some(c)) => Some(trend(p, c, request.regression_threshold)),
@@ -203,20 +200,6 @@ pub fn check_report(
     let contribution =
         Contribution { availability, incidents: report.incidents.count, response_time: contribution_sketch };
     Ok((report, contribution))
-}
-
-/// Sorted, disjoint windows covering the same time as `windows`.
-fn merged(windows: &[Window]) -> Vec<Window> {
-    let mut sorted: Vec<Window> = windows.iter().copied().filter(|w| w.len_ms() > 0).collect();
-    sorted.sort_by_key(|w| w.from_ms);
-    let mut out: Vec<Window> = Vec::with_capacity(sorted.len());
-    for w in sorted {
-        match out.last_mut() {
-            Some(last) if w.from_ms <= last.to_ms => last.to_ms = last.to_ms.max(w.to_ms),
-            _ => out.push(w),
-        }
-    }
-    out
 }
 
 /// Every finite plugin metric of `results`, summarised exactly.
@@ -237,7 +220,7 @@ fn metric_summaries<'a>(
         .filter_map(|(name, (unit, mut v, last))| {
             v.sort_by(f64::total_cmp);
             let n = v.len();
-            let at = |q: f64| v[((q * n as f64 - 1e-9).ceil() as usize).clamp(1, n) - 1];
+            let at = |q: f64| nearest_rank(q, n as u64).map_or(f64::NAN, |rank| v[(rank - 1) as usize]);
             Some((
                 name.to_string(),
                 MetricSummary {
@@ -263,7 +246,7 @@ mod tests {
     #[test]
     fn overlapping_maintenance_windows_merge() {
         let w = |a, b| Window { from_ms: a, to_ms: b };
-        assert_eq!(merged(&[w(5, 9), w(0, 3), w(2, 6), w(20, 20), w(10, 12)]), vec![w(0, 9), w(10, 12)]);
+        assert_eq!(union(&[w(5, 9), w(0, 3), w(2, 6), w(20, 20), w(10, 12)]), vec![w(0, 9), w(10, 12)]);
     }
 
     #[test]

@@ -432,7 +432,7 @@ fn read_u64(bytes: &[u8], at: usize) -> Result<u64, SketchError> {
 
 /// The 1-based nearest rank `ceil(q * n)` of the `q` quantile among `n` values, clamped to
 /// `1..=n`, with a 1e-9 tolerance against floating-point noise. `None` if `n` is 0 or `q` NaN.
-fn nearest_rank(q: f64, n: u64) -> Option<u64> {
+pub(crate) fn nearest_rank(q: f64, n: u64) -> Option<u64> {
     if n == 0 || q.is_nan() {
         return None;
     }

@@ -542,6 +542,21 @@ struct Held {
     to_ms: i64,
 }
 
+/// The time `windows` cover, as sorted, disjoint windows (empty ones dropped; overlapping
+/// or touching ones merged).
+pub fn union(windows: &[Window]) -> Vec<Window> {
+    let mut sorted: Vec<Window> = windows.iter().copied().filter(|w| w.from_ms < w.to_ms).collect();
+    sorted.sort_by_key(|w| w.from_ms);
+    let mut spans: Vec<Window> = Vec::with_capacity(sorted.len());
+    for w in sorted {
+        match spans.last_mut() {
+            Some(last) if w.from_ms <= last.to_ms => last.to_ms = last.to_ms.max(w.to_ms),
+            _ => spans.push(w),
+        }
+    }
+    spans
+}
+
 /// Maintenance windows merged into disjoint, sorted spans clipped to one window.
 struct Maintenance {
     spans: Vec<Window>,
@@ -549,20 +564,11 @@ struct Maintenance {
 
 impl Maintenance {
     fn new(windows: &[Window], within: Window) -> Maintenance {
-        let mut clipped: Vec<Window> = windows
+        let clipped: Vec<Window> = windows
             .iter()
             .map(|w| Window { from_ms: w.from_ms.max(within.from_ms), to_ms: w.to_ms.min(within.to_ms) })
-            .filter(|w| w.from_ms < w.to_ms)
             .collect();
-        clipped.sort_by_key(|w| w.from_ms);
-        let mut spans: Vec<Window> = Vec::with_capacity(clipped.len());
-        for w in clipped {
-            match spans.last_mut() {
-                Some(last) if w.from_ms <= last.to_ms => last.to_ms = last.to_ms.max(w.to_ms),
-                _ => spans.push(w),
-            }
-        }
-        Maintenance { spans }
+        Maintenance { spans: union(&clipped) }
     }
 
     /// Milliseconds of `[from_ms, to_ms)` under maintenance.
@@ -659,13 +665,21 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+impl Resolution {
+    /// The resolution of a check run every `interval` whose failures become HARD after
+    /// `retries` retries `retry_interval` apart.
+    pub fn of(interval: Duration, retries: u32, retry_interval: Duration) -> Resolution {
+        Resolution {
+            can_miss_shorter_than: interval,
+            hard_after: retry_interval.checked_mul(retries).unwrap_or(Duration::MAX),
+        }
+    }
+}
+
 impl History<'_> {
     /// The measurement resolution of the check's schedule.
     pub fn resolution(&self) -> Resolution {
-        Resolution {
-            can_miss_shorter_than: self.interval,
-            hard_after: self.retry_interval.checked_mul(self.retries).unwrap_or(Duration::MAX),
-        }
+        Resolution::of(self.interval, self.retries, self.retry_interval)
     }
 
     /// Time-weighted HARD availability and the raw attempt ratio over `window`.

@@ -46,6 +46,13 @@ pub struct Clock {
     start: Instant,
 }
 
+/// The system's wall time, in milliseconds since the Unix epoch (0 before it).
+pub fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 impl Clock {
     /// A clock that reads `base_ms` now.
     pub fn starting_at(base_ms: i64) -> Clock {
@@ -54,10 +61,7 @@ impl Clock {
 
     /// A clock that starts at the system's wall time.
     pub fn system() -> Clock {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        Clock::starting_at(now)
+        Clock::starting_at(wall_clock_ms())
     }
 
     /// Milliseconds since the Unix epoch, now.
