@@ -17,10 +17,12 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use vitals::plan::StatePolicy;
 use vitals::report::rollup::{Cadence, rollup};
+use vitals::result::EventRecord;
+use vitals::result::state::CheckState;
 use vitals::result::{CheckResult, Metric, StateInfo, Status};
-use vitals::schedule::state::{CheckState, StatePolicy};
-use vitals::store::{EventRecord, HOUR_MS, HourRollup};
+use vitals::store::{HOUR_MS, HourRollup};
 
 /// A small deterministic generator (SplitMix64).
 struct Rng(u64);
@@ -113,7 +115,7 @@ fn main() -> Result<(), String> {
         let mut store = vitals::store::open(std::path::Path::new(db)).map_err(|e| e.to_string())?;
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
         let started = Instant::now();
-        let done = vitals::housekeeping::run(
+        let done = vitals::app::housekeeping::run(
             store.as_mut(),
             &Default::default(),
             Duration::from_secs(days * 86_400),
@@ -208,7 +210,7 @@ fn main() -> Result<(), String> {
             // the file reuses the pages pruning frees, as a long-running store does.
             if let (Some(days), 0) = (retention_days, next % 24) {
                 let retention = Duration::from_secs(days as u64 * 86_400);
-                vitals::housekeeping::run(store.as_mut(), &Default::default(), retention, start + next * HOUR_MS)
+                vitals::app::housekeeping::run(store.as_mut(), &Default::default(), retention, start + next * HOUR_MS)
                     .map_err(|e| e.to_string())?;
             }
             if next % 24 == 0 {
@@ -221,7 +223,7 @@ fn main() -> Result<(), String> {
     }
     if let Some(days) = retention_days {
         let retention = Duration::from_secs(days as u64 * 86_400);
-        let done = vitals::housekeeping::run(store.as_mut(), &Default::default(), retention, end)
+        let done = vitals::app::housekeeping::run(store.as_mut(), &Default::default(), retention, end)
             .map_err(|e| e.to_string())?;
         eprintln!("housekeeping: {done:?}");
     }

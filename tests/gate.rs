@@ -44,7 +44,10 @@ fn passing_gate_exits_0_prints_each_value_and_stores_its_runs() {
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("PASS  status(web) == ok  web    ok"), "{stdout}");
-    assert!(stdout.lines().any(|l| l.starts_with("PASS  p95(web) < 1m") && l.ends_with(" ms")), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("PASS  p95(web) < 1m") && (l.ends_with(" ms") || l.ends_with(" µs"))),
+        "{stdout}"
+    );
     assert!(stdout.contains("gate passed: 2 of 2 conditions hold"), "{stdout}");
     // The runs are stored like `run --once` stores them, so history accumulates.
     let out = sandbox.vitals(&["report", "--since", "1h", "--format", "json"]);

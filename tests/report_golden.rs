@@ -13,9 +13,10 @@ mod support;
 use std::time::Duration;
 
 use support::Sandbox;
+use vitals::plan::StatePolicy;
+use vitals::result::EventRecord;
+use vitals::result::state::CheckState;
 use vitals::result::{CheckResult, Metric, StateInfo, Status};
-use vitals::schedule::state::{CheckState, StatePolicy};
-use vitals::store::EventRecord;
 
 /// 2026-01-01T00:00:00Z.
 const DAY0: i64 = 1_767_225_600_000;
@@ -92,8 +93,8 @@ fn fixture(sandbox: &Sandbox) {
         store.write_run(&results, &events).expect("writes the fixture");
     }
     // Seal everything up to 20:00 on day 2: the last hours stay as rows.
-    let cadences = vitals::housekeeping::cadences(&vitals::config::load(&sandbox.config()).expect("config"));
-    let outcome = vitals::housekeeping::run(
+    let cadences = vitals::app::housekeeping::cadences(&vitals::config::load(&sandbox.config()).expect("config"));
+    let outcome = vitals::app::housekeeping::run(
         store.as_mut(),
         &cadences,
         Duration::from_secs(366 * 86_400),

@@ -6,13 +6,10 @@
 
 #![deny(missing_docs)]
 
+pub mod app;
 pub mod cli;
 pub mod config;
-pub mod describe;
-pub mod exit;
 pub mod gate;
-pub mod housekeeping;
-pub mod notify;
 pub mod plan;
 pub mod report;
 pub mod result;

@@ -1,29 +1,14 @@
-//! `vitals gate`: run the checks the conditions need, evaluate every condition on those
-//! runs and on stored history, print the verdict, and exit 0 when all hold, 1 otherwise;
-//! with `--wait-for-healthy`, try again with backoff until they hold or time runs out.
+//! `vitals gate`: evaluate the conditions (see `app::gate`), print the verdict and write
+//! the files asked for, and exit 0 when all hold, 1 otherwise.
 
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::context::{self, Failure};
-use super::run::run_once;
-use super::sinks::Collect;
-use super::{Cli, GateArgs, GateFormat};
-use crate::exit;
-use crate::gate::{self, LoadErrors, Verdict};
-use crate::notify::NotifyHandle;
-use crate::plan::Plan;
-use crate::result::CheckResult;
-use crate::runtime::Runtime;
-use crate::schedule::{self, Prepared};
-use crate::store::ResultStore;
+use super::{Cli, GateArgs, GateFormat, exit};
+use crate::app::Failure;
+use crate::app::gate::{GateOptions, evaluate};
+use crate::gate::{self, Verdict};
 
-/// The first pause of `--wait-for-healthy`; each next one is twice as long.
-const FIRST_PAUSE: Duration = Duration::from_secs(1);
-/// The longest pause of `--wait-for-healthy`: a service that comes up is noticed within it.
-const MAX_PAUSE: Duration = Duration::from_secs(30);
-/// How long the gate waits for notifiers to deliver its runs' state changes.
-const NOTIFY_GRACE: Duration = Duration::from_secs(30);
 /// The exit code of a gate with a failed condition.
 const FAILED: u8 = 1;
 /// The environment variable GitHub Actions sets to the job summary file.
@@ -31,76 +16,24 @@ const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 
 /// Runs the command.
 pub async fn gate(cli: &Cli, args: &GateArgs) -> Result<u8, Failure> {
-    let plan = context::load_plan(cli)?;
-    let bound = gate::load(&plan, &args.conditions).map_err(load_failure)?;
-    if bound.is_empty() {
-        return Err(Failure::usage(format!(
-            "no gate conditions: add a [gate] table with conditions = [\"status(*) == ok\"] to {}, or pass \
-             --condition \"status(*) == ok\" (docs/ci.md)",
-            cli.config.display()
-        )));
-    }
-    let runtime = context::runtime(cli)?;
-    let needed = plan.checks.iter().filter(|c| bound.iter().any(|b| b.needs_runs() && b.checks.contains(&c.name)));
-    let prepared = schedule::prepare(&runtime, &plan, needed).await?;
-    let notifiers = context::notifiers(&runtime, &plan, &prepared).await?;
-    let mut store = context::open_store(cli)?;
-    let deadline = args.wait_for_healthy.then(|| Instant::now() + args.timeout);
-    let mut pause = FIRST_PAUSE;
-    let mut attempts = 0;
-    let verdict = loop {
-        attempts += 1;
-        let runs = runs(&runtime, &prepared, &plan, args, &mut *store, notifiers.as_ref()).await?;
-        let conditions = gate::assess(&bound, &plan, &runs, &*store, crate::schedule::scheduler::wall_clock_ms())
-            .map_err(|e| Failure::store(e.to_string()))?;
-        let verdict = Verdict { conditions, attempts };
-        let Some(deadline) = deadline else { break verdict };
-        let left = deadline.saturating_duration_since(Instant::now());
-        if verdict.passed() || left.is_zero() {
-            break verdict;
-        }
-        // Never sleep past the deadline: the last attempt is made at it.
-        let wait = pause.min(left);
-        eprintln!("{}", waiting(&verdict, wait, left));
-        tokio::time::sleep(wait).await;
-        pause = (pause * 2).min(MAX_PAUSE);
+    let options = GateOptions {
+        conditions: args.conditions.clone(),
+        runs: args.runs,
+        spacing: args.spacing,
+        wait_for_healthy: args.wait_for_healthy.then_some(args.timeout),
+        concurrency: usize::from(args.concurrency),
     };
-    if let Some(notifiers) = notifiers {
-        notifiers.finish(NOTIFY_GRACE).await;
-    }
-    if deadline.is_some() && !verdict.passed() {
+    let on_retry = |verdict: &Verdict, wait: Duration, left: Duration| eprintln!("{}", waiting(verdict, wait, left));
+    let verdict = evaluate(&cli.context(), &options, &on_retry).await?;
+    if args.wait_for_healthy && !verdict.passed() {
         eprintln!(
-            "vitals gate: still failing after --timeout {} ({attempts} attempts)",
-            crate::config::units::format_duration(args.timeout)
+            "vitals gate: still failing after --timeout {} ({} attempts)",
+            vitals_units::format_duration(args.timeout),
+            verdict.attempts
         );
     }
     write_outputs(args, &verdict)?;
     Ok(if verdict.passed() { exit::OK } else { FAILED })
-}
-
-/// One attempt's runs: every needed check `--runs` times, `--spacing` apart, each round
-/// stored as `run --once` stores it.
-async fn runs(
-    runtime: &std::sync::Arc<Runtime>,
-    prepared: &[Prepared],
-    plan: &Plan,
-    args: &GateArgs,
-    store: &mut dyn ResultStore,
-    notifiers: Option<&NotifyHandle>,
-) -> Result<Vec<CheckResult>, Failure> {
-    let mut all = Vec::new();
-    if prepared.is_empty() {
-        return Ok(all);
-    }
-    for round in 0..args.runs {
-        if round > 0 {
-            tokio::time::sleep(args.spacing).await;
-        }
-        let sink = Collect { notify: notifiers.map(NotifyHandle::sender), ..Collect::default() };
-        let concurrency = usize::from(args.concurrency);
-        all.extend(run_once(runtime, prepared.to_vec(), plan.max_per_host, concurrency, store, sink).await?);
-    }
-    Ok(all)
 }
 
 /// The line shown on stderr between attempts.
@@ -111,8 +44,8 @@ fn waiting(verdict: &Verdict, wait: Duration, left: Duration) -> String {
         verdict.attempts,
         verdict.failed(),
         verdict.conditions.len(),
-        crate::config::units::format_duration(wait),
-        crate::config::units::format_duration(left),
+        vitals_units::format_duration(wait),
+        vitals_units::format_duration(left),
     )
 }
 
@@ -157,14 +90,4 @@ fn append_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
     let appended =
         std::fs::OpenOptions::new().create(true).append(true).open(path).and_then(|mut f| f.write_all(bytes));
     appended.map_err(|e| Failure::usage(format!("cannot append to ${GITHUB_STEP_SUMMARY} ({}): {e}", path.display())))
-}
-
-/// Configuration errors (78) when any condition of checks.toml is wrong, else usage
-/// errors (64) for the `--condition` ones; every error is shown.
-fn load_failure(errors: LoadErrors) -> Failure {
-    let in_config = !errors.config.is_empty();
-    let mut parts: Vec<String> = errors.config.iter().map(ToString::to_string).collect();
-    parts.extend(errors.command_line);
-    let text = parts.join("\n\n");
-    if in_config { Failure::config(text) } else { Failure::usage(text) }
 }

@@ -2,24 +2,21 @@
 //! command returns the process exit code; `main.rs` only calls [`main`].
 
 mod check;
-mod context;
-mod daemon;
+pub mod exit;
 mod gate;
 mod plugin;
 mod render;
 mod report;
 mod run;
-mod sinks;
 mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tracing_subscriber::EnvFilter;
 
-pub use context::Failure;
-
-use crate::exit;
+use crate::app::{Context, Failure};
 
 /// Vitals runs health checks as sandboxed WebAssembly plugins, stores every result,
 /// and exits with the worst status so that cron jobs and CI pipelines can act on it.
@@ -50,6 +47,27 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Where the command finds its configuration and store.
+    pub fn context(&self) -> Context {
+        Context { config: self.config.clone(), db: self.db.clone(), no_cache: self.no_cache }
+    }
+}
+
+/// Logs to stderr, filtered by `VITALS_LOG` (or `RUST_LOG`), `warn` by default.
+fn init_logging(format: LogFormat) {
+    let filter = std::env::var("VITALS_LOG")
+        .ok()
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 /// Log line formats.
@@ -229,7 +247,7 @@ pub struct RunArgs {
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    crate::config::units::parse_duration(text)
+    vitals_units::parse_duration(text).map_err(String::from)
 }
 
 /// Result output formats.
@@ -291,7 +309,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    context::init_logging(cli.log_format);
+    init_logging(cli.log_format);
     // One-shot commands run on one thread: their checks are short and I/O-bound, and
     // measured on 3,000 checks a single thread spends ~30% less CPU per check than two
     // workers waking each other (docs/PERFORMANCE.md). The daemon uses every core.
@@ -303,12 +321,12 @@ pub fn main() -> ExitCode {
     };
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
-        Err(e) => return Failure::internal(format!("cannot start the async runtime: {e}")).report(),
+        Err(e) => return exit::report(&Failure::internal(format!("cannot start the async runtime: {e}"))),
     };
     let outcome = runtime.block_on(dispatch(cli));
     match outcome {
         Ok(code) => ExitCode::from(code),
-        Err(failure) => failure.report(),
+        Err(failure) => exit::report(&failure),
     }
 }
 

@@ -6,14 +6,13 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::context::{self, Failure};
+use super::exit;
 use super::render;
 use super::{Cli, InspectArgs, InspectFormat};
-use crate::describe::PluginDescription;
-use crate::exit;
+use crate::app::Failure;
 use crate::plan::PluginRef;
-use crate::runtime::notifier::{self, NotifierPlugin};
-use crate::runtime::{LoadError, Plugin, registry};
+use crate::plan::describe::PluginDescription;
+use crate::runtime::{LoadError, NotifierPlugin, Plugin, builtin_names, exports_notifier};
 
 /// A plugin of either kind.
 enum Loaded {
@@ -40,7 +39,7 @@ pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
     } else {
         PluginRef::Builtin(args.plugin.clone())
     };
-    let runtime = context::runtime(cli)?;
+    let runtime = cli.context().runtime()?;
     let failure = |e: LoadError| match e {
         LoadError::UnknownBuiltin { .. } => Failure::usage(e.to_string()),
         _ => Failure::data(e.to_string()),
@@ -48,7 +47,7 @@ pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
     let loaded = match runtime.load(&reference).await {
         Ok(plugin) => Loaded::Check(plugin),
         // Not a check plugin, but maybe a notifier plugin.
-        Err(LoadError::NotAPlugin { exports, .. }) if notifier::exports_notifier(exports.split(", ")) => {
+        Err(LoadError::NotAPlugin { exports, .. }) if exports_notifier(exports.split(", ")) => {
             Loaded::Notifier(runtime.load_notifier(&reference).await.map_err(failure)?)
         }
         Err(e) => return Err(failure(e)),
@@ -95,7 +94,7 @@ pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
             }
             if matches!(reference, PluginRef::Builtin(_)) {
                 println!();
-                println!("built-in plugins: {}", registry::builtin_names().collect::<Vec<_>>().join(", "));
+                println!("built-in plugins: {}", builtin_names().collect::<Vec<_>>().join(", "));
             }
         }
     }

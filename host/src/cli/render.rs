@@ -5,8 +5,8 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use crate::config::units::format_duration;
 use crate::result::{CheckResult, Metric, Status};
+use vitals_units::format_duration;
 
 fn style(status: Status) -> Style {
     let color = match status {

@@ -7,10 +7,9 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::context::{self, Failure};
+use super::exit;
 use super::{Cli, NoDataArg, ReportArgs, ReportFormat};
-use crate::config::units::format_duration;
-use crate::exit;
+use crate::app::Failure;
 use crate::plan::CheckPlan;
 use crate::report::cells::{Cells, budget_percent};
 use crate::report::check::{CheckReport, Contribution, Request, check_report};
@@ -18,6 +17,7 @@ use crate::report::html;
 use crate::report::latency::{LatencySketch, Summary};
 use crate::report::sla::{Availability, NoData, Options, Parts, Window};
 use crate::store::ResultStore;
+use vitals_units::format_duration;
 
 /// The version of the JSON report's schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -70,7 +70,7 @@ struct MaintenanceListing {
 
 /// Runs the command.
 pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
-    let plan = context::load_plan(cli)?;
+    let plan = cli.context().load_plan()?;
     let mut selected: Vec<&CheckPlan> = plan.select(&args.tags).collect();
     if !args.checks.is_empty() {
         if let Some(unknown) = args.checks.iter().find(|n| !plan.checks.iter().any(|c| &c.name == *n)) {
@@ -129,7 +129,7 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
         .collect();
 
     if args.format == ReportFormat::Csv {
-        let store = context::open_store(cli)?;
+        let store = cli.context().open_store()?;
         let mut text = Vec::new();
         csv_rows(&mut text, store.as_ref(), &selected, window)?;
         return write_out(args, &text);
@@ -144,7 +144,7 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
             .map(|checks| {
                 let (request, maintenance_of) = (&request, &maintenance_of);
                 scope.spawn(move || -> Result<Vec<(CheckReport, Contribution)>, Failure> {
-                    let store = context::open_store(cli)?;
+                    let store = cli.context().open_store()?;
                     checks
                         .iter()
                         .map(|c| {

@@ -1,21 +1,20 @@
 //! Reading `checks.toml`: parse (keeping spans), reject unknown keys, expand
 //! `${env:NAME}` secrets, and resolve everything into a validated [`Plan`].
 
-mod diagnostic;
 pub mod maintenance;
 mod model;
 mod resolve;
 mod schedule;
 pub mod secrets;
-pub mod units;
+mod validate;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use diagnostic::{Diagnostic, SourceFile};
-pub use resolve::MAX_MEMORY;
-pub use schedule::Timing;
+pub use validate::{validate_config, validate_entries};
+
+use crate::plan::{Diagnostic, SourceFile};
 
 use crate::plan::Plan;
 
@@ -51,6 +50,18 @@ impl fmt::Display for Problems<'_> {
         }
         Ok(())
     }
+}
+
+/// The longest duration `checks.toml` accepts anywhere (an interval, a timeout, a window).
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(366 * 86_400);
+
+/// A duration in the one grammar of `vitals-units`, at most [`MAX_DURATION`].
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let d = vitals_units::parse_duration(text)?;
+    if d > MAX_DURATION {
+        return Err(format!("'{}' is too long: at most 366d", text.trim()));
+    }
+    Ok(d)
 }
 
 /// Loads and validates a configuration file, reading `${env:NAME}` from the process environment.

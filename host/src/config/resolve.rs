@@ -8,15 +8,14 @@ use std::time::Duration;
 
 use serde_spanned::Spanned;
 
+use crate::plan::Status;
+use crate::plan::grants::Grants;
 use crate::plan::{CheckPlan, ConfigEntry, GateCondition, NotifierPlan, Plan, PluginRef};
-use crate::result::Status;
-use crate::runtime::grants::Grants;
 
-use super::diagnostic::{Diagnostic, SourceFile};
 use super::model::{RawCheck, RawConfig, RawDefaults, RawNotifier, SpannedStr};
 use super::schedule;
 use super::secrets;
-use super::units;
+use crate::plan::{Diagnostic, MAX_MEMORY, SourceFile};
 
 /// How long raw results are kept by default: a month and a few days of margin.
 const DEFAULT_RETENTION: Duration = Duration::from_secs(35 * 86_400);
@@ -29,8 +28,6 @@ const DEFAULT_MEMORY: u64 = 64 << 20;
 const NOTIFIER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The smallest memory cap that a Rust or Python guest can start in.
 const MIN_MEMORY: u64 = 1 << 20;
-/// The largest memory cap: the size of one pooled memory slot.
-pub const MAX_MEMORY: u64 = 4 << 30;
 
 /// Builds the plan, collecting every error rather than stopping at the first.
 pub fn resolve(
@@ -84,7 +81,7 @@ pub fn resolve(
     }
     let retention = match &raw.store.retention {
         None => DEFAULT_RETENTION,
-        Some(r) => match units::parse_duration(r.get_ref()) {
+        Some(r) => match super::duration(r.get_ref()) {
             Ok(d) if d >= MIN_RETENTION => d,
             Ok(_) => {
                 cx.error(
@@ -377,7 +374,7 @@ impl Resolver<'_> {
     fn duration(&mut self, raw: Option<&SpannedStr>, default: Duration, secrets: &mut Vec<String>) -> Duration {
         let Some(raw) = raw else { return default };
         let Some(text) = self.expand(raw, secrets) else { return default };
-        match units::parse_duration(&text) {
+        match super::duration(&text) {
             Ok(d) => d,
             Err(e) => {
                 self.error(
@@ -393,16 +390,16 @@ impl Resolver<'_> {
     fn memory(&mut self, raw: Option<&SpannedStr>, default: u64, secrets: &mut Vec<String>) -> u64 {
         let Some(raw) = raw else { return default };
         let Some(text) = self.expand(raw, secrets) else { return default };
-        match units::parse_bytes(&text) {
+        match vitals_units::parse_bytes(&text) {
             Ok(b) if (MIN_MEMORY..=MAX_MEMORY).contains(&b) => b,
             Ok(b) => {
                 self.error(
                     raw.span(),
-                    format!("memory {} is out of range", units::format_bytes(b)),
+                    format!("memory {} is out of range", vitals_units::format_bytes(b)),
                     format!(
                         "choose between {} and {}",
-                        units::format_bytes(MIN_MEMORY),
-                        units::format_bytes(MAX_MEMORY)
+                        vitals_units::format_bytes(MIN_MEMORY),
+                        vitals_units::format_bytes(MAX_MEMORY)
                     ),
                 );
                 default

@@ -6,10 +6,7 @@ use std::time::Duration;
 use serde_spanned::Spanned;
 
 use super::model::{RawCheck, RawDefaults, SpannedStr};
-use super::units;
-use crate::report::sla::Slo;
-use crate::schedule::state::StatePolicy;
-use crate::schedule::timing::Schedule;
+use crate::plan::{Schedule, Slo, StatePolicy, Timing};
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(10);
@@ -18,22 +15,6 @@ const DEFAULT_SLO_WINDOW: Duration = Duration::from_secs(30 * 86_400);
 
 /// One located problem: byte span, message, help.
 pub type Problem = (std::ops::Range<usize>, String, String);
-
-/// When and how often a check runs, and how its results become states.
-#[derive(Debug, Clone)]
-pub struct Timing {
-    /// Interval or cron.
-    pub schedule: Schedule,
-    /// The nominal interval (for cron, the gap after the first fire), used for resolution
-    /// figures and "no data" gaps.
-    pub interval: Duration,
-    /// Delay between retries of a failing check.
-    pub retry_interval: Duration,
-    /// Retries, recovery and flapping thresholds.
-    pub policy: StatePolicy,
-    /// The availability objective, when the check has one.
-    pub slo: Option<Slo>,
-}
 
 /// Resolves the scheduling keys of `check` against `defaults`.
 pub fn resolve(check: &RawCheck, defaults: &RawDefaults) -> Result<Timing, Problem> {
@@ -76,7 +57,7 @@ pub fn resolve(check: &RawCheck, defaults: &RawDefaults) -> Result<Timing, Probl
             let tz_name = tz.map_or("UTC", |t| t.get_ref().as_str());
             let schedule = Schedule::cron(cron.get_ref(), tz_name, jitter).map_err(|e| {
                 let span = match (&e, tz) {
-                    (crate::schedule::timing::ScheduleError::UnknownTimeZone { .. }, Some(t)) => t.span(),
+                    (crate::plan::schedule::ScheduleError::UnknownTimeZone { .. }, Some(t)) => t.span(),
                     _ => cron.span(),
                 };
                 schedule_err(span, &e)
@@ -160,7 +141,7 @@ fn percentage(raw: &SpannedStr) -> Result<f64, Problem> {
 }
 
 fn duration(raw: &SpannedStr) -> Result<Duration, Problem> {
-    units::parse_duration(raw.get_ref()).map_err(|e| {
+    super::duration(raw.get_ref()).map_err(|e| {
         (
             raw.span(),
             format!("invalid duration \"{}\": {e}", raw.get_ref()),

@@ -1,9 +1,6 @@
 //! `${env:NAME}` references: read from the environment when the config is loaded, and
 //! remembered so that their values can be redacted from everything Vitals writes.
 
-/// The text written in place of a secret value.
-pub const REDACTED: &str = "***";
-
 /// A string value after expansion, with the secrets it now contains.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expanded {
@@ -81,20 +78,6 @@ pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Exp
     Ok(Expanded { value, secrets })
 }
 
-/// Replaces every occurrence of every secret in `text` with [`REDACTED`].
-pub fn redact(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
-    // Longest first, so that a secret containing another is redacted whole.
-    let mut sorted: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
-    sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for secret in sorted {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), REDACTED);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,11 +114,5 @@ mod tests {
     fn other_reference_kinds_and_unclosed_ones_are_refused() {
         assert!(expand("${file:/etc/passwd}", env).unwrap_err().message.contains("unknown reference"));
         assert!(expand("${env:TOKEN", env).unwrap_err().message.contains("unclosed"));
-    }
-
-    #[test]
-    fn redaction_replaces_every_occurrence_longest_first() {
-        let secrets = vec!["abc".to_string(), "abcdef".to_string()];
-        assert_eq!(redact("x abcdef abc", &secrets), "x *** ***");
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::plan::PluginRef;
-use crate::result::Status;
+use crate::plan::Status;
 
 fn env(name: &str) -> Option<String> {
     (name == "API_TOKEN").then(|| "tok-123".to_string())

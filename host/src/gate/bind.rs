@@ -107,8 +107,9 @@ fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{self, SourceFile};
+    use crate::config;
     use crate::gate::condition::parse;
+    use crate::plan::SourceFile;
 
     fn plan() -> Plan {
         let text = "[[check]]\nname = \"web\"\nplugin = \"http\"\ntarget = \"http://127.0.0.1:1/\"\ntags = [\"api\"]\n\

@@ -9,8 +9,8 @@ use std::cmp::Ordering;
 use super::condition::{Condition, Function, Stat};
 use super::history::Stored;
 use super::quantity::{Amount, Value, status_rank};
-use crate::config::units::format_duration;
 use crate::result::{CheckResult, Metric, Status};
+use vitals_units::format_duration;
 
 /// The metric whose values are a check's response time, when the plugin reports one (as in
 /// `vitals report`); otherwise the run's duration is.

@@ -25,8 +25,8 @@ use condition::{ConditionError, Function, parse};
 use evaluate::{Evidence, Outcome, evaluate};
 use history::{Stored, stored};
 
-use crate::config::{Diagnostic, SourceFile};
 use crate::plan::Plan;
+use crate::plan::{Diagnostic, SourceFile};
 use crate::result::CheckResult;
 use crate::store::{ResultStore, StoreError};
 

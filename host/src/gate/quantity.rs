@@ -5,8 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::config::units::{format_bytes, format_duration};
 use crate::result::{Metric, Status};
+use vitals_units::{format_bytes, format_duration};
 
 /// What an amount measures. Amounts of different dimensions never compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

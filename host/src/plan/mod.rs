@@ -1,18 +1,47 @@
 //! The validated plan: every check resolved to a plugin, a target, grants, limits and
-//! a config, with nothing left stringly typed. Built by `config`, read by the runtime.
+//! a config, with nothing left stringly typed. Built by `config`, read by every later
+//! stage. The bottom of the house: it imports nothing else of the crate.
 
-mod validate;
+pub mod describe;
+mod diagnostic;
+pub mod grants;
+mod maintenance;
+mod policy;
+pub mod schedule;
+mod slo;
+mod status;
 
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{SourceFile, Timing};
-use crate::result::Status;
-use crate::runtime::grants::Grants;
+pub use diagnostic::{Diagnostic, SourceFile};
+pub use grants::Grants;
+pub use maintenance::{Maintenance, Recurrence};
+pub use policy::StatePolicy;
+pub use schedule::Schedule;
+pub use slo::{Slo, Window};
+pub use status::Status;
 
-pub use validate::{validate_config, validate_entries};
+/// The largest memory cap: the size of one pooled memory slot.
+pub const MAX_MEMORY: u64 = 4 << 30;
+
+/// When and how often a check runs, and how its results become states.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// Interval or cron.
+    pub schedule: Schedule,
+    /// The nominal interval (for cron, the gap after the first fire), used for resolution
+    /// figures and "no data" gaps.
+    pub interval: Duration,
+    /// Delay between retries of a failing check.
+    pub retry_interval: Duration,
+    /// Retries, recovery and flapping thresholds.
+    pub policy: StatePolicy,
+    /// The availability objective, when the check has one.
+    pub slo: Option<Slo>,
+}
 
 /// Everything `vitals` was asked to do by one configuration file.
 #[derive(Debug)]
@@ -28,7 +57,7 @@ pub struct Plan {
     /// How long raw results are kept (`[store] retention`).
     pub retention: Duration,
     /// Planned downtime, in file order.
-    pub maintenance: Vec<crate::config::maintenance::Maintenance>,
+    pub maintenance: Vec<Maintenance>,
     /// The `[gate]` conditions as written; `vitals gate` parses them.
     pub gate: Vec<GateCondition>,
 }

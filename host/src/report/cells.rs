@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::check::CheckReport;
 use super::latency::Summary;
 use super::sla::Availability;
-use crate::config::units::format_duration;
+use vitals_units::format_duration;
 
 /// The figures the table, the Markdown and the HTML show, formatted.
 pub struct Cells {

@@ -15,8 +15,8 @@ use super::sla::{
 };
 use super::tiered::{Load, Tiered};
 use super::timeline::Timeline;
-use crate::config::Timing;
-use crate::schedule::state::Event;
+use crate::plan::Timing;
+use crate::result::state::Event;
 use crate::store::{ResultStore, StoreError};
 
 /// Everything reported about one check.
@@ -130,7 +130,7 @@ pub fn check_report(
     let span = Window { from_ms: previous.from_ms.min(slo_from), to_ms: now };
 
     let (before, changes) = store.hard_changes(name, window.from_ms, window.to_ms)?;
-    let as_change = |e: &crate::store::EventRecord| match e.event {
+    let as_change = |e: &crate::result::EventRecord| match e.event {
         Event::HardChange { to, at_ms, .. } => Some(HardChange { at_ms, to, summary: e.summary.clone() }),
         _ => None,
     };

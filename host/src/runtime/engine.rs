@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::config::MAX_MEMORY;
+use crate::plan::MAX_MEMORY;
 
 /// How often the epoch advances: the granularity of CPU deadlines, and of the yields
 /// that let other checks run beside a busy plugin.

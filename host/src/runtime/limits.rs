@@ -1,7 +1,7 @@
 //! Per-run resource limits: a memory cap summed over all of a plugin's linear memories,
 //! caps on tables and instances, and a flag saying when a limit was hit.
 
-use crate::config::units::format_bytes;
+use vitals_units::format_bytes;
 
 /// Most table elements a plugin may have (function tables of large guests fit).
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
@@ -34,6 +34,7 @@ impl MemoryLimiter {
         self.cap
     }
 
+    #[cfg(test)]
     /// Peak linear memory granted so far, in bytes.
     pub fn used(&self) -> u64 {
         self.used

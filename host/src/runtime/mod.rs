@@ -1,19 +1,18 @@
 //! The sandbox: one wasmtime engine, plugins compiled once (cached on disk) and
 //! pre-linked, and a fresh store per check run holding that check's grants and limits.
 
-pub mod cache;
-pub mod engine;
-pub mod error;
-pub mod grants;
-pub mod imports;
-pub mod limits;
-pub mod notifier;
-pub mod output;
-pub mod plugin;
-pub mod registry;
-pub mod sandbox;
-pub mod state;
-pub mod wit;
+mod cache;
+mod engine;
+mod error;
+mod imports;
+mod limits;
+mod notifier;
+pub(crate) mod output;
+mod plugin;
+mod registry;
+mod sandbox;
+mod state;
+mod wit;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,9 +21,11 @@ use tokio::sync::Mutex;
 use wasmtime::component::Linker;
 
 pub use cache::ComponentCache;
-pub use engine::Engine;
+pub use engine::{Engine, POOL_INSTANCES};
 pub use error::LoadError;
+pub use notifier::{NotifierPlugin, NotifyEvent, exports_notifier};
 pub use plugin::Plugin;
+pub use registry::builtin_names;
 
 use crate::plan::{CheckPlan, PluginRef};
 use crate::result::CheckResult;

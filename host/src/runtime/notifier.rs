@@ -12,15 +12,15 @@ use wasmtime::{Store, Trap};
 
 use super::cache::ComponentCache;
 use super::error::LoadError;
-use super::grants::Grants;
 use super::state::{RunGrant, RunState};
 use super::wit as wit_versions;
 use super::wit::notifier_v0_1::{self as wit, NotifyPre};
-use crate::config::secrets::redact;
-use crate::config::units::{format_bytes, format_duration};
-use crate::describe::PluginDescription;
-use crate::schedule::state::Event;
-use crate::store::EventRecord;
+use crate::plan::Grants;
+use crate::plan::describe::PluginDescription;
+use crate::result::EventRecord;
+use crate::result::state::Event;
+use crate::runtime::output::redact;
+use vitals_units::{format_bytes, format_duration};
 
 /// The interface every notifier plugin exports, without its version.
 pub const NOTIFIER_INTERFACE: &str = "vitals:plugin/notifier";
@@ -241,7 +241,7 @@ impl NotifierPlugin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::receiver;
+    use crate::app::notify::receiver;
     use crate::plan::PluginRef;
     use crate::result::Status;
     use crate::runtime::{ComponentCache, Runtime};

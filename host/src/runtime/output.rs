@@ -1,7 +1,6 @@
 //! Nothing a plugin returns is trusted: summaries, details, metric names and units are
 //! bounded, stripped of control characters (no terminal escapes) and redacted of secrets.
 
-use crate::config::secrets::redact;
 use crate::result::Metric;
 
 /// Longest summary kept, in bytes.
@@ -111,9 +110,32 @@ fn metric_name(name: &str) -> String {
     out
 }
 
+/// The text written in place of a secret value.
+pub const REDACTED: &str = "***";
+
+/// Replaces every occurrence of every secret in `text` with [`REDACTED`].
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    // Longest first, so that a secret containing another is redacted whole.
+    let mut sorted: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
+    sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for secret in sorted {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), REDACTED);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redaction_replaces_every_occurrence_longest_first() {
+        let secrets = vec!["abc".to_string(), "abcdef".to_string()];
+        assert_eq!(redact("x abcdef abc", &secrets), "x *** ***");
+    }
 
     #[test]
     fn a_huge_summary_is_cut_to_one_bounded_line() {

@@ -9,10 +9,10 @@ use wasmtime::component::{Component, Linker};
 
 use super::cache::ComponentCache;
 use super::error::LoadError;
-use super::grants::Grants;
 use super::state::{RunGrant, RunState};
 use super::wit::{self, Detected, WitVersion, v0_1};
-use crate::describe::PluginDescription;
+use crate::plan::Grants;
+use crate::plan::describe::PluginDescription;
 
 /// Time and memory `describe` gets: it should only return constant data.
 const DESCRIBE_TIMEOUT: Duration = Duration::from_secs(5);

@@ -12,9 +12,9 @@ use super::output;
 use super::plugin::Plugin;
 use super::state::{RunGrant, RunState};
 use super::wit::v0_1;
-use crate::config::units::{format_bytes, format_duration};
 use crate::plan::CheckPlan;
 use crate::result::{CheckResult, Reason, Status};
+use vitals_units::{format_bytes, format_duration};
 
 /// Installs the limiter and the epoch callback: a busy plugin yields to other checks
 /// every tick, and traps once its wall-clock deadline has passed.
@@ -190,7 +190,7 @@ fn log_output(check: &CheckPlan, state: &RunState) {
         if bytes.is_empty() {
             continue;
         }
-        let text = crate::config::secrets::redact(&String::from_utf8_lossy(&bytes), &check.secrets);
+        let text = crate::runtime::output::redact(&String::from_utf8_lossy(&bytes), &check.secrets);
         let (text, _) = output::multi_line(&text, 4096);
         tracing::debug!(check = %check.name, stream, bytes = bytes.len(), "plugin output: {text}");
     }

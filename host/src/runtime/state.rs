@@ -8,8 +8,8 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::grants::Grants;
 use super::limits::MemoryLimiter;
+use crate::plan::Grants;
 
 /// Bytes of a plugin's stdout and stderr kept for the log; writes past it fail in the guest.
 pub const OUTPUT_CAP: usize = 64 * 1024;

@@ -1,34 +1,33 @@
-//! When checks run: schedule timing (interval or cron), the scheduler loop with its
-//! limits, and the state machine that turns results into soft/hard states and events.
-//! `run --once` is the same loop with every check due now.
+//! When checks run: the scheduler loop with its global and per-host limits, turning each
+//! finished run into states and events and handing them to [`Sink`]s. `run --once` is
+//! the same loop with every check due now.
 
-mod prepare;
 pub mod scheduler;
-pub mod state;
-pub mod timing;
 
 #[cfg(test)]
 mod scheduler_tests;
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
-pub use prepare::{Prepared, prepare};
+pub use scheduler::{Clock, Control, Executor, SandboxExecutor, Scheduler, SharedStates, Sink, Summary, wall_clock_ms};
 
-use crate::result::CheckResult;
-use state::CheckState;
+use crate::plan::CheckPlan;
+use crate::runtime::Plugin;
 
-/// Each check's state rebuilt from its stored history (oldest result first), so that
-/// a restart, or the next `run --once` from cron, carries on where the last one ended.
-pub fn replay_states(checks: &[Prepared], history: impl Fn(&str) -> Vec<CheckResult>) -> HashMap<String, CheckState> {
-    checks
-        .iter()
-        .map(|p| {
-            let mut state = CheckState::new();
-            let policy = p.check.timing.policy;
-            for result in history(&p.check.name) {
-                state.observe(result.status, result.started_at_ms, &policy);
-            }
-            (p.check.name.clone(), state)
-        })
-        .collect()
+/// A check with its loaded plugin, ready to run.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The check.
+    pub check: Arc<CheckPlan>,
+    /// Its plugin.
+    pub plugin: Arc<Plugin>,
+    /// Its position in the config file, to report results in file order.
+    pub index: usize,
+}
+
+impl Prepared {
+    /// Whether `other` is the same check run by the same plugin build.
+    pub fn same_as(&self, other: &Prepared) -> bool {
+        Arc::ptr_eq(&self.plugin, &other.plugin) && self.check.same_as(&other.check)
+    }
 }

@@ -14,13 +14,11 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 
 use super::Prepared;
-use super::state::{CheckState, Event};
-use super::timing::retry_after;
-use crate::result::{CheckResult, StateInfo, StateType};
-use crate::runtime::Runtime;
-use crate::runtime::engine::POOL_INSTANCES;
-use crate::serve::metrics::Telemetry;
-use crate::store::EventRecord;
+use crate::plan::CheckPlan;
+use crate::plan::schedule::retry_after;
+use crate::result::state::{CheckState, Event};
+use crate::result::{CheckResult, EventRecord, Reason, StateInfo, StateType, Status};
+use crate::runtime::{POOL_INSTANCES, Plugin, Runtime};
 
 /// Runs one check; the real one sandboxes the plugin, tests script results.
 pub trait Executor: Send + Sync + 'static {
@@ -74,6 +72,50 @@ impl Clock {
         let offset = ms.saturating_sub(self.base_ms).max(0);
         self.start + Duration::from_millis(u64::try_from(offset).unwrap_or(0))
     }
+}
+
+/// What the loop tells whoever watches it (the daemon's `/metrics`). Every method does
+/// nothing by default; the scheduler calls them from its tasks, so they must be cheap.
+pub trait Observer: Send + Sync + 'static {
+    /// The number of scheduled checks changed (start, reload).
+    fn checks(&self, _count: usize) {}
+    /// A run started `late` after its due time.
+    fn run_started(&self, _late: Duration) {}
+    /// A run finished (its result follows through [`Observer::result`]).
+    fn run_finished(&self) {}
+    /// A run of `check` was skipped: the previous one was still going.
+    fn skipped(&self, _check: &str) {}
+    /// A run's result, with whether its state is HARD and whether the check flaps.
+    fn result(&self, _result: &CheckResult, _hard: bool, _flapping: bool) {}
+    /// `check` was removed by a reload: forget what is known of it.
+    fn removed(&self, _check: &str) {}
+}
+
+/// How the loop runs: its limits, its clock, what runs a check and who watches.
+pub struct Settings {
+    /// Most runs at once against one target host (`max_per_host`).
+    pub max_per_host: usize,
+    /// Most runs at once in all (`--concurrency`), capped by the instance pool.
+    pub concurrency: usize,
+    /// The wall clock due times are read from.
+    pub clock: Clock,
+    /// What runs one check.
+    pub executor: Arc<dyn Executor>,
+    /// Who is told about runs (telemetry); `None` when nobody will read it (`run --once`).
+    pub observer: Option<Arc<dyn Observer>>,
+}
+
+/// One due run in the queue; ordered by due time, then by the order it was queued.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Due {
+    /// When the run is due, ms since the Unix epoch.
+    at_ms: i64,
+    /// Queue order, breaking ties between runs due at the same millisecond.
+    sequence: u64,
+    /// The check's name.
+    check: String,
+    /// The check's generation when this was queued; a newer one makes it stale.
+    generation: u64,
 }
 
 /// Where finished runs go: written, counted, and announced.
@@ -134,15 +176,15 @@ struct Done {
 /// The scheduler loop and its state.
 pub struct Scheduler {
     entries: HashMap<String, Entry>,
-    queue: BinaryHeap<Reverse<(i64, u64, String, u64)>>,
+    queue: BinaryHeap<Reverse<Due>>,
     sequence: u64,
     clock: Clock,
     global: Arc<Semaphore>,
     hosts: HashMap<String, Arc<Semaphore>>,
     max_per_host: usize,
     executor: Arc<dyn Executor>,
-    /// Metrics for `/metrics`; `None` when nobody will read them (`run --once`).
-    telemetry: Option<Arc<Telemetry>>,
+    /// Who is told about runs; `None` when nobody will read it (`run --once`).
+    observer: Option<Arc<dyn Observer>>,
     states: SharedStates,
     summary: Summary,
     /// Set at shutdown: runs still waiting for a permit are called off.
@@ -154,15 +196,8 @@ pub type SharedStates = Arc<Mutex<HashMap<String, CheckState>>>;
 
 impl Scheduler {
     /// A scheduler for `checks`; `states` seeds each check's state (from history).
-    pub fn new(
-        checks: Vec<Prepared>,
-        mut states: HashMap<String, CheckState>,
-        max_per_host: usize,
-        concurrency: usize,
-        clock: Clock,
-        executor: Arc<dyn Executor>,
-        telemetry: Option<Arc<Telemetry>>,
-    ) -> Scheduler {
+    pub fn new(checks: Vec<Prepared>, mut states: HashMap<String, CheckState>, settings: Settings) -> Scheduler {
+        let Settings { max_per_host, concurrency, clock, executor, observer } = settings;
         let mut scheduler = Scheduler {
             entries: HashMap::new(),
             queue: BinaryHeap::new(),
@@ -173,7 +208,7 @@ impl Scheduler {
             hosts: HashMap::new(),
             max_per_host: max_per_host.max(1),
             executor,
-            telemetry,
+            observer,
             states: Arc::new(Mutex::new(HashMap::new())),
             summary: Summary::default(),
             stopping: Arc::new(AtomicBool::new(false)),
@@ -207,7 +242,12 @@ impl Scheduler {
     fn push(&mut self, due_ms: i64, name: &str) {
         let Some(entry) = self.entries.get(name) else { return };
         self.sequence += 1;
-        self.queue.push(Reverse((due_ms, self.sequence, name.to_string(), entry.generation)));
+        self.queue.push(Reverse(Due {
+            at_ms: due_ms,
+            sequence: self.sequence,
+            check: name.to_string(),
+            generation: entry.generation,
+        }));
     }
 
     fn schedule_next(&mut self, name: &str, after_ms: i64) {
@@ -249,11 +289,11 @@ impl Scheduler {
             // fire), so that checks are spread and a restart keeps each one's rhythm.
             self.schedule_next(name, now);
         }
-        if let Some(t) = &self.telemetry {
-            t.set_checks(self.entries.len());
+        if let Some(t) = &self.observer {
+            t.checks(self.entries.len());
         }
         let grace = loop {
-            let next_due = self.queue.peek().map(|Reverse((due, ..))| *due);
+            let next_due = self.queue.peek().map(|Reverse(due)| due.at_ms);
             let sleep = async {
                 match next_due {
                     Some(due) => tokio::time::sleep_until(self.clock.instant_at(due)).await,
@@ -309,11 +349,11 @@ impl Scheduler {
 
     fn dispatch_due(&mut self, done_tx: &mpsc::UnboundedSender<Done>) {
         let now = self.clock.now_ms();
-        while let Some(Reverse((due, _, _, _))) = self.queue.peek() {
-            if *due > now {
+        while let Some(Reverse(next)) = self.queue.peek() {
+            if next.at_ms > now {
                 break;
             }
-            let Some(Reverse((due, _, name, generation))) = self.queue.pop() else { break };
+            let Some(Reverse(Due { at_ms: due, check: name, generation, .. })) = self.queue.pop() else { break };
             let Some(entry) = self.entries.get(&name) else { continue };
             if entry.generation != generation {
                 continue; // replaced by a retry or a reload
@@ -321,8 +361,8 @@ impl Scheduler {
             if entry.running.is_some() {
                 // Never two runs of one check at once: this one is skipped, and counted.
                 self.summary.skipped += 1;
-                if let Some(t) = &self.telemetry {
-                    t.record_skipped(&name);
+                if let Some(t) = &self.observer {
+                    t.skipped(&name);
                 }
                 tracing::warn!(check = %name, "previous run still going; skipping this one");
             } else {
@@ -350,7 +390,7 @@ impl Scheduler {
         self.summary.started += 1;
         let global = Arc::clone(&self.global);
         let executor = Arc::clone(&self.executor);
-        let telemetry = self.telemetry.clone();
+        let observer = self.observer.clone();
         let clock = self.clock;
         let done_tx = done_tx.clone();
         let name = name.to_string();
@@ -364,21 +404,20 @@ impl Scheduler {
                 return;
             }
             let late = clock.now_ms().saturating_sub(due_ms).max(0);
-            if let Some(t) = &telemetry {
-                t.record_lateness(Duration::from_millis(u64::try_from(late).unwrap_or(0)));
-                t.run_started();
+            if let Some(t) = &observer {
+                t.run_started(Duration::from_millis(u64::try_from(late).unwrap_or(0)));
             }
             // A panic in the host while running one check becomes that check's result.
             let result = match tokio::spawn(executor.run(prepared.clone())).await {
                 Ok(result) => result,
                 Err(e) => {
                     tracing::error!(check = %name, error = %e, "the host failed while running a check");
-                    let mut r = super::prepare::host_failure(&prepared.check, &prepared.plugin);
+                    let mut r = host_failure(&prepared.check, &prepared.plugin);
                     r.started_at_ms = clock.now_ms();
                     r
                 }
             };
-            if let Some(t) = &telemetry {
+            if let Some(t) = &observer {
                 t.run_finished();
             }
             let _ = done_tx.send(Done { name, run, result: Some(result) });
@@ -414,8 +453,8 @@ impl Scheduler {
                 EventRecord { check: name.clone(), event: *event, summary: result.summary.clone() }
             })
             .collect();
-        if let Some(t) = &self.telemetry {
-            t.record_result(&result, observation.state_type == StateType::Hard, observation.flapping);
+        if let Some(t) = &self.observer {
+            t.result(&result, observation.state_type == StateType::Hard, observation.flapping);
         }
         if observation.retry {
             let retry_interval = entry.prepared.check.timing.retry_interval;
@@ -436,8 +475,8 @@ impl Scheduler {
         let removed: Vec<String> = self.entries.keys().filter(|n| !incoming.contains_key(*n)).cloned().collect();
         for name in removed {
             self.entries.remove(&name);
-            if let Some(t) = &self.telemetry {
-                t.forget_check(&name);
+            if let Some(t) = &self.observer {
+                t.removed(&name);
             }
             tracing::info!(check = %name, "check removed by reload");
         }
@@ -476,8 +515,8 @@ impl Scheduler {
             self.max_per_host = max_per_host.max(1);
             self.hosts.clear();
         }
-        if let Some(t) = &self.telemetry {
-            t.set_checks(self.entries.len());
+        if let Some(t) = &self.observer {
+            t.checks(self.entries.len());
         }
         self.publish_states();
     }
@@ -498,6 +537,24 @@ impl Scheduler {
     }
 }
 
+/// The result recorded when the host itself failed while running a check.
+fn host_failure(check: &CheckPlan, plugin: &Plugin) -> CheckResult {
+    CheckResult {
+        check: check.name.clone(),
+        plugin: plugin.label.clone(),
+        plugin_version: plugin.description.version.clone(),
+        target: check.target_display.clone(),
+        started_at_ms: 0,
+        duration: std::time::Duration::ZERO,
+        status: Status::Unknown,
+        summary: "vitals failed while running this check (see the log)".into(),
+        reason: Some(Reason::PluginError),
+        metrics: Vec::new(),
+        details: None,
+        state: None,
+    }
+}
+
 /// The result recorded for a run still going when the grace period ended.
 fn abandoned(prepared: &Prepared, now_ms: i64) -> CheckResult {
     CheckResult {
@@ -509,7 +566,7 @@ fn abandoned(prepared: &Prepared, now_ms: i64) -> CheckResult {
         duration: Duration::ZERO,
         status: prepared.check.timeout_status,
         summary: "abandoned at shutdown: still running when the grace period ended".into(),
-        reason: Some(crate::result::Reason::Timeout),
+        reason: Some(Reason::Timeout),
         metrics: Vec::new(),
         details: None,
         state: None,

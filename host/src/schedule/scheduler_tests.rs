@@ -11,13 +11,14 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::scheduler::*;
-use crate::config::{self, SourceFile};
+use crate::config;
+use crate::plan::SourceFile;
+use crate::result::EventRecord;
+use crate::result::state::Event;
 use crate::result::{CheckResult, StateType, Status};
 use crate::runtime::{ComponentCache, Runtime};
 use crate::schedule::Prepared;
-use crate::schedule::state::Event;
 use crate::serve::metrics::Telemetry;
-use crate::store::EventRecord;
 
 /// A round epoch in ms (a multiple of every interval used here: 500,000 hours).
 const BASE: i64 = 1_800_000_000_000;
@@ -128,7 +129,7 @@ async fn prepared(toml: &str) -> (Vec<Prepared>, usize) {
         rt.block_on(async {
             let runtime = Runtime::new(ComponentCache::disabled()).unwrap();
             let plan = config::parse(SourceFile::new("checks.toml", &toml), &|_| None).unwrap();
-            let prepared = crate::schedule::prepare(&runtime, &plan, plan.checks.iter()).await.unwrap();
+            let prepared = crate::app::prepare(&runtime, &plan, plan.checks.iter()).await.unwrap();
             (prepared, plan.max_per_host)
         })
     })
@@ -145,7 +146,9 @@ fn tcp_checks(names: &[&str], extra: &str) -> String {
 
 fn scheduler(prepared: Vec<Prepared>, max_per_host: usize, script: &Arc<Script>, clock: Clock) -> Scheduler {
     let executor: Arc<dyn Executor> = Arc::clone(script) as Arc<dyn Executor>;
-    Scheduler::new(prepared, HashMap::new(), max_per_host, 64, clock, executor, Some(Arc::new(Telemetry::new())))
+    let settings =
+        Settings { max_per_host, concurrency: 64, clock, executor, observer: Some(Arc::new(Telemetry::new())) };
+    Scheduler::new(prepared, HashMap::new(), settings)
 }
 
 /// Runs the daemon loop for `length` of virtual time, then shuts it down.
@@ -173,7 +176,7 @@ async fn checks_of_one_interval_start_at_their_phase_spread_over_it() {
     let mut buckets = [0usize; 10];
     for name in &names {
         let starts: Vec<i64> = script.starts_of(name).into_iter().filter(|&t| t < 20_000).collect();
-        let phase = crate::schedule::timing::phase(name, Duration::from_secs(10)).as_millis() as i64;
+        let phase = crate::plan::schedule::phase(name, Duration::from_secs(10)).as_millis() as i64;
         assert_eq!(starts, vec![phase, phase + 10_000], "{name} runs at its phase, every 10 s");
         buckets[(phase / 1000) as usize] += 1;
     }
@@ -222,7 +225,7 @@ async fn failures_are_soft_then_hard_after_retries_and_recovery_is_hard_at_once(
     let script = Script::new(clock, Duration::from_millis(10), &[("web", &[Ok, Critical, Critical, Critical, Ok])]);
     let s = scheduler(prepared, 4, &script, clock);
     let (recorded, _) = run_for(s, Duration::from_secs(200), Duration::from_secs(1)).await;
-    let phase = crate::schedule::timing::phase("web", Duration::from_secs(60)).as_millis() as i64;
+    let phase = crate::plan::schedule::phase("web", Duration::from_secs(60)).as_millis() as i64;
     let starts = script.starts_of("web");
     // ok at the phase; critical a minute later; two retries 10 s apart (plus the run
     // time); then ok again at the next regular due time.
@@ -279,7 +282,7 @@ async fn shutdown_lets_runs_in_flight_finish_within_the_grace_period() {
     let (prepared, _) = prepared(&tcp_checks(&["slow"], "interval = \"60s\"")).await;
     let clock = Clock::starting_at(BASE);
     let script = Script::new(clock, Duration::from_secs(5), &[]);
-    let phase = crate::schedule::timing::phase("slow", Duration::from_secs(60)).as_millis() as u64;
+    let phase = crate::plan::schedule::phase("slow", Duration::from_secs(60)).as_millis() as u64;
     let s = scheduler(prepared, 4, &script, clock);
     // Stop one second into the run: the 5 s run still fits in a 10 s grace.
     let (recorded, summary) = run_for(s, Duration::from_millis(phase + 1_000), Duration::from_secs(10)).await;

@@ -21,6 +21,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::result::{CheckResult, Status};
+use crate::schedule::scheduler::Observer;
 
 /// The `Content-Type` of what [`Telemetry::encode`] returns (Prometheus text format 0.0.4).
 pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
@@ -324,6 +325,34 @@ impl Telemetry {
 impl Default for Telemetry {
     fn default() -> Telemetry {
         Telemetry::new()
+    }
+}
+
+/// The scheduler tells the telemetry about every run, as it tells a sink about results.
+impl Observer for Telemetry {
+    fn checks(&self, count: usize) {
+        self.set_checks(count);
+    }
+
+    fn run_started(&self, late: Duration) {
+        self.record_lateness(late);
+        Telemetry::run_started(self);
+    }
+
+    fn run_finished(&self) {
+        Telemetry::run_finished(self);
+    }
+
+    fn skipped(&self, check: &str) {
+        self.record_skipped(check);
+    }
+
+    fn result(&self, result: &CheckResult, hard: bool, flapping: bool) {
+        self.record_result(result, hard, flapping);
+    }
+
+    fn removed(&self, check: &str) {
+        self.forget_check(check);
     }
 }
 

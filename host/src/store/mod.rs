@@ -21,25 +21,17 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::result::CheckResult;
-use crate::schedule::state::Event;
+use crate::result::EventRecord;
 
 pub mod blocks;
 mod migrations;
+mod null;
 mod sqlite;
+
+pub use null::NullStore;
 
 /// One hour in milliseconds: the unit results are sealed and rolled up in.
 pub const HOUR_MS: i64 = 3_600_000;
-
-/// A state-change event, with the check it belongs to and the summary that caused it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventRecord {
-    /// The check's name.
-    pub check: String,
-    /// What changed.
-    pub event: Event,
-    /// The summary of the result that caused it.
-    pub summary: String,
-}
 
 /// Counts of results by status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

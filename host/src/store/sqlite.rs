@@ -12,8 +12,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, Row, TransactionBehavior, param
 use super::{EventRecord, HourRollup, ResultStore, StoreError, migrations};
 
 mod tiers;
+use crate::result::state::Event;
 use crate::result::{CheckResult, Metric, Reason, StateInfo, StateType, Status};
-use crate::schedule::state::Event;
 
 /// How long a statement waits for another connection's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

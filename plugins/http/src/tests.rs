@@ -112,7 +112,7 @@ fn time_thresholds() {
     let result = judge(&config(r#"{"warn_time": "500ms", "crit_time": "1s"}"#), &slow);
     assert_eq!(result.status, Status::Warning);
     assert_eq!(result.reason, Some(Reason::Assertion));
-    assert_eq!(result.summary, "200 OK in 750.0 ms, 0 B: slower than warn_time 500 ms");
+    assert_eq!(result.summary, "200 OK in 750.0 ms, 0 B: slower than warn_time 500.0 ms");
     let total = result.metrics.iter().find(|m| m.name == "time_total");
     assert_eq!(total.and_then(|m| m.warn.clone()).as_deref(), Some("500"));
     assert_eq!(total.and_then(|m| m.crit.clone()).as_deref(), Some("1000"));
@@ -120,7 +120,7 @@ fn time_thresholds() {
     slow.timings.total_us = 1_200_000;
     let result = judge(&config(r#"{"warn_time": "500ms", "crit_time": "1s"}"#), &slow);
     assert_eq!(result.status, Status::Critical);
-    assert_eq!(result.summary, "200 OK in 1200.0 ms, 0 B: slower than crit_time 1 s");
+    assert_eq!(result.summary, "200 OK in 1.2 s, 0 B: slower than crit_time 1.0 s");
 }
 
 #[test]

@@ -108,7 +108,7 @@ mod tests {
     #[test]
     fn errors_name_the_key() {
         let summary = error_of(r#"{"wait": "soon"}"#);
-        assert!(summary.starts_with("invalid config: wait: invalid duration"), "{summary}");
+        assert!(summary.starts_with("invalid config: wait: ") && summary.contains("'soon'"), "{summary}");
         let summary = error_of(r#"{"count": 300}"#);
         assert!(summary.starts_with("invalid config: count: "), "{summary}");
         assert!(!summary.contains("line 1"), "{summary}");

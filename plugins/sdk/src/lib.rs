@@ -89,7 +89,6 @@ pub mod notifier_bindings {
 mod config;
 mod deadline;
 mod describe;
-mod duration;
 mod net;
 mod range;
 mod result;
@@ -102,13 +101,13 @@ pub use bindings::vitals::plugin::types::{
 pub use config::{de, parse_config};
 pub use deadline::Deadline;
 pub use describe::{config_key, description};
-pub use duration::{format_duration, parse_duration};
 pub use net::net_failure;
 pub use notifier_bindings::exports::vitals::plugin::notifier::{ChangeKind, StateChange};
 pub use range::{Range, Thresholds};
-pub use result::{critical, format_bytes, format_ms, metric, ok, unknown, us_to_ms, warning};
+pub use result::{critical, format_ms, metric, ok, unknown, us_to_ms, warning};
 pub use status_codes::{StatusCodes, reason_phrase};
 pub use text::{first_line, sanitize};
+pub use vitals_units::{UnitError, format_bytes, format_duration, parse_bytes, parse_duration};
 
 /// The host's HTTP/1.1 client (`vitals:plugin/http`).
 pub mod http {

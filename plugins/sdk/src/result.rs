@@ -104,20 +104,11 @@ pub fn us_to_ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
-/// Milliseconds for a summary, with one decimal (`"3.2 ms"`), or three for times too
-/// short to show with one (`"0.024 ms"`).
+/// Milliseconds (as a metric holds them) for a summary, in the one duration format of
+/// `vitals-units` (`"3.2 ms"`, `"24 µs"`, `"1.2 s"`); a negative or non-finite value reads 0.
 pub fn format_ms(ms: f64) -> String {
-    if ms > 0.0 && ms < 0.05 { format!("{ms:.3} ms") } else { format!("{ms:.1} ms") }
-}
-
-/// A byte count for a summary: `"12 B"`, `"1.5 KB"`, `"2.0 MB"` (1 KB = 1024 B).
-pub fn format_bytes(bytes: u64) -> String {
-    const KB: u64 = 1024;
-    match bytes {
-        b if b < KB => format!("{b} B"),
-        b if b < KB * KB => format!("{:.1} KB", b as f64 / KB as f64),
-        b => format!("{:.1} MB", b as f64 / (KB * KB) as f64),
-    }
+    let seconds = if ms.is_finite() && ms > 0.0 { ms / 1000.0 } else { 0.0 };
+    vitals_units::format_duration(std::time::Duration::try_from_secs_f64(seconds).unwrap_or(std::time::Duration::MAX))
 }
 
 #[cfg(test)]
@@ -145,10 +136,9 @@ mod tests {
     #[test]
     fn formats_numbers() {
         assert_eq!(format_ms(us_to_ms(3_249)), "3.2 ms");
-        assert_eq!(format_ms(us_to_ms(24)), "0.024 ms");
-        assert_eq!(format_ms(0.0), "0.0 ms");
-        assert_eq!(format_bytes(12), "12 B");
-        assert_eq!(format_bytes(1536), "1.5 KB");
-        assert_eq!(format_bytes(2 * 1024 * 1024), "2.0 MB");
+        assert_eq!(format_ms(us_to_ms(24)), "24 µs");
+        assert_eq!(format_ms(0.0), "0 µs");
+        assert_eq!(format_ms(f64::NAN), "0 µs");
+        assert_eq!(format_ms(1200.0), "1.2 s");
     }
 }

@@ -29,7 +29,7 @@ fn value(result: &CheckResult, name: &str) -> Option<f64> {
 fn plain_connect() {
     let result = judge(&config("{}"), &exchange(b"", None));
     assert_eq!(result.status, Status::Ok);
-    assert_eq!(result.summary, "connected to 127.0.0.1:22 in 0.3 ms");
+    assert_eq!(result.summary, "connected to 127.0.0.1:22 in 300 µs");
     assert_eq!(value(&result, "time_connect"), Some(0.3));
     assert_eq!(value(&result, "time_total"), Some(2.0));
     assert_eq!(value(&result, "bytes_received"), Some(0.0));
@@ -42,7 +42,7 @@ fn banner_found() {
     let cfg = config(r#"{"expect": "SSH-"}"#);
     let result = judge(&cfg, &exchange(b"SSH-2.0-OpenSSH_9.6\r\n", Some(Wait::Found)));
     assert_eq!(result.status, Status::Ok);
-    assert_eq!(result.summary, "connected to 127.0.0.1:22 in 0.3 ms, banner \"SSH-2.0-OpenSSH_9.6\"");
+    assert_eq!(result.summary, "connected to 127.0.0.1:22 in 300 µs, banner \"SSH-2.0-OpenSSH_9.6\"");
     assert_eq!(value(&result, "bytes_received"), Some(21.0));
 }
 
@@ -56,7 +56,7 @@ fn banner_missing() {
 
     let result = judge(&cfg, &exchange(b"", Some(Wait::TimedOut)));
     assert_eq!(result.reason, Some(Reason::Timeout));
-    assert_eq!(result.summary, "no data from 127.0.0.1:22 within 2 ms (expected \"SSH-\")");
+    assert_eq!(result.summary, "no data from 127.0.0.1:22 within 2.0 ms (expected \"SSH-\")");
 
     let result = judge(&cfg, &exchange(b"HELLO\x07\x1b[31m", Some(Wait::TimedOut)));
     assert_eq!(result.reason, Some(Reason::Assertion));
@@ -64,7 +64,7 @@ fn banner_missing() {
 
     let result = judge(&cfg, &exchange(&[b'x'; 4096], Some(Wait::Full)));
     assert_eq!(result.reason, Some(Reason::Assertion));
-    assert!(result.summary.contains("first 4.0 KB"), "{}", result.summary);
+    assert!(result.summary.contains("first 4 KiB"), "{}", result.summary);
 
     let result = judge(&cfg, &exchange(b"", Some(Wait::Closed)));
     assert_eq!(result.reason, Some(Reason::Assertion));
@@ -77,7 +77,7 @@ fn connect_time_thresholds() {
     let result = judge(&cfg, &exchange(b"", None));
     assert_eq!(result.status, Status::Warning);
     assert_eq!(result.reason, Some(Reason::Assertion));
-    assert_eq!(result.summary, "connected to 127.0.0.1:22 in 0.3 ms: slower than warn_time 0.1 ms");
+    assert_eq!(result.summary, "connected to 127.0.0.1:22 in 300 µs: slower than warn_time 100 µs");
     let connect = result.metrics.iter().find(|m| m.name == "time_connect");
     assert_eq!(connect.and_then(|m| m.warn.clone()).as_deref(), Some("0.1"));
     assert_eq!(connect.and_then(|m| m.crit.clone()).as_deref(), Some("1"));
@@ -94,7 +94,7 @@ fn tls_and_remote_in_summary() {
     tls.remote = "127.0.0.1:443".into();
     tls.tls_us = Some(2_100);
     let result = judge(&config(r#"{"tls": true}"#), &tls);
-    assert_eq!(result.summary, "connected to localhost:443 (127.0.0.1:443) in 0.3 ms, TLS in 2.1 ms");
+    assert_eq!(result.summary, "connected to localhost:443 (127.0.0.1:443) in 300 µs, TLS in 2.1 ms");
     assert_eq!(value(&result, "time_tls"), Some(2.1));
 }
 

@@ -8,11 +8,11 @@ use maud::{Markup, html};
 
 use super::scale::{Scale, line_path, ms_label, nice_ticks, num, time_ticks};
 use super::utc;
-use crate::config::units::format_duration;
 use crate::report::cells::percent;
 use crate::report::sla::{Incident, Window};
 use crate::report::timeline::{DayAvailability, LatencyPoint};
 use crate::result::Status;
+use vitals_units::format_duration;
 
 /// Green from this availability up, as status pages show it.
 pub const GOOD: f64 = 0.999;

@@ -8,10 +8,10 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::charts::{self, DEGRADED, GOOD};
 use super::scale::num;
 use super::{HtmlReport, utc};
-use crate::config::units::format_duration;
 use crate::report::cells::{Cells, percent};
 use crate::report::check::CheckReport;
 use crate::report::sla::{Incident, Window};
+use vitals_units::format_duration;
 
 const CSS: &str = include_str!("style.css");
 /// Everything the page may load: its own inline styles, nothing else. A browser then

@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 use url::Url;
 
-use crate::runtime::grants::Grants;
+use crate::plan::grants::Grants;
 use crate::runtime::imports::net::{self, Budget, NetError, Timings, human_duration};
 
 /// Longest accepted request URL, in bytes.
@@ -57,6 +57,7 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
+    #[cfg(test)]
     /// A `GET` of `url` with no headers, no timeout of its own, no redirects, TLS
     /// verification on and up to 1 MiB of body kept.
     pub fn get(url: impl Into<String>) -> HttpRequest {

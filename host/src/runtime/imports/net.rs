@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use crate::runtime::grants::Grants;
+use crate::plan::grants::Grants;
 
 /// Why a network host call failed; each case carries a message for a person. The cases
 /// are those of the WIT `net-error` variant.
@@ -42,34 +42,6 @@ pub enum NetError {
     /// The request itself is invalid (bad URL, bad header, closed connection handle).
     #[error("{0}")]
     Invalid(String),
-}
-
-impl NetError {
-    /// The message for a person, without the kind.
-    pub fn message(&self) -> &str {
-        match self {
-            NetError::Denied(m)
-            | NetError::Dns(m)
-            | NetError::Connect(m)
-            | NetError::Tls(m)
-            | NetError::Timeout(m)
-            | NetError::Protocol(m)
-            | NetError::Invalid(m) => m,
-        }
-    }
-
-    /// The kind in the WIT spelling (`denied`, `dns`, `connect`, ...), for logs.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            NetError::Denied(_) => "denied",
-            NetError::Dns(_) => "dns",
-            NetError::Connect(_) => "connect",
-            NetError::Tls(_) => "tls",
-            NetError::Timeout(_) => "timeout",
-            NetError::Protocol(_) => "protocol",
-            NetError::Invalid(_) => "invalid",
-        }
-    }
 }
 
 /// Durations of the phases of one network exchange; a phase that did not happen (no TLS,
@@ -99,11 +71,6 @@ impl Budget {
     /// A budget that ends at `deadline`.
     pub fn new(deadline: Instant) -> Budget {
         Budget { deadline }
-    }
-
-    /// When the check's time runs out.
-    pub fn deadline(&self) -> Instant {
-        self.deadline
     }
 
     /// Time left before the deadline (zero once it has passed).

@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_rustls::client::TlsStream;
 
-use crate::runtime::grants::Grants;
+use crate::plan::grants::Grants;
 use crate::runtime::imports::net::{self, Budget, NetError, Timings, describe_io, human_duration};
 
 /// Most bytes one `send` may write.
@@ -64,11 +64,6 @@ impl TcpConnection {
     /// The address connected to.
     pub fn remote_addr(&self) -> SocketAddr {
         self.remote
-    }
-
-    /// The host name (or IP literal) that was connected to.
-    pub fn host(&self) -> &str {
-        &self.host
     }
 
     /// Whether the connection has been upgraded to TLS.

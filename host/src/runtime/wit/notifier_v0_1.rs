@@ -7,7 +7,7 @@
 //! already holds them, links notifier plugins too (there is no `add_to_linker` here).
 
 use crate::result::Status;
-use crate::schedule::state::Event;
+use crate::result::state::Event;
 
 /// Generated from `wit/plugin.wit`, whose doc comments document these items.
 #[allow(missing_docs)]
@@ -25,8 +25,8 @@ mod bindings {
     });
 }
 
+pub use bindings::NotifyPre;
 pub use bindings::exports::vitals::plugin::notifier::{ChangeKind, StateChange};
-pub use bindings::{Notify, NotifyPre};
 
 use super::v0_1::types;
 

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker, Resource};
 
-use crate::config::secrets::redact;
-use crate::describe::{ConfigKey, ConfigKind, PluginDescription};
+use crate::plan::describe::{ConfigKey, ConfigKind, PluginDescription};
 use crate::result::{Metric, Reason, Status};
 use crate::runtime::imports::{http as host_http, net, tcp as host_tcp};
+use crate::runtime::output::redact;
 use crate::runtime::state::RunState;
 
 /// Generated from `wit/plugin.wit`, whose doc comments document these items.

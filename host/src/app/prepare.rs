@@ -3,28 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::config::Diagnostic;
-use crate::plan::{CheckPlan, Plan, validate_config};
-use crate::result::{CheckResult, Reason, Status};
-use crate::runtime::{LoadError, Plugin, Runtime};
-
-/// A check with its loaded plugin, ready to run.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    /// The check.
-    pub check: Arc<CheckPlan>,
-    /// Its plugin.
-    pub plugin: Arc<Plugin>,
-    /// Its position in the config file, to report results in file order.
-    pub index: usize,
-}
-
-impl Prepared {
-    /// Whether `other` is the same check run by the same plugin build.
-    pub fn same_as(&self, other: &Prepared) -> bool {
-        Arc::ptr_eq(&self.plugin, &other.plugin) && self.check.same_as(&other.check)
-    }
-}
+use crate::config::validate_config;
+use crate::plan::{CheckPlan, Diagnostic, Plan};
+use crate::runtime::{LoadError, Runtime};
+use crate::schedule::Prepared;
 
 /// Loads the plugins of `checks` and validates their configs; every problem is collected.
 pub async fn prepare<'a>(
@@ -57,22 +39,4 @@ fn load_problem(plan: &Plan, check: &CheckPlan, e: &LoadError) -> Diagnostic {
         _ => "`vitals plugin inspect FILE` shows what vitals sees in a plugin".to_string(),
     };
     Diagnostic::new(&plan.source, check.plugin_span.clone(), format!("check `{}`: {e}", check.name)).help(help)
-}
-
-/// The result recorded when the host itself failed while running a check.
-pub(crate) fn host_failure(check: &CheckPlan, plugin: &Plugin) -> CheckResult {
-    CheckResult {
-        check: check.name.clone(),
-        plugin: plugin.label.clone(),
-        plugin_version: plugin.description.version.clone(),
-        target: check.target_display.clone(),
-        started_at_ms: 0,
-        duration: std::time::Duration::ZERO,
-        status: Status::Unknown,
-        summary: "vitals failed while running this check (see the log)".into(),
-        reason: Some(Reason::PluginError),
-        metrics: Vec::new(),
-        details: None,
-        state: None,
-    }
 }

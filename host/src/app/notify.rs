@@ -18,12 +18,12 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use crate::plan::grants::Grants;
+use crate::result::EventRecord;
 use crate::runtime::Engine;
-use crate::runtime::grants::Grants;
-use crate::runtime::notifier::NotifyEvent;
-use crate::store::EventRecord;
+use crate::runtime::NotifyEvent;
 
-pub use crate::runtime::notifier::NotifierPlugin;
+pub use crate::runtime::NotifierPlugin;
 
 /// Waits between a failed delivery and its retries: three retries.
 pub const RETRY_DELAYS: [Duration; 3] = [Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4)];
@@ -333,8 +333,8 @@ mod tests {
     use super::*;
     use crate::plan::PluginRef;
     use crate::result::Status;
+    use crate::result::state::Event;
     use crate::runtime::{ComponentCache, Runtime};
-    use crate::schedule::state::Event;
 
     async fn spec(runtime: &Runtime, url: &str, retries: u32) -> NotifierSpec {
         let plugin = runtime.load_notifier(&PluginRef::Builtin("webhook".into())).await.unwrap();

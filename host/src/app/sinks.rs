@@ -1,13 +1,17 @@
 //! Where the scheduler's finished runs go: collected and written in one transaction
 //! (`run --once`), or written by a background writer as they come (the daemon).
 
-use std::sync::mpsc;
+use std::sync::{Arc, RwLock, mpsc};
 use std::thread::JoinHandle;
 
-use crate::notify::NotifySender;
-use crate::result::CheckResult;
-use crate::schedule::scheduler::Sink;
-use crate::store::{EventRecord, ResultStore, StoreError};
+use super::notify::NotifySender;
+use crate::result::{CheckResult, EventRecord};
+use crate::schedule::Sink;
+use crate::store::{ResultStore, StoreError};
+
+/// Where the daemon's events go: the sender of the notifiers in force, swapped whole by a
+/// reload (`None` while no notifier is configured).
+pub type NotifySlot = Arc<RwLock<Option<NotifySender>>>;
 
 /// Collects a run's results and events, to be written together, ticking a progress
 /// bar when there is one.
@@ -60,8 +64,8 @@ fn notify(sender: Option<&NotifySender>, events: &[EventRecord]) {
 /// Writes results on a thread of its own, batching whatever has queued up into one
 /// transaction, so the scheduler never waits on the disk.
 pub struct Writer {
-    /// Where events are sent, when notifiers are configured.
-    pub notify: Option<NotifySender>,
+    /// Where events are sent.
+    notify: NotifySlot,
     tx: Option<mpsc::Sender<(CheckResult, Vec<EventRecord>)>>,
     thread: Option<JoinHandle<Result<u64, (StoreError, usize)>>>,
 }
@@ -70,7 +74,7 @@ impl Writer {
     /// Starts the writer thread over `store`. A write that fails (a long lock, a full
     /// disk) is retried with a growing pause, and the results that arrive meanwhile join
     /// the same batch: nothing is dropped while the process runs.
-    pub fn start(mut store: Box<dyn ResultStore>) -> Writer {
+    pub fn start(mut store: Box<dyn ResultStore>, notify: NotifySlot) -> Writer {
         let (tx, rx) = mpsc::channel::<(CheckResult, Vec<EventRecord>)>();
         let thread = std::thread::Builder::new()
             .name("vitals-writer".into())
@@ -130,7 +134,7 @@ impl Writer {
                 }
             })
             .ok();
-        Writer { notify: None, tx: Some(tx), thread }
+        Writer { notify, tx: Some(tx), thread }
     }
 
     /// Stops accepting results, writes what is queued, and says how many were written.
@@ -148,7 +152,11 @@ impl Writer {
 impl Sink for Writer {
     fn record(&mut self, result: CheckResult, events: Vec<EventRecord>) {
         tracing::info!(check = %result.check, status = %result.status, "{}", result.summary);
-        notify(self.notify.as_ref(), &events);
+        if !events.is_empty() {
+            // A poisoned slot still holds a usable sender: it is only ever replaced whole.
+            let slot = self.notify.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            notify(slot.as_ref(), &events);
+        }
         if let Some(tx) = &self.tx
             && tx.send((result, events)).is_err()
         {

@@ -21,3 +21,30 @@ pub const SOFTWARE: u8 = 70;
 pub const IO: u8 = 74;
 /// The configuration is invalid (EX_CONFIG).
 pub const CONFIG: u8 = 78;
+
+use std::process::ExitCode;
+
+use crate::app::{Failure, FailureKind};
+
+/// The exit code of a failure of `kind`.
+pub fn of(kind: FailureKind) -> u8 {
+    match kind {
+        FailureKind::Usage => USAGE,
+        FailureKind::Config => CONFIG,
+        FailureKind::Data => DATA,
+        FailureKind::Unavailable => UNAVAILABLE,
+        FailureKind::Store => IO,
+        FailureKind::Internal => SOFTWARE,
+    }
+}
+
+/// Prints a failure's message on stderr and gives its exit code.
+pub fn report(failure: &Failure) -> ExitCode {
+    let text = failure.message().trim_end();
+    if text.starts_with("error:") {
+        eprintln!("{text}");
+    } else {
+        eprintln!("error: {text}");
+    }
+    ExitCode::from(of(failure.kind()))
+}

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::config::{Diagnostic, SourceFile, units};
-use crate::describe::{ConfigKind, PluginDescription};
+use crate::plan::describe::{ConfigKind, PluginDescription};
+use crate::plan::{Diagnostic, SourceFile};
 
-use super::{CheckPlan, ConfigEntry, PluginRef};
+use crate::plan::{CheckPlan, ConfigEntry, PluginRef};
 
 /// Every problem with `check`'s config against `plugin`, each pointing into the file.
 pub fn validate_config(source: &Arc<SourceFile>, check: &CheckPlan, plugin: &PluginDescription) -> Vec<Diagnostic> {
@@ -79,7 +79,7 @@ fn check_kind(kind: ConfigKind, value: &toml::Value) -> Result<(), String> {
         (ConfigKind::Float, V::Float(_) | V::Integer(_)) => Ok(()),
         (ConfigKind::Boolean, V::Boolean(_)) => Ok(()),
         (ConfigKind::Duration, V::String(s)) => {
-            units::parse_duration(s).map(|_| ()).map_err(|e| format!("\"{s}\": {e}"))
+            vitals_units::parse_duration(s).map(|_| ()).map_err(|e| format!("\"{s}\": {e}"))
         }
         (ConfigKind::StringList, V::Array(items)) => all(items, |v| v.is_str(), "string"),
         (ConfigKind::IntegerList, V::Array(items)) => all(items, |v| v.is_integer(), "integer"),

@@ -1,0 +1,326 @@
+//! The daemon: checks on their schedules until SIGINT or SIGTERM; SIGHUP (or `--watch`)
+//! reloads the whole configuration (checks, `max_per_host`, notifiers, retention and
+//! housekeeping cadences) or refuses the new file whole; `--listen` serves /metrics,
+//! /healthz and /status; a thread of its own seals and prunes the store.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, SystemTime};
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+
+use super::context::{Context, load_notifiers, notifiers, prepare_tagged, start_notifiers};
+use super::notify::NotifyHandle;
+use super::run::history_states;
+use super::sinks::{NotifySlot, Writer};
+use super::{Failure, prepare};
+use crate::config::ConfigError;
+use crate::plan::{Diagnostic, Plan};
+use crate::report::rollup::Cadence;
+use crate::runtime::Runtime;
+use crate::schedule::scheduler::Settings;
+use crate::schedule::{Clock, Control, SandboxExecutor, Scheduler, SharedStates, wall_clock_ms};
+use crate::serve::metrics::Telemetry;
+
+/// How often `--watch` looks at the config file.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// The exit code of a second SIGINT or SIGTERM (the CLI's "internal error", 70).
+const FORCED_EXIT: i32 = 70;
+
+/// How the daemon runs (the flags of `vitals run`).
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    /// Only checks with one of these tags (all when empty).
+    pub tags: Vec<String>,
+    /// Most runs at once.
+    pub concurrency: usize,
+    /// Where to serve /metrics, /healthz and /status.
+    pub listen: Option<SocketAddr>,
+    /// Reload when the config file changes.
+    pub watch: bool,
+    /// How long runs in flight may take to finish at shutdown.
+    pub grace: Duration,
+}
+
+/// What a run of the daemon did, for its last log line.
+#[derive(Debug, Clone, Copy)]
+pub struct DaemonSummary {
+    /// Results written to the store.
+    pub written: u64,
+}
+
+/// Runs the daemon until it is told to stop; returns once everything is written.
+pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSummary, Failure> {
+    // Before anything slow: a SIGHUP or SIGTERM during start-up must not kill the process
+    // with the default action.
+    let signals = Signals::install().map_err(|e| Failure::internal(format!("cannot install signal handlers: {e}")))?;
+    let plan = context.load_plan()?;
+    let runtime = context.runtime()?;
+    let prepared = prepare_tagged(&runtime, &plan, &options.tags).await?;
+    let handle = notifiers(&runtime, &plan, &prepared).await?;
+    let store = context.open_store()?;
+    let states = history_states(&prepared, &*store);
+    let telemetry = Arc::new(Telemetry::new());
+    let checks = prepared.len();
+    let settings = Settings {
+        max_per_host: plan.max_per_host,
+        concurrency: options.concurrency,
+        clock: Clock::system(),
+        executor: Arc::new(SandboxExecutor(Arc::clone(&runtime))),
+        observer: Some(Arc::clone(&telemetry) as _),
+    };
+    let scheduler = Scheduler::new(prepared, states, settings);
+    let (stop_server, server_stopped) = watch::channel(false);
+    let server = match options.listen {
+        Some(addr) => Some(start_server(addr, &telemetry, scheduler.states(), server_stopped).await?),
+        None => None,
+    };
+    let slot: NotifySlot = Arc::new(RwLock::new(handle.as_ref().map(NotifyHandle::sender)));
+    let upkeep = Arc::new(Mutex::new(Upkeep::of(&plan)));
+    let (control, control_rx) = mpsc::channel(8);
+    let reloader = Reloader {
+        config: context.config.clone(),
+        tags: options.tags.clone(),
+        runtime,
+        control: control.clone(),
+        notify: Arc::new(tokio::sync::Mutex::new(Notify { slot: Arc::clone(&slot), handle })),
+        upkeep: Arc::clone(&upkeep),
+        grace: options.grace,
+    };
+    tokio::spawn(signals.serve(reloader.clone(), options.grace));
+    if options.watch {
+        tokio::spawn(watch_file(reloader.clone()));
+    }
+    start_housekeeping(context.db_path(), upkeep, stop_server.subscribe());
+    tracing::info!(checks, config = %context.config.display(), "vitals is running");
+    let mut writer = Writer::start(store, Arc::clone(&slot));
+    let summary = scheduler.run(control_rx, &mut writer).await;
+    // The writer's queue holds the last results: they are written before the notifiers
+    // are told to finish, so that every event queued is one whose result is stored.
+    let written = tokio::task::spawn_blocking(move || writer.finish())
+        .await
+        .unwrap_or_else(|_| Err("the writer thread panicked".into()));
+    reloader.finish_notifiers(options.grace).await;
+    let written = written.map_err(|e| Failure::store(format!("{e}\nsome results were not stored")))?;
+    let _ = stop_server.send(true);
+    if let Some(server) = server {
+        let _ = server.await;
+    }
+    tracing::info!(
+        started = summary.started,
+        finished = summary.finished,
+        skipped = summary.skipped,
+        abandoned = summary.abandoned,
+        written,
+        "vitals stopped"
+    );
+    Ok(DaemonSummary { written })
+}
+
+/// What the housekeeping thread works with; a reload replaces it whole.
+#[derive(Debug, Clone)]
+struct Upkeep {
+    /// Each check's nominal interval and the like, to seal its hours.
+    cadences: HashMap<String, Cadence>,
+    /// How long raw results are kept.
+    retention: Duration,
+}
+
+impl Upkeep {
+    fn of(plan: &Plan) -> Upkeep {
+        Upkeep { cadences: super::housekeeping::cadences(plan), retention: plan.retention }
+    }
+}
+
+/// Seals finished hours and prunes old raw results every few minutes, on a thread of its
+/// own with its own connection, until `stopped`. Each round reads the settings in force,
+/// so a reload applies from the next round. Failures are logged and retried.
+fn start_housekeeping(path: PathBuf, upkeep: Arc<Mutex<Upkeep>>, stopped: watch::Receiver<bool>) {
+    let spawned = std::thread::Builder::new().name("vitals-housekeeping".into()).spawn(move || {
+        let mut store = match crate::store::open(&path) {
+            Ok(store) => store,
+            Err(e) => {
+                tracing::warn!(error = %e, "store housekeeping cannot open the store; old results are not pruned");
+                return;
+            }
+        };
+        loop {
+            let Upkeep { cadences, retention } = upkeep.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            if let Err(e) = super::housekeeping::run(store.as_mut(), &cadences, retention, wall_clock_ms()) {
+                tracing::warn!(error = %e, "store housekeeping failed; retrying later");
+            }
+            let deadline = std::time::Instant::now() + super::housekeeping::EVERY;
+            while std::time::Instant::now() < deadline {
+                if *stopped.borrow() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start store housekeeping");
+    }
+}
+
+async fn start_server(
+    addr: SocketAddr,
+    telemetry: &Arc<Telemetry>,
+    states: SharedStates,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, Failure> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::unavailable(format!("cannot listen on {addr}: {e}")))?;
+    let status: crate::serve::StatusFn = Arc::new(move || {
+        let states = states.lock().map(|s| s.clone()).unwrap_or_default();
+        let sorted: std::collections::BTreeMap<_, _> = states.into_iter().collect();
+        serde_json::json!({ "checks": sorted })
+    });
+    let telemetry = Arc::clone(telemetry);
+    tracing::info!(%addr, "serving /metrics, /healthz and /status");
+    Ok(tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        if let Err(e) = crate::serve::serve(listener, telemetry, status, shutdown).await {
+            tracing::error!(error = %e, "the HTTP endpoint failed");
+        }
+    }))
+}
+
+/// The notifiers in force: the sender the writer uses, and the handle to finish them.
+struct Notify {
+    slot: NotifySlot,
+    handle: Option<NotifyHandle>,
+}
+
+/// Reloads the configuration on request. The new file is applied whole (checks,
+/// `max_per_host`, notifiers, retention, housekeeping cadences) or refused whole, with
+/// its full diagnostic logged, and the running one stays.
+#[derive(Clone)]
+struct Reloader {
+    config: PathBuf,
+    tags: Vec<String>,
+    runtime: Arc<Runtime>,
+    control: mpsc::Sender<Control>,
+    /// Also the lock that makes reloads run one at a time (SIGHUP and --watch may fire
+    /// together).
+    notify: Arc<tokio::sync::Mutex<Notify>>,
+    upkeep: Arc<Mutex<Upkeep>>,
+    /// How long replaced notifiers may take to deliver what they hold.
+    grace: Duration,
+}
+
+impl Reloader {
+    async fn reload(&self) {
+        let mut notify = self.notify.lock().await;
+        let plan = match crate::config::load(&self.config) {
+            Ok(plan) => plan,
+            Err(e) => {
+                tracing::error!("configuration not reloaded, the running one stays:\n{e}");
+                return;
+            }
+        };
+        let selected: Vec<_> = plan.select(&self.tags).collect();
+        let checks = prepare(&self.runtime, &plan, selected).await;
+        let specs = load_notifiers(&self.runtime, &plan).await;
+        let (checks, specs) = match (checks, specs) {
+            (Ok(checks), Ok(specs)) => (checks, specs),
+            (checks, specs) => {
+                let mut problems: Vec<Diagnostic> = checks.err().unwrap_or_default();
+                problems.extend(specs.err().unwrap_or_default());
+                let e = ConfigError::Invalid(problems);
+                tracing::error!("configuration not reloaded, the running one stays:\n{e}");
+                return;
+            }
+        };
+        let handle = specs.map(|specs| start_notifiers(&self.runtime, specs, &checks));
+        tracing::info!(
+            checks = checks.len(),
+            notifiers = plan.notifiers.len(),
+            retention_s = plan.retention.as_secs(),
+            "configuration reloaded"
+        );
+        if self.control.send(Control::Reload { checks, max_per_host: plan.max_per_host }).await.is_err() {
+            // Shutting down: nothing to apply the rest to.
+            if let Some(handle) = handle {
+                handle.finish(Duration::ZERO).await;
+            }
+            return;
+        }
+        *self.upkeep.lock().unwrap_or_else(PoisonError::into_inner) = Upkeep::of(&plan);
+        *notify.slot.write().unwrap_or_else(PoisonError::into_inner) = handle.as_ref().map(NotifyHandle::sender);
+        if let Some(old) = std::mem::replace(&mut notify.handle, handle) {
+            // The old notifiers deliver what they hold, without delaying anything else.
+            let grace = self.grace;
+            tokio::spawn(async move { old.finish(grace).await });
+        }
+    }
+
+    /// At shutdown: stops feeding the notifiers and lets them deliver within `grace`.
+    async fn finish_notifiers(&self, grace: Duration) {
+        let mut notify = self.notify.lock().await;
+        notify.slot.write().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(handle) = notify.handle.take() {
+            handle.finish(grace).await;
+        }
+    }
+}
+
+/// The daemon's signal handlers, installed first thing.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// SIGHUP reloads; the first SIGINT or SIGTERM stops gracefully, a second one stops
+    /// at once.
+    async fn serve(mut self, reloader: Reloader, grace: Duration) {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => break,
+                _ = self.int.recv() => break,
+                _ = self.hup.recv() => reloader.reload().await,
+            }
+        }
+        tracing::info!(grace = ?grace, "stopping: no new runs; waiting for runs in flight");
+        let _ = reloader.control.send(Control::Shutdown { grace }).await;
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        tracing::warn!("second signal: exiting without waiting for runs in flight");
+        std::process::exit(FORCED_EXIT);
+    }
+}
+
+async fn watch_file(reloader: Reloader) {
+    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut last: Option<SystemTime> = modified(&reloader.config);
+    loop {
+        tokio::time::sleep(WATCH_EVERY).await;
+        let now = modified(&reloader.config);
+        if now != last {
+            last = now;
+            reloader.reload().await;
+        }
+        if reloader.control.is_closed() {
+            return;
+        }
+    }
+}

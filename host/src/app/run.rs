@@ -1,0 +1,80 @@
+//! Running checks once (`run --once`, `check`, `gate`): through the same scheduler as the
+//! daemon, with states carried on from the store's history, results and events written
+//! in one transaction, then the store's housekeeping.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::Failure;
+use super::sinks::Collect;
+use crate::plan::Plan;
+use crate::result::CheckResult;
+use crate::result::state::{CheckState, FLAP_HISTORY};
+use crate::runtime::Runtime;
+use crate::schedule::scheduler::Settings;
+use crate::schedule::{Clock, Prepared, SandboxExecutor, Scheduler, wall_clock_ms};
+use crate::store::ResultStore;
+
+/// Runs `prepared` once through the scheduler, with states carried on from the store's
+/// history, and writes results and events in one transaction. Returns the results in
+/// config order.
+pub async fn run_once(
+    runtime: &Arc<Runtime>,
+    prepared: Vec<Prepared>,
+    max_per_host: usize,
+    concurrency: usize,
+    store: &mut dyn ResultStore,
+    mut sink: Collect,
+) -> Result<Vec<CheckResult>, Failure> {
+    let states = history_states(&prepared, store);
+    let settings = Settings {
+        max_per_host,
+        concurrency,
+        clock: Clock::system(),
+        executor: Arc::new(SandboxExecutor(Arc::clone(runtime))),
+        observer: None,
+    };
+    let (results, _) = Scheduler::new(prepared, states, settings).run_once(&mut sink).await;
+    store
+        .write_run(&sink.results, &sink.events)
+        .map_err(|e| Failure::store(format!("{e}\nthe results of this run were not stored")))?;
+    Ok(results)
+}
+
+/// Seals finished hours and prunes old raw results after a run. The results are stored
+/// by then, so a failure here only costs time: it is logged and retried next run.
+pub fn housekeeping(store: &mut dyn ResultStore, plan: &Plan) {
+    if let Err(e) =
+        super::housekeeping::run(store, &super::housekeeping::cadences(plan), plan.retention, wall_clock_ms())
+    {
+        tracing::warn!(error = %e, "store housekeeping failed; it is retried on the next run");
+    }
+}
+
+/// Each check's state rebuilt from its last results in the store, so that a restart, or
+/// the next `run --once` from cron, carries on where the last one ended.
+pub fn history_states(prepared: &[Prepared], store: &dyn ResultStore) -> HashMap<String, CheckState> {
+    prepared
+        .iter()
+        .map(|p| {
+            let policy = p.check.timing.policy;
+            // Enough results to rebuild flapping and a recovery still being counted.
+            let needed = FLAP_HISTORY.max((policy.recover_after + policy.retries + 1) as usize);
+            let mut recent = store.recent(Some(&p.check.name), needed).unwrap_or_else(|e| {
+                tracing::warn!(check = %p.check.name, error = %e, "cannot read this check's history; its state starts afresh");
+                Vec::new()
+            });
+            recent.reverse();
+            (p.check.name.clone(), replay(&recent, &policy))
+        })
+        .collect()
+}
+
+/// The state a check is in after `history` (oldest result first).
+fn replay(history: &[CheckResult], policy: &crate::plan::StatePolicy) -> CheckState {
+    let mut state = CheckState::new();
+    for result in history {
+        state.observe(result.status, result.started_at_ms, policy);
+    }
+    state
+}
