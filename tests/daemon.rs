@@ -247,3 +247,50 @@ fn watch_reloads_when_the_config_file_changes() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("configuration reloaded"), "{stderr}");
 }
+
+fn webhook(name: &str, hook: std::net::SocketAddr) -> String {
+    format!(
+        "[[notifier]]\nname = \"{name}\"\nplugin = \"webhook\"\ntarget = \"http://{hook}/vitals\"\n\
+         [notifier.config]\nurl = \"http://{hook}/vitals\"\n"
+    )
+}
+
+#[test]
+fn sighup_applies_the_whole_new_config_notifiers_included_or_refuses_it_whole() {
+    let (addr, up) = servers::switchable();
+    let (first_hook, first) = servers::receiver();
+    let (second_hook, second) = servers::receiver();
+    let site = check("site", &format!("http://{addr}/"), "retries = 0");
+    let sandbox = Sandbox::new(&(site.clone() + &webhook("first", first_hook)));
+    let db = sandbox.db();
+    let daemon = Daemon::start(&sandbox);
+    wait_until("a first result", Duration::from_secs(20), || count(&db, "SELECT count(*) FROM results") >= 1);
+
+    // A new check with a notifier whose config its plugin refuses: nothing of the file is
+    // taken, not even the check that is fine on its own.
+    let broken = site.clone()
+        + &check("extra", &format!("http://{addr}/"), "")
+        + &webhook("second", second_hook).replace("[notifier.config]\n", "[notifier.config]\nno_such_key = 1\n");
+    std::fs::write(sandbox.config(), broken).unwrap();
+    daemon.signal("HUP");
+    std::thread::sleep(Duration::from_millis(2_500));
+    assert_eq!(count(&db, "SELECT count(*) FROM results WHERE check_name = 'extra'"), 0, "refused whole");
+
+    // The same file with the notifier fixed, and a new retention: all of it applies.
+    std::fs::write(sandbox.config(), site + &webhook("second", second_hook) + "[store]\nretention = \"3d\"\n").unwrap();
+    daemon.signal("HUP");
+    // The daemon's stderr is read at the end: give the reload time, then watch its effect
+    // (the next state change must reach the second receiver).
+    std::thread::sleep(Duration::from_millis(1_500));
+    up.store(false, Ordering::SeqCst);
+    wait_until("the second notifier got the outage", Duration::from_secs(20), || !second.lock().unwrap().is_empty());
+    let (code, stderr) = daemon.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("configuration not reloaded"), "{stderr}");
+    assert!(stderr.contains("no_such_key"), "the refusal says why: {stderr}");
+    assert!(stderr.contains("configuration reloaded") && stderr.contains("retention_s=259200"), "{stderr}");
+    assert!(first.lock().unwrap().is_empty(), "the replaced notifier got nothing after the reload");
+    assert!(!stderr.contains('\x1b'), "no colour codes in logs written to a pipe: {stderr}");
+    let body: serde_json::Value = serde_json::from_str(&second.lock().unwrap()[0]).expect("JSON body");
+    assert_eq!((body["check"].as_str(), body["new_status"].as_str()), (Some("site"), Some("critical")));
+}

@@ -181,3 +181,44 @@ fn the_table_shows_every_check_and_a_count() {
     assert!(text.contains("1 check: 1 ok"), "{text}");
     assert!(!text.contains('\u{1b}'), "no colour codes when stdout is not a terminal: {text:?}");
 }
+
+/// The host validates a plugin's duration keys with the same grammar the plugin parses
+/// them with (vitals-units), so what `validate` accepts runs; before, "1h30m" passed
+/// validate and every run was UNKNOWN.
+#[test]
+fn compound_and_day_durations_pass_validate_and_run_as_written() {
+    let web = servers::http();
+    let base = format!("http://{web}");
+    let mut config = String::new();
+    for (name, warn) in [("hour-and-a-half", "1h30m"), ("a-day", "1d"), ("two-and-a-half-minutes", "2m30s")] {
+        config += &http_check(name, &format!("{base}/ok"), &format!("[check.config]\nwarn_time = \"{warn}\""));
+    }
+    // Over the threshold, written compound: the plugin must read "1us500ns" as 1.5 µs.
+    config += &http_check("over", &format!("{base}/ok"), "[check.config]\nwarn_time = \"1us500ns\"");
+    let sandbox = Sandbox::new(&config);
+    let validate = sandbox.vitals(&["validate"]);
+    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
+    let (code, results, stderr) = sandbox.run_json(&[]);
+    assert_eq!(code, 1, "the worst is the warning of `over`: {stderr}");
+    for name in ["hour-and-a-half", "a-day", "two-and-a-half-minutes"] {
+        let r = result(&results, name);
+        assert_eq!(r["status"], "ok", "{name}: {r:#}");
+    }
+    let over = result(&results, "over");
+    assert_eq!(over["status"], "warning", "{over:#}");
+    assert!(over["summary"].as_str().unwrap_or_default().contains("slower than warn_time"), "{over:#}");
+}
+
+/// A duration no grammar reads is refused by `validate` at its line and column, before
+/// any run, instead of making every run UNKNOWN.
+#[test]
+fn a_duration_the_plugin_cannot_read_is_a_config_error_with_its_position() {
+    let web = servers::http();
+    let config = http_check("web", &format!("http://{web}/ok"), "[check.config]\nwarn_time = \"1h30\"");
+    let sandbox = Sandbox::new(&config);
+    let out = sandbox.vitals(&["validate"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert!(stderr.contains("checks.toml:7:13"), "{stderr}");
+    assert!(stderr.contains("'30' has no unit"), "{stderr}");
+}

@@ -324,3 +324,73 @@ async fn watch_file(reloader: Reloader) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::ComponentCache;
+
+    fn tcp_check(name: &str) -> String {
+        format!("[[check]]\nname = \"{name}\"\nplugin = \"tcp\"\ntarget = \"127.0.0.1:1\"\ninterval = \"30s\"\n")
+    }
+
+    fn reloader(config: PathBuf, control: mpsc::Sender<Control>) -> Reloader {
+        let runtime = Arc::new(Runtime::new(ComponentCache::disabled()).expect("runtime"));
+        Reloader {
+            config,
+            tags: Vec::new(),
+            runtime,
+            control,
+            notify: Arc::new(tokio::sync::Mutex::new(Notify { slot: Arc::new(RwLock::new(None)), handle: None })),
+            upkeep: Arc::new(Mutex::new(Upkeep {
+                cadences: HashMap::new(),
+                retention: Duration::from_secs(35 * 86_400),
+            })),
+            grace: Duration::ZERO,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reload_applies_checks_max_per_host_retention_and_cadences_together() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("checks.toml");
+        let text = format!(
+            "[defaults]\nmax_per_host = 2\n\n{}{}[store]\nretention = \"3d\"\n",
+            tcp_check("a"),
+            tcp_check("b")
+        );
+        std::fs::write(&path, text).expect("write config");
+        let (tx, mut rx) = mpsc::channel(8);
+        let reloader = reloader(path, tx);
+        reloader.reload().await;
+        match rx.try_recv() {
+            Ok(Control::Reload { checks, max_per_host }) => {
+                let names: Vec<&str> = checks.iter().map(|p| p.check.name.as_str()).collect();
+                assert_eq!(names, ["a", "b"]);
+                assert_eq!(max_per_host, 2);
+            }
+            _ => panic!("the scheduler was not told"),
+        }
+        let upkeep = reloader.upkeep.lock().expect("upkeep").clone();
+        assert_eq!(upkeep.retention, Duration::from_secs(3 * 86_400));
+        let mut cadenced: Vec<&String> = upkeep.cadences.keys().collect();
+        cadenced.sort();
+        assert_eq!(cadenced, ["a", "b"]);
+        assert_eq!(upkeep.cadences["a"].interval, Duration::from_secs(30));
+    }
+
+    #[tokio::test]
+    async fn a_refused_reload_changes_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("checks.toml");
+        // The checks are fine; the store table is not: the whole file is refused.
+        std::fs::write(&path, format!("{}[store]\nretention = \"1m\"\n", tcp_check("a"))).expect("write config");
+        let (tx, mut rx) = mpsc::channel(8);
+        let reloader = reloader(path, tx);
+        reloader.reload().await;
+        assert!(rx.try_recv().is_err(), "the scheduler was told of a refused file");
+        let upkeep = reloader.upkeep.lock().expect("upkeep").clone();
+        assert_eq!(upkeep.retention, Duration::from_secs(35 * 86_400));
+        assert!(upkeep.cadences.is_empty());
+    }
+}
