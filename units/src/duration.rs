@@ -25,6 +25,18 @@ const UNITS: [(&str, u128); 9] = [
 /// The units in the order a help text lists them.
 const UNIT_LIST: &str = "ns, us, ms, s, m, h or d";
 
+/// Nanoseconds in one `unit` of the duration grammar (`"ms"` → 1,000,000), `None` for a
+/// word that is not a duration unit. Other grammars that write durations (the gate's
+/// conditions, perfdata units) read their units through this, so every place agrees.
+///
+/// ```
+/// assert_eq!(vitals_units::duration_unit_nanos("min"), Some(60_000_000_000));
+/// assert_eq!(vitals_units::duration_unit_nanos("sec"), None);
+/// ```
+pub fn duration_unit_nanos(unit: &str) -> Option<u128> {
+    UNITS.iter().find(|(name, _)| *name == unit).map(|(_, ns)| *ns)
+}
+
 /// Parses a duration such as `"250ms"`, `"1.5s"`, `"1h30m"`, `"2m 30s"` or `"1d"`.
 ///
 /// ```
@@ -49,8 +61,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
         rest = rest[num_len..].trim_start();
         let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace()).unwrap_or(rest.len());
         let unit = &rest[..unit_len];
-        let per_unit = match UNITS.iter().find(|(name, _)| *name == unit) {
-            Some((_, ns)) => *ns,
+        let per_unit = match duration_unit_nanos(unit) {
+            Some(ns) => ns,
             None if unit.is_empty() => {
                 return Err(UnitError::new(format!(
                     "'{number}' has no unit: write e.g. \"{number}s\" or \"{number}ms\" (units: {UNIT_LIST})"

@@ -12,7 +12,7 @@ mod error;
 mod range;
 mod size;
 
-pub use duration::{format_duration, parse_duration};
+pub use duration::{duration_unit_nanos, format_duration, parse_duration};
 pub use error::UnitError;
 pub use range::Range;
-pub use size::{format_bytes, parse_bytes};
+pub use size::{format_bytes, parse_bytes, size_unit_bytes};

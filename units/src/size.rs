@@ -17,6 +17,17 @@ const UNITS: [(&str, u64); 10] = [
     ("TiB", 1 << 40),
 ];
 
+/// Bytes in one `unit` of the size grammar (`"KiB"` → 1024), `None` for a word that is not
+/// a size unit (an empty unit is not one either: a bare number is bytes by convention of
+/// [`parse_bytes`] only).
+///
+/// ```
+/// assert_eq!(vitals_units::size_unit_bytes("MB"), Some(1_000_000));
+/// ```
+pub fn size_unit_bytes(unit: &str) -> Option<u64> {
+    UNITS.iter().find(|(name, _)| *name == unit).map(|(_, b)| *b)
+}
+
 /// Parses a size in bytes: `"512"`, `"16MiB"`, `"16 MB"`.
 ///
 /// ```
@@ -30,8 +41,8 @@ pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
     }
     let number: u64 = s[..num_len].parse().map_err(|_| UnitError::new(format!("'{}' is too large", &s[..num_len])))?;
     let unit = s[num_len..].trim();
-    let factor = match UNITS.iter().find(|(name, _)| *name == unit) {
-        Some((_, f)) => *f,
+    let factor = match size_unit_bytes(unit) {
+        Some(f) => f,
         None if unit.is_empty() => 1,
         None => {
             return Err(UnitError::new(format!(

@@ -93,25 +93,19 @@ impl Amount {
 /// The dimension and the factor to its canonical unit of a unit as written after a
 /// number, in a condition or in a plugin's perfdata. `None` for an unknown unit.
 pub fn unit_factor(unit: &str) -> Option<(Dimension, f64)> {
-    Some(match unit {
-        "us" | "µs" => (Dimension::Time, 1e-3),
-        "ms" => (Dimension::Time, 1.0),
-        "s" => (Dimension::Time, 1e3),
-        "m" | "min" => (Dimension::Time, 60e3),
-        "h" => (Dimension::Time, 3_600e3),
-        "d" => (Dimension::Time, 86_400e3),
-        "%" => (Dimension::Percent, 1.0),
-        "B" => (Dimension::Size, 1.0),
-        "KB" | "kB" => (Dimension::Size, 1e3),
-        "MB" => (Dimension::Size, 1e6),
-        "GB" => (Dimension::Size, 1e9),
-        "TB" => (Dimension::Size, 1e12),
-        "KiB" => (Dimension::Size, 1024.0),
-        "MiB" => (Dimension::Size, 1024.0 * 1024.0),
-        "GiB" => (Dimension::Size, 1024.0 * 1024.0 * 1024.0),
-        "" => (Dimension::Number, 1.0),
-        _ => return None,
-    })
+    // Durations and sizes take their units from vitals-units, the grammar of checks.toml
+    // and of plugins, so a unit means the same everywhere.
+    if let Some(nanos) = vitals_units::duration_unit_nanos(unit) {
+        return Some((Dimension::Time, nanos as f64 / 1e6));
+    }
+    if let Some(bytes) = vitals_units::size_unit_bytes(unit) {
+        return Some((Dimension::Size, bytes as f64));
+    }
+    match unit {
+        "%" => Some((Dimension::Percent, 1.0)),
+        "" => Some((Dimension::Number, 1.0)),
+        _ => None,
+    }
 }
 
 impl fmt::Display for Amount {
