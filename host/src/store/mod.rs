@@ -24,7 +24,6 @@ use crate::result::CheckResult;
 use crate::result::EventRecord;
 
 pub mod blocks;
-mod migrations;
 mod null;
 mod sqlite;
 

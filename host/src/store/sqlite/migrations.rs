@@ -16,7 +16,7 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::StoreError;
-use super::sqlite::classify;
+use super::classify;
 
 /// `PRAGMA application_id` of a Vitals database: "Vita" in ASCII.
 pub(super) const APPLICATION_ID: i64 = 0x5669_7461;

@@ -1,0 +1,330 @@
+//! Raw results and events in SQLite: the one transaction a run is written in, and the
+//! reads of recent results, a window (sealed hours included) and events.
+
+use std::time::Duration;
+
+use rusqlite::{Row, TransactionBehavior, params};
+
+use super::{RESULT_COLUMNS, SqliteStore, ceil_millis, classify};
+use crate::result::state::Event;
+use crate::result::{CheckResult, EventRecord, Metric, Reason, StateInfo, StateType, Status};
+use crate::store::StoreError;
+
+impl SqliteStore {
+    /// Turns one `results` row (columns [`RESULT_COLUMNS`]) into a result without metrics,
+    /// returning its id too.
+    pub(super) fn read_result(&self, row: &Row<'_>) -> Result<(i64, CheckResult), StoreError> {
+        let id: i64 = row.get(0).map_err(|e| self.err(e))?;
+        let text = |i| row.get::<_, String>(i).map_err(|e| self.err(e));
+        let int = |i| row.get::<_, i64>(i).map_err(|e| self.err(e));
+        let opt = |i| row.get::<_, Option<String>>(i).map_err(|e| self.err(e));
+
+        let duration_us = int(6)?;
+        let duration = u64::try_from(duration_us)
+            .map(Duration::from_micros)
+            .map_err(|_| self.corrupt(format!("results row {id} has a negative duration ({duration_us} us)")))?;
+        let status_word = text(7)?;
+        let status = Status::parse(&status_word)
+            .ok_or_else(|| self.corrupt(format!("results row {id} has an unknown status {status_word:?}")))?;
+        let reason = match opt(9)? {
+            None => None,
+            Some(word) => Some(
+                Reason::parse(&word)
+                    .ok_or_else(|| self.corrupt(format!("results row {id} has an unknown reason {word:?}")))?,
+            ),
+        };
+        Ok((
+            id,
+            CheckResult {
+                check: text(1)?,
+                plugin: text(2)?,
+                plugin_version: text(3)?,
+                target: text(4)?,
+                started_at_ms: int(5)?,
+                duration,
+                status,
+                summary: text(8)?,
+                reason,
+                metrics: Vec::new(),
+                details: opt(10)?,
+                state: self.read_state(id, opt(11)?, row.get::<_, Option<i64>>(12).map_err(|e| self.err(e))?)?,
+            },
+        ))
+    }
+
+    /// The state columns of a result row: both set, or both empty (older rows).
+    pub(super) fn read_state(
+        &self,
+        id: i64,
+        kind: Option<String>,
+        attempt: Option<i64>,
+    ) -> Result<Option<StateInfo>, StoreError> {
+        match (kind, attempt) {
+            (None, _) => Ok(None),
+            (Some(word), attempt) => {
+                let kind = StateType::parse(&word)
+                    .ok_or_else(|| self.corrupt(format!("results row {id} has an unknown state type {word:?}")))?;
+                let attempt = attempt
+                    .and_then(|a| u32::try_from(a).ok())
+                    .ok_or_else(|| self.corrupt(format!("results row {id} has a state without a valid attempt")))?;
+                Ok(Some(StateInfo { kind, attempt }))
+            }
+        }
+    }
+
+    /// The results a query over [`RESULT_COLUMNS`] selects, each with its metrics.
+    pub(super) fn query_results(
+        &self,
+        sql: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<CheckResult>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(args).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let (id, mut result) = self.read_result(row)?;
+            result.metrics = self.read_metrics(id)?;
+            out.push(result);
+        }
+        Ok(out)
+    }
+
+    /// The events a query over the `events` columns (id, check_name, at_ms, kind,
+    /// from_status, to_status, flap_percent, summary) selects.
+    pub(super) fn read_events(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<EventRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(args).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let id: i64 = row.get(0).map_err(|e| self.err(e))?;
+            let at_ms: i64 = row.get(2).map_err(|e| self.err(e))?;
+            let kind: String = row.get(3).map_err(|e| self.err(e))?;
+            let status = |i: usize| -> Result<Status, StoreError> {
+                let word: Option<String> = row.get(i).map_err(|e| self.err(e))?;
+                word.as_deref()
+                    .and_then(Status::parse)
+                    .ok_or_else(|| self.corrupt(format!("events row {id} has no valid status in column {i}")))
+            };
+            let percent = || -> Result<f64, StoreError> {
+                let p: Option<f64> = row.get(6).map_err(|e| self.err(e))?;
+                p.ok_or_else(|| self.corrupt(format!("events row {id} has no flap percentage")))
+            };
+            let event = match kind.as_str() {
+                "hard_change" => Event::HardChange { from: status(4)?, to: status(5)?, at_ms },
+                "flapping_started" => Event::FlappingStarted { percent: percent()?, at_ms },
+                "flapping_stopped" => Event::FlappingStopped { percent: percent()?, at_ms },
+                other => return Err(self.corrupt(format!("events row {id} has an unknown kind {other:?}"))),
+            };
+            out.push(EventRecord {
+                check: row.get(1).map_err(|e| self.err(e))?,
+                event,
+                summary: row.get(7).map_err(|e| self.err(e))?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The metrics of one result, in their original order.
+    pub(super) fn read_metrics(&self, result_id: i64) -> Result<Vec<Metric>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT name, value, unit, warn, crit, min, max FROM metrics \
+                 WHERE result_id = ?1 ORDER BY position",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([result_id], |r| {
+                Ok(Metric {
+                    name: r.get(0)?,
+                    value: r.get(1)?,
+                    unit: r.get(2)?,
+                    warn: r.get(3)?,
+                    crit: r.get(4)?,
+                    min: r.get(5)?,
+                    max: r.get(6)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    pub(super) fn write_run_impl(&mut self, results: &[CheckResult], events: &[EventRecord]) -> Result<(), StoreError> {
+        if results.is_empty() && events.is_empty() {
+            return Ok(());
+        }
+        let (path, busy) = (self.path.as_path(), self.busy);
+        let err = |e| classify(path, busy, e);
+
+        let started = results.iter().map(|r| r.started_at_ms).min().unwrap_or(0);
+        let finished =
+            results.iter().map(|r| r.started_at_ms.saturating_add(ceil_millis(r.duration))).max().unwrap_or(started);
+
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        if !results.is_empty() {
+            let run_id = tx
+                .prepare_cached("INSERT INTO runs (started_at_ms, finished_at_ms, checks) VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.insert(params![started, finished, results.len() as i64]))
+                .map_err(err)?;
+            let mut insert_result = tx
+                .prepare_cached(
+                    "INSERT INTO results (run_id, check_name, plugin, plugin_version, target, \
+                     started_at_ms, duration_us, status, summary, reason, details, state_type, attempt) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                )
+                .map_err(err)?;
+            let mut insert_metric = tx
+                .prepare_cached(
+                    "INSERT INTO metrics (result_id, position, name, value, unit, warn, crit, min, max) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(err)?;
+            for r in results {
+                let result_id = insert_result
+                    .insert(params![
+                        run_id,
+                        r.check,
+                        r.plugin,
+                        r.plugin_version,
+                        r.target,
+                        r.started_at_ms,
+                        i64::try_from(r.duration.as_micros()).unwrap_or(i64::MAX),
+                        r.status.as_str(),
+                        r.summary,
+                        r.reason.map(Reason::as_str),
+                        r.details,
+                        r.state.map(|st| st.kind.as_str()),
+                        r.state.map(|st| i64::from(st.attempt)),
+                    ])
+                    .map_err(err)?;
+                for (position, m) in r.metrics.iter().enumerate() {
+                    if !m.value.is_finite() {
+                        tracing::debug!(check = %r.check, metric = %m.name, value = m.value,
+                            "not storing a metric whose value is not a finite number");
+                        continue;
+                    }
+                    insert_metric
+                        .execute(params![
+                            result_id,
+                            position as i64,
+                            m.name,
+                            m.value,
+                            m.unit,
+                            m.warn,
+                            m.crit,
+                            m.min.filter(|v| v.is_finite()),
+                            m.max.filter(|v| v.is_finite()),
+                        ])
+                        .map_err(err)?;
+                }
+            }
+        }
+        {
+            let mut insert_event = tx
+                .prepare_cached(
+                    "INSERT INTO events (check_name, at_ms, kind, from_status, to_status, flap_percent, summary) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(err)?;
+            for e in events {
+                let (kind, from, to, percent) = match e.event {
+                    Event::HardChange { from, to, .. } => ("hard_change", Some(from.as_str()), Some(to.as_str()), None),
+                    Event::FlappingStarted { percent, .. } => ("flapping_started", None, None, Some(percent)),
+                    Event::FlappingStopped { percent, .. } => ("flapping_stopped", None, None, Some(percent)),
+                };
+                insert_event
+                    .execute(params![e.check, e.event.at_ms(), kind, from, to, percent, e.summary])
+                    .map_err(err)?;
+            }
+        }
+        // Dropping `tx` on any error above rolls the whole run back.
+        tx.commit().map_err(err)
+    }
+
+    pub(super) fn window_impl(
+        &self,
+        check: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(Option<CheckResult>, Vec<CheckResult>), StoreError> {
+        let unsealed_before = self
+            .query_results(
+                &format!(
+                    "SELECT {RESULT_COLUMNS} FROM results WHERE check_name = ?1 AND started_at_ms < ?2 \
+                 ORDER BY started_at_ms DESC, id DESC LIMIT 1"
+                ),
+                &[&check, &from_ms],
+            )?
+            .pop();
+        // A sealed result can only be the latest one before the window when no unsealed one
+        // is in the same or a later hour.
+        let before = match unsealed_before {
+            Some(r)
+                if r.started_at_ms.div_euclid(crate::store::HOUR_MS) == from_ms.div_euclid(crate::store::HOUR_MS) =>
+            {
+                Some(r)
+            }
+            unsealed => {
+                let sealed = self.last_sealed_before(check, from_ms)?;
+                match (unsealed, sealed) {
+                    (Some(u), Some(s)) => Some(if s.started_at_ms > u.started_at_ms { s } else { u }),
+                    (u, s) => u.or(s),
+                }
+            }
+        };
+        let mut inside: Vec<CheckResult> = self
+            .sealed(check, from_ms, to_ms)?
+            .into_iter()
+            .filter(|r| r.started_at_ms >= from_ms && r.started_at_ms < to_ms)
+            .collect();
+        inside.extend(self.query_results(
+            &format!(
+                "SELECT {RESULT_COLUMNS} FROM results WHERE check_name = ?1 AND started_at_ms >= ?2 \
+                 AND started_at_ms < ?3 ORDER BY started_at_ms, id"
+            ),
+            &[&check, &from_ms, &to_ms],
+        )?);
+        // Stable: results of equal times keep their written order.
+        inside.sort_by_key(|r| r.started_at_ms);
+        Ok((before, inside))
+    }
+
+    pub(super) fn events_impl(&self, check: Option<&str>, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read_events(
+            "SELECT id, check_name, at_ms, kind, from_status, to_status, flap_percent, summary FROM events \
+             WHERE ?1 IS NULL OR check_name = ?1 ORDER BY at_ms DESC, id DESC LIMIT ?2",
+            params![check, limit],
+        )
+    }
+
+    pub(super) fn recent_impl(&self, check: Option<&str>, limit: usize) -> Result<Vec<CheckResult>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let wanted = limit;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Two statements rather than `?1 IS NULL OR ...`, so the per-check one can walk
+        // the (check_name, started_at_ms) index backwards.
+        let sql = match check {
+            Some(_) => format!(
+                "SELECT {RESULT_COLUMNS} FROM results WHERE check_name = ?1 \
+                 ORDER BY started_at_ms DESC, id DESC LIMIT ?2"
+            ),
+            None => format!("SELECT {RESULT_COLUMNS} FROM results ORDER BY started_at_ms DESC, id DESC LIMIT ?1"),
+        };
+        let mut out = match check {
+            Some(name) => self.query_results(&sql, &[&name, &limit])?,
+            None => self.query_results(&sql, &[&limit])?,
+        };
+        if out.len() < wanted {
+            // Sealed hours are older than every unsealed row of their check.
+            let oldest = out.last().map_or(i64::MAX, |r| r.started_at_ms);
+            let sealed = self.recent_sealed(check, wanted)?;
+            out.extend(sealed.into_iter().filter(|r| r.started_at_ms <= oldest));
+            out.sort_by_key(|r| std::cmp::Reverse(r.started_at_ms));
+            out.truncate(wanted);
+        }
+        Ok(out)
+    }
+}

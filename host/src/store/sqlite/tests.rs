@@ -1,0 +1,495 @@
+//! The SQLite store against real files: round trips, transactions, migrations, and every
+//! way a database can be unusable (corrupt, locked, read-only, newer, foreign).
+
+use std::time::Instant;
+
+use rusqlite::ffi;
+
+use super::*;
+use crate::result::state::Event;
+use crate::result::{Metric, Reason, StateInfo, StateType, Status};
+
+/// Most tests write results only.
+trait WriteResults {
+    fn write_run_only(&mut self, results: &[CheckResult]) -> Result<(), StoreError>;
+}
+
+impl<T: ResultStore + ?Sized> WriteResults for T {
+    fn write_run_only(&mut self, results: &[CheckResult]) -> Result<(), StoreError> {
+        self.write_run(results, &[])
+    }
+}
+
+fn metric(name: &str, value: f64) -> Metric {
+    Metric { name: name.into(), value, unit: "ms".into(), warn: None, crit: None, min: None, max: None }
+}
+
+fn result(check: &str, started_at_ms: i64, status: Status) -> CheckResult {
+    CheckResult {
+        check: check.into(),
+        plugin: "http".into(),
+        plugin_version: "1.2.3".into(),
+        target: format!("https://{check}.example/"),
+        started_at_ms,
+        duration: Duration::from_micros(12_345),
+        status,
+        summary: format!("{check} is {status}"),
+        reason: None,
+        metrics: Vec::new(),
+        details: None,
+        state: None,
+    }
+}
+
+/// A run covering every status, every reason, optional fields both set and unset,
+/// and several metrics whose order must survive.
+fn rich_run(started: i64) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    let mut full = result("full", started, Status::Critical);
+    full.reason = Some(Reason::HttpStatus);
+    full.details = Some("HTTP/1.1 503\nretry-after: 10\n".into());
+    full.duration = Duration::from_micros(1_234_567_891);
+    full.metrics = vec![
+        Metric {
+            name: "zeta".into(),
+            value: -0.5,
+            unit: "%".into(),
+            warn: Some("10:".into()),
+            crit: Some("@0:5".into()),
+            min: Some(0.0),
+            max: Some(100.0),
+        },
+        metric("alpha", 1e300),
+        Metric { unit: String::new(), ..metric("mid", 3.25) },
+        Metric { min: Some(-1.5), ..metric("only_min", 7.0) },
+    ];
+    full.plugin = "/opt/plugins/ünïcode 'quoted'.wasm".into();
+    out.push(full);
+    for (i, status) in Status::ALL.into_iter().enumerate() {
+        out.push(result(&format!("s{i}"), started + 1 + i as i64, status));
+    }
+    for (i, reason) in Reason::ALL.into_iter().enumerate() {
+        let mut r = result(&format!("r{i}"), started + 10 + i as i64, Status::Warning);
+        r.reason = Some(reason);
+        r.metrics = vec![metric("t", i as f64)];
+        r.state =
+            Some(StateInfo { kind: if i % 2 == 0 { StateType::Soft } else { StateType::Hard }, attempt: i as u32 + 1 });
+        out.push(r);
+    }
+    out
+}
+
+#[test]
+fn events_round_trip_in_the_same_transaction_as_their_results() {
+    let (_dir, _path, mut store) = store();
+    let events = vec![
+        EventRecord {
+            check: "web".into(),
+            event: Event::HardChange { from: Status::Ok, to: Status::Critical, at_ms: 1_000 },
+            summary: "500 Internal Server Error".into(),
+        },
+        EventRecord {
+            check: "web".into(),
+            event: Event::FlappingStarted { percent: 35.5, at_ms: 2_000 },
+            summary: "x".into(),
+        },
+        EventRecord {
+            check: "db".into(),
+            event: Event::FlappingStopped { percent: 24.0, at_ms: 3_000 },
+            summary: "y".into(),
+        },
+    ];
+    store.write_run(&[result("web", 1_000, Status::Critical)], &events).unwrap();
+    let newest_first: Vec<EventRecord> = events.iter().rev().cloned().collect();
+    assert_eq!(store.events(None, 10).unwrap(), newest_first);
+    assert_eq!(store.events(Some("db"), 10).unwrap(), vec![events[2].clone()]);
+    assert_eq!(store.recent(None, 10).unwrap().len(), 1);
+}
+
+fn store() -> (tempfile::TempDir, PathBuf, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vitals.db");
+    let store = SqliteStore::open(&path).unwrap();
+    (dir, path, store)
+}
+
+fn count(conn: &Connection, table: &str) -> i64 {
+    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+}
+
+/// Newest first, as `recent` returns them.
+fn newest_first(mut results: Vec<CheckResult>) -> Vec<CheckResult> {
+    results.sort_by_key(|r| std::cmp::Reverse(r.started_at_ms));
+    results
+}
+
+#[test]
+fn round_trip_returns_exactly_what_was_written() {
+    let (_dir, _path, mut store) = store();
+    let run = rich_run(1_700_000_000_000);
+    store.write_run_only(&run).unwrap();
+    let back = store.recent(None, 1000).unwrap();
+    assert_eq!(back, newest_first(run));
+}
+
+#[test]
+fn recent_is_newest_first_filters_by_check_and_honours_the_limit() {
+    let (_dir, _path, mut store) = store();
+    store.write_run_only(&[result("a", 100, Status::Ok), result("b", 100, Status::Warning)]).unwrap();
+    store.write_run_only(&[result("a", 200, Status::Critical), result("b", 200, Status::Ok)]).unwrap();
+    store.write_run_only(&[result("a", 300, Status::Unknown)]).unwrap();
+
+    let a = store.recent(Some("a"), 10).unwrap();
+    assert_eq!(a.iter().map(|r| r.started_at_ms).collect::<Vec<_>>(), [300, 200, 100]);
+    assert!(a.iter().all(|r| r.check == "a"));
+    let two = store.recent(Some("a"), 2).unwrap();
+    assert_eq!(two.iter().map(|r| r.status).collect::<Vec<_>>(), [Status::Unknown, Status::Critical]);
+    let all = store.recent(None, 3).unwrap();
+    assert_eq!(all.iter().map(|r| r.started_at_ms).collect::<Vec<_>>(), [300, 200, 200]);
+    // Same time: the later written comes first.
+    assert_eq!(all[1].check, "b");
+    assert!(store.recent(Some("nope"), 10).unwrap().is_empty());
+    assert!(store.recent(None, 0).unwrap().is_empty());
+}
+
+#[test]
+fn a_run_is_one_runs_row_spanning_its_results() {
+    let (_dir, _path, mut store) = store();
+    let mut late = result("b", 2_000, Status::Ok);
+    late.duration = Duration::from_micros(1_500); // ends at 2001.5 → 2002
+    store.write_run_only(&[result("a", 1_000, Status::Ok), late]).unwrap();
+    let row: (i64, i64, i64) = store
+        .conn
+        .query_row("SELECT started_at_ms, finished_at_ms, checks FROM runs", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(row, (1_000, 2_002, 2));
+    let linked: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM results JOIN runs ON runs.id = results.run_id", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(linked, 2);
+}
+
+#[test]
+fn an_empty_run_writes_nothing() {
+    let (_dir, _path, mut store) = store();
+    store.write_run_only(&[]).unwrap();
+    assert_eq!(count(&store.conn, "runs"), 0);
+}
+
+#[test]
+fn one_transaction_per_run_a_failure_mid_run_leaves_nothing() {
+    let (_dir, _path, mut store) = store();
+    store.write_run_only(&[result("before", 1, Status::Ok)]).unwrap();
+    // Make the insert of the 2nd result fail, after the run row, the 1st result and
+    // its metrics are written.
+    store
+        .conn
+        .execute_batch(
+            "CREATE TEMP TRIGGER fail_second BEFORE INSERT ON results \
+             WHEN NEW.check_name = 'second' BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+        )
+        .unwrap();
+    let mut first = result("first", 10, Status::Ok);
+    first.metrics = vec![metric("t", 1.0), metric("u", 2.0)];
+    let run = [first, result("second", 11, Status::Ok), result("third", 12, Status::Ok)];
+    let err = store.write_run_only(&run).unwrap_err();
+    assert!(err.to_string().contains("injected failure"), "{err}");
+
+    assert_eq!(count(&store.conn, "runs"), 1);
+    assert_eq!(count(&store.conn, "results"), 1);
+    assert_eq!(count(&store.conn, "metrics"), 0);
+    // Another connection sees the same, and the store is usable again afterwards.
+    let other = Connection::open(store.path.clone()).unwrap();
+    assert_eq!(count(&other, "results"), 1);
+    store.conn.execute_batch("DROP TRIGGER fail_second").unwrap();
+    store.write_run_only(&run).unwrap();
+    assert_eq!(count(&other, "results"), 4);
+    assert_eq!(count(&other, "metrics"), 2);
+}
+
+#[test]
+fn non_finite_metric_values_are_skipped() {
+    let (_dir, _path, mut store) = store();
+    let mut r = result("a", 1, Status::Ok);
+    r.metrics = vec![
+        metric("nan", f64::NAN),
+        metric("kept", 1.0),
+        metric("inf", f64::INFINITY),
+        Metric { min: Some(f64::NAN), max: Some(f64::NEG_INFINITY), ..metric("bounds", 2.0) },
+    ];
+    store.write_run_only(&[r]).unwrap();
+    let back = store.recent(None, 1).unwrap();
+    assert_eq!(back[0].metrics, [metric("kept", 1.0), metric("bounds", 2.0)]);
+}
+
+#[test]
+fn wal_mode_is_on() {
+    let (_dir, path, store) = store();
+    let mode: String = store.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    // WAL is a property of the file: a fresh connection sees it too.
+    let other = Connection::open(&path).unwrap();
+    let mode: String = other.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = store.conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+    assert_eq!(fk, 1);
+    let sync: i64 = store.conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+    assert_eq!(sync, 1, "NORMAL");
+}
+
+#[test]
+fn reopening_keeps_data_and_does_not_rerun_migrations() {
+    let (_dir, path, mut store) = store();
+    let run = rich_run(5_000);
+    store.write_run_only(&run).unwrap();
+    drop(store);
+
+    let mut conn = Connection::open(&path).unwrap();
+    assert_eq!(migrations::apply(&mut conn, &path, BUSY_TIMEOUT).unwrap(), 0);
+    drop(conn);
+
+    // Migration 1 run again would fail on `CREATE TABLE runs`.
+    let mut store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.recent(None, 1000).unwrap(), newest_first(run.clone()));
+    store.write_run_only(&[result("again", 9_000, Status::Ok)]).unwrap();
+    assert_eq!(store.recent(None, 1000).unwrap().len(), run.len() + 1);
+    let version: i64 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, migrations::latest());
+}
+
+#[test]
+fn two_stores_on_one_file_both_write() {
+    let (_dir, path, mut one) = store();
+    let mut two = SqliteStore::open(&path).unwrap();
+    one.write_run_only(&[result("a", 1, Status::Ok)]).unwrap();
+    two.write_run_only(&[result("b", 2, Status::Ok)]).unwrap();
+    assert_eq!(one.recent(None, 10).unwrap().len(), 2);
+}
+
+#[test]
+fn a_newer_schema_version_is_refused_with_the_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vitals.db");
+    drop(SqliteStore::open(&path).unwrap());
+    Connection::open(&path).unwrap().pragma_update(None, "user_version", 7).unwrap();
+
+    let err = SqliteStore::open(&path).err().expect("refused");
+    assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 3, .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!("{} was written by a newer Vitals (schema 7, this one knows up to 3); upgrade vitals", path.display())
+    );
+}
+
+#[test]
+fn a_file_of_random_bytes_gives_the_corrupt_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vitals.db");
+    // xorshift: deterministic noise, no dependency.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let bytes: Vec<u8> = (0..8192)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    fs::write(&path, &bytes).unwrap();
+
+    let err = SqliteStore::open(&path).err().expect("refused at open");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.starts_with(&format!("{} is not a Vitals database or is corrupt: ", path.display())), "{msg}");
+    assert!(msg.ends_with("; move it aside to start a new one"), "{msg}");
+    assert_eq!(fs::read(&path).unwrap(), bytes, "the file is left alone");
+}
+
+#[test]
+fn a_database_of_another_program_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vitals.db");
+    Connection::open(&path).unwrap().execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY)").unwrap();
+    let err = SqliteStore::open(&path).err().expect("refused");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+}
+
+#[test]
+fn an_unknown_status_or_reason_word_is_a_corrupt_error_not_a_panic() {
+    let (_dir, _path, mut store) = store();
+    store.write_run_only(&[result("a", 1, Status::Ok)]).unwrap();
+    store
+        .conn
+        .execute_batch(
+            "PRAGMA ignore_check_constraints = ON; UPDATE results SET status = 'fine'; \
+             PRAGMA ignore_check_constraints = OFF;",
+        )
+        .unwrap();
+    let err = store.recent(None, 10).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("unknown status \"fine\""), "{err}");
+
+    store.conn.execute_batch("UPDATE results SET status = 'ok', reason = 'gremlins'").unwrap();
+    let err = store.recent(Some("a"), 10).unwrap_err();
+    assert!(err.to_string().contains("unknown reason \"gremlins\""), "{err}");
+
+    store.conn.execute_batch("UPDATE results SET reason = NULL, duration_us = 'long'").unwrap();
+    let err = store.recent(None, 10).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+}
+
+#[test]
+fn a_missing_directory_is_a_cannot_open_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no/such/dir/vitals.db");
+    let err = SqliteStore::open(&path).err().expect("refused");
+    assert!(matches!(err, StoreError::CannotOpen { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.starts_with(&format!("cannot open {}: directory ", path.display())), "{msg}");
+    assert!(msg.ends_with("does not exist"), "{msg}");
+
+    let err = SqliteStore::open(dir.path()).err().expect("refused");
+    assert!(err.to_string().ends_with("it is a directory"), "{err}");
+}
+
+#[test]
+fn a_read_only_database_is_refused_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vitals.db");
+    drop(SqliteStore::open(&path).unwrap());
+    // What SQLite falls back to for a file it cannot write; root can write any file,
+    // so ask for it directly.
+    let err = SqliteStore::open_with(&path, OpenFlags::SQLITE_OPEN_READ_ONLY, BUSY_TIMEOUT).err().expect("refused");
+    assert!(matches!(err, StoreError::ReadOnly { .. }), "{err:?}");
+    assert_eq!(err.to_string(), format!("cannot write {}: the file or its directory is read-only", path.display()));
+}
+
+#[test]
+fn a_read_only_file_is_refused_at_open_unless_we_are_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vitals.db");
+    drop(SqliteStore::open(&path).unwrap());
+    // The -wal and -shm files are gone after a clean close; only the file matters.
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o444)).unwrap();
+    if fs::OpenOptions::new().write(true).open(&path).is_ok() {
+        eprintln!("running as root: a 0444 file is still writable, nothing to test");
+        return;
+    }
+    let err = SqliteStore::open(&path).err().expect("refused");
+    assert!(matches!(err, StoreError::ReadOnly { .. }), "{err:?}");
+}
+
+#[test]
+fn a_database_in_a_read_only_directory_is_refused_at_open_unless_we_are_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vitals.db");
+    drop(SqliteStore::open(&path).unwrap());
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o555)).unwrap();
+    let probe = dir.path().join("probe");
+    if fs::write(&probe, b"").is_ok() {
+        let _ = fs::remove_file(&probe);
+        eprintln!("running as root: a 0555 directory is still writable, nothing to test");
+        return;
+    }
+    // The file is writable, but the -wal and -shm files cannot be created beside it.
+    let err = SqliteStore::open(&path).err().expect("refused");
+    assert!(matches!(err, StoreError::ReadOnly { .. }), "{err:?}");
+
+    let new = dir.path().join("new.db");
+    let err = SqliteStore::open(&new).err().expect("refused");
+    assert!(matches!(err, StoreError::CannotOpen { .. }), "{err:?}");
+    assert!(err.to_string().contains("ermission denied"), "{err}");
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_locked_database_gives_the_locked_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vitals.db");
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+    let mut store = SqliteStore::open_with(&path, flags, Duration::from_millis(100)).unwrap();
+
+    let other = Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let start = Instant::now();
+    let err = store.write_run_only(&[result("a", 1, Status::Ok)]).unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!("{} is locked by another process (busy for 100ms); is another vitals running?", path.display())
+    );
+    other.execute_batch("COMMIT").unwrap();
+    store.write_run_only(&[result("a", 1, Status::Ok)]).unwrap();
+}
+
+fn failure(code: i32, message: Option<&str>) -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(ffi::Error::new(code), message.map(str::to_owned))
+}
+
+#[test]
+fn classify_maps_sqlite_codes_to_errors_a_person_can_act_on() {
+    let path = Path::new("/var/lib/vitals/vitals.db");
+    let c = |code, msg| classify(path, BUSY_TIMEOUT, failure(code, msg));
+
+    let e = c(ffi::SQLITE_BUSY, None);
+    assert_eq!(
+        e.to_string(),
+        "/var/lib/vitals/vitals.db is locked by another process (busy for 5s); is another vitals running?"
+    );
+    assert!(matches!(c(ffi::SQLITE_LOCKED, None), StoreError::Locked { .. }));
+    // Extended codes keep their primary meaning.
+    assert!(matches!(c(ffi::SQLITE_BUSY_SNAPSHOT, None), StoreError::Locked { .. }));
+
+    let e = c(ffi::SQLITE_READONLY, Some("attempt to write a readonly database"));
+    assert_eq!(e.to_string(), "cannot write /var/lib/vitals/vitals.db: the file or its directory is read-only");
+    assert!(matches!(c(ffi::SQLITE_READONLY_DIRECTORY, None), StoreError::ReadOnly { .. }));
+
+    let e = c(ffi::SQLITE_NOTADB, Some("file is not a database"));
+    assert_eq!(
+        e.to_string(),
+        "/var/lib/vitals/vitals.db is not a Vitals database or is corrupt: file is not a database; \
+         move it aside to start a new one"
+    );
+    let e = c(ffi::SQLITE_CORRUPT, None);
+    assert!(matches!(e, StoreError::Corrupt { .. }), "{e:?}");
+    assert!(e.to_string().contains("malformed"), "{e}");
+
+    let e = c(ffi::SQLITE_CANTOPEN, Some("unable to open database file"));
+    assert_eq!(e.to_string(), "cannot open /var/lib/vitals/vitals.db: unable to open database file");
+    assert!(matches!(c(ffi::SQLITE_PERM, None), StoreError::CannotOpen { .. }));
+
+    let e = c(ffi::SQLITE_FULL, None);
+    assert!(matches!(e, StoreError::DiskFull { .. }), "{e:?}");
+
+    let e = c(ffi::SQLITE_CONSTRAINT, Some("NOT NULL constraint failed: runs.checks"));
+    assert!(matches!(e, StoreError::Other { .. }), "{e:?}");
+    assert!(e.to_string().contains("NOT NULL constraint failed"), "{e}");
+
+    let e = classify(
+        path,
+        BUSY_TIMEOUT,
+        rusqlite::Error::InvalidColumnType(7, "status".into(), rusqlite::types::Type::Integer),
+    );
+    assert!(matches!(e, StoreError::Corrupt { .. }), "{e:?}");
+
+    for e in [c(ffi::SQLITE_BUSY, None), c(ffi::SQLITE_IOERR, None), c(ffi::SQLITE_CANTOPEN, None)] {
+        assert_eq!(e.path(), path);
+        assert!(e.to_string().contains("/var/lib/vitals/vitals.db"), "{e}");
+    }
+}
+
+#[test]
+fn the_public_open_returns_a_working_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vitals.db");
+    let mut store: Box<dyn ResultStore> = super::super::open(&path).unwrap();
+    let run = rich_run(42);
+    store.write_run_only(&run).unwrap();
+    assert_eq!(store.recent(None, usize::MAX).unwrap(), newest_first(run));
+}
