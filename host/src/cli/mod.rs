@@ -250,7 +250,7 @@ pub struct RunArgs {
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    vitals_units::parse_duration(text).map_err(String::from)
+    crate::plan::bounded_duration(text)
 }
 
 /// Result output formats.

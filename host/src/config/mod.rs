@@ -52,16 +52,9 @@ impl fmt::Display for Problems<'_> {
     }
 }
 
-/// The longest duration `checks.toml` accepts anywhere (an interval, a timeout, a window).
-pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(366 * 86_400);
-
-/// A duration in the one grammar of `vitals-units`, at most [`MAX_DURATION`].
+/// A duration in the one grammar of `vitals-units`, at most [`crate::plan::MAX_DURATION`].
 fn duration(text: &str) -> Result<std::time::Duration, String> {
-    let d = vitals_units::parse_duration(text)?;
-    if d > MAX_DURATION {
-        return Err(format!("'{}' is too long: at most 366d", text.trim()));
-    }
-    Ok(d)
+    crate::plan::bounded_duration(text)
 }
 
 /// Loads and validates a configuration file, reading `${env:NAME}` from the process environment.

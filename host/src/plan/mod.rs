@@ -27,6 +27,20 @@ pub use status::Status;
 /// The largest memory cap: the size of one pooled memory slot.
 pub const MAX_MEMORY: u64 = 4 << 30;
 
+/// The longest duration Vitals accepts anywhere: an interval, a timeout, a retention, a
+/// report's `--since` or a gate condition's window. Longer ones are refused where they are
+/// written, so no computation grows with a window someone typed by mistake.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 86_400);
+
+/// A duration in the one grammar of `vitals-units`, refused past [`MAX_DURATION`].
+pub fn bounded_duration(text: &str) -> Result<Duration, String> {
+    let d = vitals_units::parse_duration(text)?;
+    if d > MAX_DURATION {
+        return Err(format!("'{}' is too long: at most 366d", text.trim()));
+    }
+    Ok(d)
+}
+
 /// When and how often a check runs, and how its results become states.
 #[derive(Debug, Clone)]
 pub struct Timing {
