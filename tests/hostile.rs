@@ -157,3 +157,129 @@ fn broken_plugin_files_are_refused_with_what_is_wrong() {
     assert!(stderr.contains("checks.toml:3:10"), "{stderr}");
     assert!(stderr.contains("vitals:plugin@9.0.0"), "{stderr}");
 }
+
+/// The peak resident memory a `run --once` of a few hostile checks may reach, in KiB
+/// (docs/SECURITY.md): before the choke point, the refusal flood alone took 4 GB.
+const PEAK_RSS_CEILING_KIB: u64 = 256 * 1024;
+
+#[test]
+fn floods_and_forgeries_are_bounded_cleaned_and_stopped_by_the_run_budgets() {
+    let wasm = toml_str(&support::hostile_plugin().display().to_string());
+    let web = servers::http();
+    let closed = servers::closed_port();
+    let t = format!("http://{web}/ok");
+    let mut config = format!("[[check]]\nname = \"good\"\nplugin = \"http\"\ntarget = \"{t}\"\n\n");
+    config += &hostile("forged", &wasm, &t, "forged-output", "", "");
+    config += &hostile("refusals", &wasm, &t, "refusal-flood", "timeout = \"20s\"", "");
+    config += &hostile(
+        "connects",
+        &wasm,
+        &t,
+        "connect-flood",
+        &format!("timeout = \"20s\"\nallow = [\"127.0.0.1:{closed}\"]"),
+        &format!("host = \"127.0.0.1\"\nport = {closed}"),
+    );
+    let sandbox = Sandbox::new(&config);
+    let (out, peak_kib) = support::output_and_peak_rss(
+        vitals().arg("--config").arg(sandbox.config()).args(["run", "--once", "--format", "json"]),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    let results: Vec<serde_json::Value> = serde_json::from_str(&stdout).expect("JSON results");
+    assert_eq!(result(&results, "good")["status"], "ok", "the healthy check is unharmed");
+
+    let refusals = result(&results, "refusals");
+    assert_eq!(refusals["status"], "unknown", "{refusals:#}");
+    assert_eq!(refusals["summary"], "plugin exceeded its budget of 16 refused calls per run");
+    let details = refusals["details"].as_str().unwrap_or_default();
+    assert!(details.contains("the sandbox refused 17 call(s)") && details.ends_with("; and 12 more"), "{details}");
+    assert!(details.len() <= 16 * 1024 && !details.contains('\x1b'), "bounded and clean: {details}");
+
+    let connects = result(&results, "connects");
+    assert_eq!(connects["summary"], "plugin exceeded its budget of 64 connection attempts per run", "{connects:#}");
+
+    let forged = result(&results, "forged");
+    let summary = forged["summary"].as_str().unwrap_or_default();
+    assert!(!summary.contains(['\x1b', '\n', '\u{202E}']), "{summary:?}");
+    let metrics = forged["metrics"].as_array().expect("metrics");
+    assert_eq!(metrics.len(), 1, "NaN and infinite values are dropped: {metrics:#?}");
+    assert_eq!(
+        (&metrics[0]["unit"], &metrics[0]["warn"], &metrics[0]["crit"]),
+        (&"".into(), &serde_json::Value::Null, &"@~:500".into())
+    );
+    let notes = forged["details"].as_str().unwrap_or_default();
+    assert!(
+        notes.contains("unit of metric `time` dropped") && notes.contains("metric `not-a-number` dropped"),
+        "{notes}"
+    );
+
+    // What Nagios reads: one line, one perfdata label, nothing injected.
+    let check = sandbox.vitals(&["check", "forged", "--no-store"]);
+    let line = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(line.lines().count(), 1, "{line:?}");
+    let perfdata = line.split_once(" | ").map_or("", |(_, p)| p).trim();
+    assert_eq!(perfdata, "time=12.5;;@~:500", "{line:?}");
+
+    // Every stored row within the ceiling; the peak memory within its own.
+    let conn = rusqlite::Connection::open(sandbox.db()).expect("db");
+    let biggest: i64 = conn
+        .query_row("SELECT max(length(summary) + coalesce(length(details), 0)) FROM results", [], |r| r.get(0))
+        .expect("query");
+    assert!(biggest <= vitals::runtime::MAX_RESULT_BYTES as i64, "{biggest}");
+    assert!(peak_kib < PEAK_RSS_CEILING_KIB, "peak RSS {peak_kib} KiB");
+    eprintln!("peak RSS of the hostile run: {peak_kib} KiB");
+}
+
+#[test]
+fn disguised_secrets_never_reach_output_logs_or_the_store() {
+    let wasm = toml_str(&support::hostile_plugin().display().to_string());
+    let web = servers::http();
+    let secret = "open sesame_42-x";
+    let token = "tok3nsecret77";
+    let mut config = hostile(
+        "disguised",
+        &wasm,
+        &format!("http://{web}/ok"),
+        "disguised-secret",
+        "",
+        "secret = \"${env:VITALS_TEST_SECRET}\"",
+    );
+    // A refused host name that carries a secret: the refusal note quotes it.
+    config += &hostile(
+        "refused-secret",
+        &wasm,
+        &format!("http://{web}/ok"),
+        "http",
+        "",
+        "url = \"http://x${env:VITALS_TEST_TOKEN}.example/\"",
+    );
+    let sandbox = Sandbox::new(&config);
+    let out = vitals()
+        .env("VITALS_TEST_SECRET", secret)
+        .env("VITALS_TEST_TOKEN", token)
+        .env("VITALS_LOG", "debug")
+        .arg("--config")
+        .arg(sandbox.config())
+        .args(["run", "--once", "--format", "json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let results: Vec<serde_json::Value> = serde_json::from_str(&stdout).expect("JSON results");
+    let disguised = result(&results, "disguised");
+    assert_eq!(disguised["summary"], "summary ***", "{disguised:#}");
+    assert_eq!(disguised["metrics"][0]["name"], "redacted", "{disguised:#}");
+    assert!(disguised["metrics"][0]["warn"].is_null(), "{disguised:#}");
+    let refused = result(&results, "refused-secret");
+    assert!(refused["details"].as_str().unwrap_or_default().contains("x***.example"), "{refused:#}");
+    assert!(stderr.contains("log ***"), "the plugin's log line is written, redacted: {stderr}");
+    let db = std::fs::read(sandbox.db()).unwrap();
+    let wal = std::fs::read(sandbox.dir.path().join("vitals.db-wal")).unwrap_or_default();
+    for s in [secret, token] {
+        assert!(!stdout.contains(s) && !stderr.contains(s), "{s} leaked:\n{stdout}\n{stderr}");
+        for bytes in [&db, &wal] {
+            assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "{s} stored in the database");
+        }
+    }
+}

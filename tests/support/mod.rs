@@ -110,3 +110,35 @@ pub fn hostile_plugin() -> PathBuf {
 pub fn toml_str(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
+
+/// Runs `command` to the end with its output captured, and reads the child's peak
+/// resident memory (`ru_maxrss`, in KiB) from `wait4(2)`: for the memory ceilings of
+/// the hostile tests.
+// wait4 reaps the child itself; `Child::wait` would then find nothing to wait for.
+#[allow(clippy::zombie_processes)]
+pub fn output_and_peak_rss(command: &mut Command) -> (Output, u64) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start vitals");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let stdout = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = out.read_to_end(&mut b);
+        b
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = err.read_to_end(&mut b);
+        b
+    });
+    let pid = i32::try_from(child.id()).expect("a pid");
+    let mut status = 0;
+    // SAFETY: rusage is plain old data that wait4 fills; the pid is our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 failed");
+    let status = std::os::unix::process::ExitStatusExt::from_raw(status);
+    let output = Output { status, stdout: stdout.join().expect("stdout"), stderr: stderr.join().expect("stderr") };
+    (output, u64::try_from(usage.ru_maxrss).unwrap_or(0))
+}

@@ -24,8 +24,10 @@ pub use cache::ComponentCache;
 pub use engine::{Engine, POOL_INSTANCES};
 pub use error::LoadError;
 pub use notifier::{NotifierPlugin, NotifyEvent, exports_notifier};
+pub use output::{MAX_RESULT_BYTES, UNITS};
 pub use plugin::Plugin;
 pub use registry::builtin_names;
+pub use state::NetBudget;
 
 use crate::plan::{CheckPlan, PluginRef};
 use crate::result::CheckResult;

@@ -12,6 +12,7 @@ use wasmtime::{Store, Trap};
 
 use super::cache::ComponentCache;
 use super::error::LoadError;
+use super::state::NetBudget;
 use super::state::{RunGrant, RunState};
 use super::wit as wit_versions;
 use super::wit::notifier_v0_1::{self as wit, NotifyPre};
@@ -19,7 +20,7 @@ use crate::plan::Grants;
 use crate::plan::describe::PluginDescription;
 use crate::result::EventRecord;
 use crate::result::state::Event;
-use crate::runtime::output::redact;
+use crate::runtime::output;
 use vitals_units::{format_bytes, format_duration};
 
 /// The interface every notifier plugin exports, without its version.
@@ -201,6 +202,7 @@ impl NotifierPlugin {
             secrets: Arc::clone(&secrets),
             deadline,
             memory,
+            budget: NetBudget::DEFAULT,
         };
         let mut store = Store::new(engine.wasmtime(), RunState::new(grant));
         super::sandbox::arm(&mut store, deadline);
@@ -230,11 +232,11 @@ impl NotifierPlugin {
             }
             Err(_) => timed_out(),
         };
-        let error = match state.denials.as_slice() {
-            [] => error,
-            denials => format!("{error} (the sandbox refused: {})", denials.join("; ")),
+        let error = match state.denials.note() {
+            None => error,
+            Some(note) => format!("{error} ({note})"),
         };
-        Err(crate::runtime::output::one_line(&redact(&error, &secrets), 1000))
+        Err(output::line(&error, 2000, &secrets))
     }
 }
 

@@ -125,6 +125,7 @@ pub(crate) fn describe_store(engine: &wasmtime::Engine) -> (Store<RunState>, tok
         secrets: Arc::new(Vec::new()),
         deadline,
         memory: DESCRIBE_MEMORY,
+        budget: super::state::NetBudget::DEFAULT,
     };
     let mut store = Store::new(engine, RunState::new(grant));
     super::sandbox::arm(&mut store, deadline);

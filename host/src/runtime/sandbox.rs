@@ -8,9 +8,9 @@ use tokio::time::Instant;
 use tracing::Instrument;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
-use super::output;
+use super::output::{self, Draft};
 use super::plugin::Plugin;
-use super::state::{RunGrant, RunState};
+use super::state::{BudgetExceeded, NetBudget, RunGrant, RunState};
 use super::wit::v0_1;
 use crate::plan::CheckPlan;
 use crate::result::{CheckResult, Reason, Status};
@@ -40,6 +40,7 @@ pub async fn run(engine: &wasmtime::Engine, plugin: &Plugin, check: &CheckPlan) 
             secrets: Arc::clone(&check.secrets),
             deadline,
             memory: check.memory,
+            budget: NetBudget::DEFAULT,
         };
         let mut store = Store::new(engine, RunState::new(grant));
         arm(&mut store, deadline);
@@ -52,16 +53,22 @@ pub async fn run(engine: &wasmtime::Engine, plugin: &Plugin, check: &CheckPlan) 
         let outcome = tokio::time::timeout_at(deadline, call).await;
         let elapsed = t0.elapsed();
         let state = store.data();
-        let mut result = match outcome {
+        let (mut result, draft) = match outcome {
             Ok(Ok(raw)) => from_plugin(check, raw),
             Ok(Err(error)) => from_trap(check, state, &error),
             Err(_) => timed_out(check),
         };
+        // The one exit: everything the plugin controlled, and the host's notes about the
+        // run, cleaned, redacted and bounded last, after every append.
+        let notes: Vec<String> = state.denials.note().into_iter().collect();
+        let sealed = output::seal(draft, &notes, &check.secrets);
+        result.summary = sealed.summary;
+        result.details = sealed.details;
+        result.metrics = sealed.metrics;
         result.plugin = plugin.label.clone();
         result.plugin_version = plugin.description.version.clone();
         result.started_at_ms = millis_since_epoch(started_at);
         result.duration = elapsed;
-        append_note(&mut result, denial_note(&state.denials));
         log_output(check, state);
         tracing::debug!(status = %result.status, duration_ms = elapsed.as_millis() as u64, "check finished");
         result
@@ -70,7 +77,7 @@ pub async fn run(engine: &wasmtime::Engine, plugin: &Plugin, check: &CheckPlan) 
     .await
 }
 
-fn base(check: &CheckPlan, status: Status, summary: String, reason: Option<Reason>) -> CheckResult {
+fn base(check: &CheckPlan, status: Status, reason: Option<Reason>) -> CheckResult {
     CheckResult {
         check: check.name.clone(),
         plugin: String::new(),
@@ -79,7 +86,7 @@ fn base(check: &CheckPlan, status: Status, summary: String, reason: Option<Reaso
         started_at_ms: 0,
         duration: Duration::ZERO,
         status,
-        summary,
+        summary: String::new(),
         reason,
         metrics: Vec::new(),
         details: None,
@@ -87,68 +94,47 @@ fn base(check: &CheckPlan, status: Status, summary: String, reason: Option<Reaso
     }
 }
 
-fn from_plugin(check: &CheckPlan, raw: v0_1::types::CheckResult) -> CheckResult {
+/// The result a plugin returned, with its texts still untrusted (in the draft).
+fn from_plugin(check: &CheckPlan, raw: v0_1::types::CheckResult) -> (CheckResult, Draft) {
     let raw = v0_1::outcome(raw);
-    let secrets = &check.secrets;
-    let (summary, summary_cut) = output::summary(&raw.summary, secrets);
-    let (details, details_cut) = match raw.details.as_deref() {
-        Some(d) => {
-            let (text, cut) = output::details(d, secrets);
-            (Some(text), cut)
-        }
-        None => (None, false),
-    };
-    let (metrics, metrics_dropped) = output::metrics(raw.metrics, secrets);
     // `ok` carries no reason, whatever the plugin said.
     let reason = if raw.status == Status::Ok { None } else { raw.reason };
-    let mut result = base(check, raw.status, summary, reason);
-    result.metrics = metrics;
-    result.details = details;
-    let cuts = output::Cuts { summary: summary_cut, details: details_cut, metrics_dropped };
-    append_note(&mut result, cuts.note());
-    result
+    (base(check, raw.status, reason), Draft { summary: raw.summary, details: raw.details, metrics: raw.metrics })
 }
 
-fn from_trap(check: &CheckPlan, state: &RunState, error: &wasmtime::Error) -> CheckResult {
+fn from_trap(check: &CheckPlan, state: &RunState, error: &wasmtime::Error) -> (CheckResult, Draft) {
     // The deadline first: a plugin that once hit its memory cap and then ran out of
     // time timed out.
     if matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
         return timed_out(check);
     }
-    let (status, summary) = if state.limiter.exceeded() {
-        (Status::Unknown, format!("plugin exceeded its memory limit of {}", format_bytes(state.limiter.cap())))
+    let summary = if let Some(spent) = error.downcast_ref::<BudgetExceeded>() {
+        spent.to_string()
+    } else if state.limiter.exceeded() {
+        format!("plugin exceeded its memory limit of {}", format_bytes(state.limiter.cap()))
     } else {
         match error.downcast_ref::<Trap>() {
-            Some(Trap::StackOverflow) => {
-                (Status::Unknown, "plugin overflowed its stack (runaway recursion?)".to_string())
-            }
+            Some(Trap::StackOverflow) => "plugin overflowed its stack (runaway recursion?)".to_string(),
             Some(Trap::UnreachableCodeReached) => {
                 let stderr = state.stderr.contents();
                 match (panic_message(&stderr), last_line(&stderr)) {
-                    (Some(msg), _) => (Status::Unknown, format!("plugin panicked: {msg}")),
+                    (Some(msg), _) => format!("plugin panicked: {msg}"),
                     // Other guest runtimes (JavaScript, Python) print their error, then trap.
-                    (None, Some(line)) => (Status::Unknown, format!("plugin failed: {line}")),
-                    (None, None) => (Status::Unknown, "plugin trapped: unreachable code reached".to_string()),
+                    (None, Some(line)) => format!("plugin failed: {line}"),
+                    (None, None) => "plugin trapped: unreachable code reached".to_string(),
                 }
             }
-            Some(trap) => (Status::Unknown, format!("plugin trapped: {trap}")),
-            None => (Status::Unknown, format!("plugin failed: {}", root_message(error))),
+            Some(trap) => format!("plugin trapped: {trap}"),
+            None => format!("plugin failed: {}", root_message(error)),
         }
     };
-    let (summary, _) = output::summary(&summary, &check.secrets);
-    let mut result = base(check, status, summary, Some(Reason::PluginError));
-    let (details, _) = output::details(&format!("{error:?}"), &check.secrets);
-    result.details = Some(details);
-    result
+    let draft = Draft { summary, details: Some(format!("{error:?}")), metrics: Vec::new() };
+    (base(check, Status::Unknown, Some(Reason::PluginError)), draft)
 }
 
-fn timed_out(check: &CheckPlan) -> CheckResult {
-    base(
-        check,
-        check.timeout_status,
-        format!("timed out after {} (the check's timeout)", format_duration(check.timeout)),
-        Some(Reason::Timeout),
-    )
+fn timed_out(check: &CheckPlan) -> (CheckResult, Draft) {
+    let summary = format!("timed out after {} (the check's timeout)", format_duration(check.timeout));
+    (base(check, check.timeout_status, Some(Reason::Timeout)), Draft { summary, ..Draft::default() })
 }
 
 /// The message of a Rust panic, from the guest's captured stderr.
@@ -170,28 +156,13 @@ fn root_message(error: &wasmtime::Error) -> String {
     output::one_line(&format!("{error:#}"), 300)
 }
 
-fn append_note(result: &mut CheckResult, note: Option<String>) {
-    if let Some(note) = note {
-        result.details = Some(match result.details.take() {
-            Some(d) if !d.is_empty() => format!("{d}\n{note}"),
-            _ => note,
-        });
-    }
-}
-
-fn denial_note(denials: &[String]) -> Option<String> {
-    (!denials.is_empty())
-        .then(|| format!("vitals: the sandbox refused {} call(s): {}", denials.len(), denials.join("; ")))
-}
-
 fn log_output(check: &CheckPlan, state: &RunState) {
     for (stream, pipe) in [("stdout", &state.stdout), ("stderr", &state.stderr)] {
         let bytes = pipe.contents();
         if bytes.is_empty() {
             continue;
         }
-        let text = crate::runtime::output::redact(&String::from_utf8_lossy(&bytes), &check.secrets);
-        let (text, _) = output::multi_line(&text, 4096);
+        let text = output::lines(&String::from_utf8_lossy(&bytes), 4096, &check.secrets);
         tracing::debug!(check = %check.name, stream, bytes = bytes.len(), "plugin output: {text}");
     }
 }

@@ -9,12 +9,45 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::limits::MemoryLimiter;
+use super::output::Refusals;
 use crate::plan::Grants;
 
 /// Bytes of a plugin's stdout and stderr kept for the log; writes past it fail in the guest.
 pub const OUTPUT_CAP: usize = 64 * 1024;
 /// Handles (connections, WASI streams) a plugin may hold at once.
 const MAX_HANDLES: usize = 256;
+
+/// How much network one run may use: connection attempts (every `tcp.connect` and every
+/// `http.send`) and refused calls. Past either, the run ends `unknown` saying which budget
+/// it exceeded, so a plugin in a loop can neither flood a target nor probe the grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetBudget {
+    /// Connection attempts per run.
+    pub connections: u32,
+    /// Refused calls (for lack of a grant) per run.
+    pub refusals: u32,
+}
+
+impl NetBudget {
+    /// The defaults: 64 connection attempts and 16 refused calls per run.
+    pub const DEFAULT: NetBudget = NetBudget { connections: 64, refusals: 16 };
+}
+
+impl Default for NetBudget {
+    fn default() -> Self {
+        NetBudget::DEFAULT
+    }
+}
+
+/// The trap that ends a run which spent one of its budgets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("plugin exceeded its budget of {limit} {what} per run")]
+pub struct BudgetExceeded {
+    /// What was counted (`connection attempts`, `refused calls`).
+    pub what: &'static str,
+    /// The budget.
+    pub limit: u32,
+}
 
 /// Who a run is for and what it may do; cheap to clone per run.
 #[derive(Clone)]
@@ -29,6 +62,8 @@ pub struct RunGrant {
     pub deadline: Instant,
     /// Linear memory cap in bytes.
     pub memory: u64,
+    /// The network budget.
+    pub budget: NetBudget,
 }
 
 /// The data of one run's wasmtime `Store`.
@@ -43,8 +78,10 @@ pub struct RunState {
     pub(crate) log_lines: u32,
     /// TCP connections open now.
     pub(crate) connections: usize,
-    /// Host calls refused for lack of a grant, to report beside the result.
-    pub(crate) denials: Vec<String>,
+    /// Connection attempts made so far (against the budget).
+    pub(crate) attempts: u32,
+    /// Host calls refused for lack of a grant, to report beside the result (bounded).
+    pub(crate) denials: Refusals,
 }
 
 impl RunState {
@@ -63,7 +100,39 @@ impl RunState {
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_HANDLES);
         let limiter = MemoryLimiter::new(grant.memory);
-        RunState { grant, limiter, wasi, table, stdout, stderr, log_lines: 0, connections: 0, denials: Vec::new() }
+        RunState {
+            grant,
+            limiter,
+            wasi,
+            table,
+            stdout,
+            stderr,
+            log_lines: 0,
+            connections: 0,
+            attempts: 0,
+            denials: Refusals::default(),
+        }
+    }
+}
+
+impl RunState {
+    /// Counts a connection attempt; past the budget, the error that ends the run.
+    pub(crate) fn spend_attempt(&mut self) -> Result<(), BudgetExceeded> {
+        if self.attempts >= self.grant.budget.connections {
+            return Err(BudgetExceeded { what: "connection attempts", limit: self.grant.budget.connections });
+        }
+        self.attempts += 1;
+        Ok(())
+    }
+
+    /// Records a refused call; past the budget, the error that ends the run.
+    pub(crate) fn refused(&mut self, why: &str) -> Result<(), BudgetExceeded> {
+        self.denials.push(why);
+        let limit = self.grant.budget.refusals;
+        if self.denials.total() > limit as usize {
+            return Err(BudgetExceeded { what: "refused calls", limit });
+        }
+        Ok(())
     }
 }
 

@@ -8,7 +8,7 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 use crate::plan::describe::{ConfigKey, ConfigKind, PluginDescription};
 use crate::result::{Metric, Reason, Status};
 use crate::runtime::imports::{http as host_http, net, tcp as host_tcp};
-use crate::runtime::output::redact;
+use crate::runtime::output;
 use crate::runtime::state::RunState;
 
 /// Generated from `wit/plugin.wit`, whose doc comments document these items.
@@ -37,8 +37,6 @@ pub fn add_to_linker(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
 const MAX_CONNECTIONS: usize = 16;
 /// Most log lines one run may write; the rest are dropped.
 const MAX_LOG_LINES: u32 = 1000;
-/// Longest log line kept, in bytes.
-const MAX_LOG_LINE: usize = 4096;
 
 impl types::Host for RunState {}
 
@@ -50,10 +48,13 @@ impl RunState {
             .map_err(net_error)
     }
 
-    fn note(&mut self, result: Result<(), &net::NetError>) {
-        if let Err(net::NetError::Denied(why)) = result {
-            self.denials.push(why.clone());
+    /// Records a refused call (not granted, or not a valid request); past the refusals
+    /// budget the run ends (a trap).
+    fn note(&mut self, result: Result<(), &net::NetError>) -> wasmtime::Result<()> {
+        if let Err(net::NetError::Denied(why) | net::NetError::Invalid(why)) = result {
+            self.refused(why)?;
         }
+        Ok(())
     }
 }
 
@@ -73,8 +74,9 @@ impl http::Host for RunState {
             tls_verify: req.tls_verify,
             max_body_bytes: req.max_body_bytes,
         };
+        self.spend_attempt()?;
         let outcome = host_http::send(&self.grant.grants, request, self.grant.deadline).await;
-        self.note(outcome.as_ref().map(|_| ()));
+        self.note(outcome.as_ref().map(|_| ()))?;
         Ok(outcome
             .map(|r| http::Response {
                 status: r.status,
@@ -107,8 +109,9 @@ impl tcp::Host for RunState {
                 "at most {MAX_CONNECTIONS} connections may be open at once"
             ))));
         }
+        self.spend_attempt()?;
         let outcome = host_tcp::connect(&self.grant.grants, &host, port, limit, self.grant.deadline).await;
-        self.note(outcome.as_ref().map(|_| ()));
+        self.note(outcome.as_ref().map(|_| ()))?;
         match outcome {
             Ok((conn, t)) => {
                 let handle = self.table.push(conn)?;
@@ -187,7 +190,7 @@ impl log::Host for RunState {
             }
             return Ok(());
         }
-        let line = crate::runtime::output::one_line(&redact(&message, &self.grant.secrets), MAX_LOG_LINE);
+        let line = output::line(&message, output::MAX_LOG_LINE, &self.grant.secrets);
         let check = &*self.grant.check;
         match level {
             log::Level::Debug => tracing::debug!(check, plugin_log = true, "{line}"),
@@ -227,24 +230,43 @@ fn net_error(e: net::NetError) -> types::NetError {
     }
 }
 
-/// A plugin's description in host types.
+/// Longest plugin name or version kept, in bytes.
+const MAX_LABEL: usize = 64;
+/// Longest description text (summary, key doc, default) kept, in bytes.
+const MAX_DOC: usize = 1024;
+/// Most config keys a description may declare.
+const MAX_KEYS: usize = 256;
+
+/// A plugin's description in host types, cleaned and bounded like everything else a
+/// plugin controls: its name and version reach `vitals check`'s Nagios line and `plugin
+/// inspect`, so no escape, no second line and no unbounded text.
 pub fn description(d: types::Description) -> PluginDescription {
     PluginDescription {
-        name: d.name,
-        version: d.version,
-        summary: d.summary,
+        name: label(&d.name, "unnamed"),
+        version: label(&d.version, "0"),
+        summary: output::one_line(&d.summary, MAX_DOC),
         config: d
             .config
             .into_iter()
+            .take(MAX_KEYS)
             .map(|k| ConfigKey {
-                name: k.name,
+                name: output::one_line(&k.name, MAX_LABEL),
                 kind: kind(k.kind),
-                default: k.default,
+                default: k.default.map(|v| output::one_line(&v, MAX_DOC)),
                 required: k.required,
-                doc: k.doc,
+                doc: output::multi_line(&k.doc, MAX_DOC),
             })
             .collect(),
     }
+}
+
+/// A name or version: one word of letters, digits and `._+-` (anything else becomes `_`).
+fn label(text: &str, empty: &str) -> String {
+    let cleaned: String = output::one_line(text, MAX_LABEL)
+        .chars()
+        .map(|c| if c.is_alphanumeric() || matches!(c, '.' | '_' | '+' | '-') { c } else { '_' })
+        .collect();
+    if cleaned.is_empty() { empty.to_string() } else { cleaned }
 }
 
 fn kind(k: types::ConfigType) -> ConfigKind {
@@ -321,5 +343,43 @@ pub fn request(name: &str, target: &str, config: String, left: Duration) -> type
         target: target.to_string(),
         config,
         deadline_ms: u32::try_from(left.as_millis()).unwrap_or(u32::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forged_description_is_cleaned_to_one_word_name_and_bounded_texts() {
+        let forged = types::Description {
+            name: "evil\x1b[31m\nHTTP OK - forged | x=1".into(),
+            version: "1.0\u{202E}9".into(),
+            summary: format!("line one\nline two\x07{}", "s".repeat(10_000)),
+            config: (0..1000)
+                .map(|i| types::ConfigKey {
+                    name: format!("key{i}\x1b[2J"),
+                    kind: types::ConfigType::String,
+                    default: Some("\"a\"\n\"b\"".into()),
+                    required: false,
+                    doc: "doc\x1b]0;title\x07".into(),
+                })
+                .collect(),
+        };
+        let d = description(forged);
+        assert_eq!(d.name, "evil__31m_HTTP_OK_-_forged___x_1");
+        assert_eq!(d.version, "1.0_9");
+        assert!(!d.summary.contains(['\n', '\x07']) && d.summary.len() <= MAX_DOC);
+        assert_eq!(d.config.len(), MAX_KEYS);
+        assert_eq!(d.config[0].name, "key0 [2J");
+        assert_eq!(d.config[0].default.as_deref(), Some("\"a\" \"b\""));
+        assert!(!d.config[0].doc.contains(['\x1b', '\x07']));
+        let empty = description(types::Description {
+            name: "\n".into(),
+            version: String::new(),
+            summary: String::new(),
+            config: vec![],
+        });
+        assert_eq!((empty.name.as_str(), empty.version.as_str()), ("unnamed", "0"));
     }
 }

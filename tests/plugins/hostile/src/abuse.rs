@@ -106,3 +106,37 @@ pub fn sleep(ms: Option<u64>) -> CheckResult {
     }
     ok(format!("slept {ms} ms"))
 }
+
+/// `disguised-secret`: writes the `secret` config value where cleaning would rewrite it
+/// back into the secret: a control character (and a bidi override) in place of each
+/// space in the summary and details, `/` in place of each `_` or `-` in a metric name,
+/// the secret as a threshold, and a disguised copy in a log line. Tests that the host
+/// cleans first and redacts after.
+pub fn disguised_secret(secret: Option<String>) -> CheckResult {
+    let secret = secret.unwrap_or_default();
+    let spaced = secret.replace(' ', "\u{1}");
+    let bidi = secret.replace(' ', "\u{202E}");
+    log::write(Level::Info, &format!("log {spaced}"));
+    let mut result = ok(format!("summary {spaced}"));
+    result.details = Some(format!("details {bidi}"));
+    let name = secret.replace([' ', '_', '-'], "/");
+    let mut m = metric(&name, 1.0);
+    m.warn = Some(secret.clone());
+    result.metrics.push(m);
+    result
+}
+
+/// `forged-output`: tries to forge what Nagios, Icinga and Sensu parse and what a terminal
+/// shows: perfdata labels injected through a unit and a range, a NaN and an infinite
+/// value, a bidi override and an escape sequence in the summary.
+pub fn forged_output() -> CheckResult {
+    let mut result = ok("all \u{202E}KO\u{202C} \x1b[2J| fake=1;2;3 second line\nOK".into());
+    let mut time = metric("time", 12.5);
+    time.unit = "ms;1;2 'injected'=666".into();
+    time.warn = Some("100;200 'also'=1".into());
+    time.crit = Some("@~:500".into());
+    result.metrics.push(time);
+    result.metrics.push(metric("not-a-number", f64::NAN));
+    result.metrics.push(metric("forever", f64::INFINITY));
+    result
+}

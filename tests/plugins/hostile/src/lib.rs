@@ -79,7 +79,7 @@ impl Guest for Hostile {
                     "bytes",
                     ConfigType::Integer,
                     false,
-                    "Size for `huge-summary`, ms for `sleep`.",
+                    "Size for `huge-summary`, ms for `sleep`, calls for the floods.",
                 ),
             ],
         }
@@ -110,6 +110,10 @@ impl Guest for Hostile {
             "echo-secret" => abuse::echo_secret(config.secret),
             "escape" => net::escape(config.port),
             "sleep" => abuse::sleep(config.bytes),
+            "disguised-secret" => abuse::disguised_secret(config.secret),
+            "forged-output" => abuse::forged_output(),
+            "refusal-flood" => net::refusal_flood(config.bytes),
+            "connect-flood" => net::connect_flood(config.host, config.port, config.bytes),
             other => fail(
                 Status::Unknown,
                 Reason::PluginError,

@@ -115,3 +115,35 @@ pub fn escape(port: Option<u16>) -> CheckResult {
     result.details = Some(details.join("\n"));
     result
 }
+
+/// `refusal-flood`: asks for `count` (default 100,000) URLs on hosts it was not granted,
+/// each host name about 250 characters long. Tests that refused calls cost the host a
+/// counter, not memory, and end the run at the refusals budget.
+pub fn refusal_flood(count: Option<u64>) -> CheckResult {
+    let label = "a".repeat(60);
+    for i in 0..count.unwrap_or(100_000) {
+        let host = format!("{label}.{label}.{label}.{i}.invalid");
+        let request = http::Request {
+            method: "GET".into(),
+            url: format!("http://{host}/"),
+            headers: Vec::new(),
+            body: None,
+            timeout_ms: None,
+            max_redirects: 0,
+            tls_verify: true,
+            max_body_bytes: 16,
+        };
+        let _ = http::send(&request);
+    }
+    ok("the flood ended without the host stopping it".into())
+}
+
+/// `connect-flood`: connects to `host:port` (granted, but closed) `count` times (default
+/// 100,000). Tests the connection-attempts budget.
+pub fn connect_flood(host: Option<String>, port: Option<u16>, count: Option<u64>) -> CheckResult {
+    let (host, port) = (host.unwrap_or_else(|| "127.0.0.1".into()), port.unwrap_or(1));
+    for _ in 0..count.unwrap_or(100_000) {
+        let _ = tcp::connect(&host, port, 1000);
+    }
+    ok("the flood ended without the host stopping it".into())
+}
