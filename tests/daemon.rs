@@ -294,3 +294,27 @@ fn sighup_applies_the_whole_new_config_notifiers_included_or_refuses_it_whole() 
     let body: serde_json::Value = serde_json::from_str(&second.lock().unwrap()[0]).expect("JSON body");
     assert_eq!((body["check"].as_str(), body["new_status"].as_str()), (Some("site"), Some("critical")));
 }
+
+#[test]
+fn cpu_looping_plugins_do_not_make_the_daemons_healthy_checks_fail() {
+    let wasm = support::toml_str(&support::hostile_plugin().display().to_string());
+    let web = servers::http();
+    let mut config = check("good", &format!("http://{web}/ok"), "").replace("timeout = \"2s\"", "timeout = \"1s\"");
+    for name in ["loop1", "loop2"] {
+        config += &format!(
+            "[[check]]\nname = \"{name}\"\nplugin = {wasm}\ntarget = \"http://{web}/ok\"\ninterval = \"2s\"\n\
+             timeout = \"1500ms\"\n[check.config]\nmode = \"loop\"\n"
+        );
+    }
+    let sandbox = Sandbox::new(&config);
+    let db = sandbox.db();
+    let daemon = Daemon::start(&sandbox);
+    wait_until("five results of the healthy check", Duration::from_secs(30), || {
+        count(&db, "SELECT count(*) FROM results WHERE check_name = 'good'") >= 5
+    });
+    let (code, stderr) = daemon.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    let failed = count(&db, "SELECT count(*) FROM results WHERE check_name = 'good' AND status != 'ok'");
+    assert_eq!(failed, 0, "every run of the healthy check is ok: {stderr}");
+    assert!(count(&db, "SELECT count(*) FROM results WHERE check_name LIKE 'loop%' AND status = 'critical'") >= 2);
+}

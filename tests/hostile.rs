@@ -37,7 +37,9 @@ fn every_hostile_behaviour_becomes_a_result_and_the_other_checks_still_pass() {
         &format!("allow = [\"{silent}\"]"),
         &format!("host = \"127.0.0.1\"\nport = {}", silent.port()),
     );
-    config += &hostile("huge", &wasm, &t, "huge-summary", "", "");
+    // Building 10 MiB and 100,000 metrics takes the guest a while on a loaded machine:
+    // the point here is the bounds, not the speed.
+    config += &hostile("huge", &wasm, &t, "huge-summary", "timeout = \"10s\"", "");
     config += &hostile("flood", &wasm, &t, "log-flood", "timeout = \"10s\"", "");
     config += &hostile("escape", &wasm, &t, "escape", "", &format!("port = {}", web.port()));
     config += &hostile("slow", &wasm, &t, "sleep", "", "bytes = 5000");
@@ -282,4 +284,37 @@ fn disguised_secrets_never_reach_output_logs_or_the_store() {
             assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "{s} stored in the database");
         }
     }
+}
+
+/// Two plugins in a CPU loop beside a 1-second http check of a local server, all on the
+/// same host with `max_per_host = 1`: the healthy check stays ok in `run --once` and in
+/// `vitals check`, and its measured time stays far below its timeout (the figures are in
+/// docs/PERFORMANCE.md; only a generous bound is asserted here). Before, both loops held
+/// the thread that drives I/O and the host's only slot, and the check timed out.
+#[test]
+fn cpu_looping_plugins_do_not_delay_a_healthy_check_of_the_same_host() {
+    let wasm = toml_str(&support::hostile_plugin().display().to_string());
+    let web = servers::http();
+    let t = format!("http://{web}/ok");
+    let mut config = format!(
+        "[defaults]\nmax_per_host = 1\n\n[[check]]\nname = \"good\"\nplugin = \"http\"\ntarget = \"{t}\"\ntimeout = \"1s\"\n\n"
+    );
+    for name in ["loop1", "loop2"] {
+        config += &hostile(name, &wasm, &t, "loop", "timeout = \"3s\"", "");
+    }
+    let sandbox = Sandbox::new(&config);
+    for _ in 0..2 {
+        let (code, results, stderr) = sandbox.run_json(&[]);
+        assert_eq!(code, 2, "the loops time out (critical): {stderr}");
+        let good = result(&results, "good");
+        assert_eq!(good["status"], "ok", "{good:#}");
+        let ms = good["duration_ms"].as_f64().unwrap_or(f64::MAX);
+        assert!(ms < 500.0, "generous bound, 1 s timeout: {ms} ms");
+        eprintln!(
+            "healthy check beside two loops: {ms:.1} ms in all, time_total {:?} ms",
+            support::metric(good, "time_total")
+        );
+    }
+    let check = sandbox.vitals(&["check", "good", "--no-store"]);
+    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
 }

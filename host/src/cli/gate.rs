@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use super::{Cli, GateArgs, GateFormat, exit};
+use super::{Cli, GateArgs, GateFormat, exit, stdout};
 use crate::app::Failure;
 use crate::app::gate::{GateOptions, evaluate};
 use crate::gate::{self, Verdict};
@@ -66,18 +66,17 @@ fn write_outputs(args: &GateArgs, verdict: &Verdict) -> Result<(), Failure> {
         }
         None => String::new(),
     };
-    let stdout_failure = |e: std::io::Error| Failure::internal(format!("cannot write the verdict to stdout: {e}"));
     match args.format {
         GateFormat::Text => {
             let mut text = gate::output::text(verdict);
             text.push_str(&annotations);
-            anstream::stdout().write_all(text.as_bytes()).map_err(stdout_failure)
+            stdout::write(text.as_bytes())
         }
         GateFormat::Json => {
             // Annotations go to stderr so stdout stays one JSON document; the Actions
             // runner reads workflow commands from both.
             eprint!("{annotations}");
-            std::io::stdout().write_all(gate::output::json(verdict).as_bytes()).map_err(stdout_failure)
+            stdout::write_plain(gate::output::json(verdict).as_bytes())
         }
     }
 }

@@ -8,6 +8,7 @@ mod plugin;
 mod render;
 mod report;
 mod run;
+mod stdout;
 mod validate;
 
 use std::path::PathBuf;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::exit;
-use super::render;
 use super::{Cli, InspectArgs, InspectFormat};
+use super::{render, stdout};
 use crate::app::Failure;
 use crate::plan::PluginRef;
 use crate::plan::describe::PluginDescription;
@@ -69,33 +69,36 @@ pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
                 imports: plugin_imports,
             };
             let text = serde_json::to_string_pretty(&view).map_err(|e| Failure::internal(e.to_string()))?;
-            println!("{text}");
+            stdout::write_plain(format!("{text}\n").as_bytes())?;
         }
         InspectFormat::Text => {
-            println!("{} {} ({kind} plugin, {label})", d.name, d.version);
-            println!("  built against vitals:plugin@{wit_version}, {size} bytes");
-            println!();
-            println!("{}", render::wrap(&d.summary, 88, "  "));
-            println!();
-            println!("config keys ({table}):");
+            use std::fmt::Write as _;
+            let mut out = String::new();
+            let _ = writeln!(out, "{} {} ({kind} plugin, {label})", d.name, d.version);
+            let _ = writeln!(out, "  built against vitals:plugin@{wit_version}, {size} bytes");
+            let _ = writeln!(out);
+            let _ = writeln!(out, "{}", render::wrap(&d.summary, 88, "  "));
+            let _ = writeln!(out);
+            let _ = writeln!(out, "config keys ({table}):");
             if d.config.is_empty() {
-                println!("  (none)");
+                let _ = writeln!(out, "  (none)");
             }
             for key in &d.config {
                 let default = key.default.as_deref().map(|v| format!(", default {v}")).unwrap_or_default();
                 let required = if key.required { ", required" } else { "" };
-                println!("  {:<16} {}{default}{required}", key.name, key.kind.as_str());
-                println!("  {:<16} {}", "", key.doc);
+                let _ = writeln!(out, "  {:<16} {}{default}{required}", key.name, key.kind.as_str());
+                let _ = writeln!(out, "  {:<16} {}", "", key.doc);
             }
-            println!();
-            println!("imports:");
+            let _ = writeln!(out);
+            let _ = writeln!(out, "imports:");
             for import in plugin_imports {
-                println!("  {import}");
+                let _ = writeln!(out, "  {import}");
             }
             if matches!(reference, PluginRef::Builtin(_)) {
-                println!();
-                println!("built-in plugins: {}", builtin_names().collect::<Vec<_>>().join(", "));
+                let _ = writeln!(out);
+                let _ = writeln!(out, "built-in plugins: {}", builtin_names().collect::<Vec<_>>().join(", "));
             }
+            stdout::write(out.as_bytes())?;
         }
     }
     Ok(exit::OK)

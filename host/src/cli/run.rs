@@ -1,9 +1,9 @@
 //! `vitals run`: with `--once`, run every selected check once, store the results in one
 //! transaction, print them and exit with the worst status; without, run as a daemon.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
-use super::{Cli, Format, RunArgs, exit, render};
+use super::{Cli, Format, RunArgs, exit, render, stdout};
 use crate::app::daemon::{self, DaemonOptions};
 use crate::app::run::{housekeeping, run_once};
 use crate::app::sinks::Collect;
@@ -47,11 +47,15 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
     // Rendered whole, then written once: thousands of small locked writes to stdout
     // cost more than the checks themselves.
     let mut text = Vec::with_capacity(256 * results.len());
-    let written = match args.format {
-        Format::Json => render::json(&mut text, &results).and_then(|()| std::io::stdout().write_all(&text)),
-        Format::Table => render::table(&mut text, &results).and_then(|()| anstream::stdout().write_all(&text)),
+    let rendered = match args.format {
+        Format::Json => render::json(&mut text, &results),
+        Format::Table => render::table(&mut text, &results),
     };
-    written.map_err(|e| Failure::internal(format!("cannot write the results to stdout: {e}")))?;
+    rendered.map_err(|e| Failure::internal(format!("cannot render the results: {e}")))?;
+    match args.format {
+        Format::Json => stdout::write_plain(&text)?,
+        Format::Table => stdout::write(&text)?,
+    }
     if let Some(notifiers) = notifiers {
         notifiers.finish(NOTIFY_GRACE).await;
     }

@@ -2,7 +2,7 @@
 //! running anything.
 
 use super::render::count;
-use super::{Cli, exit};
+use super::{Cli, exit, stdout};
 use crate::app::{Failure, notifiers, prepare_tagged};
 
 /// Runs the command.
@@ -17,12 +17,13 @@ pub async fn validate(cli: &Cli) -> Result<u8, Failure> {
         notifiers.finish(std::time::Duration::ZERO).await;
     }
     let plugins: std::collections::BTreeSet<&str> = prepared.iter().map(|p| p.plugin.label.as_str()).collect();
-    println!(
-        "{}: {}, {} ({}): valid",
+    let line = format!(
+        "{}: {}, {} ({}): valid\n",
         cli.config.display(),
         count(prepared.len(), "check"),
         count(plugins.len(), "plugin"),
         plugins.into_iter().collect::<Vec<_>>().join(", ")
     );
+    stdout::write(line.as_bytes())?;
     Ok(exit::OK)
 }

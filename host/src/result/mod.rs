@@ -177,6 +177,27 @@ fn serialize_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S
     s.serialize_f64((d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0)
 }
 
+impl CheckResult {
+    /// The result recorded when the host itself failed while running a check (a panic in
+    /// Vitals, not in the plugin): `unknown`, pointing at the log.
+    pub fn host_failure(check: &str, plugin: &str, plugin_version: &str, target: &str) -> CheckResult {
+        CheckResult {
+            check: check.to_string(),
+            plugin: plugin.to_string(),
+            plugin_version: plugin_version.to_string(),
+            target: target.to_string(),
+            started_at_ms: 0,
+            duration: Duration::ZERO,
+            status: Status::Unknown,
+            summary: "vitals failed while running this check (see the log)".into(),
+            reason: Some(Reason::PluginError),
+            metrics: Vec::new(),
+            details: None,
+            state: None,
+        }
+    }
+}
+
 /// The worst status of a set of results (`ok` for none), which is the exit status of a run.
 pub fn worst_status<'a>(results: impl IntoIterator<Item = &'a CheckResult>) -> Status {
     results.into_iter().fold(Status::Ok, |acc, r| acc.worst(r.status))

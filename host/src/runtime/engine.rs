@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::lanes::Lanes;
 use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::plan::MAX_MEMORY;
@@ -23,6 +24,7 @@ pub const POOL_INSTANCES: u32 = 256;
 pub struct Engine {
     inner: wasmtime::Engine,
     pooling: bool,
+    lanes: Lanes,
 }
 
 impl Engine {
@@ -37,12 +39,22 @@ impl Engine {
             }
         };
         start_ticker(&inner)?;
-        Ok(Engine { inner, pooling })
+        Ok(Engine { inner, pooling, lanes: Lanes::new()? })
     }
 
     /// The wasmtime engine, for the runtime's own modules.
     pub(crate) fn wasmtime(&self) -> &wasmtime::Engine {
         &self.inner
+    }
+
+    /// Where guest code and host I/O run (see `lanes`).
+    pub(crate) fn lanes(&self) -> &Lanes {
+        &self.lanes
+    }
+
+    /// Sets the most connections in flight to one host, for every check (`max_per_host`).
+    pub fn set_max_per_host(&self, max: usize) {
+        self.lanes.slots().set_max(max);
     }
 
     /// Whether instances come from the pooling allocator.

@@ -5,6 +5,7 @@ mod cache;
 mod engine;
 mod error;
 mod imports;
+mod lanes;
 mod limits;
 mod notifier;
 pub(crate) mod output;
@@ -85,8 +86,19 @@ impl Runtime {
         Ok(Arc::new(loaded))
     }
 
-    /// Runs one check in a fresh sandbox; every failure becomes the result.
-    pub async fn run(&self, plugin: &Plugin, check: &CheckPlan) -> CheckResult {
-        sandbox::run(self.engine.wasmtime(), plugin, check).await
+    /// Runs one check in a fresh sandbox, on the guest threads (its host I/O on the I/O
+    /// lane); every failure becomes the result.
+    pub async fn run(&self, plugin: &Arc<Plugin>, check: &Arc<CheckPlan>) -> CheckResult {
+        let (engine, p, c) = (self.engine.clone(), Arc::clone(plugin), Arc::clone(check));
+        let run = async move { sandbox::run(&engine, &p, &c).await };
+        match self.engine.lanes().guest(run).await {
+            Some(result) => result,
+            None => CheckResult::host_failure(
+                &check.name,
+                &plugin.label,
+                &plugin.description.version,
+                &check.target_display,
+            ),
+        }
     }
 }

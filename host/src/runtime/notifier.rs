@@ -203,6 +203,7 @@ impl NotifierPlugin {
             deadline,
             memory,
             budget: NetBudget::DEFAULT,
+            lanes: Some(engine.lanes().clone()),
         };
         let mut store = Store::new(engine.wasmtime(), RunState::new(grant));
         super::sandbox::arm(&mut store, deadline);

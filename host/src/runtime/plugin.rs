@@ -126,6 +126,7 @@ pub(crate) fn describe_store(engine: &wasmtime::Engine) -> (Store<RunState>, tok
         deadline,
         memory: DESCRIBE_MEMORY,
         budget: super::state::NetBudget::DEFAULT,
+        lanes: None,
     };
     let mut store = Store::new(engine, RunState::new(grant));
     super::sandbox::arm(&mut store, deadline);

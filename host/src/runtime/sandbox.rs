@@ -28,7 +28,7 @@ pub(crate) fn arm(store: &mut Store<RunState>, deadline: Instant) {
 }
 
 /// Runs `check` with `plugin`. Never fails: every failure is a result.
-pub async fn run(engine: &wasmtime::Engine, plugin: &Plugin, check: &CheckPlan) -> CheckResult {
+pub async fn run(engine: &super::Engine, plugin: &Plugin, check: &CheckPlan) -> CheckResult {
     let span = tracing::info_span!("check", check = %check.name, plugin = %plugin.label);
     async move {
         let started_at = SystemTime::now();
@@ -41,8 +41,9 @@ pub async fn run(engine: &wasmtime::Engine, plugin: &Plugin, check: &CheckPlan) 
             deadline,
             memory: check.memory,
             budget: NetBudget::DEFAULT,
+            lanes: Some(engine.lanes().clone()),
         };
-        let mut store = Store::new(engine, RunState::new(grant));
+        let mut store = Store::new(engine.wasmtime(), RunState::new(grant));
         arm(&mut store, deadline);
         let request = v0_1::request(&check.name, &check.target, check.config_json(), check.timeout);
         let call = async {

@@ -8,6 +8,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use super::lanes::Lanes;
 use super::limits::MemoryLimiter;
 use super::output::Refusals;
 use crate::plan::Grants;
@@ -64,6 +65,9 @@ pub struct RunGrant {
     pub memory: u64,
     /// The network budget.
     pub budget: NetBudget,
+    /// Where the run's host I/O goes, and the per-host connection slots; `None` for a
+    /// `describe` call, which has no network at all.
+    pub lanes: Option<Lanes>,
 }
 
 /// The data of one run's wasmtime `Store`.

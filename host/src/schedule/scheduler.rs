@@ -14,16 +14,19 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 
 use super::Prepared;
-use crate::plan::CheckPlan;
 use crate::plan::schedule::retry_after;
 use crate::result::state::{CheckState, Event};
-use crate::result::{CheckResult, EventRecord, Reason, StateInfo, StateType, Status};
-use crate::runtime::{POOL_INSTANCES, Plugin, Runtime};
+use crate::result::{CheckResult, EventRecord, Reason, StateInfo, StateType};
+use crate::runtime::{POOL_INSTANCES, Runtime};
 
 /// Runs one check; the real one sandboxes the plugin, tests script results.
 pub trait Executor: Send + Sync + 'static {
     /// Runs `check` and returns its result; never fails.
     fn run(&self, check: Prepared) -> Pin<Box<dyn Future<Output = CheckResult> + Send>>;
+
+    /// The most connections in flight to one host (`max_per_host`): the sandbox counts
+    /// connections, not runs, so a check that loops without connecting holds nothing.
+    fn set_max_per_host(&self, _max: usize) {}
 }
 
 /// The executor that runs plugins in the sandbox.
@@ -33,6 +36,10 @@ impl Executor for SandboxExecutor {
     fn run(&self, check: Prepared) -> Pin<Box<dyn Future<Output = CheckResult> + Send>> {
         let runtime = Arc::clone(&self.0);
         Box::pin(async move { runtime.run(&check.plugin, &check.check).await })
+    }
+
+    fn set_max_per_host(&self, max: usize) {
+        self.0.engine().set_max_per_host(max);
     }
 }
 
@@ -157,7 +164,6 @@ pub struct Summary {
 /// One scheduled check.
 struct Entry {
     prepared: Prepared,
-    host: String,
     state: CheckState,
     /// Changed (from a scheduler-wide counter) when a queued due time is replaced by a
     /// retry or a reload, so stale queue items are ignored.
@@ -180,8 +186,6 @@ pub struct Scheduler {
     sequence: u64,
     clock: Clock,
     global: Arc<Semaphore>,
-    hosts: HashMap<String, Arc<Semaphore>>,
-    max_per_host: usize,
     executor: Arc<dyn Executor>,
     /// Who is told about runs; `None` when nobody will read it (`run --once`).
     observer: Option<Arc<dyn Observer>>,
@@ -198,6 +202,7 @@ impl Scheduler {
     /// A scheduler for `checks`; `states` seeds each check's state (from history).
     pub fn new(checks: Vec<Prepared>, mut states: HashMap<String, CheckState>, settings: Settings) -> Scheduler {
         let Settings { max_per_host, concurrency, clock, executor, observer } = settings;
+        executor.set_max_per_host(max_per_host);
         let mut scheduler = Scheduler {
             entries: HashMap::new(),
             queue: BinaryHeap::new(),
@@ -205,8 +210,6 @@ impl Scheduler {
             clock,
             // The instance pool is fixed in size; never ask it for more.
             global: Arc::new(Semaphore::new(concurrency.clamp(1, POOL_INSTANCES as usize))),
-            hosts: HashMap::new(),
-            max_per_host: max_per_host.max(1),
             executor,
             observer,
             states: Arc::new(Mutex::new(HashMap::new())),
@@ -229,9 +232,8 @@ impl Scheduler {
 
     fn insert(&mut self, prepared: Prepared, state: CheckState) {
         let name = prepared.check.name.clone();
-        let host = prepared.check.target_host();
         let generation = self.next_id();
-        self.entries.insert(name, Entry { prepared, host, state, generation, running: None });
+        self.entries.insert(name, Entry { prepared, state, generation, running: None });
     }
 
     fn next_id(&mut self) -> u64 {
@@ -372,16 +374,9 @@ impl Scheduler {
         }
     }
 
-    fn host_permits(&mut self, host: &str) -> Arc<Semaphore> {
-        let max = self.max_per_host;
-        Arc::clone(self.hosts.entry(host.to_string()).or_insert_with(|| Arc::new(Semaphore::new(max))))
-    }
-
     fn dispatch(&mut self, name: &str, due_ms: i64, done_tx: &mpsc::UnboundedSender<Done>) {
         let Some(entry) = self.entries.get(name) else { return };
-        let host = entry.host.clone();
         let prepared = entry.prepared.clone();
-        let host_permits = self.host_permits(&host);
         let run = self.next_id();
         if let Some(entry) = self.entries.get_mut(name) {
             entry.running = Some(run);
@@ -395,8 +390,6 @@ impl Scheduler {
         let done_tx = done_tx.clone();
         let name = name.to_string();
         tokio::spawn(async move {
-            // Host first: a check waiting for its host holds no global permit.
-            let _host = host_permits.acquire_owned().await;
             let _global = global.acquire_owned().await;
             if stopping.load(Ordering::SeqCst) {
                 // Shutting down: a run that has not started yet is called off.
@@ -412,7 +405,8 @@ impl Scheduler {
                 Ok(result) => result,
                 Err(e) => {
                     tracing::error!(check = %name, error = %e, "the host failed while running a check");
-                    let mut r = host_failure(&prepared.check, &prepared.plugin);
+                    let (c, p) = (&prepared.check, &prepared.plugin);
+                    let mut r = CheckResult::host_failure(&c.name, &p.label, &p.description.version, &c.target_display);
                     r.started_at_ms = clock.now_ms();
                     r
                 }
@@ -489,7 +483,6 @@ impl Scheduler {
                     // Changed: new definition and a new place in the schedule; the state
                     // of the service it watches is kept, and so is a retry under way.
                     entry.prepared = prepared;
-                    entry.host = entry.prepared.check.target_host();
                     let retrying = entry.state.state_type() == StateType::Soft;
                     let retry_interval = entry.prepared.check.timing.retry_interval;
                     let generation = self.next_id();
@@ -510,11 +503,8 @@ impl Scheduler {
                 }
             }
         }
-        if max_per_host.max(1) != self.max_per_host {
-            // Runs in flight keep the permits of the old limit until they finish.
-            self.max_per_host = max_per_host.max(1);
-            self.hosts.clear();
-        }
+        // Connections open now keep the slots of the old limit until they close.
+        self.executor.set_max_per_host(max_per_host);
         if let Some(t) = &self.observer {
             t.checks(self.entries.len());
         }
@@ -534,24 +524,6 @@ impl Scheduler {
                 states.insert(name.clone(), entry.state.clone());
             }
         }
-    }
-}
-
-/// The result recorded when the host itself failed while running a check.
-fn host_failure(check: &CheckPlan, plugin: &Plugin) -> CheckResult {
-    CheckResult {
-        check: check.name.clone(),
-        plugin: plugin.label.clone(),
-        plugin_version: plugin.description.version.clone(),
-        target: check.target_display.clone(),
-        started_at_ms: 0,
-        duration: std::time::Duration::ZERO,
-        status: Status::Unknown,
-        summary: "vitals failed while running this check (see the log)".into(),
-        reason: Some(Reason::PluginError),
-        metrics: Vec::new(),
-        details: None,
-        state: None,
     }
 }
 

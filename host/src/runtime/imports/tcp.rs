@@ -44,6 +44,33 @@ impl std::fmt::Debug for TcpConnection {
     }
 }
 
+/// A connection as a plugin holds it (the WIT `tcp.connection` resource): the connection,
+/// shared with the I/O task that uses it, and the per-host slot it occupies until the
+/// plugin drops it.
+pub struct Connection {
+    inner: std::sync::Arc<tokio::sync::Mutex<TcpConnection>>,
+    remote: SocketAddr,
+    _slot: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Connection {
+    /// Wraps an open connection with the slot it holds.
+    pub fn new(conn: TcpConnection, slot: Option<tokio::sync::OwnedSemaphorePermit>) -> Connection {
+        let remote = conn.remote;
+        Connection { inner: std::sync::Arc::new(tokio::sync::Mutex::new(conn)), remote, _slot: slot }
+    }
+
+    /// The connection, for an I/O task.
+    pub fn shared(&self) -> std::sync::Arc<tokio::sync::Mutex<TcpConnection>> {
+        std::sync::Arc::clone(&self.inner)
+    }
+
+    /// The address connected to.
+    pub fn remote_addr(&self) -> SocketAddr {
+        self.remote
+    }
+}
+
 /// Opens a connection to `host:port` within `min(timeout, deadline - now)`, checked
 /// against `grants` by name and by resolved address. The timings hold `dns` (for a
 /// name), `connect` and `total`.
@@ -62,6 +89,7 @@ pub async fn connect(
 
 impl TcpConnection {
     /// The address connected to.
+    #[cfg(test)]
     pub fn remote_addr(&self) -> SocketAddr {
         self.remote
     }

@@ -1,13 +1,16 @@
 //! `vitals:plugin@0.1.0`: the generated bindings, the host side of its imports
 //! (`http`, `tcp`, `log`), and conversions between its types and the host's.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::plan::describe::{ConfigKey, ConfigKind, PluginDescription};
 use crate::result::{Metric, Reason, Status};
 use crate::runtime::imports::{http as host_http, net, tcp as host_tcp};
+use crate::runtime::lanes::{HostSlots, Lanes};
 use crate::runtime::output;
 use crate::runtime::state::RunState;
 
@@ -20,7 +23,7 @@ mod bindings {
         imports: { default: async | trappable },
         exports: { default: async },
         with: {
-            "vitals:plugin/tcp.connection": crate::runtime::imports::tcp::TcpConnection,
+            "vitals:plugin/tcp.connection": crate::runtime::imports::tcp::Connection,
         },
     });
 }
@@ -41,6 +44,22 @@ const MAX_LOG_LINES: u32 = 1000;
 impl types::Host for RunState {}
 
 impl RunState {
+    /// The lanes of this run's I/O; a `describe` call has none.
+    fn lanes(&self) -> Result<Lanes, types::NetError> {
+        self.grant.lanes.clone().ok_or_else(|| types::NetError::Invalid("no network while describing a plugin".into()))
+    }
+
+    /// A slot for a connection to `host` (`max_per_host`), waited for until `deadline`.
+    async fn slot(
+        slots: Arc<HostSlots>,
+        host: &str,
+        deadline: tokio::time::Instant,
+    ) -> Result<OwnedSemaphorePermit, net::NetError> {
+        tokio::time::timeout_at(deadline, slots.acquire(host)).await.map_err(|_| {
+            net::NetError::Timeout(format!("timed out waiting for a free connection to {host} (max_per_host)"))
+        })
+    }
+
     /// The time a host call may take: what the plugin asked for, capped by what is left.
     fn call_limit(&self, requested_ms: Option<u32>) -> Result<Duration, types::NetError> {
         net::Budget::new(self.grant.deadline)
@@ -75,7 +94,23 @@ impl http::Host for RunState {
             max_body_bytes: req.max_body_bytes,
         };
         self.spend_attempt()?;
-        let outcome = host_http::send(&self.grant.grants, request, self.grant.deadline).await;
+        let lanes = match self.lanes() {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
+        };
+        let (grants, deadline, slots) =
+            (Arc::clone(&self.grant.grants), self.grant.deadline, Arc::clone(lanes.slots()));
+        let host = url::Url::parse(&request.url).ok().and_then(|u| u.host_str().map(str::to_string));
+        // On the I/O lane: the phase timings are the network's, not a busy neighbour's.
+        let outcome = lanes
+            .io(async move {
+                let _slot = match &host {
+                    Some(host) => Some(Self::slot(slots, host, deadline).await?),
+                    None => None,
+                };
+                host_http::send(&grants, request, deadline).await
+            })
+            .await;
         self.note(outcome.as_ref().map(|_| ()))?;
         Ok(outcome
             .map(|r| http::Response {
@@ -99,7 +134,7 @@ impl tcp::Host for RunState {
         host: String,
         port: u16,
         timeout_ms: u32,
-    ) -> wasmtime::Result<Result<(Resource<host_tcp::TcpConnection>, types::Timings), types::NetError>> {
+    ) -> wasmtime::Result<Result<(Resource<host_tcp::Connection>, types::Timings), types::NetError>> {
         let limit = match self.call_limit(Some(timeout_ms)) {
             Ok(l) => l,
             Err(e) => return Ok(Err(e)),
@@ -110,11 +145,27 @@ impl tcp::Host for RunState {
             ))));
         }
         self.spend_attempt()?;
-        let outcome = host_tcp::connect(&self.grant.grants, &host, port, limit, self.grant.deadline).await;
+        let lanes = match self.lanes() {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
+        };
+        let (grants, deadline, slots) =
+            (Arc::clone(&self.grant.grants), self.grant.deadline, Arc::clone(lanes.slots()));
+        let outcome = lanes
+            .io(async move {
+                // Refused before a slot is taken: a denied call must not wait for one.
+                if !grants.allows(&host, port) {
+                    return host_tcp::connect(&grants, &host, port, limit, deadline).await.map(|(c, t)| (c, t, None));
+                }
+                let slot = Self::slot(slots, &host, deadline).await?;
+                let (conn, t) = host_tcp::connect(&grants, &host, port, limit, deadline).await?;
+                Ok((conn, t, Some(slot)))
+            })
+            .await;
         self.note(outcome.as_ref().map(|_| ()))?;
         match outcome {
-            Ok((conn, t)) => {
-                let handle = self.table.push(conn)?;
+            Ok((conn, t, slot)) => {
+                let handle = self.table.push(host_tcp::Connection::new(conn, slot))?;
                 self.connections += 1;
                 Ok(Ok((handle, timings(&t))))
             }
@@ -126,7 +177,7 @@ impl tcp::Host for RunState {
 impl tcp::HostConnection for RunState {
     async fn send(
         &mut self,
-        conn: Resource<host_tcp::TcpConnection>,
+        conn: Resource<host_tcp::Connection>,
         data: Vec<u8>,
         timeout_ms: u32,
     ) -> wasmtime::Result<Result<(), types::NetError>> {
@@ -134,14 +185,17 @@ impl tcp::HostConnection for RunState {
             Ok(l) => l,
             Err(e) => return Ok(Err(e)),
         };
-        let deadline = self.grant.deadline;
-        let conn = self.table.get_mut(&conn)?;
-        Ok(conn.send(&data, limit, deadline).await.map_err(net_error))
+        let (deadline, conn) = (self.grant.deadline, self.table.get(&conn)?.shared());
+        let lanes = match self.lanes() {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(lanes.io(async move { conn.lock().await.send(&data, limit, deadline).await }).await.map_err(net_error))
     }
 
     async fn receive(
         &mut self,
-        conn: Resource<host_tcp::TcpConnection>,
+        conn: Resource<host_tcp::Connection>,
         max_bytes: u32,
         timeout_ms: u32,
     ) -> wasmtime::Result<Result<Vec<u8>, types::NetError>> {
@@ -149,14 +203,20 @@ impl tcp::HostConnection for RunState {
             Ok(l) => l,
             Err(e) => return Ok(Err(e)),
         };
-        let deadline = self.grant.deadline;
-        let conn = self.table.get_mut(&conn)?;
-        Ok(conn.receive(max_bytes, limit, deadline).await.map_err(net_error))
+        let (deadline, conn) = (self.grant.deadline, self.table.get(&conn)?.shared());
+        let lanes = match self.lanes() {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(lanes
+            .io(async move { conn.lock().await.receive(max_bytes, limit, deadline).await })
+            .await
+            .map_err(net_error))
     }
 
     async fn upgrade_tls(
         &mut self,
-        conn: Resource<host_tcp::TcpConnection>,
+        conn: Resource<host_tcp::Connection>,
         server_name: Option<String>,
         verify: bool,
         timeout_ms: u32,
@@ -165,16 +225,21 @@ impl tcp::HostConnection for RunState {
             Ok(l) => l,
             Err(e) => return Ok(Err(e)),
         };
-        let deadline = self.grant.deadline;
-        let conn = self.table.get_mut(&conn)?;
-        Ok(conn.upgrade_tls(server_name.as_deref(), verify, limit, deadline).await.map(micros).map_err(net_error))
+        let (deadline, conn) = (self.grant.deadline, self.table.get(&conn)?.shared());
+        let lanes = match self.lanes() {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
+        };
+        let upgrade =
+            async move { conn.lock().await.upgrade_tls(server_name.as_deref(), verify, limit, deadline).await };
+        Ok(lanes.io(upgrade).await.map(micros).map_err(net_error))
     }
 
-    async fn remote_addr(&mut self, conn: Resource<host_tcp::TcpConnection>) -> wasmtime::Result<String> {
+    async fn remote_addr(&mut self, conn: Resource<host_tcp::Connection>) -> wasmtime::Result<String> {
         Ok(self.table.get(&conn)?.remote_addr().to_string())
     }
 
-    async fn drop(&mut self, conn: Resource<host_tcp::TcpConnection>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, conn: Resource<host_tcp::Connection>) -> wasmtime::Result<()> {
         self.table.delete(conn)?;
         self.connections = self.connections.saturating_sub(1);
         Ok(())
