@@ -2,7 +2,6 @@
 //! phase percentiles, SLO figures and charts over a window, from the stored results and
 //! hourly rollups, as a table, Markdown, JSON or CSV.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use serde::Serialize;
@@ -13,9 +12,9 @@ use crate::app::Failure;
 use crate::plan::CheckPlan;
 use crate::report::cells::{Cells, budget_percent};
 use crate::report::check::{CheckReport, Contribution, Request, check_report};
+use crate::report::groups::{GroupReport, Member, groups};
 use crate::report::html;
-use crate::report::latency::{LatencySketch, Summary};
-use crate::report::sla::{Availability, NoData, Options, Parts, Window};
+use crate::report::sla::{NoData, Options, Window};
 use crate::store::ResultStore;
 use vitals_units::format_duration;
 
@@ -43,21 +42,6 @@ struct Report<'a> {
 const RULE: &str = "availability is the time-weighted share of HARD states that are up (ok or warning); \
                     time without results is left out (or counted down with --no-data-as down); \
                     maintenance windows are cut out";
-
-/// The checks sharing one tag, together.
-#[derive(Debug, Serialize)]
-pub struct GroupReport {
-    /// The tag.
-    pub tag: String,
-    /// Its checks.
-    pub checks: Vec<String>,
-    /// Time-weighted availability over all its checks: their up time over their measured time.
-    pub availability: Availability,
-    /// Incidents of all its checks.
-    pub incidents: usize,
-    /// Response time of all its checks' results together.
-    pub response_time: Option<Summary>,
-}
 
 /// A maintenance window inside the report window.
 #[derive(Debug, Serialize)]
@@ -168,7 +152,12 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
             contributions.push(contribution);
         }
     }
-    let groups = groups(&selected, &contributions, request.options.no_data);
+    let members: Vec<Member<'_>> = selected
+        .iter()
+        .zip(&contributions)
+        .map(|(c, contribution)| Member { check: &c.name, tags: &c.tags, contribution })
+        .collect();
+    let groups = groups(&members, request.options.no_data);
 
     let mut text = Vec::new();
     let rendered = match args.format {
@@ -231,38 +220,6 @@ fn availability_style(r: &CheckReport) -> anstyle::Style {
         Some(_) => anstyle::AnsiColor::Red,
     };
     anstyle::Style::new().fg_color(Some(color.into()))
-}
-
-/// One group per tag of the selected checks, in tag order.
-fn groups(checks: &[&CheckPlan], contributions: &[Contribution], no_data: NoData) -> Vec<GroupReport> {
-    let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, c) in checks.iter().enumerate() {
-        for tag in &c.tags {
-            members.entry(tag.as_str()).or_default().push(i);
-        }
-    }
-    members
-        .into_iter()
-        .map(|(tag, idx)| {
-            let mut parts = Parts::default();
-            let mut sketch = LatencySketch::new();
-            let mut incidents = 0;
-            for &i in &idx {
-                parts += contributions[i].availability.parts();
-                if let Err(e) = sketch.merge_payload(&contributions[i].response_time) {
-                    tracing::warn!(check = %checks[i].name, error = %e, "leaving a check's response times out of its groups");
-                }
-                incidents += contributions[i].incidents;
-            }
-            GroupReport {
-                tag: tag.to_string(),
-                checks: idx.iter().map(|&i| checks[i].name.clone()).collect(),
-                availability: Availability::from_parts(parts, no_data),
-                incidents,
-                response_time: sketch.summary(),
-            }
-        })
-        .collect()
 }
 
 /// One row per raw result of the window (raw results only: rows past the retention are

@@ -5,6 +5,7 @@
 
 pub mod cells;
 pub mod check;
+pub mod groups;
 pub mod html;
 pub mod latency;
 pub mod rollup;
