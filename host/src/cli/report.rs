@@ -11,22 +11,20 @@ use super::{Cli, NoDataArg, ReportArgs, ReportFormat};
 use crate::app::Failure;
 use crate::plan::CheckPlan;
 use crate::report::cells::{Cells, budget_percent};
-use crate::report::check::{CheckReport, Contribution, Request, check_report};
-use crate::report::groups::{GroupReport, Member, groups};
+use crate::report::check::{CheckReport, Request};
+use crate::report::groups::GroupReport;
 use crate::report::html;
 use crate::report::sla::{NoData, Options, Window};
-use crate::store::ResultStore;
+use crate::report::{BuildError, MaintenanceListing, build, raw_results};
+use crate::result::CheckResult;
+use crate::store;
 use vitals_units::format_duration;
 
 /// The version of the JSON report's schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 2;
 
-/// How far before the window maintenance can matter: the previous window (for the trend)
-/// and the longest SLO window.
-const MAINTENANCE_LOOKBACK_MS: i64 = 32 * 86_400_000;
-
 #[derive(Serialize)]
-struct Report<'a> {
+struct Schema<'a> {
     schema_version: u32,
     from_ms: i64,
     to_ms: i64,
@@ -42,15 +40,6 @@ struct Report<'a> {
 const RULE: &str = "availability is the time-weighted share of HARD states that are up (ok or warning); \
                     time without results is left out (or counted down with --no-data-as down); \
                     maintenance windows are cut out";
-
-/// A maintenance window inside the report window.
-#[derive(Debug, Serialize)]
-struct MaintenanceListing {
-    name: String,
-    from_ms: i64,
-    to_ms: i64,
-    checks: Vec<String>,
-}
 
 /// Runs the command.
 pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
@@ -82,104 +71,42 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
         regression_threshold: args.regression_threshold / 100.0,
         exact: args.exact,
     };
-    let lookback = Window {
-        from_ms: window
-            .from_ms
-            .saturating_sub(window.len_ms())
-            .min(window.to_ms.saturating_sub(MAINTENANCE_LOOKBACK_MS)),
-        to_ms: window.to_ms,
-    };
-    let maintenance_of = |check: &CheckPlan| -> Vec<Window> {
-        plan.maintenance
-            .iter()
-            .filter(|m| m.covers(&check.name, &check.tags))
-            .flat_map(|m| m.occurrences(lookback))
-            .collect()
-    };
-    let listing: Vec<MaintenanceListing> = plan
-        .maintenance
-        .iter()
-        .flat_map(|m| {
-            let checks: Vec<String> =
-                selected.iter().filter(|c| m.covers(&c.name, &c.tags)).map(|c| c.name.clone()).collect();
-            m.occurrences(window).into_iter().map(move |w| MaintenanceListing {
-                name: m.name.clone(),
-                from_ms: w.from_ms,
-                to_ms: w.to_ms,
-                checks: checks.clone(),
-            })
-        })
-        .filter(|l| !l.checks.is_empty())
-        .collect();
-
     if args.format == ReportFormat::Csv {
         let store = cli.context().open_store()?;
+        let results = raw_results(store.as_ref(), &selected, window).map_err(|e| Failure::store(e.to_string()))?;
         let mut text = Vec::new();
-        csv_rows(&mut text, store.as_ref(), &selected, window)?;
+        write_csv(&mut text, &results).map_err(|e| Failure::internal(format!("cannot render the report: {e}")))?;
         return write_out(args, &text);
     }
-
-    // Checks are independent: split them over a few threads, each with its own connection.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4).min(selected.len().max(1));
-    let chunk = selected.len().div_ceil(workers).max(1);
-    let results: Vec<Result<Vec<(CheckReport, Contribution)>, Failure>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = selected
-            .chunks(chunk)
-            .map(|checks| {
-                let (request, maintenance_of) = (&request, &maintenance_of);
-                scope.spawn(move || -> Result<Vec<(CheckReport, Contribution)>, Failure> {
-                    let store = cli.context().open_store()?;
-                    checks
-                        .iter()
-                        .map(|c| {
-                            check_report(store.as_ref(), &c.name, &c.timing, &maintenance_of(c), request)
-                                .map_err(|e| Failure::store(e.to_string()))
-                        })
-                        .collect()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(Failure::internal("a report worker panicked"))))
-            .collect()
-    });
-    let mut reports = Vec::with_capacity(selected.len());
-    let mut contributions = Vec::with_capacity(selected.len());
-    for chunk in results {
-        for (report, contribution) in chunk? {
-            reports.push(report);
-            contributions.push(contribution);
-        }
-    }
-    let members: Vec<Member<'_>> = selected
-        .iter()
-        .zip(&contributions)
-        .map(|(c, contribution)| Member { check: &c.name, tags: &c.tags, contribution })
-        .collect();
-    let groups = groups(&members, request.options.no_data);
+    let db = cli.context().db_path();
+    let report = build(&|| store::open(&db), &selected, &plan.maintenance, &request, now_ms).map_err(|e| match e {
+        BuildError::Store(e) => Failure::store(e.to_string()),
+        BuildError::WorkerPanicked => Failure::internal(e.to_string()),
+    })?;
 
     let mut text = Vec::new();
     let rendered = match args.format {
         ReportFormat::Json => serde_json::to_writer_pretty(
             &mut text,
-            &Report {
+            &Schema {
                 schema_version: SCHEMA_VERSION,
                 from_ms: window.from_ms,
                 to_ms: window.to_ms,
                 rule: RULE,
-                no_data: request.options.no_data,
-                checks: &reports,
-                groups: &groups,
-                maintenance: &listing,
+                no_data: report.no_data,
+                checks: &report.checks,
+                groups: &report.groups,
+                maintenance: &report.maintenance,
             },
         )
         .map_err(std::io::Error::other)
         .and_then(|()| writeln!(text)),
-        ReportFormat::Text => table(&mut text, &reports, &groups, window),
-        ReportFormat::Markdown => markdown(&mut text, &reports, &groups, window),
-        ReportFormat::Html => text
-            .write_all(html::render(&html::HtmlReport { window, generated_ms: now_ms, checks: &reports }).as_bytes()),
+        ReportFormat::Text => table(&mut text, &report.checks, &report.groups, window),
+        ReportFormat::Markdown => markdown(&mut text, &report.checks, &report.groups, window),
+        ReportFormat::Html => text.write_all(
+            html::render(&html::HtmlReport { window, generated_ms: report.generated_ms, checks: &report.checks })
+                .as_bytes(),
+        ),
         ReportFormat::Csv => Ok(()),
     };
     rendered.map_err(|e| Failure::internal(format!("cannot render the report: {e}")))?;
@@ -222,19 +149,8 @@ fn availability_style(r: &CheckReport) -> anstyle::Style {
     anstyle::Style::new().fg_color(Some(color.into()))
 }
 
-/// One row per raw result of the window (raw results only: rows past the retention are
-/// gone).
-fn csv_rows(out: &mut Vec<u8>, store: &dyn ResultStore, checks: &[&CheckPlan], window: Window) -> Result<(), Failure> {
-    let mut results = Vec::new();
-    for c in checks {
-        let (_, mut inside) =
-            store.window(&c.name, window.from_ms, window.to_ms).map_err(|e| Failure::store(e.to_string()))?;
-        results.append(&mut inside);
-    }
-    write_csv(out, &results).map_err(|e| Failure::internal(format!("cannot render the report: {e}")))
-}
-
-fn write_csv(out: &mut Vec<u8>, results: &[crate::result::CheckResult]) -> std::io::Result<()> {
+/// One row per raw result, for spreadsheets.
+fn write_csv(out: &mut Vec<u8>, results: &[CheckResult]) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "check",
