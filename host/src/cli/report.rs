@@ -13,7 +13,7 @@ use crate::plan::CheckPlan;
 use crate::report::cells::{Cells, budget_percent};
 use crate::report::check::{CheckReport, Request};
 use crate::report::groups::GroupReport;
-use crate::report::html;
+use crate::report::render::html;
 use crate::report::sla::{NoData, Options, Window};
 use crate::report::{BuildError, MaintenanceListing, build, raw_results};
 use crate::result::CheckResult;
@@ -103,10 +103,7 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
         .and_then(|()| writeln!(text)),
         ReportFormat::Text => table(&mut text, &report.checks, &report.groups, window),
         ReportFormat::Markdown => markdown(&mut text, &report.checks, &report.groups, window),
-        ReportFormat::Html => text.write_all(
-            html::render(&html::HtmlReport { window, generated_ms: report.generated_ms, checks: &report.checks })
-                .as_bytes(),
-        ),
+        ReportFormat::Html => html::write(&mut text, &report),
         ReportFormat::Csv => Ok(()),
     };
     rendered.map_err(|e| Failure::internal(format!("cannot render the report: {e}")))?;

@@ -2,14 +2,14 @@
 //! read plain data (results, windows, check settings) and return plain data; no I/O, and
 //! no formatting of output strings, which rendering does separately: [`build`] gathers
 //! the [`Report`] of the selected checks from the store, [`cells`] formats the figures
-//! every renderer shows, and [`html`] renders the self-contained HTML page.
+//! every renderer shows, and [`render`] writes it as a self-contained HTML page.
 
 pub mod build;
 pub mod cells;
 pub mod check;
 pub mod groups;
-pub mod html;
 pub mod latency;
+pub mod render;
 pub mod rollup;
 pub mod sla;
 pub mod tiered;
