@@ -4,8 +4,6 @@
 
 use std::io::Write;
 
-use serde::Serialize;
-
 use super::exit;
 use super::{Cli, NoDataArg, ReportArgs, ReportFormat};
 use crate::app::Failure;
@@ -13,33 +11,11 @@ use crate::plan::CheckPlan;
 use crate::report::cells::{Cells, budget_percent};
 use crate::report::check::{CheckReport, Request};
 use crate::report::groups::GroupReport;
-use crate::report::render::html;
+use crate::report::render::{csv, html, json};
 use crate::report::sla::{NoData, Options, Window};
-use crate::report::{BuildError, MaintenanceListing, build, raw_results};
-use crate::result::CheckResult;
+use crate::report::{BuildError, build, raw_results};
 use crate::store;
 use vitals_units::format_duration;
-
-/// The version of the JSON report's schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
-
-#[derive(Serialize)]
-struct Schema<'a> {
-    schema_version: u32,
-    from_ms: i64,
-    to_ms: i64,
-    /// What the availability figures count, in words.
-    rule: &'static str,
-    no_data: NoData,
-    checks: &'a [CheckReport],
-    groups: &'a [GroupReport],
-    maintenance: &'a [MaintenanceListing],
-}
-
-/// What the availability figures count.
-const RULE: &str = "availability is the time-weighted share of HARD states that are up (ok or warning); \
-                    time without results is left out (or counted down with --no-data-as down); \
-                    maintenance windows are cut out";
 
 /// Runs the command.
 pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
@@ -75,7 +51,7 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
         let store = cli.context().open_store()?;
         let results = raw_results(store.as_ref(), &selected, window).map_err(|e| Failure::store(e.to_string()))?;
         let mut text = Vec::new();
-        write_csv(&mut text, &results).map_err(|e| Failure::internal(format!("cannot render the report: {e}")))?;
+        csv::write(&mut text, &results).map_err(|e| Failure::internal(format!("cannot render the report: {e}")))?;
         return write_out(args, &text);
     }
     let db = cli.context().db_path();
@@ -86,21 +62,7 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
 
     let mut text = Vec::new();
     let rendered = match args.format {
-        ReportFormat::Json => serde_json::to_writer_pretty(
-            &mut text,
-            &Schema {
-                schema_version: SCHEMA_VERSION,
-                from_ms: window.from_ms,
-                to_ms: window.to_ms,
-                rule: RULE,
-                no_data: report.no_data,
-                checks: &report.checks,
-                groups: &report.groups,
-                maintenance: &report.maintenance,
-            },
-        )
-        .map_err(std::io::Error::other)
-        .and_then(|()| writeln!(text)),
+        ReportFormat::Json => json::write(&mut text, &report),
         ReportFormat::Text => table(&mut text, &report.checks, &report.groups, window),
         ReportFormat::Markdown => markdown(&mut text, &report.checks, &report.groups, window),
         ReportFormat::Html => html::write(&mut text, &report),
@@ -144,39 +106,6 @@ fn availability_style(r: &CheckReport) -> anstyle::Style {
         Some(_) => anstyle::AnsiColor::Red,
     };
     anstyle::Style::new().fg_color(Some(color.into()))
-}
-
-/// One row per raw result, for spreadsheets.
-fn write_csv(out: &mut Vec<u8>, results: &[CheckResult]) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "check",
-        "started_at_ms",
-        "duration_ms",
-        "status",
-        "state",
-        "attempt",
-        "reason",
-        "summary",
-        "metrics",
-    ])
-    .map_err(std::io::Error::other)?;
-    for r in results {
-        let metrics: Vec<String> = r.metrics.iter().map(|m| format!("{}={}{}", m.name, m.value, m.unit)).collect();
-        w.write_record([
-            r.check.clone(),
-            r.started_at_ms.to_string(),
-            format!("{:.3}", r.duration.as_secs_f64() * 1000.0),
-            r.status.to_string(),
-            r.state.map(|s| s.kind.to_string()).unwrap_or_default(),
-            r.state.map(|s| s.attempt.to_string()).unwrap_or_default(),
-            r.reason.map(|x| x.to_string()).unwrap_or_default(),
-            r.summary.clone(),
-            metrics.join(" "),
-        ])
-        .map_err(std::io::Error::other)?;
-    }
-    w.flush()
 }
 
 /// The same figures as the table, as Markdown.
