@@ -2,7 +2,7 @@
 //! read plain data (results, windows, check settings) and return plain data; no I/O, and
 //! no formatting of output strings, which rendering does separately: [`build`] gathers
 //! the [`Report`] of the selected checks from the store, [`cells`] formats the figures
-//! every renderer shows, and [`render`] writes it as JSON, CSV or HTML.
+//! every renderer shows, and [`render`] writes it as text, Markdown, JSON, CSV or HTML.
 
 pub mod build;
 pub mod cells;
