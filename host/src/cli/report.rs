@@ -1,72 +1,19 @@
 //! `vitals report`: per-check and per-tag availability, incidents, response-time and
 //! phase percentiles, SLO figures and charts over a window, from the stored results and
-//! hourly rollups, as a table, Markdown, JSON or CSV.
+//! hourly rollups, as a table, Markdown, JSON, CSV or HTML. This file parses the arguments
+//! and writes; `report` builds and renders.
 
-use std::collections::BTreeMap;
 use std::io::Write;
-
-use serde::Serialize;
 
 use super::exit;
 use super::{Cli, NoDataArg, ReportArgs, ReportFormat};
 use crate::app::Failure;
 use crate::plan::CheckPlan;
-use crate::report::cells::{Cells, budget_percent};
-use crate::report::check::{CheckReport, Contribution, Request, check_report};
-use crate::report::html;
-use crate::report::latency::{LatencySketch, Summary};
-use crate::report::sla::{Availability, NoData, Options, Parts, Window};
-use crate::store::ResultStore;
-use vitals_units::format_duration;
-
-/// The version of the JSON report's schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
-
-/// How far before the window maintenance can matter: the previous window (for the trend)
-/// and the longest SLO window.
-const MAINTENANCE_LOOKBACK_MS: i64 = 32 * 86_400_000;
-
-#[derive(Serialize)]
-struct Report<'a> {
-    schema_version: u32,
-    from_ms: i64,
-    to_ms: i64,
-    /// What the availability figures count, in words.
-    rule: &'static str,
-    no_data: NoData,
-    checks: &'a [CheckReport],
-    groups: &'a [GroupReport],
-    maintenance: &'a [MaintenanceListing],
-}
-
-/// What the availability figures count.
-const RULE: &str = "availability is the time-weighted share of HARD states that are up (ok or warning); \
-                    time without results is left out (or counted down with --no-data-as down); \
-                    maintenance windows are cut out";
-
-/// The checks sharing one tag, together.
-#[derive(Debug, Serialize)]
-pub struct GroupReport {
-    /// The tag.
-    pub tag: String,
-    /// Its checks.
-    pub checks: Vec<String>,
-    /// Time-weighted availability over all its checks: their up time over their measured time.
-    pub availability: Availability,
-    /// Incidents of all its checks.
-    pub incidents: usize,
-    /// Response time of all its checks' results together.
-    pub response_time: Option<Summary>,
-}
-
-/// A maintenance window inside the report window.
-#[derive(Debug, Serialize)]
-struct MaintenanceListing {
-    name: String,
-    from_ms: i64,
-    to_ms: i64,
-    checks: Vec<String>,
-}
+use crate::report::check::Request;
+use crate::report::render::{csv, html, json, markdown, text};
+use crate::report::sla::{NoData, Options, Window};
+use crate::report::{BuildError, build, raw_results};
+use crate::store;
 
 /// Runs the command.
 pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
@@ -79,122 +26,53 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
         selected.retain(|c| args.checks.contains(&c.name));
     }
     let now_ms = crate::schedule::scheduler::wall_clock_ms();
+    let window = window(args, now_ms)?;
+
+    let build_report = || {
+        let request = Request {
+            window,
+            options: Options {
+                no_data: match args.no_data_as {
+                    NoDataArg::Excluded => NoData::Exclude,
+                    NoDataArg::Down => NoData::AsDown,
+                },
+                ..Options::default()
+            },
+            regression_threshold: args.regression_threshold / 100.0,
+            exact: args.exact,
+        };
+        let db = cli.context().db_path();
+        build(&|| store::open(&db), &selected, &plan.maintenance, &request, now_ms).map_err(|e| match e {
+            BuildError::Store(e) => Failure::store(e.to_string()),
+            BuildError::WorkerPanicked => Failure::internal(e.to_string()),
+        })
+    };
+    let mut out = Vec::new();
+    let rendered = match args.format {
+        ReportFormat::Text => text::write(&mut out, &build_report()?),
+        ReportFormat::Markdown => markdown::write(&mut out, &build_report()?),
+        ReportFormat::Json => json::write(&mut out, &build_report()?),
+        ReportFormat::Html => html::write(&mut out, &build_report()?),
+        // Raw results, one row each: nothing to compute.
+        ReportFormat::Csv => {
+            let store = cli.context().open_store()?;
+            let results = raw_results(store.as_ref(), &selected, window).map_err(|e| Failure::store(e.to_string()))?;
+            csv::write(&mut out, &results)
+        }
+    };
+    rendered.map_err(|e| Failure::internal(format!("cannot render the report: {e}")))?;
+    write_out(args, &out)
+}
+
+/// The window the arguments ask for: `--from` to `--to`, or `--since` before `--to` or now.
+fn window(args: &ReportArgs, now_ms: i64) -> Result<Window, Failure> {
     let since_ms = i64::try_from(args.since.as_millis()).unwrap_or(i64::MAX);
-    let window = match (args.from, args.to) {
+    Ok(match (args.from, args.to) {
         (Some(from), Some(to)) if from < to => Window { from_ms: from, to_ms: to },
         (Some(_), Some(_)) => return Err(Failure::usage("--from must be before --to")),
         (_, Some(to)) => Window { from_ms: to.saturating_sub(since_ms), to_ms: to },
         _ => Window { from_ms: now_ms.saturating_sub(since_ms), to_ms: now_ms },
-    };
-    let request = Request {
-        window,
-        options: Options {
-            no_data: match args.no_data_as {
-                NoDataArg::Excluded => NoData::Exclude,
-                NoDataArg::Down => NoData::AsDown,
-            },
-            ..Options::default()
-        },
-        regression_threshold: args.regression_threshold / 100.0,
-        exact: args.exact,
-    };
-    let lookback = Window {
-        from_ms: window
-            .from_ms
-            .saturating_sub(window.len_ms())
-            .min(window.to_ms.saturating_sub(MAINTENANCE_LOOKBACK_MS)),
-        to_ms: window.to_ms,
-    };
-    let maintenance_of = |check: &CheckPlan| -> Vec<Window> {
-        plan.maintenance
-            .iter()
-            .filter(|m| m.covers(&check.name, &check.tags))
-            .flat_map(|m| m.occurrences(lookback))
-            .collect()
-    };
-    let listing: Vec<MaintenanceListing> = plan
-        .maintenance
-        .iter()
-        .flat_map(|m| {
-            let checks: Vec<String> =
-                selected.iter().filter(|c| m.covers(&c.name, &c.tags)).map(|c| c.name.clone()).collect();
-            m.occurrences(window).into_iter().map(move |w| MaintenanceListing {
-                name: m.name.clone(),
-                from_ms: w.from_ms,
-                to_ms: w.to_ms,
-                checks: checks.clone(),
-            })
-        })
-        .filter(|l| !l.checks.is_empty())
-        .collect();
-
-    if args.format == ReportFormat::Csv {
-        let store = cli.context().open_store()?;
-        let mut text = Vec::new();
-        csv_rows(&mut text, store.as_ref(), &selected, window)?;
-        return write_out(args, &text);
-    }
-
-    // Checks are independent: split them over a few threads, each with its own connection.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4).min(selected.len().max(1));
-    let chunk = selected.len().div_ceil(workers).max(1);
-    let results: Vec<Result<Vec<(CheckReport, Contribution)>, Failure>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = selected
-            .chunks(chunk)
-            .map(|checks| {
-                let (request, maintenance_of) = (&request, &maintenance_of);
-                scope.spawn(move || -> Result<Vec<(CheckReport, Contribution)>, Failure> {
-                    let store = cli.context().open_store()?;
-                    checks
-                        .iter()
-                        .map(|c| {
-                            check_report(store.as_ref(), &c.name, &c.timing, &maintenance_of(c), request)
-                                .map_err(|e| Failure::store(e.to_string()))
-                        })
-                        .collect()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(Failure::internal("a report worker panicked"))))
-            .collect()
-    });
-    let mut reports = Vec::with_capacity(selected.len());
-    let mut contributions = Vec::with_capacity(selected.len());
-    for chunk in results {
-        for (report, contribution) in chunk? {
-            reports.push(report);
-            contributions.push(contribution);
-        }
-    }
-    let groups = groups(&selected, &contributions, request.options.no_data);
-
-    let mut text = Vec::new();
-    let rendered = match args.format {
-        ReportFormat::Json => serde_json::to_writer_pretty(
-            &mut text,
-            &Report {
-                schema_version: SCHEMA_VERSION,
-                from_ms: window.from_ms,
-                to_ms: window.to_ms,
-                rule: RULE,
-                no_data: request.options.no_data,
-                checks: &reports,
-                groups: &groups,
-                maintenance: &listing,
-            },
-        )
-        .map_err(std::io::Error::other)
-        .and_then(|()| writeln!(text)),
-        ReportFormat::Text => table(&mut text, &reports, &groups, window),
-        ReportFormat::Markdown => markdown(&mut text, &reports, &groups, window),
-        ReportFormat::Html => text
-            .write_all(html::render(&html::HtmlReport { window, generated_ms: now_ms, checks: &reports }).as_bytes()),
-        ReportFormat::Csv => Ok(()),
-    };
-    rendered.map_err(|e| Failure::internal(format!("cannot render the report: {e}")))?;
-    write_out(args, &text)
+    })
 }
 
 /// Writes the report. The text table carries colour codes, which `anstream` keeps only on
@@ -218,258 +96,4 @@ fn write_out(args: &ReportArgs, text: &[u8]) -> Result<u8, Failure> {
             .map_err(|e| Failure::internal(format!("cannot write the report to stdout: {e}")))?,
     }
     Ok(exit::OK)
-}
-
-/// Green when availability meets the check's objective (99.9 % without one), yellow within
-/// ten times its error budget, red below, none without data.
-fn availability_style(r: &CheckReport) -> anstyle::Style {
-    let target = r.slo.as_ref().map_or(0.999, |s| s.slo.target);
-    let color = match r.availability.ratio {
-        None => return anstyle::Style::new(),
-        Some(a) if a >= target => anstyle::AnsiColor::Green,
-        Some(a) if 1.0 - a <= 10.0 * (1.0 - target) => anstyle::AnsiColor::Yellow,
-        Some(_) => anstyle::AnsiColor::Red,
-    };
-    anstyle::Style::new().fg_color(Some(color.into()))
-}
-
-/// One group per tag of the selected checks, in tag order.
-fn groups(checks: &[&CheckPlan], contributions: &[Contribution], no_data: NoData) -> Vec<GroupReport> {
-    let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, c) in checks.iter().enumerate() {
-        for tag in &c.tags {
-            members.entry(tag.as_str()).or_default().push(i);
-        }
-    }
-    members
-        .into_iter()
-        .map(|(tag, idx)| {
-            let mut parts = Parts::default();
-            let mut sketch = LatencySketch::new();
-            let mut incidents = 0;
-            for &i in &idx {
-                parts += contributions[i].availability.parts();
-                if let Err(e) = sketch.merge_payload(&contributions[i].response_time) {
-                    tracing::warn!(check = %checks[i].name, error = %e, "leaving a check's response times out of its groups");
-                }
-                incidents += contributions[i].incidents;
-            }
-            GroupReport {
-                tag: tag.to_string(),
-                checks: idx.iter().map(|&i| checks[i].name.clone()).collect(),
-                availability: Availability::from_parts(parts, no_data),
-                incidents,
-                response_time: sketch.summary(),
-            }
-        })
-        .collect()
-}
-
-/// One row per raw result of the window (raw results only: rows past the retention are
-/// gone).
-fn csv_rows(out: &mut Vec<u8>, store: &dyn ResultStore, checks: &[&CheckPlan], window: Window) -> Result<(), Failure> {
-    let mut results = Vec::new();
-    for c in checks {
-        let (_, mut inside) =
-            store.window(&c.name, window.from_ms, window.to_ms).map_err(|e| Failure::store(e.to_string()))?;
-        results.append(&mut inside);
-    }
-    write_csv(out, &results).map_err(|e| Failure::internal(format!("cannot render the report: {e}")))
-}
-
-fn write_csv(out: &mut Vec<u8>, results: &[crate::result::CheckResult]) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "check",
-        "started_at_ms",
-        "duration_ms",
-        "status",
-        "state",
-        "attempt",
-        "reason",
-        "summary",
-        "metrics",
-    ])
-    .map_err(std::io::Error::other)?;
-    for r in results {
-        let metrics: Vec<String> = r.metrics.iter().map(|m| format!("{}={}{}", m.name, m.value, m.unit)).collect();
-        w.write_record([
-            r.check.clone(),
-            r.started_at_ms.to_string(),
-            format!("{:.3}", r.duration.as_secs_f64() * 1000.0),
-            r.status.to_string(),
-            r.state.map(|s| s.kind.to_string()).unwrap_or_default(),
-            r.state.map(|s| s.attempt.to_string()).unwrap_or_default(),
-            r.reason.map(|x| x.to_string()).unwrap_or_default(),
-            r.summary.clone(),
-            metrics.join(" "),
-        ])
-        .map_err(std::io::Error::other)?;
-    }
-    w.flush()
-}
-
-/// The same figures as the table, as Markdown.
-fn markdown(
-    out: &mut impl Write,
-    reports: &[CheckReport],
-    groups: &[GroupReport],
-    window: Window,
-) -> std::io::Result<()> {
-    writeln!(out, "## Vitals report: {}\n", describe(window))?;
-    writeln!(out, "| check | availability (HARD) | ok attempts | incidents | MTTR | p50 | p95 | p99 | trend (p95) |")?;
-    writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
-    for r in reports {
-        let c = Cells::of(r);
-        let trend = format!("{}{}", c.trend, if c.regression { " ⚠ regression" } else { "" });
-        writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.check.replace('|', "/"),
-            c.availability,
-            c.raw,
-            c.incidents,
-            c.mttr,
-            c.p50,
-            c.p95,
-            c.p99,
-            trend,
-        )?;
-    }
-    if !groups.is_empty() {
-        writeln!(out, "\n### By tag\n")?;
-        writeln!(out, "| tag | checks | availability (HARD) | ok attempts | incidents | p50 | p95 | p99 |")?;
-        writeln!(out, "|---|---|---|---|---|---|---|---|")?;
-        for g in groups {
-            let c = Cells::figures(&g.availability, g.incidents, g.response_time.as_ref());
-            writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                g.tag.replace('|', "/"),
-                g.checks.len(),
-                c.availability,
-                c.raw,
-                g.incidents,
-                c.p50,
-                c.p95,
-                c.p99
-            )?;
-        }
-    }
-    writeln!(out, "\nAvailability counts HARD states, weighted by time; time without data is left out.")
-}
-
-/// The window in words: "the last 30d (2026-10-31 09:00 to 2026-11-30 09:00 UTC)".
-fn describe(window: Window) -> String {
-    let at = |ms: i64| {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string())
-    };
-    let len = std::time::Duration::from_millis(u64::try_from(window.len_ms()).unwrap_or(0));
-    format!("{} from {} to {} UTC", format_duration(len), at(window.from_ms), at(window.to_ms))
-}
-
-fn table(out: &mut impl Write, reports: &[CheckReport], groups: &[GroupReport], window: Window) -> std::io::Result<()> {
-    writeln!(out, "Report over {} (availability counts HARD states; RAW is ok attempts)\n", describe(window))?;
-    let width = reports.iter().map(|r| r.check.chars().count()).max().unwrap_or(5).max(5);
-    writeln!(
-        out,
-        "{:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  RESOLUTION",
-        "CHECK", "AVAIL", "RAW", "INCIDENTS", "MTTR", "P50", "P95", "P99"
-    )?;
-    for r in reports {
-        let c = Cells::of(r);
-        let s = availability_style(r);
-        writeln!(
-            out,
-            "{:<width$}  {s}{:>9}{s:#}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  misses outages < {}",
-            r.check,
-            c.availability,
-            c.raw,
-            c.incidents,
-            c.mttr,
-            c.p50,
-            c.p95,
-            c.p99,
-            format_duration(r.resolution.can_miss_shorter_than),
-        )?;
-    }
-    if !groups.is_empty() {
-        let width = groups.iter().map(|g| g.tag.chars().count()).max().unwrap_or(3).max(3);
-        writeln!(
-            out,
-            "\n{:<width$}  {:>6}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}",
-            "TAG", "CHECKS", "AVAIL", "RAW", "INCIDENTS", "P50", "P95", "P99"
-        )?;
-        for g in groups {
-            let c = Cells::figures(&g.availability, g.incidents, g.response_time.as_ref());
-            writeln!(
-                out,
-                "{:<width$}  {:>6}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}",
-                g.tag,
-                g.checks.len(),
-                c.availability,
-                c.raw,
-                c.incidents,
-                c.p50,
-                c.p95,
-                c.p99
-            )?;
-        }
-    }
-    for r in reports {
-        if r.phases.is_empty() {
-            continue;
-        }
-        let phases: Vec<String> = r
-            .phases
-            .iter()
-            .map(|(name, s)| {
-                format!(
-                    "{} p50 {} p95 {}",
-                    name.trim_start_matches("time_"),
-                    format_duration(s.p50),
-                    format_duration(s.p95)
-                )
-            })
-            .collect();
-        writeln!(out, "\n{}: {}", r.check, phases.join(", "))?;
-    }
-    for r in reports {
-        if r.availability.maintenance_ms > 0 {
-            writeln!(
-                out,
-                "\n{}: {} of maintenance left out ({} window{})",
-                r.check,
-                format_duration(std::time::Duration::from_millis(
-                    u64::try_from(r.availability.maintenance_ms).unwrap_or(0)
-                )),
-                r.maintenance.len(),
-                if r.maintenance.len() == 1 { "" } else { "s" },
-            )?;
-        }
-    }
-    for r in reports {
-        let Some(slo) = &r.slo else { continue };
-        let minutes = |ms: i64| format!("{:.1} min", ms as f64 / 60_000.0);
-        let firing: Vec<String> = slo
-            .alerts
-            .iter()
-            .filter(|a| a.firing)
-            .map(|a| format!("{:?} ({}x)", a.rule.severity, a.rule.threshold))
-            .collect();
-        writeln!(
-            out,
-            "\n{}: SLO {:.3}% over {}: error budget {}, {} consumed, {} left ({}); alerts: {}",
-            r.check,
-            slo.slo.target * 100.0,
-            if slo.slo.calendar_month { "the calendar month".to_string() } else { format_duration(slo.slo.window) },
-            minutes(slo.budget.total_ms),
-            minutes(slo.budget.consumed_ms),
-            minutes(slo.budget.remaining_ms),
-            budget_percent(slo.budget.remaining_percent),
-            if firing.is_empty() { "none".to_string() } else { firing.join(", ") },
-        )?;
-    }
-    Ok(())
 }

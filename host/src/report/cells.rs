@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::check::CheckReport;
+use super::groups::GroupReport;
 use super::latency::Summary;
 use super::sla::Availability;
 use vitals_units::format_duration;
@@ -45,6 +46,11 @@ impl Cells {
             budget_left: budget_percent(r.slo.as_ref().and_then(|s| s.budget.remaining_percent)),
             ..Cells::figures(&r.availability, r.incidents.count, r.response_time.as_ref())
         }
+    }
+
+    /// The formatted figures of the checks of a tag, together.
+    pub fn of_group(g: &GroupReport) -> Cells {
+        Cells::figures(&g.availability, g.incidents, g.response_time.as_ref())
     }
 
     /// The figures any set of results has (a check, or a group of checks); those only a

@@ -10,29 +10,19 @@ mod charts;
 mod page;
 mod scale;
 
-use super::check::CheckReport;
-use super::sla::Window;
+use std::io::{self, Write};
 
-/// What the HTML report shows.
-#[derive(Debug, Clone, Copy)]
-pub struct HtmlReport<'a> {
-    /// The report window.
-    pub window: Window,
-    /// When the report was made, in milliseconds since the epoch.
-    pub generated_ms: i64,
-    /// One report per check, in the order to show them.
-    pub checks: &'a [CheckReport],
-}
+use super::utc;
+use crate::report::Report;
 
 /// The whole HTML document.
-pub fn render(report: &HtmlReport<'_>) -> String {
+pub fn render(report: &Report) -> String {
     page::page(report).into_string()
 }
 
-/// `ms` since the epoch as UTC with chrono's `format`, or the raw number if it is out of
-/// chrono's range.
-fn utc(ms: i64, format: &str) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), |t| t.format(format).to_string())
+/// Writes the whole HTML document.
+pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    out.write_all(render(report).as_bytes())
 }
 
 #[cfg(test)]
@@ -41,8 +31,9 @@ mod tests {
 
     use super::*;
     use crate::report::cells::Cells;
+    use crate::report::check::CheckReport;
     use crate::report::latency::{LatencySketch, Trend, exact_summary};
-    use crate::report::sla::{Availabilities, History, Options, Sample};
+    use crate::report::sla::{Availabilities, History, NoData, Options, Sample, Window};
     use crate::report::timeline;
     use crate::result::{StateType, Status};
 
@@ -115,9 +106,21 @@ mod tests {
         }
     }
 
+    /// The report of `checks` over `window`, made at its end, without tags or maintenance.
+    fn over(window: Window, checks: Vec<CheckReport>) -> Report {
+        Report {
+            window,
+            generated_ms: window.to_ms,
+            no_data: NoData::Exclude,
+            checks,
+            groups: Vec::new(),
+            maintenance: Vec::new(),
+        }
+    }
+
     fn render_one(name: &str, days: i64) -> String {
         let (report, window) = report_of(name, days);
-        render(&HtmlReport { window, generated_ms: window.to_ms, checks: &[report] })
+        render(&over(window, vec![report]))
     }
 
     #[test]
@@ -162,7 +165,7 @@ mod tests {
     fn the_summary_shows_the_figures_of_the_text_table() {
         let (report, window) = report_of("web", 30);
         let cells = Cells::of(&report);
-        let html = render(&HtmlReport { window, generated_ms: window.to_ms, checks: std::slice::from_ref(&report) });
+        let html = render(&over(window, vec![report]));
         for figure in [&cells.availability, &cells.raw, &cells.mttr, &cells.mtbf, &cells.p50, &cells.p95, &cells.p99] {
             assert!(html.contains(&format!("<td>{figure}</td>")), "{figure} missing");
         }
@@ -174,7 +177,7 @@ mod tests {
         let (mut report, window) = report_of("web", 30);
         let p95 = Duration::from_millis(100);
         report.trend = Some(Trend { previous_p95: p95, current_p95: p95 * 2, change: 1.0, regression: true });
-        let html = render(&HtmlReport { window, generated_ms: window.to_ms, checks: &[report] });
+        let html = render(&over(window, vec![report]));
         assert!(html.contains("+100% <span class=\"flag\">⚠ regression</span>"), "{html}");
         assert!(html.contains("⚠ p95 regression +100%"));
     }
@@ -194,11 +197,11 @@ mod tests {
     #[test]
     fn a_report_without_checks_or_data_still_renders() {
         let window = Window { from_ms: MAY_1, to_ms: MAY_1 + HOUR_MS };
-        let html = render(&HtmlReport { window, generated_ms: window.to_ms, checks: &[] });
+        let html = render(&over(window, Vec::new()));
         assert!(html.contains("No checks were selected."));
         let (mut report, _) = report_of("quiet", 1);
         report.timeline = Default::default();
-        let html = render(&HtmlReport { window, generated_ms: window.to_ms, checks: &[report] });
+        let html = render(&over(window, vec![report]));
         assert!(html.contains("No days in the window.") && html.contains("No response times in this window."));
     }
 }

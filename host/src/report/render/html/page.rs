@@ -7,7 +7,8 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::charts::{self, DEGRADED, GOOD};
 use super::scale::num;
-use super::{HtmlReport, utc};
+use super::utc;
+use crate::report::Report;
 use crate::report::cells::{Cells, percent};
 use crate::report::check::CheckReport;
 use crate::report::sla::{Incident, Window};
@@ -23,7 +24,7 @@ const LISTED_INCIDENTS: usize = 100;
 const DATE_TIME: &str = "%Y-%m-%d %H:%M";
 
 /// The whole document.
-pub fn page(report: &HtmlReport<'_>) -> Markup {
+pub fn page(report: &Report) -> Markup {
     let title = format!(
         "Vitals report: {} – {} UTC",
         utc(report.window.from_ms, "%Y-%m-%d"),
@@ -44,7 +45,7 @@ pub fn page(report: &HtmlReport<'_>) -> Markup {
             body {
                 (header(report))
                 main {
-                    (summary(report.checks))
+                    (summary(&report.checks))
                     @for (i, check) in report.checks.iter().enumerate() {
                         (check_section(i, check, report.window))
                     }
@@ -58,7 +59,7 @@ pub fn page(report: &HtmlReport<'_>) -> Markup {
     }
 }
 
-fn header(report: &HtmlReport<'_>) -> Markup {
+fn header(report: &Report) -> Markup {
     let window = report.window;
     let length = format_duration(Duration::from_millis(u64::try_from(window.len_ms()).unwrap_or(0)));
     html! {
