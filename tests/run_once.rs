@@ -222,3 +222,76 @@ fn a_duration_the_plugin_cannot_read_is_a_config_error_with_its_position() {
     assert!(stderr.contains("checks.toml:7:13"), "{stderr}");
     assert!(stderr.contains("'30' has no unit"), "{stderr}");
 }
+
+/// stdout as a pipe whose reader is already gone: every write fails with EPIPE.
+fn closed_pipe() -> std::process::Stdio {
+    let mut fds = [0; 2];
+    // SAFETY: pipe fills two descriptors; the read end is closed at once and the write
+    // end is handed to the child, which owns it from then on.
+    unsafe {
+        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0, "pipe");
+        libc::close(fds[0]);
+        std::os::fd::FromRawFd::from_raw_fd(fds[1])
+    }
+}
+
+/// `vitals check web | head -1` and the like: a reader that goes away ends every command
+/// quietly with the exit code it would have had, never a panic (exit 101).
+#[test]
+fn a_closed_stdout_ends_each_command_quietly_with_its_own_exit_code() {
+    let web = servers::http();
+    let config = http_check("web", &format!("http://{web}/ok"), "")
+        + &http_check("down", &format!("http://127.0.0.1:{}/", servers::closed_port()), "");
+    let sandbox = Sandbox::new(&config);
+    let cases: [(&[&str], i32); 6] = [
+        (&["check", "web"], 0),
+        (&["check", "down"], 2),
+        (&["validate"], 0),
+        (&["plugin", "inspect", "http"], 0),
+        (&["run", "--once"], 2),
+        (&["report", "--since", "1h"], 0),
+    ];
+    for (args, code) in cases {
+        let out = support::vitals()
+            .arg("--config")
+            .arg(sandbox.config())
+            .args(args)
+            .stdout(closed_pipe())
+            .output()
+            .expect("run vitals");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("failed printing"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn store_check_says_ok_for_a_sound_database_and_exits_74_naming_a_damaged_one() {
+    let web = servers::http();
+    let mut config = String::new();
+    for i in 0..40 {
+        config += &http_check(&format!("web{i}"), &format!("http://{web}/ok"), "");
+    }
+    let sandbox = Sandbox::new(&config);
+    for _ in 0..3 {
+        let (code, _, stderr) = sandbox.run_json(&[]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let sound = sandbox.vitals(&["store", "check"]);
+    assert_eq!(sound.status.code(), Some(0), "{}", String::from_utf8_lossy(&sound.stderr));
+    assert!(String::from_utf8_lossy(&sound.stdout).ends_with(": ok\n"));
+    // Fold the WAL in, then scribble over the pages after the schema's.
+    let conn = rusqlite::Connection::open(sandbox.db()).expect("db");
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").expect("checkpoint");
+    drop(conn);
+    let mut bytes = std::fs::read(sandbox.db()).expect("read db");
+    let page = 16 * 1024;
+    assert!(bytes.len() > 4 * page, "the database has pages to damage: {}", bytes.len());
+    let end = bytes.len() - 100;
+    bytes[2 * page + 100..end].fill(0x5a);
+    std::fs::write(sandbox.db(), bytes).expect("write db");
+    let damaged = sandbox.vitals(&["store", "check"]);
+    let stderr = String::from_utf8_lossy(&damaged.stderr);
+    assert_eq!(damaged.status.code(), Some(74), "{stderr}");
+    assert!(stderr.contains(&sandbox.db().display().to_string()), "names the file: {stderr}");
+}

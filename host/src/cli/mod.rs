@@ -9,6 +9,7 @@ mod render;
 mod report;
 mod run;
 mod stdout;
+mod store;
 mod validate;
 
 use std::path::PathBuf;
@@ -99,6 +100,9 @@ pub enum Command {
     /// Work with plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Work with the result store.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Availability, incidents and response times from the stored results.
     Report(ReportArgs),
     /// A CI health gate: run the checks the conditions need, test every condition
@@ -273,6 +277,14 @@ pub struct CheckArgs {
     pub no_store: bool,
 }
 
+/// `vitals store ...`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Check the database for damage (SQLite's `PRAGMA integrity_check` of every page and
+    /// index): prints `ok` and exits 0, or lists the problems and exits 74.
+    Check,
+}
+
 /// `vitals plugin ...`.
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
@@ -339,6 +351,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Run(args) => run::run(&cli, args).await,
         Command::Check(args) => check::check(&cli, args).await,
         Command::Validate => validate::validate(&cli).await,
+        Command::Store(StoreCommand::Check) => store::check(&cli),
         Command::Plugin(PluginCommand::Inspect(args)) => plugin::inspect(&cli, args).await,
         Command::Report(args) => report::report(&cli, args),
         Command::Gate(args) => gate::gate(&cli, args).await,

@@ -3,10 +3,8 @@
 //! hourly rollups, as a table, Markdown, JSON, CSV or HTML. This file parses the arguments
 //! and writes; `report` builds and renders.
 
-use std::io::Write;
-
-use super::exit;
 use super::{Cli, NoDataArg, ReportArgs, ReportFormat};
+use super::{exit, stdout};
 use crate::app::Failure;
 use crate::plan::CheckPlan;
 use crate::report::check::Request;
@@ -88,12 +86,8 @@ fn write_out(args: &ReportArgs, text: &[u8]) -> Result<u8, Failure> {
             std::fs::write(path, plain)
                 .map_err(|e| Failure::usage(format!("cannot write the report to {}: {e}", path.display())))?
         }
-        None if args.format == ReportFormat::Text => anstream::stdout()
-            .write_all(text)
-            .map_err(|e| Failure::internal(format!("cannot write the report to stdout: {e}")))?,
-        None => std::io::stdout()
-            .write_all(text)
-            .map_err(|e| Failure::internal(format!("cannot write the report to stdout: {e}")))?,
+        None if args.format == ReportFormat::Text => stdout::write(text)?,
+        None => stdout::write_plain(text)?,
     }
     Ok(exit::OK)
 }

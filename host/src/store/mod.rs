@@ -136,6 +136,12 @@ pub trait ResultStore: Send {
     /// `before_ms`, at most `batch` hours per call so writers are never held up for long.
     /// Rollups and events are kept. Returns the hours deleted.
     fn prune(&mut self, before_ms: i64, batch: usize) -> Result<usize, StoreError>;
+
+    /// Checks the store's own consistency (`vitals store check`): the problems found,
+    /// none when it is sound. A store with nothing to check has no problems.
+    fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Opens (creating it if needed) the result database at `path`, sets it up and brings

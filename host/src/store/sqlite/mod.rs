@@ -137,6 +137,20 @@ impl ResultStore for SqliteStore {
         self.prune_impl(before_ms, batch)
     }
 
+    fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        // Every page, index and constraint; "ok" alone means sound.
+        let mut statement = self.conn.prepare("PRAGMA integrity_check").map_err(|e| self.err(e))?;
+        let rows = statement.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
+        let mut problems = Vec::new();
+        for row in rows {
+            let line = row.map_err(|e| self.err(e))?;
+            if line != "ok" {
+                problems.push(line);
+            }
+        }
+        Ok(problems)
+    }
+
     fn oldest_sealed_hour(&self, check: &str) -> Result<Option<i64>, StoreError> {
         self.conn
             .prepare_cached("SELECT min(hour_ms) FROM sealed_hours WHERE check_name = ?1")
