@@ -4,6 +4,9 @@
 mod cache;
 mod engine;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod imports;
 mod lanes;
 mod limits;
@@ -25,7 +28,7 @@ pub use cache::ComponentCache;
 pub use engine::{Engine, POOL_INSTANCES};
 pub use error::LoadError;
 pub use notifier::{NotifierPlugin, NotifyEvent, exports_notifier};
-pub use output::{MAX_RESULT_BYTES, UNITS};
+pub use output::{Draft, MAX_RESULT_BYTES, Sealed, UNITS, seal};
 pub use plugin::Plugin;
 pub use registry::builtin_names;
 pub use state::NetBudget;
