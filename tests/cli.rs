@@ -77,6 +77,34 @@ fn configuration_errors_exit_78_with_file_line_and_a_hint() {
 }
 
 #[test]
+fn validate_reports_every_mistake_of_a_file_in_one_run() {
+    // Five mistakes of five kinds in four tables; `tests/golden/five-mistakes.txt` is the
+    // whole expected output. `VITALS_UPDATE_GOLDEN=1` rewrites it.
+    let golden = support::root().join("tests/golden/five-mistakes.txt");
+    let config = std::fs::read_to_string(support::root().join("tests/golden/five-mistakes.toml")).unwrap();
+    let sandbox = Sandbox::new(&config);
+    let out = vitals().current_dir(sandbox.dir.path()).args(["--config", "checks.toml", "validate"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    if std::env::var_os("VITALS_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &stderr).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).unwrap();
+    assert_eq!(stderr, expected, "the output of `vitals validate` changed; VITALS_UPDATE_GOLDEN=1 accepts it");
+    // Hand-checked, so that the golden file is not merely whatever came out.
+    for location in
+        ["checks.toml:3:1", "checks.toml:9:11", "checks.toml:15:1", "checks.toml:16:10", "checks.toml:22:11"]
+    {
+        assert!(stderr.contains(&format!("--> {location}\n")), "{location}: {stderr}");
+    }
+    assert!(stderr.contains("5 errors in the configuration"), "{stderr}");
+    assert!(!sandbox.db().exists(), "nothing ran, nothing was stored");
+    let docs = std::fs::read_to_string(support::root().join("docs/configuration.md")).unwrap();
+    assert!(docs.contains(&expected), "docs/configuration.md (Errors) shows another output than {}", golden.display());
+}
+
+#[test]
 fn validate_accepts_a_good_config_without_running_anything() {
     let sandbox = Sandbox::new(&web_config(servers::http(), "[check.config]\nexpect_status = \"200\""));
     let out = sandbox.vitals(&["validate"]);

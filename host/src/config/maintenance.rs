@@ -17,16 +17,19 @@
 
 use std::time::Duration;
 
+use super::Problem;
 use super::model::RawMaintenance;
-use super::schedule::Problem;
 use crate::plan::{Maintenance, Recurrence, Schedule};
-
-/// The longest maintenance window accepted.
-const MAX_DURATION: Duration = Duration::from_secs(366 * 86_400);
 
 /// Resolves one table; `index` numbers it for the default name. Check and tag names are
 /// checked against the config by the caller.
-pub fn resolve(raw: &RawMaintenance, index: usize, table_span: std::ops::Range<usize>) -> Result<Maintenance, Problem> {
+/// `text` is the file's, to point inside a cron expression.
+pub fn resolve(
+    raw: &RawMaintenance,
+    index: usize,
+    table_span: std::ops::Range<usize>,
+    text: &str,
+) -> Result<Maintenance, Problem> {
     let duration = super::duration(raw.duration.get_ref()).map_err(|e| {
         (
             raw.duration.span(),
@@ -34,7 +37,7 @@ pub fn resolve(raw: &RawMaintenance, index: usize, table_span: std::ops::Range<u
             "write a number and a unit: \"30m\", \"2h\", \"1d\"".into(),
         )
     })?;
-    if duration.is_zero() || duration > MAX_DURATION {
+    if duration.is_zero() || duration > crate::plan::MAX_DURATION {
         return Err((raw.duration.span(), "a maintenance lasts more than 0s and at most 366d".into(), String::new()));
     }
     let recurrence = match (&raw.start, &raw.cron) {
@@ -51,11 +54,8 @@ pub fn resolve(raw: &RawMaintenance, index: usize, table_span: std::ops::Range<u
         (None, Some(cron)) => {
             let tz = raw.timezone.as_ref().map_or("UTC", |t| t.get_ref().as_str());
             let schedule = Schedule::cron(cron.get_ref(), tz, Duration::ZERO).map_err(|e| {
-                let span = match (&raw.timezone, e.to_string().contains("time zone")) {
-                    (Some(t), true) => t.span(),
-                    _ => cron.span(),
-                };
-                (span, format!("invalid maintenance schedule: {e}"), String::new())
+                let (span, message, help) = super::schedule::cron_problem(&e, cron, raw.timezone.as_ref(), text);
+                (span, format!("invalid maintenance schedule: {message}"), help)
             })?;
             Recurrence::Cron(Box::new(schedule))
         }

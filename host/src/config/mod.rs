@@ -6,6 +6,7 @@ mod model;
 mod resolve;
 mod schedule;
 pub mod secrets;
+mod table;
 mod validate;
 
 use std::fmt;
@@ -52,6 +53,9 @@ impl fmt::Display for Problems<'_> {
     }
 }
 
+/// One located problem: byte span, message, help (empty for none).
+type Problem = (std::ops::Range<usize>, String, String);
+
 /// A duration in the one grammar of `vitals-units`, at most [`crate::plan::MAX_DURATION`].
 fn duration(text: &str) -> Result<std::time::Duration, String> {
     crate::plan::bounded_duration(text)
@@ -64,33 +68,16 @@ pub fn load(path: &Path) -> Result<Plan, ConfigError> {
     parse(SourceFile::new(path, text), &|name| std::env::var(name).ok())
 }
 
-/// Parses and validates configuration text, looking variables up with `env`.
+/// Parses and validates configuration text, looking variables up with `env`. Every
+/// problem in the file is reported, in the order of the file; only a TOML syntax error,
+/// past which the file cannot be read, comes alone.
 pub fn parse(source: Arc<SourceFile>, env: &dyn Fn(&str) -> Option<String>) -> Result<Plan, ConfigError> {
-    let raw: model::RawConfig = toml::from_str(&source.text).map_err(|e| {
+    let (raw, problems) = model::RawConfig::read(&source.text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let message = e.message().trim_end().to_string();
-        let help = syntax_help(&message);
-        let mut d = Diagnostic::new(&source, span, message);
-        if let Some(help) = help {
-            d = d.help(help);
-        }
-        ConfigError::Invalid(vec![d])
+        ConfigError::Invalid(vec![Diagnostic::new(&source, span, message)])
     })?;
-    resolve::resolve(&source, raw, env).map_err(ConfigError::Invalid)
-}
-
-/// A hint for the most common structural mistakes, from serde's message.
-fn syntax_help(message: &str) -> Option<String> {
-    if message.starts_with("unknown field") {
-        Some(
-            "check the spelling; docs/configuration.md lists every key (plugin settings go under [check.config])"
-                .into(),
-        )
-    } else if message.starts_with("missing field") {
-        Some("every [[check]] needs name, plugin and target".into())
-    } else {
-        None
-    }
+    resolve::resolve(&source, raw, problems, env).map_err(ConfigError::Invalid)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::plan::Status;
 use crate::plan::grants::Grants;
 use crate::plan::{CheckPlan, ConfigEntry, GateCondition, NotifierPlan, Plan, PluginRef};
 
+use super::Problem;
 use super::model::{RawCheck, RawConfig, RawDefaults, RawNotifier, SpannedStr};
 use super::schedule;
 use super::secrets;
@@ -28,14 +29,29 @@ const DEFAULT_MEMORY: u64 = 64 << 20;
 const NOTIFIER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The smallest memory cap that a Rust or Python guest can start in.
 const MIN_MEMORY: u64 = 1 << 20;
+/// The help of every refused `allow` entry.
+const ALLOW_HELP: &str = "write host:port, host:*, *.domain:port or a CIDR such as 10.0.0.0/8:5432";
 
 /// Builds the plan, collecting every error rather than stopping at the first.
+/// `problems` are those found while reading the file; all are reported in file order.
 pub fn resolve(
     source: &Arc<SourceFile>,
     raw: RawConfig,
+    problems: Vec<Problem>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Plan, Vec<Diagnostic>> {
     let mut cx = Resolver { source, env, errors: Vec::new() };
+    for (span, message, help) in problems {
+        cx.error(span, message, help);
+    }
+    // Maintenance names checks as written: one that has an error of its own still exists.
+    let names: Vec<String> = raw.checks.iter().map(|c| c.get_ref().name.get_ref().clone()).collect();
+    let tags: Vec<String> = std::iter::once(&raw.defaults.shared.tags)
+        .chain(raw.checks.iter().map(|c| &c.get_ref().shared.tags))
+        .flatten()
+        .flatten()
+        .map(|t| t.get_ref().clone())
+        .collect();
     let defaults = cx.defaults(&raw.defaults);
     let max_per_host = match schedule::max_per_host(&raw.defaults) {
         Ok(n) => n,
@@ -105,7 +121,7 @@ pub fn resolve(
     for (index, raw_m) in raw.maintenance.iter().enumerate() {
         let m = raw_m.get_ref();
         for name in m.checks.iter().flatten() {
-            if !checks.iter().any(|c: &CheckPlan| &c.name == name.get_ref()) {
+            if !names.contains(name.get_ref()) {
                 cx.error(
                     name.span(),
                     format!("no check is called `{}`", name.get_ref()),
@@ -114,7 +130,7 @@ pub fn resolve(
             }
         }
         for tag in m.tags.iter().flatten() {
-            if !checks.iter().any(|c: &CheckPlan| c.tags.contains(tag.get_ref())) {
+            if !tags.contains(tag.get_ref()) {
                 cx.error(
                     tag.span(),
                     format!("no check has the tag `{}`", tag.get_ref()),
@@ -122,7 +138,7 @@ pub fn resolve(
                 );
             }
         }
-        match super::maintenance::resolve(m, index, raw_m.span()) {
+        match super::maintenance::resolve(m, index, raw_m.span(), &source.text) {
             Ok(m) => maintenance.push(m),
             Err((span, message, help)) => cx.error(span, message, help),
         }
@@ -132,6 +148,10 @@ pub fn resolve(
             raw.gate.conditions.into_iter().map(|c| GateCondition { span: c.span(), text: c.into_inner() }).collect();
         Ok(Plan { source: Arc::clone(source), checks, max_per_host, notifiers, retention, maintenance, gate })
     } else {
+        // In the order of the file, whichever stage found them; a [defaults] value that
+        // every check inherits is wrong once, not once per check.
+        cx.errors.sort_by_key(Diagnostic::line_col);
+        cx.errors.dedup_by(|a, b| a.line_col() == b.line_col() && a.message() == b.message());
         Err(cx.errors)
     }
 }
@@ -153,18 +173,33 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     fn error(&mut self, span: std::ops::Range<usize>, message: impl Into<String>, help: impl Into<String>) {
-        self.errors.push(Diagnostic::new(self.source, span, message).help(help));
+        let help = help.into();
+        let d = Diagnostic::new(self.source, span, message);
+        self.errors.push(if help.is_empty() { d } else { d.help(help) });
     }
 
     fn defaults(&mut self, raw: &RawDefaults) -> Defaults {
         let mut secrets = Vec::new();
         Defaults {
-            timeout: self.duration(raw.timeout.as_ref(), DEFAULT_TIMEOUT, &mut secrets),
-            timeout_status: self.timeout_status(raw.timeout_status.as_ref(), Status::Critical, &mut secrets),
-            memory: self.memory(raw.memory.as_ref(), DEFAULT_MEMORY, &mut secrets),
-            tags: self.strings(raw.tags.as_deref(), &mut secrets),
-            allow: self.strings(raw.allow.as_deref(), &mut secrets),
+            timeout: self.duration(raw.shared.timeout.as_ref(), DEFAULT_TIMEOUT, &mut secrets),
+            timeout_status: self.timeout_status(raw.shared.timeout_status.as_ref(), Status::Critical, &mut secrets),
+            memory: self.memory(raw.shared.memory.as_ref(), DEFAULT_MEMORY, &mut secrets),
+            tags: self.strings(raw.shared.tags.as_deref(), &mut secrets),
+            allow: self.default_allow(raw.shared.allow.as_deref(), &mut secrets),
         }
+    }
+
+    /// `[defaults] allow`, each bad entry reported once, here, and left out of every check.
+    fn default_allow(&mut self, raw: Option<&[SpannedStr]>, secrets: &mut Vec<String>) -> Vec<String> {
+        let mut allow = Vec::new();
+        for entry in raw.unwrap_or_default() {
+            let Some(text) = self.expand(entry, secrets) else { continue };
+            match Grants::check_entry(&text) {
+                Ok(()) => allow.push(text),
+                Err(e) => self.error(entry.span(), e.to_string(), ALLOW_HELP),
+            }
+        }
+        allow
     }
 
     fn check(
@@ -188,25 +223,31 @@ impl Resolver<'_> {
         // Shown as written: `${env:…}` references stay references, so no secret leaks.
         let target_display = raw.target.get_ref().clone();
         let target = self.expand(&raw.target, &mut secrets).unwrap_or_default();
-        let timeout = self.duration(raw.timeout.as_ref(), d.timeout, &mut secrets);
-        if raw.timeout.is_some() && timeout.is_zero() {
-            self.error(span_of(&raw.timeout), "timeout must be longer than zero", "write for example timeout = \"5s\"");
+        let timeout = self.duration(raw.shared.timeout.as_ref(), d.timeout, &mut secrets);
+        if raw.shared.timeout.is_some() && timeout.is_zero() {
+            self.error(
+                span_of(&raw.shared.timeout),
+                "timeout must be longer than zero",
+                "write for example timeout = \"5s\"",
+            );
         }
-        let timeout_status = self.timeout_status(raw.timeout_status.as_ref(), d.timeout_status, &mut secrets);
-        let timing = match schedule::resolve(&raw, raw_defaults) {
+        let timeout_status = self.timeout_status(raw.shared.timeout_status.as_ref(), d.timeout_status, &mut secrets);
+        let timing = match schedule::resolve(&raw.shared, &raw_defaults.shared, &self.source.text) {
             Ok(t) => Some(t),
-            Err((span, message, help)) => {
-                self.error(span, message, help);
+            Err(problems) => {
+                for (span, message, help) in problems {
+                    self.error(span, message, help);
+                }
                 None
             }
         };
-        let memory = self.memory(raw.memory.as_ref(), d.memory, &mut secrets);
+        let memory = self.memory(raw.shared.memory.as_ref(), d.memory, &mut secrets);
         let mut tags = d.tags.clone();
-        tags.extend(self.strings(raw.tags.as_deref(), &mut secrets));
+        tags.extend(self.strings(raw.shared.tags.as_deref(), &mut secrets));
         let mut allow = d.allow.clone();
-        let own_allow = self.strings(raw.allow.as_deref(), &mut secrets);
+        let own_allow = self.strings(raw.shared.allow.as_deref(), &mut secrets);
         allow.extend(own_allow.iter().cloned());
-        let grants = self.grants(&raw.target, raw.allow.as_deref(), &target, &allow);
+        let grants = self.grants(&raw.target, raw.shared.allow.as_deref(), &target, &allow);
         let (config, config_span) = match raw.config {
             Some(table) => {
                 let table_span = table.span();
@@ -307,25 +348,25 @@ impl Resolver<'_> {
         target: &str,
         allow: &[String],
     ) -> Option<Grants> {
+        let mut bad = false;
         if let Err(e) = Grants::for_check(target, &[]) {
             self.error(raw_target.span(), e.to_string(), "write a URL (https://host/path) or host:port");
-            return None;
+            bad = true;
         }
         for entry in raw_allow.unwrap_or_default() {
-            if let Err(e) = Grants::for_check(target, std::slice::from_ref(entry.get_ref())) {
-                self.error(
-                    entry.span(),
-                    e.to_string(),
-                    "write host:port, host:*, *.domain:port or a CIDR such as 10.0.0.0/8:5432",
-                );
-                return None;
+            if let Err(e) = Grants::check_entry(entry.get_ref()) {
+                self.error(entry.span(), e.to_string(), ALLOW_HELP);
+                bad = true;
             }
         }
+        if bad {
+            return None;
+        }
+        // Every entry has been checked on its own: the check's here, those of [defaults] in `default_allow`.
         match Grants::for_check(target, allow) {
             Ok(g) => Some(g),
             Err(e) => {
-                // Only a `[defaults] allow` entry can still be wrong here.
-                self.error(0..0, format!("invalid allow entry in [defaults]: {e}"), "fix the [defaults] allow list");
+                self.error(raw_target.span(), e.to_string(), ALLOW_HELP);
                 None
             }
         }

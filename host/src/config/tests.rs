@@ -231,3 +231,220 @@ fn slo_is_a_percentage_with_a_window_and_bad_ones_are_refused() {
     assert!(text.contains("invalid slo \"100.5%\""), "{text}");
     assert!(text.contains("checks.toml:6:7"), "{text}");
 }
+
+/// Five mistakes of five kinds, each in another table (also run through `vitals validate`
+/// by `tests/cli.rs`).
+const FIVE_MISTAKES: &str = include_str!("../../../tests/golden/five-mistakes.toml");
+
+/// The `--> file:line:col` locations of an error text, in order.
+fn locations(text: &str) -> Vec<String> {
+    text.lines().filter_map(|l| l.trim_start().strip_prefix("--> /etc/vitals/checks.toml:")).map(String::from).collect()
+}
+
+#[test]
+fn five_mistakes_in_five_tables_give_five_located_errors_in_file_order() {
+    let text = error_text(FIVE_MISTAKES);
+    assert_eq!(locations(&text), ["3:1", "9:11", "15:1", "16:10", "22:11"], "{text}");
+    for part in [
+        "unknown field `retrys` in [defaults]",
+        "help: did you mean `retries`?",
+        "`timeout` must be a duration string, found integer 5",
+        "help: write `timeout = \"5s\"`",
+        "unknown field `intervall` in [[check]]",
+        "help: did you mean `interval`?",
+        "not a URL; write \"auth.example.com:8443\"",
+        "hour 25 is out of range 0-23",
+        "5 errors in the configuration",
+    ] {
+        assert!(text.contains(part), "missing {part:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn a_bare_number_where_a_string_is_expected_gets_the_line_to_write() {
+    let cases = [
+        ("timeout = 5", "write `timeout = \"5s\"`"),
+        ("interval = 30", "write `interval = \"30s\"`"),
+        ("retry_interval = 20", "write `retry_interval = \"20s\"`"),
+        ("jitter = 2.5", "write `jitter = \"2.5s\"`"),
+        ("slo_window = 7", "write `slo_window = \"7d\"`"),
+        ("memory = 64", "write `memory = \"64MiB\"`"),
+        ("memory = 16777216", "write `memory = \"16MiB\"`"),
+        ("slo = 99.9", "write `slo = \"99.9%\"`"),
+        ("retries = \"3\"", "write `retries = 3`"),
+        ("recover_after = 2.0", "write `recover_after = 2`"),
+        ("flap_high = \"30\"", "write `flap_high = 30`"),
+        ("tags = \"prod\"", "write `tags = [\"prod\"]`"),
+        ("timezone = 1", "write `timezone = \"1\"`"),
+    ];
+    for (line, help) in cases {
+        let text = error_text(&format!("{MINIMAL}{line}\n"));
+        assert!(text.contains(help), "{line}: {text}");
+        assert!(text.contains("--> /etc/vitals/checks.toml:6:"), "{line}: {text}");
+    }
+}
+
+#[test]
+fn a_wrong_type_says_what_was_expected_and_what_was_found() {
+    let text = error_text(&format!("{MINIMAL}timeout_status = true\ntags = [\"a\", 2, [\"b\"]]\nretries = [1]\n"));
+    assert!(text.contains("`timeout_status` must be a string, found boolean true"), "{text}");
+    assert!(text.contains("item 2 of `tags` must be a string, found integer 2"), "{text}");
+    assert!(text.contains("help: put it in quotes: \"2\""), "{text}");
+    assert!(text.contains("item 3 of `tags` must be a string, found array"), "{text}");
+    assert!(text.contains("`retries` must be a whole number, found array"), "{text}");
+    assert!(text.contains("help: write for example `retries = 3`"), "{text}");
+    assert_eq!(locations(&text), ["6:18", "7:14", "7:17", "8:11"], "{text}");
+}
+
+#[test]
+fn every_mistake_of_one_table_is_reported() {
+    let text = error_text(&format!("{MINIMAL}timeout = 5\nmemory = 64\nintervall = \"5s\"\ncolour = \"red\"\n"));
+    assert_eq!(locations(&text), ["6:11", "7:10", "8:1", "9:1"], "{text}");
+    assert!(text.contains("unknown field `colour` in [[check]]"), "{text}");
+    assert!(text.contains("plugin settings go under [check.config]"), "{text}");
+}
+
+#[test]
+fn misspelt_keys_get_the_nearest_key_of_their_table() {
+    let cases = [
+        (format!("[defaults]\ntimout = \"5s\"\n{MINIMAL}"), "unknown field `timout` in [defaults]", "`timeout`"),
+        (
+            format!(
+                "{MINIMAL}\n[[notifier]]\nname = \"n\"\nplugn = \"webhook\"\nplugin = \"webhook\"\ntarget = \"http://127.0.0.1:9/\"\n"
+            ),
+            "unknown field `plugn` in [[notifier]]",
+            "`plugin`",
+        ),
+        (
+            format!(
+                "{MINIMAL}\n[[maintenance]]\nstart = \"2026-11-29T22:00:00Z\"\nduration = \"2h\"\nchecsk = [\"web\"]\n"
+            ),
+            "unknown field `checsk` in [[maintenance]]",
+            "`checks`",
+        ),
+        (format!("{MINIMAL}\n[store]\nretension = \"30d\"\n"), "unknown field `retension` in [store]", "`retention`"),
+        (format!("{MINIMAL}\n[gate]\ncondition = []\n"), "unknown field `condition` in [gate]", "`conditions`"),
+        (MINIMAL.replace("[[check]]", "[[checks]]"), "unknown table [[checks]]", "[[check]]"),
+        (format!("[default]\ntimeout = \"5s\"\n{MINIMAL}"), "unknown table [default]", "[defaults]"),
+    ];
+    for (config, message, near) in cases {
+        let text = error_text(&config);
+        assert!(text.contains(message), "{text}");
+        assert!(text.contains(&format!("help: did you mean {near}?")), "{text}");
+    }
+}
+
+#[test]
+fn a_key_far_from_every_known_one_gets_the_list_of_keys() {
+    let text = error_text(&format!("{MINIMAL}\n[store]\nzzz = 1\n"));
+    assert!(text.contains("help: [store] takes `retention`"), "{text}");
+    let text = error_text(&format!("verbose = true\n{MINIMAL}"));
+    assert!(text.contains("unknown field `verbose` outside any table"), "{text}");
+    assert!(text.contains("settings shared by every check go under [defaults]"), "{text}");
+}
+
+#[test]
+fn a_table_written_with_the_wrong_brackets_says_which_to_write() {
+    let text = error_text(&MINIMAL.replace("[[check]]", "[check]"));
+    assert!(text.contains("`check` must be an array of tables, found table"), "{text}");
+    assert!(text.contains("write [[check]], with two brackets, before each one"), "{text}");
+    let text = error_text(&format!("[[defaults]]\ntimeout = \"5s\"\n{MINIMAL}"));
+    assert!(text.contains("`defaults` must be a table, found array"), "{text}");
+    assert!(text.contains("write [defaults], with one bracket, once"), "{text}");
+}
+
+#[test]
+fn a_check_with_a_missing_field_hides_no_other_mistake() {
+    let text = error_text(&format!("[[check]]\nname = \"a\"\nplugin = \"http\"\n{MINIMAL}timeout = \"x\"\n"));
+    assert!(text.contains("missing field `target` in [[check]]"), "{text}");
+    assert!(text.contains("help: add `target = \"...\"` to this [[check]]"), "{text}");
+    assert!(text.contains("invalid duration \"x\""), "{text}");
+    assert_eq!(locations(&text), ["1:1", "9:11"], "{text}");
+}
+
+#[test]
+fn every_scheduling_mistake_of_a_check_is_reported() {
+    let text = error_text(&format!("{MINIMAL}jitter = \"soon\"\nretries = 99\nrecover_after = 0\nslo = \"101%\"\n"));
+    assert_eq!(locations(&text), ["6:10", "7:11", "8:17", "9:7"], "{text}");
+}
+
+#[test]
+fn a_cron_number_out_of_range_is_named_and_pointed_at() {
+    let text = error_text(&format!("{MINIMAL}cron = \"0 25 * * *\"\n"));
+    assert!(text.contains("cron expression \"0 25 * * *\": hour 25 is out of range 0-23"), "{text}");
+    assert!(text.contains("checks.toml:6:11"), "{text}");
+    assert!(text.contains("help: the five fields are minute hour day-of-month month day-of-week"), "{text}");
+    let text = error_text(&format!("{MINIMAL}cron = '15 0 9 * * 8'\n"));
+    assert!(text.contains("day of week 8 is out of range 0-7"), "{text}");
+    assert!(text.contains("checks.toml:6:20"), "{text}");
+    let text = error_text(&format!("{MINIMAL}cron = \"@hourlyy\"\n"));
+    assert!(text.contains("(did you mean \"@hourly\"?)"), "{text}");
+    assert!(text.contains("@yearly, @annually, @monthly, @weekly, @daily, @hourly"), "{text}");
+}
+
+#[test]
+fn a_maintenance_cron_out_of_range_is_pointed_at_too() {
+    let text = error_text(&format!("{MINIMAL}\n[[maintenance]]\ncron = \"0 3 * 13 *\"\nduration = \"1h\"\n"));
+    assert!(text.contains("invalid maintenance schedule: cron expression \"0 3 * 13 *\": month 13"), "{text}");
+    assert!(text.contains("checks.toml:8:15"), "{text}");
+}
+
+#[test]
+fn every_bad_allow_entry_of_a_check_is_reported() {
+    let text = error_text(&format!(
+        "{MINIMAL}allow = [\"http://a.example\", \"ok.example:80\", \"https://b.example:8443/x\", \"*\"]\n"
+    ));
+    assert!(
+        text.contains("allow entry \"http://a.example\": an entry is host:port, not a URL; write \"a.example:80\""),
+        "{text}"
+    );
+    assert!(text.contains("write \"b.example:8443\""), "{text}");
+    assert!(text.contains("\"*:*\""), "{text}");
+    assert_eq!(locations(&text), ["6:10", "6:47", "6:75"], "{text}");
+}
+
+#[test]
+fn a_bad_defaults_entry_is_reported_once_where_it_is_written() {
+    let two = format!("{MINIMAL}{}", MINIMAL.replace("\"web\"", "\"api\""));
+    let text = error_text(&format!("[defaults]\nallow = [\"http://x.example\"]\ncron = \"61 * * * *\"\n{two}"));
+    assert_eq!(locations(&text), ["2:10", "3:9"], "{text}");
+    assert!(text.contains("write \"x.example:80\""), "{text}");
+    assert!(text.contains("minute 61 is out of range 0-59"), "{text}");
+}
+
+#[test]
+fn maintenance_may_name_a_check_that_has_a_mistake_of_its_own() {
+    let text = error_text(&format!(
+        "{MINIMAL}timeout = \"x\"\ntags = [\"edge\"]\n\n[[maintenance]]\nstart = \"2026-11-29T22:00:00Z\"\nduration = \"2h\"\nchecks = [\"web\"]\ntags = [\"edge\"]\n"
+    ));
+    assert!(text.contains("invalid duration \"x\""), "{text}");
+    assert!(!text.contains("no check"), "{text}");
+}
+
+#[test]
+fn an_unquoted_date_gets_its_quotes() {
+    let text = error_text(&format!("{MINIMAL}\n[[maintenance]]\nstart = 2026-11-29T22:00:00Z\nduration = \"2h\"\n"));
+    assert!(text.contains("`start` must be a string, found datetime 2026-11-29T22:00:00Z"), "{text}");
+    assert!(text.contains("write `start = \"2026-11-29T22:00:00Z\"`"), "{text}");
+    assert!(!text.contains("needs start or cron"), "{text}");
+    let text = error_text(&format!("{MINIMAL}\n[[maintenance]]\ncron = \"@daily\"\nduration = 120\n"));
+    assert!(text.contains("write `duration = \"120m\"`"), "{text}");
+    assert!(!text.contains("missing field"), "{text}");
+    let text = error_text(&format!("{MINIMAL}\n[[maintenance]]\ncron = \"@daily\"\ntags = [\"x\"]\n"));
+    assert!(text.contains("missing field `duration` in [[maintenance]]"), "{text}");
+    assert!(!text.contains("unknown field"), "{text}");
+}
+
+#[test]
+fn plugin_config_keeps_its_values_and_their_places() {
+    let plan =
+        parse_text(&format!("{MINIMAL}[check.config]\nexpect_status = 200\nheaders = {{ a = \"b\" }}\n")).unwrap();
+    let c = &plan.checks[0];
+    assert_eq!(c.config.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(), ["expect_status", "headers"]);
+    assert_eq!(c.config[0].value, toml::Value::Integer(200));
+    assert_eq!(plan.source.line_col(c.config[0].value_span.start), (7, 17));
+    assert_eq!(plan.source.line_col(c.config_span.start), (6, 1));
+    let text = error_text(&format!("{MINIMAL}[check.config]\nbig = 99999999999999999999\n"));
+    assert!(text.contains("`big` cannot be read"), "{text}");
+    assert!(text.contains("help: TOML integers have 64 bits"), "{text}");
+}

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::plan::describe::{ConfigKind, PluginDescription};
-use crate::plan::{Diagnostic, SourceFile};
+use crate::plan::{Diagnostic, SourceFile, closest};
 
 use crate::plan::{CheckPlan, ConfigEntry, PluginRef};
 
@@ -28,7 +28,7 @@ pub fn validate_entries(
     for entry in entries {
         let Some(key) = plugin.key(&entry.key) else {
             let accepted: Vec<&str> = plugin.config.iter().map(|k| k.name.as_str()).collect();
-            let help = match closest(&entry.key, &accepted) {
+            let help = match closest(&entry.key, accepted.iter().copied()) {
                 Some(near) => format!("did you mean `{near}`? `vitals plugin inspect {plugin_ref}` lists every key"),
                 None if accepted.is_empty() => format!("plugin `{}` takes no configuration", plugin.name),
                 None => format!("plugin `{}` accepts: {}", plugin.name, accepted.join(", ")),
@@ -98,39 +98,9 @@ fn all(items: &[toml::Value], ok: impl Fn(&toml::Value) -> bool, want: &str) -> 
     }
 }
 
-/// The accepted name closest to `typo` when it is close enough to be a likely typo.
-pub(crate) fn closest<'a>(typo: &str, names: &[&'a str]) -> Option<&'a str> {
-    names
-        .iter()
-        .map(|n| (edit_distance(typo, n), *n))
-        .filter(|(d, n)| *d <= 2.max(n.len() / 4))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| n)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn typos_find_the_nearest_key() {
-        assert_eq!(closest("expect_stauts", &["expect_status", "method"]), Some("expect_status"));
-        assert_eq!(closest("zzz", &["expect_status", "method"]), None);
-    }
 
     #[test]
     fn kinds_accept_their_values_and_refuse_others() {

@@ -77,31 +77,14 @@ pub fn bind(condition: Condition, source: String, plan: &Plan) -> Result<Bound, 
 
 /// "did you mean `x`?" for a close name, else the list of names (the first ten).
 fn suggest(wrong: &str, names: &[&str], list: &str) -> String {
-    let close = names.iter().map(|n| (distance(wrong, n), *n)).filter(|(d, _)| *d <= 2).min_by_key(|(d, _)| *d);
-    match close {
-        Some((_, name)) => format!("did you mean `{name}`?"),
+    match crate::plan::closest(wrong, names.iter().copied()) {
+        Some(name) => format!("did you mean `{name}`?"),
         None => {
             let shown: Vec<String> = names.iter().take(10).map(|n| format!("`{n}`")).collect();
             let more = if names.len() > 10 { format!(" and {} more", names.len() - 10) } else { String::new() };
             format!("{list} {}{more}", shown.join(", "))
         }
     }
-}
-
-/// Levenshtein distance, for suggestions.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

@@ -37,6 +37,19 @@ impl SourceFile {
     }
 }
 
+/// The accepted name nearest `typo` when it is near enough to be a slip of the keyboard:
+/// at most two edits (a swap of two neighbours counts as one), or a quarter of the name
+/// for long names. Case is ignored. The one "did you mean" rule of every error message.
+pub fn closest<'a>(typo: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let typo = typo.to_lowercase();
+    names
+        .into_iter()
+        .map(|name| (strsim::osa_distance(&typo, &name.to_lowercase()), name))
+        .filter(|(distance, name)| *distance <= 2.max(name.chars().count() / 4))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name)
+}
+
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
@@ -119,6 +132,15 @@ mod tests {
         assert!(text.contains("3 | timeout = \"5 parsecs\""), "{text}");
         assert!(text.contains("^^^^^^^^^^^"), "{text}");
         assert!(text.contains("help: write \"5s\""), "{text}");
+    }
+
+    #[test]
+    fn closest_finds_slips_and_ignores_strangers() {
+        assert_eq!(closest("intervall", ["timeout", "interval"]), Some("interval"));
+        assert_eq!(closest("expect_stauts", ["expect_status", "method"]), Some("expect_status"));
+        assert_eq!(closest("Timeout", ["timeout"]), Some("timeout"));
+        assert_eq!(closest("zzz", ["expect_status", "method"]), None);
+        assert_eq!(closest("x", Vec::<&str>::new()), None);
     }
 
     #[test]

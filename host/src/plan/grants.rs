@@ -111,6 +111,11 @@ impl Grants {
         Ok(grants)
     }
 
+    /// Checks one `allow` entry on its own, so that every bad entry of a list can be reported.
+    pub fn check_entry(entry: &str) -> Result<(), GrantError> {
+        parse_entry(entry).map(|_| ())
+    }
+
     /// Grants that allow nothing (a plugin being described, not run).
     pub fn none() -> Grants {
         Grants::default()
@@ -355,6 +360,20 @@ fn parse_ip_or_cidr(text: &str) -> Option<Result<HostRule, String>> {
     Some(Ok(HostRule::Cidr { network, prefix }))
 }
 
+/// What to write instead of a URL in an allow list: its host and port (the scheme's
+/// default port when the URL gives none), since a grant has no scheme and no path.
+fn url_entry_problem(text: &str) -> String {
+    let spelling = match url::Url::parse(text) {
+        Ok(url) => match (url.host_str(), url.port_or_known_default()) {
+            (Some(host), Some(port)) => format!("\"{host}:{port}\""),
+            (Some(host), None) => format!("\"{host}:PORT\" with the port it listens on"),
+            (None, _) => "host:port".to_string(),
+        },
+        Err(_) => "host:port".to_string(),
+    };
+    format!("an entry is host:port, not a URL; write {spelling}")
+}
+
 fn parse_entry(entry: &str) -> Result<Rule, GrantError> {
     let err = |problem: String| GrantError::Entry { entry: entry.to_string(), problem };
     let text = entry.trim();
@@ -365,6 +384,9 @@ fn parse_entry(entry: &str) -> Result<Rule, GrantError> {
     }
     if text == "*" {
         return Err(err("a bare `*` is ambiguous; write \"*:*\" to grant every host and every port".into()));
+    }
+    if text.contains("://") {
+        return Err(err(url_entry_problem(text)));
     }
     // A bare IP literal or CIDR range grants every port.
     if let Some(parsed) = parse_ip_or_cidr(text) {
@@ -572,6 +594,22 @@ mod tests {
         assert!(m.contains("one leading"), "{m}");
         let m = refused("db.local:5432", &[""]);
         assert!(m.contains("empty"), "{m}");
+    }
+
+    #[test]
+    fn url_shaped_entries_say_which_host_and_port_to_write() {
+        let m = refused("db.local:5432", &["http://api.example.com"]);
+        assert!(m.contains("not a URL; write \"api.example.com:80\""), "{m}");
+        let m = refused("db.local:5432", &["https://api.example.com:8443/path?q=1"]);
+        assert!(m.contains("write \"api.example.com:8443\""), "{m}");
+        let m = refused("db.local:5432", &["https://[::1]/"]);
+        assert!(m.contains("write \"[::1]:443\""), "{m}");
+        let m = refused("db.local:5432", &["redis://cache.local"]);
+        assert!(m.contains("write \"cache.local:PORT\""), "{m}");
+        let m = refused("db.local:5432", &["http://"]);
+        assert!(m.contains("write host:port"), "{m}");
+        assert_eq!(Grants::check_entry("api.example.com:443"), Ok(()));
+        assert!(Grants::check_entry("https://api.example.com").is_err());
     }
 
     #[test]

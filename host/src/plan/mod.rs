@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use diagnostic::{Diagnostic, SourceFile};
+pub use diagnostic::{Diagnostic, SourceFile, closest};
 pub use grants::Grants;
 pub use maintenance::{Maintenance, Recurrence};
 pub use policy::StatePolicy;

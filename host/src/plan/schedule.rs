@@ -121,12 +121,31 @@ pub enum ScheduleError {
     },
     /// The cron expression starts with `@` but is not a known alias.
     #[error(
-        "unknown cron alias \"{expr}\"; use one of @yearly, @annually, @monthly, @weekly, @daily, @hourly, \
-         or write 5 fields (minute hour day month weekday)"
+        "unknown cron alias \"{expr}\"{}; use one of @yearly, @annually, @monthly, @weekly, @daily, @hourly, \
+         or write 5 fields (minute hour day month weekday)",
+        .suggestion.as_ref().map_or(String::new(), |s| format!(" (did you mean \"{s}\"?)"))
     )]
     UnknownCronAlias {
         /// The expression as written.
         expr: String,
+        /// The alias it is a slip of, when one is close.
+        suggestion: Option<String>,
+    },
+    /// A number in one field of the cron expression is outside that field's range.
+    #[error("cron expression \"{expr}\": {field} {value} is out of range {min}-{max}")]
+    CronFieldOutOfRange {
+        /// The expression as written (trimmed).
+        expr: String,
+        /// The field's name: "second", "minute", "hour", "day of month", "month", "day of week".
+        field: &'static str,
+        /// The number as written.
+        value: String,
+        /// The smallest value the field takes.
+        min: u32,
+        /// The largest value the field takes.
+        max: u32,
+        /// Where the number is, in bytes from the start of the expression as given (untrimmed).
+        at: std::ops::Range<usize>,
     },
     /// A field of the cron expression is out of range or malformed.
     #[error(
@@ -196,13 +215,16 @@ impl Schedule {
         let source = expr.trim();
         if source.starts_with('@') {
             if !CRON_ALIASES.iter().any(|alias| alias.eq_ignore_ascii_case(source)) {
-                return Err(ScheduleError::UnknownCronAlias { expr: source.to_string() });
+                let suggestion = super::closest(source, CRON_ALIASES.iter().copied()).map(str::to_string);
+                return Err(ScheduleError::UnknownCronAlias { expr: source.to_string(), suggestion });
             }
         } else {
             let count = source.split_whitespace().count();
             if !(5..=6).contains(&count) {
                 return Err(ScheduleError::CronFieldCount { expr: source.to_string(), count });
             }
+            // croner only says "Number out of bounds"; name the field and its range first.
+            check_cron_ranges(expr)?;
         }
         let cron = CronParser::builder()
             .seconds(Seconds::Optional)
@@ -372,35 +394,65 @@ fn human(d: Duration) -> String {
     out
 }
 
+/// The fields of a six-field cron expression with their ranges; a five-field one has no
+/// seconds. Day of week 7 is Sunday, like 0.
+const CRON_FIELDS: [(&str, u32, u32); 6] = [
+    ("second", 0, 59),
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+];
+
+/// Checks every plain number of a five- or six-field expression against its field's
+/// range. Names (`MON`, `JAN`), `L`, `W`, `?` and steps are left to croner, which parses
+/// the expression for real afterwards.
+fn check_cron_ranges(expr: &str) -> Result<(), ScheduleError> {
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    let names = CRON_FIELDS.iter().skip(CRON_FIELDS.len().saturating_sub(fields.len()));
+    for (field, &(name, min, max)) in fields.iter().zip(names) {
+        for item in field.split(',') {
+            // `a-b/n`: the step n is a count, not a value of the field.
+            let values = item.split('/').next().unwrap_or_default();
+            for value in values.split('-') {
+                // `5#2` is the second Friday: the weekday is before the `#`.
+                let number = value.split('#').next().unwrap_or_default();
+                if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+                if number.parse::<u32>().is_ok_and(|n| (min..=max).contains(&n)) {
+                    continue;
+                }
+                let start = offset_in(expr, number);
+                return Err(ScheduleError::CronFieldOutOfRange {
+                    expr: expr.trim().to_string(),
+                    field: name,
+                    value: number.to_string(),
+                    min,
+                    max,
+                    at: start..start + number.len(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The byte offset of `part`, a slice of `whole`, within `whole`.
+fn offset_in(whole: &str, part: &str) -> usize {
+    (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize)
+}
+
 /// Parses an IANA time zone name, suggesting the closest known name on failure.
 fn parse_tz(name: &str) -> Result<Tz, ScheduleError> {
     let trimmed = name.trim();
     if let Ok(tz) = trimmed.parse::<Tz>() {
         return Ok(tz);
     }
-    let wanted = trimmed.to_ascii_lowercase();
-    let closest = chrono_tz::TZ_VARIANTS
-        .iter()
-        .map(|tz| (edit_distance(&wanted, &tz.name().to_ascii_lowercase()), tz.name()))
-        .min_by_key(|(distance, _)| *distance)
-        .filter(|(distance, _)| *distance <= 3)
-        .map_or("Europe/Paris", |(_, name)| name);
+    let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+    let closest = super::closest(trimmed, names).unwrap_or("Europe/Paris");
     Err(ScheduleError::UnknownTimeZone { tz: name.to_string(), suggestion: closest.to_string() })
-}
-
-/// Levenshtein distance between two ASCII-ish strings (by chars).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitute.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]
@@ -721,9 +773,9 @@ mod tests {
             Schedule::cron("   ", "UTC", Duration::ZERO),
             Err(ScheduleError::CronFieldCount { count: 0, .. })
         ));
-        let err = Schedule::cron("61 * * * *", "UTC", Duration::ZERO).unwrap_err();
+        let err = Schedule::cron("*/0 * * * *", "UTC", Duration::ZERO).unwrap_err();
         assert!(matches!(err, ScheduleError::InvalidCron { .. }), "{err}");
-        assert!(err.to_string().starts_with("cron expression \"61 * * * *\" is invalid ("), "{err}");
+        assert!(err.to_string().starts_with("cron expression \"*/0 * * * *\" is invalid ("), "{err}");
         assert!(err.to_string().contains("minute 0-59"), "{err}");
         assert!(matches!(
             Schedule::cron("* * * * FUNDAY", "UTC", Duration::ZERO),
@@ -738,6 +790,44 @@ mod tests {
             Schedule::cron("* * * * *", "UTC", secs(2 * 86_400)),
             Err(ScheduleError::CronJitterTooLong { .. })
         ));
+    }
+
+    #[test]
+    fn cron_numbers_out_of_range_name_their_field_and_its_range() {
+        let cases = [
+            ("0 25 * * *", "hour 25 is out of range 0-23", "25"),
+            ("61 * * * *", "minute 61 is out of range 0-59", "61"),
+            ("0 0 32 * *", "day of month 32 is out of range 1-31", "32"),
+            ("0 0 0 * *", "day of month 0 is out of range 1-31", "0"),
+            ("0 0 * 13 *", "month 13 is out of range 1-12", "13"),
+            ("0 0 * * 8", "day of week 8 is out of range 0-7", "8"),
+            ("60 0 0 * * *", "second 60 is out of range 0-59", "60"),
+            ("  0 1-30 * * *", "hour 30 is out of range 0-23", "30"),
+            ("0,75/5 * * * *", "minute 75 is out of range 0-59", "75"),
+            ("0 0 * * 9#2", "day of week 9 is out of range 0-7", "9"),
+            ("0 0 * * 99999999999", "day of week 99999999999 is out of range 0-7", "99999999999"),
+        ];
+        for (expr, message, number) in cases {
+            match Schedule::cron(expr, "UTC", Duration::ZERO) {
+                Err(err @ ScheduleError::CronFieldOutOfRange { .. }) => {
+                    assert!(err.to_string().ends_with(message), "{expr}: {err}");
+                    let ScheduleError::CronFieldOutOfRange { at, .. } = err else { unreachable!() };
+                    assert_eq!(&expr[at], number, "{expr}");
+                }
+                other => panic!("{expr}: {other:?}"),
+            }
+        }
+        // Names, steps, `L`, `W` and `#` stay croner's to judge.
+        for expr in ["0 9 * * MON-FRI", "*/15 0-23/2 1,15 JAN-DEC 0-7", "0 0 L * *", "0 0 * * 5#2", "0 0 * * 7"] {
+            assert!(Schedule::cron(expr, "UTC", Duration::ZERO).is_ok(), "{expr}");
+        }
+    }
+
+    #[test]
+    fn a_misspelt_cron_alias_is_named_with_every_alias() {
+        let text = Schedule::cron("@hourlyy", "UTC", Duration::ZERO).unwrap_err().to_string();
+        assert!(text.starts_with("unknown cron alias \"@hourlyy\" (did you mean \"@hourly\"?); use one of"), "{text}");
+        assert!(text.contains("@yearly, @annually, @monthly, @weekly, @daily, @hourly"), "{text}");
     }
 
     #[test]

@@ -103,7 +103,12 @@ pub async fn host_calls(data: &[u8]) {
         + sealed
             .metrics
             .iter()
-            .map(|m| m.name.len() + m.unit.len() + m.warn.as_ref().map_or(0, String::len) + m.crit.as_ref().map_or(0, String::len))
+            .map(|m| {
+                m.name.len()
+                    + m.unit.len()
+                    + m.warn.as_ref().map_or(0, String::len)
+                    + m.crit.as_ref().map_or(0, String::len)
+            })
             .sum::<usize>();
     assert!(bytes <= output::MAX_RESULT_BYTES, "a sealed result of {bytes} bytes");
     assert!(!sealed.summary.contains(&secret), "the secret in the summary");
