@@ -117,6 +117,10 @@ pub struct RawShared {
     pub slo: Option<SpannedStr>,
     /// The rolling window of the objective (`"30d"`).
     pub slo_window: Option<SpannedStr>,
+    /// Connection attempts one run may make.
+    pub connections_per_run: Option<Spanned<i64>>,
+    /// Refused calls one run may make before it is ended.
+    pub refusals_per_run: Option<Spanned<i64>>,
 }
 
 /// The `[defaults]` table.
@@ -268,6 +272,8 @@ impl RawShared {
             flap_low: t.number("flap_low"),
             slo: t.percent("slo"),
             slo_window: t.duration("slo_window", "d"),
+            connections_per_run: t.integer("connections_per_run"),
+            refusals_per_run: t.integer("refusals_per_run"),
         }
     }
 }

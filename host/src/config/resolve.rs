@@ -242,6 +242,13 @@ impl Resolver<'_> {
             }
         };
         let memory = self.memory(raw.shared.memory.as_ref(), d.memory, &mut secrets);
+        let budget = match schedule::budget(&raw.shared, &raw_defaults.shared) {
+            Ok(b) => Some(b),
+            Err((span, message, help)) => {
+                self.error(span, message, help);
+                None
+            }
+        };
         let mut tags = d.tags.clone();
         tags.extend(self.strings(raw.shared.tags.as_deref(), &mut secrets));
         let mut allow = d.allow.clone();
@@ -274,6 +281,7 @@ impl Resolver<'_> {
             config,
             config_span,
             secrets: Arc::new(secrets),
+            budget: budget?,
         })
     }
 

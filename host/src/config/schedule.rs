@@ -8,7 +8,7 @@ use serde_spanned::Spanned;
 use super::Problem;
 use super::model::{RawDefaults, RawShared, SpannedStr};
 use crate::plan::schedule::ScheduleError;
-use crate::plan::{Schedule, Slo, StatePolicy, Timing};
+use crate::plan::{NetBudget, Schedule, Slo, StatePolicy, Timing};
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(10);
@@ -209,6 +209,20 @@ fn bounded(raw: &Spanned<i64>, min: i64, max: i64, key: &str) -> Result<u32, Pro
     } else {
         Err((raw.span(), format!("{key} = {v} is out of range"), format!("choose a whole number from {min} to {max}")))
     }
+}
+
+/// A check's network budget, its own keys over those of `[defaults]` over the defaults.
+pub fn budget(check: &RawShared, defaults: &RawShared) -> Result<NetBudget, Problem> {
+    let pick = |own: &Option<Spanned<i64>>, inherited: &Option<Spanned<i64>>| own.clone().or_else(|| inherited.clone());
+    let connections = match pick(&check.connections_per_run, &defaults.connections_per_run) {
+        None => NetBudget::DEFAULT.connections,
+        Some(raw) => bounded(&raw, 1, 10_000, "connections_per_run")?,
+    };
+    let refusals = match pick(&check.refusals_per_run, &defaults.refusals_per_run) {
+        None => NetBudget::DEFAULT.refusals,
+        Some(raw) => bounded(&raw, 0, 10_000, "refusals_per_run")?,
+    };
+    Ok(NetBudget { connections, refusals })
 }
 
 /// `max_per_host` from `[defaults]`: most runs at once against one target host.

@@ -448,3 +448,13 @@ fn plugin_config_keeps_its_values_and_their_places() {
     assert!(text.contains("`big` cannot be read"), "{text}");
     assert!(text.contains("help: TOML integers have 64 bits"), "{text}");
 }
+
+#[test]
+fn network_budgets_come_from_the_check_then_defaults_then_the_documented_defaults() {
+    let plan = parse_text(&format!("[defaults]\nrefusals_per_run = 3\n\n{MINIMAL}connections_per_run = 7\n")).unwrap();
+    assert_eq!(plan.checks[0].budget, crate::plan::NetBudget { connections: 7, refusals: 3 });
+    let plan = parse_text(MINIMAL).unwrap();
+    assert_eq!(plan.checks[0].budget, crate::plan::NetBudget::DEFAULT);
+    let text = error_text(&format!("{MINIMAL}connections_per_run = 0\n"));
+    assert!(text.contains("connections_per_run = 0 is out of range"), "{text}");
+}

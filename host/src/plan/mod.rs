@@ -27,6 +27,29 @@ pub use status::Status;
 /// The largest memory cap: the size of one pooled memory slot.
 pub const MAX_MEMORY: u64 = 4 << 30;
 
+/// How much network one run may use: connection attempts (every `tcp.connect` and every
+/// `http.send`) and refused calls. Past either, the run ends `unknown` saying which budget
+/// it exceeded, so a plugin in a loop can neither flood a target nor probe the grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetBudget {
+    /// Connection attempts per run.
+    pub connections: u32,
+    /// Refused calls (for lack of a grant) per run.
+    pub refusals: u32,
+}
+
+impl NetBudget {
+    /// The defaults: 64 connection attempts and 16 refused calls per run
+    /// (`connections_per_run`, `refusals_per_run`).
+    pub const DEFAULT: NetBudget = NetBudget { connections: 64, refusals: 16 };
+}
+
+impl Default for NetBudget {
+    fn default() -> Self {
+        NetBudget::DEFAULT
+    }
+}
+
 /// The longest duration Vitals accepts anywhere: an interval, a timeout, a retention, a
 /// report's `--since` or a gate condition's window. Longer ones are refused where they are
 /// written, so no computation grows with a window someone typed by mistake.
@@ -186,6 +209,8 @@ pub struct CheckPlan {
     pub config_span: Range<usize>,
     /// Secret values this check's config contains, to redact from everything written.
     pub secrets: Arc<Vec<String>>,
+    /// How much network one run may use.
+    pub budget: NetBudget,
 }
 
 impl CheckPlan {
@@ -208,6 +233,7 @@ impl CheckPlan {
             && self.timeout == other.timeout
             && self.timeout_status == other.timeout_status
             && self.memory == other.memory
+            && self.budget == other.budget
             && self.tags == other.tags
             && self.grants.entries() == other.grants.entries()
             && config(self) == config(other)

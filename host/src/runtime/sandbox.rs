@@ -10,7 +10,7 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 
 use super::output::{self, Draft};
 use super::plugin::Plugin;
-use super::state::{BudgetExceeded, NetBudget, RunGrant, RunState};
+use super::state::{BudgetExceeded, RunGrant, RunState};
 use super::wit::v0_1;
 use crate::plan::CheckPlan;
 use crate::result::{CheckResult, Reason, Status};
@@ -40,7 +40,7 @@ pub async fn run(engine: &super::Engine, plugin: &Plugin, check: &CheckPlan) -> 
             secrets: Arc::clone(&check.secrets),
             deadline,
             memory: check.memory,
-            budget: NetBudget::DEFAULT,
+            budget: check.budget,
             lanes: Some(engine.lanes().clone()),
         };
         let mut store = Store::new(engine.wasmtime(), RunState::new(grant));

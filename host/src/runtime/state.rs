@@ -12,33 +12,12 @@ use super::lanes::Lanes;
 use super::limits::MemoryLimiter;
 use super::output::Refusals;
 use crate::plan::Grants;
+pub use crate::plan::NetBudget;
 
 /// Bytes of a plugin's stdout and stderr kept for the log; writes past it fail in the guest.
 pub const OUTPUT_CAP: usize = 64 * 1024;
 /// Handles (connections, WASI streams) a plugin may hold at once.
 const MAX_HANDLES: usize = 256;
-
-/// How much network one run may use: connection attempts (every `tcp.connect` and every
-/// `http.send`) and refused calls. Past either, the run ends `unknown` saying which budget
-/// it exceeded, so a plugin in a loop can neither flood a target nor probe the grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NetBudget {
-    /// Connection attempts per run.
-    pub connections: u32,
-    /// Refused calls (for lack of a grant) per run.
-    pub refusals: u32,
-}
-
-impl NetBudget {
-    /// The defaults: 64 connection attempts and 16 refused calls per run.
-    pub const DEFAULT: NetBudget = NetBudget { connections: 64, refusals: 16 };
-}
-
-impl Default for NetBudget {
-    fn default() -> Self {
-        NetBudget::DEFAULT
-    }
-}
 
 /// The trap that ends a run which spent one of its budgets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
