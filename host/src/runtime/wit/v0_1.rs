@@ -73,7 +73,7 @@ impl http::Host for RunState {
             tls_verify: req.tls_verify,
             max_body_bytes: req.max_body_bytes,
         };
-        let outcome = host_http::send(&self.grant.grants, request, self.grant.deadline).await;
+        let outcome = host_http::send(&self.grant.grants, &self.grant.secrets, request, self.grant.deadline).await;
         self.note(outcome.as_ref().map(|_| ()));
         Ok(outcome
             .map(|r| http::Response {
