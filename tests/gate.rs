@@ -218,6 +218,18 @@ fn usage_errors_exit_64_and_point_at_the_column() {
 }
 
 #[test]
+fn a_window_past_366_days_exits_64_at_once_pointing_at_it() {
+    let sandbox = web("/ok", "");
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = gate(&sandbox, &["--condition", "mean(web, 99999999999d) < 1s"]);
+    // Refused while parsing: nothing runs, nothing of the window is read or allocated.
+    assert_eq!(code, 64, "{stderr}");
+    assert!(stderr.contains("error: this window is too long: at most 366d\n --> --condition, column 11"), "{stderr}");
+    assert!(stderr.contains("  | mean(web, 99999999999d) < 1s\n  |           ^^^^^^^^^^^^\n"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+}
+
+#[test]
 fn a_bad_condition_in_checks_toml_exits_78_with_file_line_and_column() {
     let sandbox = web("/ok", "\n[gate]\nconditions = [\n  \"status(web) == ok\",\n  \"p95(web) < 99%\",\n]\n");
     let (code, _, stderr) = gate(&sandbox, &["--condition", "status(web) == ok"]);

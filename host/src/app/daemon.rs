@@ -97,7 +97,7 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
     }
     start_housekeeping(context.db_path(), upkeep, stop_server.subscribe());
     tracing::info!(checks, config = %context.config.display(), "vitals is running");
-    let mut writer = Writer::start(store, Arc::clone(&slot));
+    let mut writer = Writer::start(store, Arc::clone(&slot), Arc::clone(&telemetry));
     let summary = scheduler.run(control_rx, &mut writer).await;
     // The writer's queue holds the last results: they are written before the notifiers
     // are told to finish, so that every event queued is one whose result is stored.

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use super::lexer::{Kind, Op, Part, Token, tokenize};
 use super::quantity::{Amount, Dimension, Value, unit_factor};
+use crate::plan::MAX_DURATION;
 use crate::result::Status;
 
 /// Why a condition is not valid: what was expected, and where (a byte span of the
@@ -487,7 +488,15 @@ fn window_of(parts: &[Part], span: &Range<usize>) -> Result<Duration, ConditionE
         )
         .help("write a duration such as 1h, 7d or 30d"));
     }
-    match Duration::try_from_secs_f64(amount.value / 1000.0) {
+    let seconds = amount.value / 1000.0;
+    // Evaluating a window reads (and allocates for) every hour in it: it gets the ceiling of
+    // every other duration a person types, before it can become a huge or overflowing span.
+    if seconds > MAX_DURATION.as_secs_f64() {
+        let days = MAX_DURATION.as_secs() / 86_400;
+        return Err(ConditionError::new(span.clone(), format!("this window is too long: at most {days}d"))
+            .help(format!("a gate looks back at most {days}d, as reports do; write a window such as 30d")));
+    }
+    match Duration::try_from_secs_f64(seconds) {
         Ok(d) if !d.is_zero() => Ok(d),
         _ => Err(ConditionError::new(span.clone(), "a window must be longer than zero")
             .help("write a duration such as 1h, 7d or 30d")),
@@ -647,6 +656,23 @@ mod tests {
         assert_eq!(err("p95(web, 7) < 1s"), ("a window is a duration, not a plain number".into(), 10));
         assert_eq!(err("p95(web, 0s) < 1s"), ("a window must be longer than zero".into(), 10));
         assert_eq!(err("p95(web, -1h) < 1s").0, "a window must be longer than zero");
+    }
+
+    #[test]
+    fn windows_past_366_days_are_refused_where_they_are_written() {
+        assert_eq!(ok("availability(web, 366d) >= 99%").window, Some(MAX_DURATION));
+        assert_eq!(ok("p95(web, 8784h) < 1s").window, Some(MAX_DURATION));
+        let too_long = ("this window is too long: at most 366d".to_string(), 11);
+        assert_eq!(err("mean(web, 99999999999d) < 1s"), too_long);
+        assert_eq!(err("mean(web, 367d) < 1s"), too_long);
+        assert_eq!(err("mean(web, 366d1s) < 1s"), too_long);
+        // Past what a `Duration` holds: too long too, not "not longer than zero".
+        assert_eq!(err(&format!("mean(web, {}d) < 1s", "9".repeat(40))), too_long);
+        let e = parse("burn_rate(web, 400d) < 2").expect_err("400d");
+        assert_eq!(
+            e.help.as_deref(),
+            Some("a gate looks back at most 366d, as reports do; write a window such as 30d")
+        );
     }
 
     #[test]

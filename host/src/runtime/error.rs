@@ -2,6 +2,11 @@
 //! with it, and what to do.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use vitals_units::format_bytes;
+
+use super::imports::net::human_duration;
 
 /// A plugin that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +18,20 @@ pub enum LoadError {
         path: PathBuf,
         /// The reason.
         source: std::io::Error,
+    },
+    /// The file is larger than a plugin may be (`MAX_COMPONENT_BYTES`); it was not read.
+    #[error(
+        "{} is {size} bytes, larger than the {} a plugin file may be; it was not loaded (is it the right file?)",
+        path.display(),
+        format_bytes(*limit)
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+        /// The largest size loaded, in bytes.
+        limit: u64,
     },
     /// No built-in plugin has this name.
     #[error(
@@ -45,6 +64,18 @@ pub enum LoadError {
         label: String,
         /// wasmtime's message.
         message: String,
+    },
+    /// Reading and compiling it took longer than `COMPILE_TIMEOUT`; the compilation goes on
+    /// in the background.
+    #[error("{label} {}", compile_timeout(*limit, *waited_for_others))]
+    CompileTimeout {
+        /// The plugin.
+        label: String,
+        /// The limit it went past.
+        limit: Duration,
+        /// Whether the time went on waiting for earlier compilations to end rather than on
+        /// compiling this one.
+        waited_for_others: bool,
     },
     /// It does not export `vitals:plugin/checker`.
     #[error("{label} is not a Vitals check plugin: it does not export `vitals:plugin/checker` (it exports: {exports})")]
@@ -82,4 +113,20 @@ pub enum LoadError {
         /// What happened.
         message: String,
     },
+}
+
+/// What [`LoadError::CompileTimeout`] says after the plugin's label.
+fn compile_timeout(limit: Duration, waited_for_others: bool) -> String {
+    let limit = human_duration(limit);
+    if waited_for_others {
+        format!(
+            "was not loaded: it waited {limit} (the limit for compiling a plugin) for earlier compilations to end, \
+             and they are still running; try again once they are done"
+        )
+    } else {
+        format!(
+            "did not compile within {limit}, the limit for compiling a plugin, and was not loaded; wasmtime cannot \
+             stop a compilation, so it goes on in the background (with the plugin cache on, a later load uses its result)"
+        )
+    }
 }

@@ -2,6 +2,7 @@
 //! pre-linked, and a fresh store per check run holding that check's grants and limits.
 
 mod cache;
+mod compile;
 mod engine;
 mod error;
 #[cfg(fuzzing)]
@@ -25,12 +26,13 @@ use tokio::sync::Mutex;
 use wasmtime::component::Linker;
 
 pub use cache::ComponentCache;
+pub use compile::COMPILE_TIMEOUT;
 pub use engine::{Engine, POOL_INSTANCES};
 pub use error::LoadError;
 pub use notifier::{NotifierPlugin, NotifyEvent, exports_notifier};
 pub use output::{Draft, MAX_RESULT_BYTES, Sealed, UNITS, seal};
 pub use plugin::Plugin;
-pub use registry::builtin_names;
+pub use registry::{MAX_COMPONENT_BYTES, builtin_names};
 pub use state::NetBudget;
 
 use crate::plan::{CheckPlan, PluginRef};
@@ -45,7 +47,7 @@ type Loaded = HashMap<PluginRef, (Option<registry::Stamp>, Arc<Plugin>)>;
 pub struct Runtime {
     engine: Engine,
     linker: Linker<RunState>,
-    cache: ComponentCache,
+    compiler: compile::Compiler,
     loaded: Mutex<Loaded>,
 }
 
@@ -58,7 +60,8 @@ impl Runtime {
         // in it (see `state::RunState::new`).
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
         wit::v0_1::add_to_linker(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
-        Ok(Runtime { engine, linker, cache, loaded: Mutex::new(HashMap::new()) })
+        let compiler = compile::Compiler::new(engine.wasmtime(), cache);
+        Ok(Runtime { engine, linker, compiler, loaded: Mutex::new(HashMap::new()) })
     }
 
     /// The engine.
@@ -66,7 +69,9 @@ impl Runtime {
         &self.engine
     }
 
-    /// The plugin `plugin` names, loaded once and shared by every check that uses it.
+    /// The plugin `plugin` names, loaded once and shared by every check that uses it. Its
+    /// file is read and compiled on a thread of its own (see [`COMPILE_TIMEOUT`] and
+    /// [`MAX_COMPONENT_BYTES`]).
     pub async fn load(&self, plugin: &PluginRef) -> Result<Arc<Plugin>, LoadError> {
         let stamp = registry::stamp(plugin)?;
         let mut loaded = self.loaded.lock().await;
@@ -75,8 +80,8 @@ impl Runtime {
         {
             return Ok(Arc::clone(p));
         }
-        let (label, bytes) = registry::read(plugin)?;
-        let p = Arc::new(plugin::load(self.engine.wasmtime(), &self.linker, &self.cache, &label, bytes).await?);
+        let compiled = self.compiler.compile(plugin).await?;
+        let p = Arc::new(plugin::load(self.engine.wasmtime(), &self.linker, compiled).await?);
         loaded.insert(plugin.clone(), (stamp, Arc::clone(&p)));
         Ok(p)
     }
@@ -84,8 +89,8 @@ impl Runtime {
     /// The notifier plugin `plugin` names (a built-in such as `webhook`, or a file),
     /// loaded anew on each call: notifiers are loaded once, when the daemon starts.
     pub async fn load_notifier(&self, plugin: &PluginRef) -> Result<Arc<notifier::NotifierPlugin>, LoadError> {
-        let (label, bytes) = registry::read(plugin)?;
-        let loaded = notifier::load(self.engine.wasmtime(), &self.linker, &self.cache, &label, bytes).await?;
+        let compiled = self.compiler.compile(plugin).await?;
+        let loaded = notifier::load(self.engine.wasmtime(), &self.linker, compiled).await?;
         Ok(Arc::new(loaded))
     }
 

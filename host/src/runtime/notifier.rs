@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Store, Trap};
 
-use super::cache::ComponentCache;
+use super::compile::Compiled;
 use super::error::LoadError;
 use super::state::NetBudget;
 use super::state::{RunGrant, RunState};
@@ -120,16 +120,14 @@ fn detect(engine: &wasmtime::Engine, component: &Component) -> Detected {
     }
 }
 
-/// Checks the header, compiles (or loads from cache), detects the version, links and
-/// reads the description.
+/// Detects the version of a compiled notifier plugin, links it and reads its description.
 pub(crate) async fn load(
     engine: &wasmtime::Engine,
     linker: &Linker<RunState>,
-    cache: &ComponentCache,
-    label: &str,
-    wasm: Arc<[u8]>,
+    compiled: Compiled,
 ) -> Result<NotifierPlugin, LoadError> {
-    let component = super::plugin::compile(engine, cache, label, &wasm).await?;
+    let Compiled { label, size, component } = compiled;
+    let label = label.as_str();
     let wit_version = match detect(engine, &component) {
         Detected::Supported(v) => v,
         Detected::Unsupported(found) => {
@@ -168,7 +166,7 @@ pub(crate) async fn load(
     let imports = wit_versions::imports(engine, &component);
     let description =
         describe(engine, &pre).await.map_err(|message| LoadError::Describe { label: label.into(), message })?;
-    Ok(NotifierPlugin { label: label.into(), description, wit_version, imports, size: wasm.len(), pre })
+    Ok(NotifierPlugin { label: label.into(), description, wit_version, imports, size, pre })
 }
 
 async fn describe(engine: &wasmtime::Engine, pre: &NotifyPre<RunState>) -> Result<PluginDescription, String> {

@@ -1,5 +1,5 @@
-//! A loaded plugin: bytes checked, compiled (through the cache), its WIT version
-//! detected, linked once into an `InstancePre`, and its self-description read.
+//! A loaded plugin: compiled (see `compile.rs`), its WIT version detected, linked once into
+//! an `InstancePre`, and its self-description read.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
 
-use super::cache::ComponentCache;
+use super::compile::Compiled;
 use super::error::LoadError;
 use super::state::{RunGrant, RunState};
 use super::wit::{self, Detected, WitVersion, v0_1};
@@ -41,15 +41,14 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
-/// Checks the header, compiles (or loads from cache), detects the version and links.
+/// Detects the version of a compiled plugin, links it and reads its description.
 pub(crate) async fn load(
     engine: &wasmtime::Engine,
     linker: &Linker<RunState>,
-    cache: &ComponentCache,
-    label: &str,
-    wasm: Arc<[u8]>,
+    compiled: Compiled,
 ) -> Result<Plugin, LoadError> {
-    let component = compile(engine, cache, label, &wasm).await?;
+    let Compiled { label, size, component } = compiled;
+    let label = label.as_str();
     let (version, wit_version) = match wit::detect(engine, &component) {
         Detected::Supported(v, exact) => (v, exact),
         Detected::Unsupported(found) => {
@@ -68,37 +67,7 @@ pub(crate) async fn load(
     let imports = wit::imports(engine, &component);
     let description =
         describe(engine, &pre).await.map_err(|message| LoadError::Describe { label: label.into(), message })?;
-    Ok(Plugin { label: label.into(), description, wit: version, wit_version, imports, size: wasm.len(), pre })
-}
-
-/// Checks the header and compiles (or loads from cache) a component, off the async threads.
-/// Shared with notifier plugins.
-pub(super) async fn compile(
-    engine: &wasmtime::Engine,
-    cache: &ComponentCache,
-    label: &str,
-    wasm: &Arc<[u8]>,
-) -> Result<Component, LoadError> {
-    check_header(label, wasm)?;
-    let engine = engine.clone();
-    let cache = cache.clone();
-    let wasm = Arc::clone(wasm);
-    tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &wasm))
-        .await
-        .map_err(|e| LoadError::Compile { label: label.into(), message: e.to_string() })?
-        .map_err(|e| LoadError::Compile { label: label.into(), message: format!("{e:#}") })
-}
-
-fn check_header(label: &str, wasm: &[u8]) -> Result<(), LoadError> {
-    const MAGIC: &[u8] = b"\0asm";
-    if wasm.len() < 8 || &wasm[..4] != MAGIC {
-        return Err(LoadError::NotWasm { label: label.into() });
-    }
-    // Bytes 4..8: version 1 for core modules, 0x0d with layer 1 for components.
-    if wasm[4..8] == [1, 0, 0, 0] {
-        return Err(LoadError::CoreModule { label: label.into() });
-    }
-    Ok(())
+    Ok(Plugin { label: label.into(), description, wit: version, wit_version, imports, size, pre })
 }
 
 fn link(linker: &Linker<RunState>, component: &Component) -> Result<v0_1::CheckPre<RunState>, String> {
@@ -142,17 +111,5 @@ pub(crate) async fn finish_describe(
         Ok(Ok(d)) => Ok(v0_1::description(d)),
         Ok(Err(e)) => Err(format!("{e:#}")),
         Err(_) => Err(format!("no answer within {}s", DESCRIBE_TIMEOUT.as_secs())),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn garbage_and_core_modules_are_told_apart_from_components() {
-        assert!(matches!(check_header("x", b"hello world"), Err(LoadError::NotWasm { .. })));
-        assert!(matches!(check_header("x", b"\0asm\x01\0\0\0rest"), Err(LoadError::CoreModule { .. })));
-        assert!(check_header("x", b"\0asm\x0d\0\x01\0rest").is_ok());
     }
 }

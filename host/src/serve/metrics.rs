@@ -101,6 +101,7 @@ pub struct Telemetry {
     in_flight: Gauge,
     skipped: Family<CheckOnly, Counter>,
     checks: Gauge,
+    results_dropped: Counter,
     /// Per check name, the label sets in use. Held across every update of a check's
     /// series so that a concurrent `forget_check` cannot leave a series behind.
     tracked: Mutex<HashMap<String, Tracked>>,
@@ -185,6 +186,12 @@ impl Telemetry {
         );
         let checks = Gauge::default();
         registry.register("vitals_checks", "Number of scheduled checks", checks.clone());
+        let results_dropped = Counter::default();
+        registry.register(
+            "vitals_results_dropped",
+            "Results not stored because the queue of results waiting for the store was full, or the store refused them",
+            results_dropped.clone(),
+        );
         let build_info = Family::<BuildLabels, Gauge>::default();
         build_info.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").to_owned() }).set(1);
         registry.register("vitals_build_info", "The running vitals build; the value is always 1", build_info);
@@ -203,6 +210,7 @@ impl Telemetry {
             in_flight,
             skipped,
             checks,
+            results_dropped,
             tracked: Mutex::new(HashMap::new()),
         }
     }
@@ -290,6 +298,11 @@ impl Telemetry {
     /// Sets the number of scheduled checks.
     pub fn set_checks(&self, n: usize) {
         self.checks.set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    /// Counts `n` results that were dropped rather than stored.
+    pub fn record_results_dropped(&self, n: u64) {
+        self.results_dropped.inc_by(n);
     }
 
     /// Removes every series of `check` (per-check gauges, histogram, counters and plugin
@@ -444,6 +457,8 @@ mod tests {
         t.run_started();
         t.run_finished();
         t.set_checks(2);
+        t.record_results_dropped(3);
+        t.record_results_dropped(4);
 
         let s = parse(&t.encode());
         let web = [("check", "web"), ("plugin", "http")];
@@ -474,6 +489,7 @@ mod tests {
         assert_eq!(value(&s, "vitals_runs_skipped_total", &[("check", "web")]), Some(2.0));
         assert_eq!(value(&s, "vitals_runs_in_flight", &[]), Some(1.0));
         assert_eq!(value(&s, "vitals_checks", &[]), Some(2.0));
+        assert_eq!(value(&s, "vitals_results_dropped_total", &[]), Some(7.0));
         assert_eq!(value(&s, "vitals_build_info", &[("version", env!("CARGO_PKG_VERSION"))]), Some(1.0));
     }
 

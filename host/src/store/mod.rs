@@ -222,6 +222,17 @@ pub enum StoreError {
         path: PathBuf,
     },
 
+    /// The database refused the data itself, not the write: a value too big for it, a
+    /// constraint it breaks. Writing the same data again fails the same way; other data
+    /// would be written (see [`StoreError::is_about_the_data`]).
+    #[error("{}: the database refused the data: {detail}", path.display())]
+    Rejected {
+        /// The database file.
+        path: PathBuf,
+        /// What the database said about the data.
+        detail: String,
+    },
+
     /// Any other database failure.
     #[error("{}: database error: {source}", path.display())]
     Other {
@@ -242,8 +253,16 @@ impl StoreError {
             | StoreError::NewerSchema { path, .. }
             | StoreError::CannotOpen { path, .. }
             | StoreError::DiskFull { path }
+            | StoreError::Rejected { path, .. }
             | StoreError::Other { path, .. } => path,
         }
+    }
+
+    /// Whether the error is about the data written rather than about the database: the
+    /// same write fails again however long one waits, while a write of other data would
+    /// succeed. A locked, full, read-only or unreadable database is not about the data.
+    pub fn is_about_the_data(&self) -> bool {
+        matches!(self, StoreError::Rejected { .. })
     }
 }
 

@@ -145,9 +145,16 @@ impl Clock {
 
 /// Sends `request` and reads the response, following redirects up to
 /// `request.max_redirects`. Every hop opens a fresh connection checked against `grants`
-/// (by name, then by resolved address). The whole call is bounded by
+/// (by name, then by resolved address). A redirect to another origin drops the headers
+/// meant for the first one only (see [`first_origin_only`]), among them every header whose
+/// value holds one of the run's `secrets`. The whole call is bounded by
 /// `min(request.timeout, deadline - now)`.
-pub async fn send(grants: &Grants, request: HttpRequest, deadline: Instant) -> Result<HttpResponse, NetError> {
+pub async fn send(
+    grants: &Grants,
+    secrets: &[String],
+    request: HttpRequest,
+    deadline: Instant,
+) -> Result<HttpResponse, NetError> {
     let start = Instant::now();
     let limit = Budget::new(deadline).limit(request.timeout)?;
     let clock = Clock { end: start + limit, limit };
@@ -179,13 +186,7 @@ pub async fn send(grants: &Grants, request: HttpRequest, deadline: Instant) -> R
                 headers.retain(|(name, _)| name != header::CONTENT_TYPE);
             }
             if next.origin() != url.origin() {
-                // Credentials and a Host override were meant for the first origin only.
-                headers.retain(|(name, _)| {
-                    name != header::AUTHORIZATION
-                        && name != header::PROXY_AUTHORIZATION
-                        && name != header::COOKIE
-                        && name != header::HOST
-                });
+                headers.retain(|(name, value)| !first_origin_only(name, value, secrets));
             }
             tracing::debug!(from = %url, to = %next, status, "following redirect");
             url = next;
@@ -214,6 +215,19 @@ pub async fn send(grants: &Grants, request: HttpRequest, deadline: Instant) -> R
             timings,
         });
     }
+}
+
+/// Whether a request header was meant for the request's first origin only, and so is not
+/// sent on after a redirect to another one: credentials, a Host override, and any header
+/// whose value holds one of the run's secrets (`X-Api-Key = "${env:KEY}"` in the check's
+/// config comes back from the plugin as a header of its own name).
+fn first_origin_only(name: &HeaderName, value: &HeaderValue, secrets: &[String]) -> bool {
+    let credentials = [header::AUTHORIZATION, header::PROXY_AUTHORIZATION, header::COOKIE, header::HOST];
+    credentials.contains(name)
+        || secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .any(|secret| value.as_bytes().windows(secret.len()).any(|window| window == secret.as_bytes()))
 }
 
 /// Checks the request's method, URL, headers and body, returning them in hyper's types.
@@ -567,7 +581,7 @@ mod tests {
         let addr = http_server(|_| respond("200 OK", &[("Content-Type", "text/plain")], b"hello")).await;
         let url = format!("http://{addr}/health");
         let g = grants(&url, &[]);
-        let r = send(&g, HttpRequest::get(&url), soon()).await.unwrap();
+        let r = send(&g, &[], HttpRequest::get(&url), soon()).await.unwrap();
         assert_eq!(r.status, 200);
         assert_eq!(r.body, b"hello");
         assert_eq!(r.body_size, 5);
@@ -597,7 +611,7 @@ mod tests {
         req.method = "POST".into();
         req.headers = vec![("X-Test".into(), "yes".into()), ("Content-Length".into(), "999".into())];
         req.body = Some(b"payload".to_vec());
-        let r = send(&g, req, soon()).await.unwrap();
+        let r = send(&g, &[], req, soon()).await.unwrap();
         let echo = String::from_utf8(r.body).unwrap().to_ascii_lowercase();
         assert!(echo.starts_with("post /submit?x=1 http/1.1\r\n"), "{echo}");
         assert!(echo.contains(&format!("host: {addr}\r\n")), "{echo}");
@@ -612,7 +626,7 @@ mod tests {
         let addr = http_server(|_| respond("204 No Content", &[], b"")).await;
         let url = format!("http://localhost:{}/", addr.port());
         let g = grants(&url, &[]);
-        let r = send(&g, HttpRequest::get(&url), soon()).await.unwrap();
+        let r = send(&g, &[], HttpRequest::get(&url), soon()).await.unwrap();
         assert_eq!(r.status, 204);
         assert!(r.timings.dns.is_some());
         assert!(r.timings.connect.is_some());
@@ -623,7 +637,7 @@ mod tests {
         let port = closed_port().await;
         let url = format!("http://127.0.0.1:{port}/");
         let g = grants(&url, &[]);
-        let err = send(&g, HttpRequest::get(&url), soon()).await.unwrap_err();
+        let err = send(&g, &[], HttpRequest::get(&url), soon()).await.unwrap_err();
         assert_eq!(err, NetError::Connect(format!("127.0.0.1:{port}: connection refused")));
     }
 
@@ -635,7 +649,7 @@ mod tests {
         let mut req = HttpRequest::get(&url);
         req.timeout = Some(Duration::from_secs(1));
         let started = std::time::Instant::now();
-        let err = send(&g, req, soon()).await.unwrap_err();
+        let err = send(&g, &[], req, soon()).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(2));
         assert_eq!(err, NetError::Timeout("timed out after 1s waiting for the first byte".into()));
         assert_eq!(accepted.load(Ordering::SeqCst), 1);
@@ -649,10 +663,10 @@ mod tests {
         let mut req = HttpRequest::get(&url);
         req.timeout = Some(Duration::from_secs(30));
         let started = std::time::Instant::now();
-        let err = send(&g, req, Instant::now() + Duration::from_millis(500)).await.unwrap_err();
+        let err = send(&g, &[], req, Instant::now() + Duration::from_millis(500)).await.unwrap_err();
         assert!(matches!(err, NetError::Timeout(_)), "{err:?}");
         assert!(started.elapsed() < Duration::from_millis(1500));
-        let past = send(&g, HttpRequest::get(&url), Instant::now()).await.unwrap_err();
+        let past = send(&g, &[], HttpRequest::get(&url), Instant::now()).await.unwrap_err();
         assert!(matches!(past, NetError::Timeout(_)), "{past:?}");
     }
 
@@ -664,7 +678,7 @@ mod tests {
         let g = grants(&url, &[]);
         let mut req = HttpRequest::get(&url);
         req.max_body_bytes = 1000;
-        let r = send(&g, req, soon()).await.unwrap();
+        let r = send(&g, &[], req, soon()).await.unwrap();
         assert!(r.truncated);
         assert_eq!(r.body.len(), 1000);
         assert_eq!(r.body_size, SIZE as u64);
@@ -682,7 +696,7 @@ mod tests {
         let g = grants(&url, &[]);
         let mut req = HttpRequest::get(&url);
         req.max_redirects = 5;
-        let r = send(&g, req, soon()).await.unwrap();
+        let r = send(&g, &[], req, soon()).await.unwrap();
         assert_eq!(r.status, 200);
         assert_eq!(r.body, b"new place");
         assert_eq!(r.redirects, 1);
@@ -701,12 +715,12 @@ mod tests {
         let g = grants(&url, &[]);
         let mut req = HttpRequest::get(&url);
         req.max_redirects = 3;
-        let err = send(&g, req.clone(), soon()).await.unwrap_err();
+        let err = send(&g, &[], req.clone(), soon()).await.unwrap_err();
         assert!(matches!(err, NetError::Denied(ref m) if m.starts_with(&format!("{other} is not granted"))), "{err:?}");
         assert_eq!(accepted.load(Ordering::SeqCst), 0);
 
         req.url = format!("http://{addr}/name");
-        let err = send(&g, req, soon()).await.unwrap_err();
+        let err = send(&g, &[], req, soon()).await.unwrap_err();
         assert_eq!(
             err,
             NetError::Denied(format!(
@@ -715,12 +729,72 @@ mod tests {
         );
     }
 
+    /// A server that keeps the head of every request it gets (lower-cased) and answers
+    /// with `answer`.
+    async fn recording_server(
+        answer: impl Fn(&Seen) -> Vec<u8> + Send + Sync + 'static,
+    ) -> (SocketAddr, Arc<std::sync::Mutex<Vec<String>>>) {
+        let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = Arc::clone(&heads);
+        let addr = http_server(move |seen| {
+            kept.lock().unwrap().push(seen.head.to_ascii_lowercase());
+            answer(seen)
+        })
+        .await;
+        (addr, heads)
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_another_origin_drops_credentials_and_every_header_holding_a_secret() {
+        let (second, second_heads) = recording_server(|_| respond("200 OK", &[], b"landed")).await;
+        let (first, first_heads) = recording_server(move |seen| match seen.path() {
+            "/start" => respond("302 Found", &[("Location", "/again")], b""),
+            _ => respond("307 Temporary Redirect", &[("Location", &format!("http://{second}/landed"))], b""),
+        })
+        .await;
+        let url = format!("http://{first}/start");
+        let g = grants(&url, &[&second.to_string()]);
+        let mut req = HttpRequest::get(&url);
+        req.max_redirects = 2;
+        req.headers = [
+            ("X-Api-Key", "s3cr3t-key"),
+            ("X-Signature", "v1;key=s3cr3t-key;t=1"),
+            ("Authorization", "Bearer not-a-configured-secret"),
+            ("Proxy-Authorization", "Basic Zm9vOmJhcg=="),
+            ("Cookie", "session=1"),
+            ("X-Trace", "visible"),
+        ]
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .to_vec();
+        // An empty secret (an unset `${env:…}`) must not match every header.
+        let secrets = ["s3cr3t-key".to_string(), String::new()];
+        let r = send(&g, &secrets, req, soon()).await.unwrap();
+        assert_eq!((r.status, r.body.as_slice(), r.redirects), (200, b"landed".as_slice(), 2));
+
+        // Within the first origin everything is sent again.
+        let first_heads = first_heads.lock().unwrap().clone();
+        assert_eq!(first_heads.len(), 2, "{first_heads:?}");
+        for header in ["x-api-key: s3cr3t-key", "x-signature: ", "authorization: ", "cookie: ", "x-trace: visible"] {
+            assert!(first_heads[1].contains(header), "{header} missing from\n{}", first_heads[1]);
+        }
+        // The other origin gets none of the credentials and none of the secret.
+        let second_heads = second_heads.lock().unwrap().clone();
+        assert_eq!(second_heads.len(), 1, "{second_heads:?}");
+        let head = &second_heads[0];
+        assert!(head.starts_with("get /landed http/1.1\r\n"), "{head}");
+        assert!(head.contains("x-trace: visible\r\n"), "{head}");
+        assert!(head.contains(&format!("host: {second}\r\n")), "{head}");
+        for gone in ["x-api-key", "x-signature", "authorization", "proxy-authorization", "cookie", "s3cr3t"] {
+            assert!(!head.contains(gone), "{gone} reached the other origin:\n{head}");
+        }
+    }
+
     #[tokio::test]
     async fn max_redirects_zero_returns_the_redirect_itself() {
         let addr = http_server(|_| respond("302 Found", &[("Location", "/elsewhere")], b"moved")).await;
         let url = format!("http://{addr}/");
         let g = grants(&url, &[]);
-        let r = send(&g, HttpRequest::get(&url), soon()).await.unwrap();
+        let r = send(&g, &[], HttpRequest::get(&url), soon()).await.unwrap();
         assert_eq!(r.status, 302);
         assert_eq!(r.redirects, 0);
         assert_eq!(r.body, b"moved");
@@ -743,7 +817,7 @@ mod tests {
         req.method = "POST".into();
         req.body = Some(b"a=1".to_vec());
         req.max_redirects = 1;
-        let r = send(&g, req, soon()).await.unwrap();
+        let r = send(&g, &[], req, soon()).await.unwrap();
         assert_eq!(r.body, b"GET 0");
         assert_eq!(r.redirects, 1);
     }
@@ -753,11 +827,11 @@ mod tests {
         let addr = https_server(|_| respond("200 OK", &[], b"secure")).await;
         let url = format!("https://localhost:{}/", addr.port());
         let g = grants(&url, &[]);
-        let err = send(&g, HttpRequest::get(&url), soon()).await.unwrap_err();
+        let err = send(&g, &[], HttpRequest::get(&url), soon()).await.unwrap_err();
         assert!(matches!(err, NetError::Tls(ref m) if m.contains("UnknownIssuer")), "{err:?}");
         let mut req = HttpRequest::get(&url);
         req.tls_verify = false;
-        let r = send(&g, req, soon()).await.unwrap();
+        let r = send(&g, &[], req, soon()).await.unwrap();
         assert_eq!(r.status, 200);
         assert_eq!(r.body, b"secure");
         assert!(r.timings.tls.is_some());
@@ -768,7 +842,7 @@ mod tests {
     async fn not_granted_is_denied_without_connecting() {
         let (addr, accepted) = silent_server().await;
         let g = grants("http://127.0.0.1:1/", &[]);
-        let err = send(&g, HttpRequest::get(format!("http://{addr}/")), soon()).await.unwrap_err();
+        let err = send(&g, &[], HttpRequest::get(format!("http://{addr}/")), soon()).await.unwrap_err();
         assert!(matches!(err, NetError::Denied(_)), "{err:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(accepted.load(Ordering::SeqCst), 0);
@@ -795,7 +869,7 @@ mod tests {
             (HttpRequest { body: Some(vec![0; MAX_REQUEST_BODY_BYTES + 1]), ..base.clone() }, "request body"),
         ];
         for (req, expected) in cases {
-            let err = send(&g, req, soon()).await.unwrap_err();
+            let err = send(&g, &[], req, soon()).await.unwrap_err();
             assert!(matches!(err, NetError::Invalid(ref m) if m.contains(expected)), "{expected}: {err:?}");
         }
     }
@@ -810,7 +884,7 @@ mod tests {
         .await;
         let url = format!("http://{addr}/");
         let g = grants(&url, &[]);
-        let err = send(&g, HttpRequest::get(&url), soon()).await.unwrap_err();
+        let err = send(&g, &[], HttpRequest::get(&url), soon()).await.unwrap_err();
         assert!(matches!(err, NetError::Protocol(ref m) if m.contains("too large")), "{err:?}");
     }
 
@@ -818,7 +892,7 @@ mod tests {
     fn send_future_is_send() {
         fn is_send<T: Send>(_: &T) {}
         let g = Grants::none();
-        let fut = send(&g, HttpRequest::get("http://127.0.0.1:1/"), Instant::now());
+        let fut = send(&g, &[], HttpRequest::get("http://127.0.0.1:1/"), Instant::now());
         is_send(&fut);
     }
 
@@ -827,7 +901,7 @@ mod tests {
         let addr = http_server(|_| b"SSH-2.0-OpenSSH_9.6\r\n".to_vec()).await;
         let url = format!("http://{addr}/");
         let g = grants(&url, &[]);
-        let err = send(&g, HttpRequest::get(&url), soon()).await.unwrap_err();
+        let err = send(&g, &[], HttpRequest::get(&url), soon()).await.unwrap_err();
         assert!(matches!(err, NetError::Protocol(_)), "{err:?}");
     }
 }

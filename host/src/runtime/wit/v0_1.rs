@@ -100,6 +100,7 @@ impl http::Host for RunState {
         };
         let (grants, deadline, slots) =
             (Arc::clone(&self.grant.grants), self.grant.deadline, Arc::clone(lanes.slots()));
+        let secrets = Arc::clone(&self.grant.secrets);
         let host = url::Url::parse(&request.url).ok().and_then(|u| u.host_str().map(str::to_string));
         // On the I/O lane: the phase timings are the network's, not a busy neighbour's.
         let outcome = lanes
@@ -108,7 +109,7 @@ impl http::Host for RunState {
                     Some(host) => Some(Self::slot(slots, host, deadline).await?),
                     None => None,
                 };
-                host_http::send(&grants, request, deadline).await
+                host_http::send(&grants, &secrets, request, deadline).await
             })
             .await;
         self.note(outcome.as_ref().map(|_| ()))?;

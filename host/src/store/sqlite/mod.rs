@@ -195,9 +195,15 @@ pub(super) fn classify(path: &Path, busy: Duration, err: rusqlite::Error) -> Sto
                     StoreError::CannotOpen { path, reason: detail() }
                 }
                 ErrorCode::DiskFull => StoreError::DiskFull { path },
+                // SQLITE_TOOBIG ("string or blob too big"), SQLITE_CONSTRAINT, SQLITE_MISMATCH.
+                ErrorCode::TooBig | ErrorCode::ConstraintViolation | ErrorCode::TypeMismatch => {
+                    StoreError::Rejected { path, detail: detail() }
+                }
                 _ => StoreError::Other { path, source: Box::new(err) },
             }
         }
+        // A value that has no SQLite form.
+        rusqlite::Error::ToSqlConversionFailure(_) => StoreError::Rejected { path, detail: err.to_string() },
         // A column holding what the schema says it cannot.
         rusqlite::Error::InvalidColumnType(..)
         | rusqlite::Error::FromSqlConversionFailure(..)

@@ -468,8 +468,19 @@ fn classify_maps_sqlite_codes_to_errors_a_person_can_act_on() {
     assert!(matches!(e, StoreError::DiskFull { .. }), "{e:?}");
 
     let e = c(ffi::SQLITE_CONSTRAINT, Some("NOT NULL constraint failed: runs.checks"));
-    assert!(matches!(e, StoreError::Other { .. }), "{e:?}");
-    assert!(e.to_string().contains("NOT NULL constraint failed"), "{e}");
+    assert!(matches!(e, StoreError::Rejected { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "/var/lib/vitals/vitals.db: the database refused the data: NOT NULL constraint failed: runs.checks"
+    );
+    let e = c(ffi::SQLITE_TOOBIG, Some("string or blob too big"));
+    assert!(e.is_about_the_data() && e.to_string().contains("string or blob too big"), "{e}");
+    // Only errors about the data are; the database's own troubles are worth a retry.
+    for e in [c(ffi::SQLITE_BUSY, None), c(ffi::SQLITE_FULL, None), c(ffi::SQLITE_READONLY, None)] {
+        assert!(!e.is_about_the_data(), "{e:?}");
+    }
+    let e = c(ffi::SQLITE_IOERR, None);
+    assert!(matches!(e, StoreError::Other { .. }) && !e.is_about_the_data(), "{e:?}");
 
     let e = classify(
         path,
@@ -492,4 +503,27 @@ fn the_public_open_returns_a_working_store() {
     let run = rich_run(42);
     store.write_run_only(&run).unwrap();
     assert_eq!(store.recent(None, usize::MAX).unwrap(), newest_first(run));
+}
+
+#[test]
+fn a_row_the_database_refuses_is_an_error_about_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("vitals.db")).unwrap();
+    // What a constraint does to a row that breaks it: SQLITE_CONSTRAINT, for this row only.
+    store
+        .conn
+        .execute_batch(
+            "CREATE TEMP TRIGGER refuse BEFORE INSERT ON results WHEN NEW.summary = 'refuse me' \
+             BEGIN SELECT RAISE(ABORT, 'this row is refused'); END;",
+        )
+        .unwrap();
+    let mut bad = result("web", 1_000, Status::Critical);
+    bad.summary = "refuse me".into();
+    let err = store.write_run_only(&[result("web", 0, Status::Ok), bad]).unwrap_err();
+    assert!(matches!(err, StoreError::Rejected { .. }) && err.is_about_the_data(), "{err:?}");
+    assert!(err.to_string().ends_with("the database refused the data: this row is refused"), "{err}");
+    // All or nothing: the good row was not written with it, and is written alone.
+    assert!(store.recent(None, 10).unwrap().is_empty());
+    store.write_run_only(&[result("web", 0, Status::Ok)]).unwrap();
+    assert_eq!(store.recent(None, 10).unwrap().len(), 1);
 }
