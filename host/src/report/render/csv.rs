@@ -19,19 +19,26 @@ pub fn write(out: &mut impl Write, results: &[CheckResult]) -> io::Result<()> {
     w.flush()
 }
 
+/// A text cell that a spreadsheet cannot take for a formula: one starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice), since check
+/// names, summaries and metric names come from configs and plugins.
+fn text_cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() }
+}
+
 /// One result's row, in the order of [`HEADER`].
 fn row(r: &CheckResult) -> [String; 9] {
     let metrics: Vec<String> = r.metrics.iter().map(|m| format!("{}={}{}", m.name, m.value, m.unit)).collect();
     [
-        r.check.clone(),
+        text_cell(&r.check),
         r.started_at_ms.to_string(),
         format!("{:.3}", r.duration.as_secs_f64() * 1000.0),
         r.status.to_string(),
         r.state.map(|s| s.kind.to_string()).unwrap_or_default(),
         r.state.map(|s| s.attempt.to_string()).unwrap_or_default(),
         r.reason.map(|x| x.to_string()).unwrap_or_default(),
-        r.summary.clone(),
-        metrics.join(" "),
+        text_cell(&r.summary),
+        text_cell(&metrics.join(" ")),
     ]
 }
 
@@ -92,5 +99,22 @@ mod tests {
         let mut out = Vec::new();
         write(&mut out, &[]).expect("writes to memory");
         assert_eq!(String::from_utf8_lossy(&out), format!("{}\n", HEADER.join(",")));
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_as_formulas_are_defused() {
+        let mut r = result();
+        r.check = "=HYPERLINK(\"http://evil\")".into();
+        r.summary = "+1+cmd|' /C calc'!A0".into();
+        r.metrics.clear();
+        let mut out = Vec::new();
+        write(&mut out, &[r]).expect("written");
+        let text = String::from_utf8(out).expect("utf-8");
+        let row = text.lines().nth(1).expect("a row");
+        assert!(row.starts_with("\"'=HYPERLINK("), "{row}");
+        assert!(row.contains(",'+1+cmd|"), "{row}");
+        for (cell, want) in [("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("ok", "ok")] {
+            assert_eq!(text_cell(cell), want);
+        }
     }
 }
