@@ -24,6 +24,7 @@ use crate::runtime::Runtime;
 use crate::schedule::scheduler::Settings;
 use crate::schedule::{Clock, Control, SandboxExecutor, Scheduler, SharedStates, wall_clock_ms};
 use crate::serve::metrics::Telemetry;
+use crate::store::StoreError;
 
 /// How often `--watch` looks at the config file.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
@@ -95,9 +96,13 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
     if options.watch {
         tokio::spawn(watch_file(reloader.clone()));
     }
-    start_housekeeping(context.db_path(), upkeep, stop_server.subscribe());
+    let damage = Damage { found: Arc::new(Mutex::new(None)), control: control.clone(), grace: options.grace };
+    start_housekeeping(context.db_path(), upkeep, stop_server.subscribe(), damage.clone());
     tracing::info!(checks, config = %context.config.display(), "vitals is running");
-    let mut writer = Writer::start(store, Arc::clone(&slot), Arc::clone(&telemetry));
+    let mut writer = Writer::start(store, Arc::clone(&slot), Arc::clone(&telemetry)).on_damage({
+        let damage = damage.clone();
+        move || damage.report("the database is damaged; the writer stopped".into())
+    });
     let summary = scheduler.run(control_rx, &mut writer).await;
     // The writer's queue holds the last results: they are written before the notifiers
     // are told to finish, so that every event queued is one whose result is stored.
@@ -106,6 +111,9 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
         .unwrap_or_else(|_| Err("the writer thread panicked".into()));
     reloader.finish_notifiers(options.grace).await;
     let written = written.map_err(|e| Failure::store(format!("{e}\nsome results were not stored")))?;
+    if let Some(what) = damage.found() {
+        return Err(Failure::store(format!("{what} ({}); run `vitals store check`", context.db_path().display())));
+    }
     let _ = stop_server.send(true);
     if let Some(server) = server {
         let _ = server.await;
@@ -119,6 +127,31 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
         "vitals stopped"
     );
     Ok(DaemonSummary { written })
+}
+
+/// Where the threads that write to the store say the database is damaged: the first
+/// report stops the daemon, which then exits 74 with it.
+#[derive(Clone)]
+struct Damage {
+    found: Arc<Mutex<Option<String>>>,
+    control: mpsc::Sender<Control>,
+    grace: Duration,
+}
+
+impl Damage {
+    /// Records `what` (the first report wins) and asks the scheduler to stop. Called from
+    /// threads outside the async runtime.
+    fn report(&self, what: String) {
+        let mut found = self.found.lock().unwrap_or_else(PoisonError::into_inner);
+        if found.is_none() {
+            *found = Some(what);
+            let _ = self.control.blocking_send(Control::Shutdown { grace: self.grace });
+        }
+    }
+
+    fn found(&self) -> Option<String> {
+        self.found.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
 }
 
 /// What the housekeeping thread works with; a reload replaces it whole.
@@ -139,7 +172,7 @@ impl Upkeep {
 /// Seals finished hours and prunes old raw results every few minutes, on a thread of its
 /// own with its own connection, until `stopped`. Each round reads the settings in force,
 /// so a reload applies from the next round. Failures are logged and retried.
-fn start_housekeeping(path: PathBuf, upkeep: Arc<Mutex<Upkeep>>, stopped: watch::Receiver<bool>) {
+fn start_housekeeping(path: PathBuf, upkeep: Arc<Mutex<Upkeep>>, stopped: watch::Receiver<bool>, damage: Damage) {
     let spawned = std::thread::Builder::new().name("vitals-housekeeping".into()).spawn(move || {
         let mut store = match crate::store::open(&path) {
             Ok(store) => store,
@@ -150,8 +183,15 @@ fn start_housekeeping(path: PathBuf, upkeep: Arc<Mutex<Upkeep>>, stopped: watch:
         };
         loop {
             let Upkeep { cadences, retention } = upkeep.lock().unwrap_or_else(PoisonError::into_inner).clone();
-            if let Err(e) = super::housekeeping::run(store.as_mut(), &cadences, retention, wall_clock_ms()) {
-                tracing::warn!(error = %e, "store housekeeping failed; retrying later");
+            match super::housekeeping::run(store.as_mut(), &cadences, retention, wall_clock_ms()) {
+                Err(e @ StoreError::Corrupt { .. }) => {
+                    // No more writing into a damaged database: stop, and stop the daemon.
+                    tracing::error!(error = %e, "the database is damaged; housekeeping stops");
+                    damage.report(e.to_string());
+                    return;
+                }
+                Err(e) => tracing::warn!(error = %e, "store housekeeping failed; retrying later"),
+                Ok(_) => {}
             }
             let deadline = std::time::Instant::now() + super::housekeeping::EVERY;
             while std::time::Instant::now() < deadline {

@@ -110,6 +110,8 @@ struct Shared {
     results: AtomicUsize,
     bytes: AtomicUsize,
     drops: Drops,
+    /// Called once when the database turns out to be damaged: the writer has stopped.
+    on_damage: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 /// How much the writer may hold.
@@ -227,6 +229,7 @@ impl Writer {
             results: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
             drops: Drops { telemetry, log: Mutex::new(DropLog::default()) },
+            on_damage: Mutex::new(None),
         });
         let thread = std::thread::Builder::new()
             .name("vitals-writer".into())
@@ -236,6 +239,14 @@ impl Writer {
             })
             .ok();
         Writer { notify, tx: Some(tx), shared, thread }
+    }
+
+    /// What to do when the database turns out to be damaged (a SQLite corruption error on
+    /// any write): the writer stops writing into it at once, and `then` is called (the
+    /// daemon stops, exit 74).
+    pub fn on_damage(self, then: impl FnOnce() + Send + 'static) -> Writer {
+        *self.shared.on_damage.lock().unwrap_or_else(PoisonError::into_inner) = Some(Box::new(then));
+        self
     }
 
     /// Stops accepting results, writes what is queued, and says how many were written.
@@ -318,6 +329,16 @@ fn write_until_closed(
                 last_error = None;
                 pause = FIRST_PAUSE;
                 shared.drops.flush();
+            }
+            Some(e @ StoreError::Corrupt { .. }) => {
+                // No more writing into a damaged database: every later write could make
+                // it worse.
+                tracing::error!(error = %e, pending = batch.len(), "the database is damaged; no more results are written");
+                let pending = batch.len();
+                if let Some(then) = shared.on_damage.lock().unwrap_or_else(PoisonError::into_inner).take() {
+                    then();
+                }
+                return Err((e, pending));
             }
             Some(e) => {
                 tracing::error!(error = %e, pending = batch.len(), "cannot store results; retrying");

@@ -132,6 +132,7 @@ fn shared_with(bounds: Bounds) -> Shared {
         results: AtomicUsize::new(0),
         bytes: AtomicUsize::new(0),
         drops: Drops { telemetry: Arc::new(Telemetry::new()), log: Mutex::new(DropLog::default()) },
+        on_damage: Mutex::new(None),
     }
 }
 
@@ -262,4 +263,31 @@ fn the_queue_is_bounded_in_bytes_too() {
     // An empty queue takes a result whatever its size: a bound never refuses everything.
     let shared = shared_with(Bounds { results: 1000, bytes: 1 });
     assert!(shared.admit(one) && !shared.admit(one));
+}
+
+#[test]
+fn a_damaged_database_stops_the_writer_at_once_and_says_so() {
+    let (store, kept) =
+        FakeStore::new(|_| Err(StoreError::Corrupt { path: db(), detail: "database disk image is malformed".into() }));
+    let told = Arc::new(AtomicUsize::new(0));
+    let writer = Writer::start(Box::new(store), no_notifiers(), Arc::new(Telemetry::new()));
+    let mut writer = writer.on_damage({
+        let told = Arc::clone(&told);
+        move || {
+            told.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let (r, events) = run(1, -1);
+    writer.record(r, events);
+    // The writer stops after the first failed write, without retrying into the file.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while told.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(told.load(Ordering::SeqCst), 1, "the daemon is told once");
+    let (r, events) = run(2, -1);
+    writer.record(r, events);
+    let outcome = writer.finish();
+    assert!(outcome.as_ref().is_err_and(|e| e.contains("/var/lib/vitals/vitals.db")), "{outcome:?}");
+    assert_eq!(kept.lock().unwrap().writes, [1], "one write, no retries into a damaged file");
 }
