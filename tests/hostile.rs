@@ -77,6 +77,35 @@ fn every_hostile_behaviour_becomes_a_result_and_the_other_checks_still_pass() {
     is("slow", "critical", "timeout", "timed out");
 }
 
+/// `run --once --format json` with debug logs and `env` set: exit code, stdout, stderr.
+fn run_with_env(sandbox: &Sandbox, env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let mut command = vitals();
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let out = command
+        .env("VITALS_LOG", "debug")
+        .arg("--config")
+        .arg(sandbox.config())
+        .args(["run", "--once", "--format", "json"])
+        .output()
+        .expect("run vitals");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Fails if `secret`'s bytes are anywhere in the sandbox's database or its WAL.
+fn assert_not_stored(sandbox: &Sandbox, secret: &str) {
+    let db = std::fs::read(sandbox.db()).unwrap_or_default();
+    let wal = std::fs::read(sandbox.dir.path().join("vitals.db-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} stored in the database");
+    }
+}
+
 #[test]
 fn secrets_never_reach_output_logs_or_the_store() {
     let wasm = toml_str(&support::hostile_plugin().display().to_string());
@@ -91,26 +120,14 @@ fn secrets_never_reach_output_logs_or_the_store() {
         "secret = \"${env:VITALS_TEST_SECRET}\"",
     );
     let sandbox = Sandbox::new(&config);
-    let out = vitals()
-        .env("VITALS_TEST_SECRET", secret)
-        .env("VITALS_LOG", "debug")
-        .arg("--config")
-        .arg(sandbox.config())
-        .args(["run", "--once", "--format", "json"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = run_with_env(&sandbox, &[("VITALS_TEST_SECRET", secret)]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("the secret is ***"), "the summary is redacted: {stdout}");
     assert!(stdout.contains("key=${env:VITALS_TEST_SECRET}"), "the target is shown as written: {stdout}");
     assert!(stderr.contains("***"), "the plugin's log line was written, redacted: {stderr}");
     assert!(!stdout.contains(secret) && !stderr.contains(secret), "secret leaked:\n{stdout}\n{stderr}");
-    let db = std::fs::read(sandbox.db()).unwrap();
-    let wal = std::fs::read(sandbox.dir.path().join("vitals.db-wal")).unwrap_or_default();
-    for bytes in [db, wal] {
-        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "secret stored in the database");
-    }
+    assert!(sandbox.db().exists(), "the run was stored");
+    assert_not_stored(&sandbox, secret);
 }
 
 fn write_wat(dir: &std::path::Path, name: &str, wat: &str) -> std::path::PathBuf {
@@ -257,17 +274,7 @@ fn disguised_secrets_never_reach_output_logs_or_the_store() {
         "url = \"http://x${env:VITALS_TEST_TOKEN}.example/\"",
     );
     let sandbox = Sandbox::new(&config);
-    let out = vitals()
-        .env("VITALS_TEST_SECRET", secret)
-        .env("VITALS_TEST_TOKEN", token)
-        .env("VITALS_LOG", "debug")
-        .arg("--config")
-        .arg(sandbox.config())
-        .args(["run", "--once", "--format", "json"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (_, stdout, stderr) = run_with_env(&sandbox, &[("VITALS_TEST_SECRET", secret), ("VITALS_TEST_TOKEN", token)]);
     let results: Vec<serde_json::Value> = serde_json::from_str(&stdout).expect("JSON results");
     let disguised = result(&results, "disguised");
     assert_eq!(disguised["summary"], "summary ***", "{disguised:#}");
@@ -276,13 +283,10 @@ fn disguised_secrets_never_reach_output_logs_or_the_store() {
     let refused = result(&results, "refused-secret");
     assert!(refused["details"].as_str().unwrap_or_default().contains("x***.example"), "{refused:#}");
     assert!(stderr.contains("log ***"), "the plugin's log line is written, redacted: {stderr}");
-    let db = std::fs::read(sandbox.db()).unwrap();
-    let wal = std::fs::read(sandbox.dir.path().join("vitals.db-wal")).unwrap_or_default();
+    assert!(sandbox.db().exists(), "the run was stored");
     for s in [secret, token] {
         assert!(!stdout.contains(s) && !stderr.contains(s), "{s} leaked:\n{stdout}\n{stderr}");
-        for bytes in [&db, &wal] {
-            assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "{s} stored in the database");
-        }
+        assert_not_stored(&sandbox, s);
     }
 }
 

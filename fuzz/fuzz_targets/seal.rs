@@ -28,9 +28,7 @@ fuzz_target!(|data: &[u8]| {
         metrics,
     };
     let sealed = seal(draft, &[format!("refused {secret}.example")], &[secret.clone()]);
-    let bytes = sealed.summary.len()
-        + sealed.details.as_ref().map_or(0, String::len)
-        + sealed.metrics.iter().map(|m| m.name.len() + m.unit.len() + m.warn.as_ref().map_or(0, String::len) + m.crit.as_ref().map_or(0, String::len)).sum::<usize>();
+    let bytes = sealed.text_bytes();
     assert!(bytes <= MAX_RESULT_BYTES);
     assert!(!sealed.summary.contains(&secret));
     assert!(!sealed.details.unwrap_or_default().contains(&secret));

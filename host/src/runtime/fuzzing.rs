@@ -98,18 +98,7 @@ pub async fn host_calls(data: &[u8]) {
     let draft = Draft { summary: fields.join(" "), details: Some(fields.join("\n")), metrics };
     let notes: Vec<String> = state.denials.note().into_iter().collect();
     let sealed = output::seal(draft, &notes, &[secret.clone()]);
-    let bytes = sealed.summary.len()
-        + sealed.details.as_ref().map_or(0, String::len)
-        + sealed
-            .metrics
-            .iter()
-            .map(|m| {
-                m.name.len()
-                    + m.unit.len()
-                    + m.warn.as_ref().map_or(0, String::len)
-                    + m.crit.as_ref().map_or(0, String::len)
-            })
-            .sum::<usize>();
+    let bytes = sealed.text_bytes();
     assert!(bytes <= output::MAX_RESULT_BYTES, "a sealed result of {bytes} bytes");
     assert!(!sealed.summary.contains(&secret), "the secret in the summary");
     assert!(!sealed.details.as_deref().unwrap_or_default().contains(&secret), "the secret in the details");

@@ -81,6 +81,22 @@ pub struct Sealed {
     pub metrics: Vec<Metric>,
 }
 
+impl Sealed {
+    /// The bytes of its texts: summary, details, and every metric's name, unit and
+    /// ranges. At most [`MAX_RESULT_BYTES`].
+    pub fn text_bytes(&self) -> usize {
+        let metric = |m: &Metric| {
+            m.name.len()
+                + m.unit.len()
+                + m.warn.as_ref().map_or(0, String::len)
+                + m.crit.as_ref().map_or(0, String::len)
+        };
+        self.summary.len()
+            + self.details.as_ref().map_or(0, String::len)
+            + self.metrics.iter().map(metric).sum::<usize>()
+    }
+}
+
 /// The host calls a run was refused, bounded as they come: the first few quoted (cleaned
 /// and cut), the rest only counted, so a plugin that makes refused calls in a loop costs
 /// a counter, not memory.
@@ -381,20 +397,6 @@ mod tests {
         list.iter().map(|s| s.to_string()).collect()
     }
 
-    fn result_bytes(s: &Sealed) -> usize {
-        s.summary.len()
-            + s.details.as_ref().map_or(0, String::len)
-            + s.metrics
-                .iter()
-                .map(|m| {
-                    m.name.len()
-                        + m.unit.len()
-                        + m.warn.as_ref().map_or(0, String::len)
-                        + m.crit.as_ref().map_or(0, String::len)
-                })
-                .sum::<usize>()
-    }
-
     #[test]
     fn redaction_replaces_every_occurrence_longest_first() {
         assert_eq!(Redactor::new(&secrets(&["abc", "abcdef"])).text("x abcdef abc"), "x *** ***");
@@ -517,7 +519,7 @@ mod tests {
         }
         let notes: Vec<String> = refusals.note().into_iter().collect();
         let s = seal(draft(&"s".repeat(1 << 20), Some(&"d\n".repeat(1 << 20)), many), &notes, &[]);
-        assert!(result_bytes(&s) <= MAX_RESULT_BYTES, "{} > {MAX_RESULT_BYTES}", result_bytes(&s));
+        assert!(s.text_bytes() <= MAX_RESULT_BYTES, "{} > {MAX_RESULT_BYTES}", s.text_bytes());
         let details = s.details.unwrap_or_default();
         assert!(details.len() <= MAX_DETAILS);
         assert!(details.ends_with("; and 995 more"), "the refusals note is kept whole at the end");

@@ -46,13 +46,6 @@ impl Thresholds {
 mod tests {
     use super::*;
 
-    fn r(s: &str) -> Range {
-        match Range::parse(s) {
-            Ok(range) => range,
-            Err(e) => panic!("{s}: {e}"),
-        }
-    }
-
     #[test]
     fn thresholds_critical_wins() {
         let t = match Thresholds::parse(Some("100"), Some("200")) {
@@ -63,7 +56,7 @@ mod tests {
         assert_eq!(t.evaluate(150.0), Status::Warning);
         assert_eq!(t.evaluate(250.0), Status::Critical);
         assert_eq!(Thresholds::default().evaluate(1e9), Status::Ok);
-        let crit_only = Thresholds { warn: None, crit: Some(r("10:")) };
+        let crit_only = Thresholds { warn: None, crit: "10:".parse().ok() };
         assert_eq!(crit_only.evaluate(5.0), Status::Critical);
         assert!(Thresholds::parse(Some("x"), None).is_err());
     }

@@ -43,10 +43,25 @@ const MAX_LOG_LINES: u32 = 1000;
 
 impl types::Host for RunState {}
 
+/// The parts of a run a network call carries to the I/O lane.
+struct Call {
+    lanes: Lanes,
+    grants: Arc<crate::plan::Grants>,
+    deadline: tokio::time::Instant,
+    slots: Arc<HostSlots>,
+}
+
 impl RunState {
     /// The lanes of this run's I/O; a `describe` call has none.
     fn lanes(&self) -> Result<Lanes, types::NetError> {
         self.grant.lanes.clone().ok_or_else(|| types::NetError::Invalid("no network while describing a plugin".into()))
+    }
+
+    /// What a network call takes to the I/O lane.
+    fn call(&self) -> Result<Call, types::NetError> {
+        let lanes = self.lanes()?;
+        let slots = Arc::clone(lanes.slots());
+        Ok(Call { lanes, grants: Arc::clone(&self.grant.grants), deadline: self.grant.deadline, slots })
     }
 
     /// A slot for a connection to `host` (`max_per_host`), waited for until `deadline`.
@@ -94,12 +109,10 @@ impl http::Host for RunState {
             max_body_bytes: req.max_body_bytes,
         };
         self.spend_attempt()?;
-        let lanes = match self.lanes() {
-            Ok(l) => l,
+        let Call { lanes, grants, deadline, slots } = match self.call() {
+            Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
-        let (grants, deadline, slots) =
-            (Arc::clone(&self.grant.grants), self.grant.deadline, Arc::clone(lanes.slots()));
         let secrets = Arc::clone(&self.grant.secrets);
         let host = url::Url::parse(&request.url).ok().and_then(|u| u.host_str().map(str::to_string));
         // On the I/O lane: the phase timings are the network's, not a busy neighbour's.
@@ -146,12 +159,10 @@ impl tcp::Host for RunState {
             ))));
         }
         self.spend_attempt()?;
-        let lanes = match self.lanes() {
-            Ok(l) => l,
+        let Call { lanes, grants, deadline, slots } = match self.call() {
+            Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
-        let (grants, deadline, slots) =
-            (Arc::clone(&self.grant.grants), self.grant.deadline, Arc::clone(lanes.slots()));
         let outcome = lanes
             .io(async move {
                 // Refused before a slot is taken: a denied call must not wait for one.
