@@ -193,9 +193,47 @@ impl NotifierPlugin {
         memory: u64,
         secrets: Arc<Vec<String>>,
     ) -> Result<(), String> {
+        // The plugin's code runs in the guest lane, as a check's does: a notifier in a CPU
+        // loop must not hold the thread that drives every check's I/O.
+        let delivery = Delivery {
+            engine: engine.clone(),
+            pre: self.pre.clone(),
+            label: self.label.clone(),
+            name: self.description.name.clone(),
+            event: event.clone(),
+            config_json: config_json.to_string(),
+        };
+        let label = self.label.clone();
+        match engine.lanes().guest(delivery.run(grants, timeout, memory, secrets)).await {
+            Some(outcome) => outcome,
+            None => Err(format!("{label}: vitals failed while delivering (see the log)")),
+        }
+    }
+}
+
+/// One delivery, owned, so that it can run on a guest thread.
+struct Delivery {
+    engine: super::Engine,
+    pre: NotifyPre<RunState>,
+    label: String,
+    name: String,
+    event: NotifyEvent,
+    config_json: String,
+}
+
+impl Delivery {
+    async fn run(
+        self,
+        grants: Arc<Grants>,
+        timeout: Duration,
+        memory: u64,
+        secrets: Arc<Vec<String>>,
+    ) -> Result<(), String> {
+        let Delivery { engine, pre, label, name, event, config_json } = self;
+        let (engine, config_json) = (&engine, config_json.as_str());
         let deadline = Instant::now() + timeout;
         let grant = RunGrant {
-            check: Arc::from(format!("{} (notifier {})", event.check, self.description.name)),
+            check: Arc::from(format!("{} (notifier {})", event.check, name)),
             grants,
             secrets: Arc::clone(&secrets),
             deadline,
@@ -208,25 +246,25 @@ impl NotifierPlugin {
         let change =
             wit::state_change(&event.check, &event.event, &event.summary, &event.target, event.report_link.as_deref());
         let call = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
+            let instance = pre.instantiate_async(&mut store).await?;
             instance.vitals_plugin_notifier().call_notify(&mut store, &change, config_json).await
         };
         // Epochs stop guest code; this stops time spent blocked in a host call.
         let outcome = tokio::time::timeout_at(deadline, call).await;
         let state = store.data();
-        let timed_out = || format!("{} timed out after {}", self.label, format_duration(timeout));
+        let timed_out = || format!("{} timed out after {}", label, format_duration(timeout));
         let error = match outcome {
             Ok(Ok(Ok(()))) => return Ok(()),
-            Ok(Ok(Err(message))) => format!("{}: {message}", self.label),
+            Ok(Ok(Err(message))) => format!("{}: {message}", label),
             Ok(Err(_)) if state.limiter.exceeded() => {
-                format!("{} exceeded its memory limit of {}", self.label, format_bytes(state.limiter.cap()))
+                format!("{} exceeded its memory limit of {}", label, format_bytes(state.limiter.cap()))
             }
             Ok(Err(e)) if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) => timed_out(),
             Ok(Err(e)) => {
                 let stderr = String::from_utf8_lossy(&state.stderr.contents()).into_owned();
                 match stderr.lines().rev().map(str::trim).find(|l| !l.is_empty()) {
-                    Some(line) => format!("{} failed: {e:#} ({line})", self.label),
-                    None => format!("{} failed: {e:#}", self.label),
+                    Some(line) => format!("{} failed: {e:#} ({line})", label),
+                    None => format!("{} failed: {e:#}", label),
                 }
             }
             Err(_) => timed_out(),
