@@ -97,39 +97,56 @@ impl Sealed {
     }
 }
 
-/// The host calls a run was refused, bounded as they come: the first few quoted (cleaned
-/// and cut), the rest only counted, so a plugin that makes refused calls in a loop costs
-/// a counter, not memory.
+/// The first `N` quotes of something counted, and the count: what the host notes of a
+/// thing a plugin can repeat without end, at the cost of a counter, not memory.
 #[derive(Debug, Clone, Default)]
-pub struct Refusals {
+struct Tally<const N: usize> {
     shown: Vec<String>,
     total: usize,
 }
 
+impl<const N: usize> Tally<N> {
+    /// Counts one; `quote` is made only while fewer than `N` are shown.
+    fn push(&mut self, quote: impl FnOnce() -> String) {
+        self.total = self.total.saturating_add(1);
+        if self.shown.len() < N {
+            self.shown.push(quote());
+        }
+    }
+
+    /// `head` and the quotes, then "; and M {more}" for those not shown; `None` for none.
+    fn note(&self, head: &str, more: &str) -> Option<String> {
+        if self.total == 0 {
+            return None;
+        }
+        let mut note = format!("{head}{}", self.shown.join("; "));
+        if self.total > self.shown.len() {
+            note.push_str(&format!("; and {} {more}", self.total - self.shown.len()));
+        }
+        Some(note)
+    }
+}
+
+/// The host calls a run was refused, bounded as they come: the first few quoted (cleaned
+/// and cut), the rest only counted, so a plugin that makes refused calls in a loop costs
+/// a counter, not memory.
+#[derive(Debug, Clone, Default)]
+pub struct Refusals(Tally<MAX_REFUSALS_SHOWN>);
+
 impl Refusals {
     /// Records one refused call and why.
     pub fn push(&mut self, why: &str) {
-        self.total = self.total.saturating_add(1);
-        if self.shown.len() < MAX_REFUSALS_SHOWN {
-            self.shown.push(one_line(why, MAX_REFUSAL));
-        }
+        self.0.push(|| one_line(why, MAX_REFUSAL));
     }
 
     /// How many calls were refused.
     pub fn total(&self) -> usize {
-        self.total
+        self.0.total
     }
 
     /// The note for the details, `None` when nothing was refused. Not yet redacted.
     pub fn note(&self) -> Option<String> {
-        if self.total == 0 {
-            return None;
-        }
-        let mut note = format!("vitals: the sandbox refused {} call(s): {}", self.total, self.shown.join("; "));
-        if self.total > self.shown.len() {
-            note.push_str(&format!("; and {} more", self.total - self.shown.len()));
-        }
-        Some(note)
+        self.0.note(&format!("vitals: the sandbox refused {} call(s): ", self.0.total), "more")
     }
 }
 
@@ -150,7 +167,7 @@ pub fn seal(draft: Draft, notes: &[String], secrets: &[String]) -> Sealed {
     if total > MAX_METRICS {
         host_notes.push(format!("vitals: {} metrics dropped (at most {MAX_METRICS} are kept)", total - MAX_METRICS));
     }
-    host_notes.extend(problems.note());
+    host_notes.extend(problems.note("vitals: ", "more dropped metric parts"));
     host_notes.extend(notes.iter().map(|n| n.to_string()));
     let notes_text: Vec<String> =
         host_notes.iter().map(|n| bounded(&redactor.text(&one_line_clean(n)), MAX_NOTE).0).collect();
@@ -174,44 +191,21 @@ pub fn seal(draft: Draft, notes: &[String], secrets: &[String]) -> Sealed {
 }
 
 /// The notes about metric parts that were dropped, bounded like refusals.
-#[derive(Default)]
-struct MetricNotes {
-    shown: Vec<String>,
-    total: usize,
-}
-
-impl MetricNotes {
-    fn push(&mut self, note: String) {
-        self.total += 1;
-        if self.shown.len() < MAX_METRIC_NOTES {
-            self.shown.push(note);
-        }
-    }
-
-    fn note(&self) -> Option<String> {
-        if self.total == 0 {
-            return None;
-        }
-        let mut note = format!("vitals: {}", self.shown.join("; "));
-        if self.total > self.shown.len() {
-            note.push_str(&format!("; and {} more dropped metric parts", self.total - self.shown.len()));
-        }
-        Some(note)
-    }
-}
+type MetricNotes = Tally<MAX_METRIC_NOTES>;
 
 /// One metric, trusted or dropped (a non-finite value has nothing to show).
 fn metric(m: Metric, redactor: &Redactor, notes: &mut MetricNotes) -> Option<Metric> {
     let name = metric_name(&redactor.name(&metric_name(&m.name)));
     if !m.value.is_finite() {
-        notes.push(format!("metric `{name}` dropped: its value {} is not a finite number", m.value));
+        notes.push(|| format!("metric `{name}` dropped: its value {} is not a finite number", m.value));
         return None;
     }
     let unit = if UNITS.contains(&m.unit.as_str()) {
         m.unit
     } else {
-        notes
-            .push(format!("unit of metric `{name}` dropped: not a Monitoring Plugins unit ({})", UNITS[1..].join(" ")));
+        notes.push(|| {
+            format!("unit of metric `{name}` dropped: not a Monitoring Plugins unit ({})", UNITS[1..].join(" "))
+        });
         String::new()
     };
     let warn = threshold(&name, "warn", m.warn, redactor, notes);
@@ -241,11 +235,13 @@ fn threshold(
     match parsed.map(|r| r.to_string()) {
         Some(normal) if redactor.text(&normal) == normal => Some(normal),
         Some(_) => {
-            notes.push(format!("{which} of metric `{name}` dropped: it shows a secret"));
+            notes.push(|| format!("{which} of metric `{name}` dropped: it shows a secret"));
             None
         }
         None => {
-            notes.push(format!("{which} of metric `{name}` dropped: not a range (write e.g. 10, 10:20, ~:5 or @1:2)"));
+            notes.push(|| {
+                format!("{which} of metric `{name}` dropped: not a range (write e.g. 10, 10:20, ~:5 or @1:2)")
+            });
             None
         }
     }
