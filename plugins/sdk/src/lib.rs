@@ -79,9 +79,9 @@ pub mod notifier_bindings {
         default_bindings_module: "vitals_sdk::notifier_bindings",
         additional_derives: [PartialEq],
         with: {
-            "vitals:plugin/types@0.1.1": crate::bindings::vitals::plugin::types,
-            "vitals:plugin/http@0.1.1": crate::bindings::vitals::plugin::http,
-            "vitals:plugin/log@0.1.1": crate::bindings::vitals::plugin::log,
+            "vitals:plugin/types@0.1.2": crate::bindings::vitals::plugin::types,
+            "vitals:plugin/http@0.1.2": crate::bindings::vitals::plugin::http,
+            "vitals:plugin/log@0.1.2": crate::bindings::vitals::plugin::log,
         },
     });
 }
