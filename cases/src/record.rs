@@ -76,28 +76,28 @@ impl Recorder {
     }
 
     /// Records bytes the plugin sent on connection `id` (or the failure).
-    pub fn send(&mut self, id: Option<usize>, data: &[u8], result: Result<(), &NetFailure>) {
+    pub fn send(&mut self, id: Option<usize>, data: &[u8], result: Result<(), NetFailure>) {
         match result {
             Ok(()) => self.step(id, Step::Send(data.to_vec())),
-            Err(failure) => self.step(id, Step::Error(failure.clone())),
+            Err(failure) => self.step(id, Step::Error(failure)),
         }
     }
 
     /// Records what connection `id` received (an empty read, the peer closing, is the end
     /// of the script and is not written).
-    pub fn receive(&mut self, id: Option<usize>, result: Result<&[u8], &NetFailure>) {
+    pub fn receive(&mut self, id: Option<usize>, result: Result<&[u8], NetFailure>) {
         match result {
             Ok([]) => {}
             Ok(data) => self.step(id, Step::Receive(data.to_vec())),
-            Err(failure) => self.step(id, Step::Error(failure.clone())),
+            Err(failure) => self.step(id, Step::Error(failure)),
         }
     }
 
     /// Records a TLS upgrade on connection `id`.
-    pub fn tls(&mut self, id: Option<usize>, result: Result<Duration, &NetFailure>) {
+    pub fn tls(&mut self, id: Option<usize>, result: Result<Duration, NetFailure>) {
         match result {
             Ok(took) => self.step(id, Step::Tls(took)),
-            Err(failure) => self.step(id, Step::Error(failure.clone())),
+            Err(failure) => self.step(id, Step::Error(failure)),
         }
     }
 
