@@ -47,7 +47,7 @@ fn configuration_errors_exit_78_with_file_line_and_a_hint() {
         ),
         (
             web_config(web, "[check.config]\nmax_redirects = \"five\""),
-            "`max_redirects` must be a integer",
+            "`max_redirects` must be an integer, found string \"five\"",
             "checks.toml:6:17",
             "",
         ),
