@@ -230,8 +230,13 @@ fn want(key: &ConfigKey) -> Want {
     }
 }
 
-/// A value of `key`'s kind, as it would be written after `key = `.
+/// A value of `key`'s kind, as it would be written after `key = `: its default when the
+/// plugin declared a valid one.
 fn example(key: &ConfigKey) -> String {
+    let valid = |d: &&String| toml_value(d).is_some_and(|v| wrong(key.kind, &v).is_none());
+    if let Some(default) = key.default.as_ref().filter(valid) {
+        return default.clone();
+    }
     match key.kind {
         ConfigKind::String => "\"...\"".into(),
         ConfigKind::Integer => "3".into(),
@@ -357,6 +362,8 @@ mod tests {
         );
         let text = errors(ConfigKind::Integer, None, "max_redirects = \"five\"");
         assert_has(&text, &["help: write for example `max_redirects = 3`"]);
+        let text = errors(ConfigKind::Integer, Some("5"), "max_redirects = [1]");
+        assert_has(&text, &["help: write for example `max_redirects = 5`"]);
         let text = errors(ConfigKind::Float, None, "ratio = \"0.5\"");
         assert_has(&text, &["`ratio` must be a float, found string \"0.5\"", "help: write `ratio = 0.5`"]);
         let text = errors(ConfigKind::Boolean, None, "insecure = \"true\"");
