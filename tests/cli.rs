@@ -221,7 +221,7 @@ fn plugin_inspect_shows_keys_version_and_imports() {
     let out = vitals().args(["plugin", "inspect", "http"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    for part in ["http 0.1.0", "vitals:plugin@0.1.1", "expect_status", "body_regex", "vitals:plugin/http@0.1.1"] {
+    for part in ["http 0.1.0", "vitals:plugin@0.1.2", "expect_status", "body_regex", "vitals:plugin/http@0.1.2"] {
         assert!(text.contains(part), "missing {part}: {text}");
     }
     // The built-in notifier is described as one, with its [notifier.config] keys.
