@@ -18,6 +18,10 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// `cargo test` shows them all. A file that cannot be read or parsed, or holds no case,
 /// fails too. [`test_cases!`](crate::test_cases) wraps this in a `#[test]`.
 ///
+/// Each case prints one line (`case `name` ... ok`); what the plugin logs while it runs
+/// ([`crate::log`]) goes to stderr just before that line. `cargo test` shows both for a
+/// failing test.
+///
 /// ```
 /// use vitals_sdk::{Check, CheckRequest, CheckResult, Description, Reason, critical, ok};
 ///
@@ -46,6 +50,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// vitals_sdk::testing::run_cases::<Echo>(&path);
 /// # std::fs::remove_file(&path).ok();
 /// ```
+#[track_caller]
 pub fn run_cases<C: Check>(path: impl AsRef<Path>) {
     let path = path.as_ref();
     let shown = path.display();
@@ -63,8 +68,6 @@ pub fn run_cases<C: Check>(path: impl AsRef<Path>) {
     let mut report = String::new();
     let mut failed = 0;
     for case in &file.cases {
-        // Lines the plugin logs go to stderr, under the case that wrote them.
-        eprintln!("case `{}`:", case.name);
         let misses = match play::<C>(case) {
             Ok((_, misses)) if misses.is_empty() => {
                 println!("case `{}` ... ok", case.name);
