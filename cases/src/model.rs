@@ -84,6 +84,36 @@ pub struct Case {
     pub tcp: Vec<TcpAnswer>,
 }
 
+impl Case {
+    /// The case's `config` table as the JSON object a plugin's `run` receives in
+    /// `check-request.config`, mapped as the host maps `[check.config]`: a datetime becomes
+    /// its TOML text, a float JSON cannot hold (NaN, infinity) becomes `null`.
+    ///
+    /// ```
+    /// let file = vitals_cases::CaseFile::parse("[[case]]\nname = \"a\"\ntarget = \"t\"\n\
+    ///     config = { expect_status = \"200\", headers = { Accept = \"*/*\" }, max_redirects = 0 }\n\
+    ///     expect = { status = \"ok\" }\n").unwrap();
+    /// assert_eq!(file.cases[0].config_json(),
+    ///     r#"{"expect_status":"200","headers":{"Accept":"*/*"},"max_redirects":0}"#);
+    /// ```
+    pub fn config_json(&self) -> String {
+        serde_json::Value::Object(self.config.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()).to_string()
+    }
+}
+
+fn toml_to_json(value: &toml::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        toml::Value::String(s) => J::String(s.clone()),
+        toml::Value::Integer(i) => J::from(*i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        toml::Value::Boolean(b) => J::Bool(*b),
+        toml::Value::Datetime(d) => J::String(d.to_string()),
+        toml::Value::Array(items) => J::Array(items.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => J::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
+    }
+}
+
 /// The status of a result, as written in a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -546,6 +576,26 @@ script = [ { receive = "220 hi\r\n" }, { send = "QUIT\r\n" }, { tls = "2ms" }, {
             let err = CaseFile::parse(text).unwrap_err().to_string();
             assert!(err.contains(needle), "{needle:?} not in {err}");
         }
+    }
+
+    #[test]
+    fn config_becomes_the_json_a_plugin_receives() {
+        let file = CaseFile::parse(
+            "[[case]]\nname = \"a\"\ntarget = \"t\"\nexpect = { status = \"ok\" }\n\
+             [case.config]\nsend = \"QUIT\\\\r\\\\n\"\nratio = 0.5\nnan = nan\non = true\nwhen = 1979-05-27T07:32:00Z\n\
+             codes = [200, 204]\n",
+        )
+        .unwrap();
+        let json: serde_json::Value = serde_json::from_str(&file.cases[0].config_json()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "send": "QUIT\\r\\n", "ratio": 0.5, "nan": null, "on": true,
+                "when": "1979-05-27T07:32:00Z", "codes": [200, 204]
+            })
+        );
+        let empty = CaseFile::parse("[[case]]\nname = \"a\"\ntarget = \"t\"\nexpect = { status = \"ok\" }\n").unwrap();
+        assert_eq!(empty.cases[0].config_json(), "{}");
     }
 
     #[test]

@@ -147,3 +147,7 @@ fn describe_lists_every_key() {
         ]
     );
 }
+
+// Every case of cases.toml, run natively through `Http::run` with the host's answers
+// replayed; `vitals plugin test` replays the same file in the real sandbox.
+vitals_sdk::test_cases!(Http, "cases.toml");

@@ -109,42 +109,14 @@ pub use status_codes::{StatusCodes, reason_phrase};
 pub use text::{first_line, sanitize};
 pub use vitals_units::{UnitError, format_bytes, format_duration, parse_bytes, parse_duration};
 
-/// The host's HTTP/1.1 client (`vitals:plugin/http`).
-pub mod http {
-    pub use crate::bindings::vitals::plugin::http::{Header, Request, Response, send};
-}
-
-/// The host's raw TCP connections with optional TLS (`vitals:plugin/tcp`).
-pub mod tcp {
-    pub use crate::bindings::vitals::plugin::tcp::{Connection, connect};
-}
-
-/// Log lines routed to the host's tracing output under the check's name
-/// (`vitals:plugin/log`).
-pub mod log {
-    pub use crate::bindings::vitals::plugin::log::Level;
-    use crate::bindings::vitals::plugin::log::write;
-
-    /// Writes a debug line.
-    pub fn debug(message: &str) {
-        write(Level::Debug, message);
-    }
-
-    /// Writes an info line.
-    pub fn info(message: &str) {
-        write(Level::Info, message);
-    }
-
-    /// Writes a warning line.
-    pub fn warn(message: &str) {
-        write(Level::Warn, message);
-    }
-
-    /// Writes an error line.
-    pub fn error(message: &str) {
-        write(Level::Error, message);
-    }
-}
+pub mod http;
+pub mod log;
+pub mod tcp;
+#[cfg(feature = "testing")]
+pub mod testing;
+// Where host calls go in a native build (`cargo test`), where wit-bindgen's stubs abort.
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
 
 /// A check plugin: what [`register_check!`] turns into the component's `checker` export.
 pub trait Check {

@@ -113,3 +113,7 @@ fn describe_lists_every_key() {
     let names: Vec<&str> = description.config.iter().map(|k| k.name.as_str()).collect();
     assert_eq!(names, ["send", "expect", "tls", "tls_verify", "warn_time", "crit_time", "max_bytes"]);
 }
+
+// Every case of cases.toml, run natively through `Tcp::run` with the host's answers
+// replayed; `vitals plugin test` replays the same file in the real sandbox.
+vitals_sdk::test_cases!(Tcp, "cases.toml");
