@@ -225,3 +225,17 @@ fn a_bad_cases_file_says_where() {
     let out = vitals().args(["plugin", "test", "http", "--cases"]).arg(&empty).output().unwrap();
     assert_eq!(out.status.code(), Some(64), "{:?}", text(&out));
 }
+
+#[test]
+fn the_built_in_plugins_pass_their_own_cases_in_the_real_sandbox() {
+    // The same files their crates replay natively with the SDK's kit (`cargo test`).
+    for plugin in ["http", "tcp"] {
+        let cases = support::root().join(format!("plugins/{plugin}/cases.toml"));
+        let out = vitals().args(["plugin", "test", plugin, "--cases"]).arg(&cases).output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{plugin}:\n{stdout}{stderr}");
+        let count = stdout.lines().filter(|l| l.starts_with("ok ")).count();
+        assert!(count >= 15, "{plugin}: only {count} cases:\n{stdout}");
+        assert!(!stdout.contains("not ok"), "{stdout}");
+    }
+}
