@@ -239,3 +239,73 @@ fn the_built_in_plugins_pass_their_own_cases_in_the_real_sandbox() {
         assert!(!stdout.contains("not ok"), "{stdout}");
     }
 }
+
+/// The guide's Rust path, as a newcomer follows it: `plugin new` → the README's build →
+/// `cargo test` → `plugin test` → `plugin run`. The times are printed for the record
+/// (docs/plugin-guide.md); nothing asserts on them.
+#[test]
+fn the_guides_rust_path_works_from_plugin_new_to_plugin_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let out = vitals().args(["plugin", "new", "demo", "--lang", "rust", "--dir"]).arg(dir.path()).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let project = dir.path().join("demo");
+    for file in ["Cargo.toml", "src/lib.rs", "cases.toml", "README.md", "wit/plugin.wit", "rust-toolchain.toml"] {
+        assert!(project.join(file).is_file(), "{file} missing; plugin new said:\n{stdout}");
+    }
+    let readme = std::fs::read_to_string(project.join("README.md")).unwrap();
+    assert!(readme.contains("cargo build --release --target wasm32-wasip2"), "{readme}");
+    // A second `plugin new` into the same place is refused, and writes nothing.
+    let again = vitals().args(["plugin", "new", "demo", "--dir"]).arg(dir.path()).output().unwrap();
+    assert_eq!(again.status.code(), Some(64), "{:?}", text(&again));
+    let bad = vitals().args(["plugin", "new", "Demo_1", "--dir"]).arg(dir.path()).output().unwrap();
+    assert_eq!(bad.status.code(), Some(64), "{:?}", text(&bad));
+
+    // Shared with later runs (and with CI's cache), so the SDK's dependencies compile once.
+    let target_dir = support::target_dir().join("scaffolds");
+    let cargo = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO"))
+            .current_dir(&project)
+            .args(args)
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "cargo {args:?} failed:\n{stdout}\n{stderr}");
+        stdout
+    };
+    cargo(&["build", "--release", "--target", "wasm32-wasip2"]);
+    let built = std::time::Instant::now();
+    let native = cargo(&["test"]);
+    assert!(native.contains("test result: ok"), "{native}");
+    let wasm = target_dir.join("wasm32-wasip2/release/demo.wasm");
+    assert!(wasm.is_file(), "no {}", wasm.display());
+
+    let out = vitals().args(["plugin", "test"]).arg(&wasm).arg("--cases").arg(project.join("cases.toml")).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("1..5") && stdout.contains("# 5 passed, 0 failed"), "{stdout}");
+    let tested = std::time::Instant::now();
+
+    let addr = servers::http();
+    let out = vitals().args(["plugin", "run"]).arg(&wasm).args(["--target", &format!("http://{addr}/ok")]).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.starts_with("DEMO OK - HTTP 200 in "), "{stdout}");
+    let out = vitals()
+        .args(["plugin", "run"])
+        .arg(&wasm)
+        .args(["--target", &format!("http://{addr}/fail")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    eprintln!(
+        "guide path: new+build {:.1?}, cargo test + plugin test {:.1?}, total {:.1?}",
+        built - started,
+        tested - built,
+        started.elapsed()
+    );
+}

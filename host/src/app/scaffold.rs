@@ -61,10 +61,12 @@ pub fn create(name: &str, lang: Lang, parent: &Path, sdk: Option<&Path>) -> Resu
     let template = TEMPLATES
         .get_dir(lang.dir())
         .ok_or_else(|| Failure::internal(format!("no {} template in this build", lang.dir())))?;
+    let sdk_fields = sdk_dependency(sdk)?;
     let vars = [
         ("{{name}}", name.to_string()),
         ("{{module}}", name.replace('-', "_")),
-        ("{{sdk}}", sdk_dependency(sdk)?),
+        ("{{sdk}}", format!("{{ {sdk_fields} }}")),
+        ("{{sdk_inline}}", sdk_fields.clone()),
         ("{{vitals_version}}", env!("CARGO_PKG_VERSION").to_string()),
     ];
     let mut files = Vec::new();
@@ -126,7 +128,7 @@ fn check_name(name: &str) -> Result<(), Failure> {
     }
 }
 
-/// The `vitals-sdk = ...` value of a Rust project's manifest.
+/// The fields of the `vitals-sdk = { ... }` dependency of a Rust project's manifest.
 fn sdk_dependency(sdk: Option<&Path>) -> Result<String, Failure> {
     let source_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/sdk");
     let path = match sdk {
@@ -141,9 +143,9 @@ fn sdk_dependency(sdk: Option<&Path>) -> Result<String, Failure> {
         Some(path) => {
             let path = std::fs::canonicalize(&path).unwrap_or(path);
             let quoted = toml::Value::String(path.display().to_string()).to_string();
-            format!("{{ version = \"{SDK_VERSION}\", path = {quoted} }}")
+            format!("version = \"{SDK_VERSION}\", path = {quoted}")
         }
-        None => format!("\"{SDK_VERSION}\""),
+        None => format!("version = \"{SDK_VERSION}\""),
     })
 }
 
