@@ -90,7 +90,7 @@ def run(target, config):
             metrics.append(values.metric("value", value))
             if field_status != "ok":
                 limit = values.crit if field_status == "critical" else values.warn
-                problems.append(f"outside the {field_status} range {limit}")
+                problems.append(f"{'inside' if limit.inside else 'outside'} the {field_status} range {limit}")
                 status = worst(status, field_status)
 
     time_status = time_check.evaluate(response.time_ms)

@@ -400,6 +400,7 @@ function toml(value) {
   if (typeof value === 'string') return JSON.stringify(value); // a JSON string is a TOML basic string
   if (Array.isArray(value)) return `[${value.map(toml).join(', ')}]`;
   if (value && typeof value === 'object') {
+    if (Object.keys(value).length === 0) return '{}';
     return `{ ${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)} = ${toml(v)}`).join(', ')} }`;
   }
   throw new Error(`cannot write ${value} as TOML`);
