@@ -94,7 +94,12 @@ fn json_api() -> std::net::SocketAddr {
 fn status_pages() -> std::net::SocketAddr {
     const JSON: &str = "application/json";
     servers::routes(&[
-        ("/fine/api/v2/status.json", "200 OK", JSON, r#"{"status": {"indicator": "none", "description": "All Systems Operational"}}"#),
+        (
+            "/fine/api/v2/status.json",
+            "200 OK",
+            JSON,
+            r#"{"status": {"indicator": "none", "description": "All Systems Operational"}}"#,
+        ),
         (
             "/minor/api/v2/summary.json",
             "200 OK",
@@ -135,7 +140,12 @@ fn python_json_field_check_says_ok_warning_critical_with_metrics_and_exit_codes(
             &format!("http://{api}/busy"),
             "path = \"data.queue.depth\"\nwarn = \"~:50\"\ncrit = \"~:100\"",
         ),
-        check_block("api-degraded", &wasm, &format!("http://{api}/degraded"), "path = \"data.status\"\nequals = \"up\""),
+        check_block(
+            "api-degraded",
+            &wasm,
+            &format!("http://{api}/degraded"),
+            "path = \"data.status\"\nequals = \"up\"",
+        ),
         check_block("api-5xx", &wasm, &format!("http://{api}/fail"), "path = \"data.status\""),
         check_block("api-html", &wasm, &format!("http://{api}/html"), "path = \"data.status\""),
         check_block("api-down", &wasm, &format!("http://127.0.0.1:{closed}/health"), "path = \"data.status\""),
@@ -248,7 +258,12 @@ fn js_status_page_check_maps_indicators_and_names_degraded_components() {
 fn validate_accepts_the_examples_good_configs() {
     let api = json_api();
     let config = [
-        check_block("field", &example(PYTHON), &format!("http://{api}/health"), "path = \"data.status\"\nmatches = \"^u\""),
+        check_block(
+            "field",
+            &example(PYTHON),
+            &format!("http://{api}/health"),
+            "path = \"data.status\"\nmatches = \"^u\"",
+        ),
         check_block("page", &example(JS), &format!("http://{api}/health"), "warn_time = \"1s\"\ncrit_time = \"2s\""),
     ]
     .concat();
@@ -282,7 +297,8 @@ fn validate_refuses_a_bad_path_and_a_bad_regex_through_the_python_plugins_valida
 #[test]
 fn validate_refuses_warn_time_longer_than_crit_time_through_the_js_plugins_validator() {
     let api = json_api();
-    let config = check_block("page", &example(JS), &format!("http://{api}/health"), "warn_time = \"2s\"\ncrit_time = \"1s\"");
+    let config =
+        check_block("page", &example(JS), &format!("http://{api}/health"), "warn_time = \"2s\"\ncrit_time = \"1s\"");
     let out = Sandbox::new(&config).vitals(&["validate"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(78), "{}", show(&out));
@@ -303,7 +319,11 @@ fn a_bad_config_that_reaches_run_anyway_is_unknown_with_the_plugins_message() {
         return; // the host refused it first, through the validator: also right
     }
     assert_eq!(out.status.code(), Some(3), "{}", show(&out));
-    assert!(text(&out.stdout).contains("UNKNOWN - bad config: `path` \"data..status\" has an empty part"), "{}", show(&out));
+    assert!(
+        text(&out.stdout).contains("UNKNOWN - bad config: `path` \"data..status\" has an empty part"),
+        "{}",
+        show(&out)
+    );
 }
 
 // `vitals plugin test`: replays cases.toml in the sandbox.
@@ -406,7 +426,11 @@ fn scaffold_builds_and_passes_its_cases(lang: &str, helper: &str) {
     for entry in std::fs::read_dir(&project).expect("read project") {
         let path = entry.expect("entry").path();
         if let Ok(content) = std::fs::read_to_string(&path) {
-            assert!(!content.contains("{{name}}") && !content.contains("{{module}}"), "placeholder left in {}", path.display());
+            assert!(
+                !content.contains("{{name}}") && !content.contains("{{module}}"),
+                "placeholder left in {}",
+                path.display()
+            );
         }
     }
     let build = Command::new(project.join("build.sh"))
