@@ -186,3 +186,44 @@ pub fn receiver() -> (SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<String>>>)
     });
     (addr, bodies)
 }
+
+/// An HTTP server that answers each path in `routes` with its status line (`"200 OK"`),
+/// content type and body, and any other path with 404: for plugins that read JSON APIs.
+pub fn routes(routes: &[(&str, &str, &str, &str)]) -> SocketAddr {
+    let table: std::sync::Arc<Vec<(String, String, String, String)>> = std::sync::Arc::new(
+        routes.iter().map(|(p, s, t, b)| (p.to_string(), s.to_string(), t.to_string(), b.to_string())).collect(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a test server");
+    let addr = listener.local_addr().expect("server address");
+    thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let table = std::sync::Arc::clone(&table);
+            thread::spawn(move || {
+                let Ok(clone) = stream.try_clone() else { return };
+                let mut reader = BufReader::new(clone);
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    return;
+                }
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+                let (status, kind, body) = table
+                    .iter()
+                    .find(|(p, ..)| p == path)
+                    .map(|(_, s, t, b)| (s.as_str(), t.as_str(), b.as_str()))
+                    .unwrap_or(("404 Not Found", "text/plain", "no such route\n"));
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    addr
+}
