@@ -287,9 +287,10 @@ fn validate_refuses_a_bad_path_and_a_bad_regex_through_the_python_plugins_valida
     assert_eq!(out.status.code(), Some(78), "{}", show(&out));
     let path_line = line_of(&config, "path = \"data..status\"");
     let regex_line = line_of(&config, "matches = ");
-    assert!(stderr.contains(&format!("checks.toml:{path_line}:1")), "no checks.toml:{path_line}:1 in\n{stderr}");
+    // Each problem points at the value of the key the plugin named.
+    assert!(stderr.contains(&format!("checks.toml:{path_line}:8")), "no checks.toml:{path_line}:8 in\n{stderr}");
     assert!(stderr.contains("`path` \"data..status\" has an empty part"), "{stderr}");
-    assert!(stderr.contains(&format!("checks.toml:{regex_line}:1")), "no checks.toml:{regex_line}:1 in\n{stderr}");
+    assert!(stderr.contains(&format!("checks.toml:{regex_line}:11")), "no checks.toml:{regex_line}:11 in\n{stderr}");
     assert!(stderr.contains("`matches` is not a valid regular expression"), "{stderr}");
 }
 

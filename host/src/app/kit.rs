@@ -160,13 +160,13 @@ async fn run_case(
     };
     let plan = match one.plan(&format!("case `{}`", case.name)) {
         Ok(plan) => plan,
-        Err(failure) => return Ok(refused(failure.message())),
+        Err(failure) => return Ok(refused(&case.name, failure.message())),
     };
     let prepared = match prepare_one(runtime, &plan).await {
         Ok(prepared) => prepared,
         Err(problems) => {
             let first = problems.first().map(|p| p.message().to_string()).unwrap_or_default();
-            return Ok(refused(&first));
+            return Ok(refused(&case.name, &first));
         }
     };
     let result = runtime.run_with(&prepared.plugin, &prepared.check, answers.clone()).await;
@@ -174,8 +174,9 @@ async fn run_case(
     Ok((outcome(&result), line))
 }
 
-fn refused(message: &str) -> (Outcome, String) {
+fn refused(case: &str, message: &str) -> (Outcome, String) {
     let first = message.lines().next().unwrap_or_default().trim_start_matches("error: ");
+    let first = first.strip_prefix(&format!("check `{case}`: ")).unwrap_or(first);
     let summary = format!("invalid config: {first}");
     let outcome = Outcome {
         status: vitals_cases::Status::Unknown,
