@@ -102,9 +102,11 @@ pub mod notifier_bindings {
 }
 
 mod config;
+mod config_value;
 mod deadline;
 mod describe;
 mod net;
+mod plugin_config;
 mod range;
 mod result;
 mod status_codes;
@@ -116,16 +118,99 @@ pub use bindings::vitals::plugin::types::{
     CheckRequest, CheckResult, ConfigKey, ConfigType, Description, Metric, NetError, Reason, Status, Timings,
 };
 pub use config::{de, parse_config};
+pub use config_value::{ConfigValue, ListItem, OptionalValue};
 pub use deadline::Deadline;
 pub use describe::{config_key, description};
 pub use net::net_failure;
 pub use notifier_bindings::exports::vitals::plugin::notifier::{ChangeKind, StateChange};
+pub use plugin_config::{ConfigError, PluginConfig, validate_config};
 pub use range::{Range, Thresholds};
 pub use result::{critical, format_ms, metric, ok, unknown, us_to_ms, warning};
 pub use status_codes::{StatusCodes, reason_phrase};
 pub use text::{first_line, sanitize};
 pub use vitals_units::{UnitError, format_bytes, format_duration, parse_bytes, parse_duration};
 pub use wit_version::WIT_VERSION;
+
+/// Derives [`PluginConfig`] for a struct whose fields are a plugin's config keys: one
+/// declaration gives the `describe` keys and the parsing of the host's config JSON.
+///
+/// Every field is a key named as the field; its doc comment is the key's doc, its type
+/// (a [`ConfigValue`]) gives the key's `config-type` and how a value is read. In
+/// `#[config(...)]`:
+///
+/// | attribute | meaning |
+/// |---|---|
+/// | `default = "GET"`, `default = 5`, `default = true`, `default = 0.5`, `default = ["a"]` | the value when the key is left out, written as in `checks.toml`; `describe` announces it as TOML, and it is read as a given value is ([`PluginConfig::check_defaults`] tests that) |
+/// | `required` | the key must be given |
+/// | (neither) | the key may be left out: `None` for an `Option`, empty for a list or table ([`OptionalValue`]) |
+/// | `rename = "type"` | the key's name, when it is not the field's |
+/// | `check = path` | a `fn(&T) -> Result<(), String>` run on a value after it was read (on the `T` of an `Option<T>`) |
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::time::Duration;
+/// use vitals_sdk::{ConfigType, PluginConfig, StatusCodes};
+///
+/// #[derive(vitals_sdk::Config)]
+/// struct Config {
+///     /// HTTP method of the request.
+///     #[config(default = "GET")]
+///     method: String,
+///     /// Extra request headers.
+///     headers: BTreeMap<String, String>,
+///     /// Accepted status codes.
+///     #[config(default = "200-399")]
+///     expect_status: StatusCodes,
+///     /// Warn when the exchange takes longer than this.
+///     warn_time: Option<Duration>,
+///     /// The URL to report to.
+///     #[config(required, rename = "report-url")]
+///     report_url: String,
+/// }
+///
+/// let keys = Config::keys();
+/// assert_eq!(keys[2].default.as_deref(), Some("\"200-399\""));
+/// assert_eq!((keys[3].kind, keys[4].name.as_str(), keys[4].required), (ConfigType::Duration, "report-url", true));
+/// assert!(Config::check_defaults().is_empty());
+///
+/// let config = Config::parse(r#"{"report-url": "https://x", "warn_time": "500ms"}"#).map_err(|e| e.to_string())?;
+/// assert_eq!((config.method.as_str(), config.warn_time), ("GET", Some(Duration::from_millis(500))));
+/// assert!(config.expect_status.contains(301) && config.headers.is_empty());
+///
+/// let error = Config::parse(r#"{"expect_status": "2xx"}"#).err().ok_or("accepted")?;
+/// let keys: Vec<_> = error.problems().iter().map(|p| p.key.as_deref()).collect();
+/// assert_eq!(keys, [Some("expect_status"), Some("report-url")]);
+/// # Ok::<(), String>(())
+/// ```
+///
+/// Misuse is a compile error that says what to do: a key without a doc comment, a
+/// `default` on an `Option`, `required` with a `default`, an unknown attribute, or a
+/// non-optional type with neither `default` nor `required`:
+///
+/// ```compile_fail
+/// #[derive(vitals_sdk::Config)]
+/// struct Config {
+///     /// How many bytes to read; left out, it means... nothing: a compile error.
+///     max_bytes: u32,
+/// }
+/// ```
+pub use vitals_sdk_derive::Config;
+
+/// The JSON crate the config traits speak ([`ConfigValue::from_json`] takes a
+/// [`serde_json::Value`]), so that a plugin implementing them needs no dependency of its own.
+///
+/// ```
+/// let value: vitals_sdk::serde_json::Value = "GET".into();
+/// assert_eq!(value.as_str(), Some("GET"));
+/// ```
+pub use serde_json;
+
+#[doc(hidden)]
+#[path = "derive_support.rs"]
+pub mod __private;
+
+// The derive's code names the SDK `::vitals_sdk`, which this makes work inside the SDK too.
+extern crate self as vitals_sdk;
 
 /// The host's HTTP/1.1 client (`vitals:plugin/http`).
 pub mod http {
