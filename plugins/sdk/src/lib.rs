@@ -1,33 +1,144 @@
-//! The SDK for writing Vitals check plugins and notifier plugins.
+//! The SDK for writing Vitals check plugins and notifier plugins in Rust.
 //!
 //! A Vitals check is a WebAssembly component (`wasm32-wasip2`) that exports the
-//! `vitals:plugin/checker` interface of `wit/plugin.wit` and may call the host's `http`,
-//! `tcp` and `log` interfaces. This crate holds the only copy of the generated bindings,
-//! so a plugin crate depends on `vitals-sdk` alone:
+//! `checker` and `validator` interfaces of the WIT package `vitals:plugin@0.1.2`
+//! ([`WIT_VERSION`], world `validating-check`; the file ships in this crate as
+//! `wit/plugin.wit`) and may call the host's `http`, `tcp` and `log` interfaces. This
+//! crate holds the only copy of the generated bindings, so a plugin crate depends on
+//! `vitals-sdk` alone.
+//!
+//! # A check
+//!
+//! Declare the `[check.config]` table once, with [`derive@Config`]: the same struct gives
+//! `describe` its keys (doc comments become the keys' docs), parses the host's JSON in
+//! `run`, and is the whole of `validate`, which the host calls when it loads a config.
 //!
 //! ```no_run
-//! use vitals_sdk::{CheckRequest, CheckResult, Check, Description};
+//! use vitals_sdk::{Check, CheckRequest, CheckResult, ConfigProblem, Description, PluginConfig};
+//!
+//! #[derive(vitals_sdk::Config)]
+//! struct Config {
+//!     /// Greeting to put in the summary.
+//!     #[config(default = "hello")]
+//!     greeting: String,
+//! }
 //!
 //! struct Hello;
 //!
 //! impl Check for Hello {
 //!     fn describe() -> Description {
-//!         vitals_sdk::description("hello", "0.1.0", "Always says OK.", vec![])
+//!         vitals_sdk::description("hello", "0.1.0", "Always says OK.", Config::keys())
+//!     }
+//!     fn validate(config: &str) -> Vec<ConfigProblem> {
+//!         vitals_sdk::validate_config::<Config>(config)
 //!     }
 //!     fn run(request: CheckRequest) -> CheckResult {
-//!         vitals_sdk::ok(format!("hello {}", request.target))
+//!         match Config::parse(&request.config) {
+//!             Ok(config) => vitals_sdk::ok(format!("{} {}", config.greeting, request.target)),
+//!             Err(error) => error.into(), // unknown / plugin-error: "invalid config: KEY: message"
+//!         }
 //!     }
 //! }
 //!
 //! vitals_sdk::register_check!(Hello);
 //! ```
 //!
-//! Besides the bindings it offers what most checks need: config parsing with error
-//! messages that name the key ([`parse_config`], [`de`]), Monitoring Plugins thresholds
-//! ([`Range`], [`Thresholds`]), durations ([`parse_duration`]), HTTP status-code lists
-//! ([`StatusCodes`]), result and metric builders ([`ok`], [`critical`], [`metric`], …),
-//! the mapping of host network errors to results ([`net_failure`]) and a deadline clock
-//! ([`Deadline`]).
+//! # Thresholds and ranges
+//!
+//! Warning and critical thresholds use the Monitoring Plugins range syntax ([`Range`]:
+//! `10` alerts outside 0..=10, `~:10` above 10, `10:` below 10, `@10:20` inside). Declare
+//! them as `Option<Range>` keys, put them together as [`Thresholds`], let
+//! [`Thresholds::evaluate`] say the status of a measured value, and put them on its
+//! [`Metric`] with [`Metric::warn_opt`] and [`Metric::crit_opt`], so that perfdata
+//! consumers see the same limits:
+//!
+//! ```
+//! use vitals_sdk::{CheckResult, PluginConfig, Range, Reason, Status, Thresholds, metric};
+//!
+//! #[derive(vitals_sdk::Config)]
+//! struct Config {
+//!     /// Warn when the queue is longer than this range allows, e.g. "~:100".
+//!     warn: Option<Range>,
+//!     /// Critical when the queue is longer than this range allows, e.g. "~:500".
+//!     crit: Option<Range>,
+//! }
+//!
+//! fn judge(config: &Config, queue_length: f64) -> CheckResult {
+//!     let thresholds = Thresholds { warn: config.warn, crit: config.crit };
+//!     let summary = format!("{queue_length} messages queued");
+//!     let result = match thresholds.evaluate(queue_length) {
+//!         Status::Critical => vitals_sdk::critical(summary, Reason::Assertion),
+//!         Status::Warning => vitals_sdk::warning(summary, Reason::Assertion),
+//!         _ => vitals_sdk::ok(summary),
+//!     };
+//!     result.with_metric(
+//!         metric("queue_length", queue_length, "").warn_opt(thresholds.warn).crit_opt(thresholds.crit).min(0.0),
+//!     )
+//! }
+//!
+//! let config = Config::parse(r#"{"warn": "~:100", "crit": "~:500"}"#).map_err(|e| e.to_string())?;
+//! let result = judge(&config, 240.0);
+//! assert_eq!(result.status, Status::Warning);
+//! assert_eq!(result.metrics[0].warn.as_deref(), Some("~:100"));
+//! assert_eq!(result.metrics[0].crit.as_deref(), Some("~:500"));
+//! assert_eq!(judge(&config, 12.0).status, Status::Ok);
+//!
+//! // A range that does not parse is a problem `validate` reports with its key.
+//! let problems = vitals_sdk::validate_config::<Config>(r#"{"crit": "500:100"}"#);
+//! assert_eq!(problems[0].key.as_deref(), Some("crit"));
+//! # Ok::<(), String>(())
+//! ```
+//!
+//! Time limits are usually durations rather than ranges: [`Thresholds::time_ms`] turns a
+//! `warn_time`/`crit_time` pair of `Option<Duration>` keys into upper limits in
+//! milliseconds.
+//!
+//! # Calling the host
+//!
+//! [`http::send`] and [`tcp::connect`] go through the host, which checks every call
+//! against the check's grants and deadline; a failure is a [`NetError`], and
+//! [`net_failure`] makes it the right result. (Natively, as in unit tests, there is no
+//! host: keep the judging of a response in functions of their own and test those.)
+//!
+//! ```no_run
+//! use vitals_sdk::http::{self, Request};
+//! use vitals_sdk::{CheckRequest, CheckResult, Deadline, format_ms, net_failure, ok, us_to_ms};
+//!
+//! fn run(request: CheckRequest) -> CheckResult {
+//!     let deadline = Deadline::from_ms(request.deadline_ms);
+//!     let req = Request {
+//!         method: "GET".into(),
+//!         url: request.target.clone(),
+//!         headers: vec![],
+//!         body: None,
+//!         timeout_ms: Some(deadline.remaining_ms()),
+//!         max_redirects: 5,
+//!         tls_verify: true,
+//!         max_body_bytes: 65_536,
+//!     };
+//!     match http::send(&req) {
+//!         Ok(response) => ok(format!("{} in {}", response.status, format_ms(us_to_ms(response.timings.total_us)))),
+//!         Err(err) => net_failure(&format!("GET {}", request.target), &err),
+//!     }
+//! }
+//!
+//! fn banner(host: &str) -> Result<Vec<u8>, vitals_sdk::NetError> {
+//!     let (connection, _timings) = vitals_sdk::tcp::connect(host, 22, 2_000)?;
+//!     connection.receive(256, 2_000)
+//! }
+//! # let _ = (run, banner);
+//! ```
+//!
+//! # Everything else
+//!
+//! Result and metric builders ([`ok`], [`warning`], [`critical`], [`unknown`],
+//! [`metric`]), durations and sizes in the one grammar of Vitals ([`parse_duration`],
+//! [`format_duration`], [`format_bytes`]), HTTP status-code lists ([`StatusCodes`],
+//! [`reason_phrase`]), peer text made safe for a summary ([`sanitize`], [`first_line`])
+//! and a deadline clock ([`Deadline`]). Config types of a plugin's own implement
+//! [`ConfigValue`]; a serde struct still works with [`parse_config`].
+//!
+//! # Notifiers
 //!
 //! A notifier plugin (`vitals:plugin@0.1.1`, world `notify`) delivers the state changes
 //! of checks somewhere: it implements [`Notifier`] and registers it with
@@ -50,6 +161,12 @@
 //!
 //! vitals_sdk::register_notifier!(Print);
 //! ```
+//!
+//! # Versions
+//!
+//! The SDK's version is the WIT package's: `vitals-sdk 0.1.2` builds
+//! `vitals:plugin@0.1.2` components. Hosts that know 0.1.2 call `validate`; older
+//! plugins (world `check`, without `validator`) keep loading in newer hosts.
 #![deny(missing_docs)]
 
 /// The bindings generated by `wit_bindgen::generate!` from `wit/plugin.wit` (world
@@ -113,22 +230,177 @@ mod status_codes;
 mod text;
 mod wit_version;
 
+/// One thing wrong with a check's config, as [`Check::validate`] returns it: the key at
+/// fault (none for the table as a whole) and a one-line message.
+///
+/// ```
+/// let problem = vitals_sdk::ConfigProblem::at_key("expect_status", "invalid status list \"2xx\"");
+/// assert_eq!(problem.key.as_deref(), Some("expect_status"));
+/// ```
 pub use bindings::exports::vitals::plugin::validator::ConfigProblem;
-pub use bindings::vitals::plugin::types::{
-    CheckRequest, CheckResult, ConfigKey, ConfigType, Description, Metric, NetError, Reason, Status, Timings,
-};
+/// One check run, as the host hands it to [`Check::run`].
+///
+/// ```
+/// let request = vitals_sdk::CheckRequest {
+///     name: "web".into(),
+///     target: "https://example.com/".into(),
+///     config: r#"{"expect_status": "200"}"#.into(),
+///     deadline_ms: 10_000,
+/// };
+/// assert_eq!(vitals_sdk::Deadline::from_ms(request.deadline_ms).expired(), false);
+/// ```
+pub use bindings::vitals::plugin::types::CheckRequest;
+/// What a check run produced; build it with [`ok`], [`warning`], [`critical`] and
+/// [`unknown`].
+///
+/// ```
+/// let result: vitals_sdk::CheckResult = vitals_sdk::ok("connected in 2.6 ms");
+/// assert_eq!((result.summary.as_str(), result.details), ("connected in 2.6 ms", None));
+/// ```
+pub use bindings::vitals::plugin::types::CheckResult;
+/// One config key as `describe` announces it; build it with [`config_key`], or derive
+/// every key with [`Config`](derive@Config).
+///
+/// ```
+/// let key: vitals_sdk::ConfigKey = vitals_sdk::config_key("tls", vitals_sdk::ConfigType::Boolean, "Use TLS.");
+/// assert_eq!(key.name, "tls");
+/// ```
+pub use bindings::vitals::plugin::types::ConfigKey;
+/// The type of a config key, which the host checks a value against before the plugin
+/// sees it; a [`ConfigValue`] names its own.
+///
+/// ```
+/// use vitals_sdk::{ConfigType, ConfigValue};
+/// assert_eq!(<std::time::Duration as ConfigValue>::KIND, ConfigType::Duration);
+/// ```
+pub use bindings::vitals::plugin::types::ConfigType;
+/// What a plugin says about itself in `describe`; build it with [`description`].
+///
+/// ```
+/// let d: vitals_sdk::Description = vitals_sdk::description("tcp", "0.1.0", "Connects.", vec![]);
+/// assert_eq!(d.version, "0.1.0");
+/// ```
+pub use bindings::vitals::plugin::types::Description;
+/// One measured value with its thresholds and bounds (Monitoring Plugins perfdata); build
+/// it with [`metric`].
+///
+/// ```
+/// let m: vitals_sdk::Metric = vitals_sdk::metric("time_connect", 2.6, "ms").warn("100");
+/// assert_eq!(m.warn.as_deref(), Some("100"));
+/// ```
+pub use bindings::vitals::plugin::types::Metric;
+/// Why a host call failed; [`net_failure`] makes it a result, `message()` and `reason()`
+/// take it apart.
+///
+/// ```
+/// use vitals_sdk::{NetError, Reason};
+/// let err = NetError::Connect("connection refused".into());
+/// assert_eq!((err.message(), err.reason()), ("connection refused", Reason::Connect));
+/// ```
+pub use bindings::vitals::plugin::types::NetError;
+/// Why a check did not end `ok`: a closed set, so that reports can group failures.
+///
+/// ```
+/// let result = vitals_sdk::critical("body does not contain \"pong\"", vitals_sdk::Reason::Assertion);
+/// assert_eq!(result.reason, Some(vitals_sdk::Reason::Assertion));
+/// ```
+pub use bindings::vitals::plugin::types::Reason;
+/// The outcome of a check, with the meanings of the Monitoring Plugins guidelines.
+///
+/// ```
+/// use vitals_sdk::{Status, Thresholds};
+/// assert_eq!(Thresholds::default().evaluate(1e9), Status::Ok);
+/// ```
+pub use bindings::vitals::plugin::types::Status;
+/// Durations of the phases of a network exchange, in microseconds, as host calls return
+/// them.
+///
+/// ```
+/// let t = vitals_sdk::Timings { dns_us: None, connect_us: Some(2_600), tls_us: None, first_byte_us: None, total_us: 2_700 };
+/// assert_eq!(t.connect_us.map(vitals_sdk::us_to_ms), Some(2.6));
+/// ```
+pub use bindings::vitals::plugin::types::Timings;
 pub use config::{de, parse_config};
 pub use config_value::{ConfigValue, ListItem, OptionalValue};
 pub use deadline::Deadline;
 pub use describe::{config_key, description};
+/// The result of a failed host call: `denied` and `invalid` are `unknown`, every other
+/// error is `critical`, each with its reason.
+///
+/// ```
+/// use vitals_sdk::{NetError, Reason, Status, net_failure};
+/// let result = net_failure("connect to 127.0.0.1:9", &NetError::Connect("connection refused".into()));
+/// assert_eq!(result.summary, "connect to 127.0.0.1:9 failed: connection refused");
+/// assert_eq!((result.status, result.reason), (Status::Critical, Some(Reason::Connect)));
+/// let denied = net_failure("GET https://x/", &NetError::Denied("x:443 is not granted".into()));
+/// assert_eq!((denied.status, denied.reason), (Status::Unknown, Some(Reason::Denied)));
+/// ```
 pub use net::net_failure;
-pub use notifier_bindings::exports::vitals::plugin::notifier::{ChangeKind, StateChange};
+/// What happened to a check, in a [`StateChange`].
+///
+/// ```
+/// use vitals_sdk::ChangeKind;
+/// let kind = ChangeKind::FlappingStarted;
+/// assert_ne!(kind, ChangeKind::HardChange);
+/// ```
+pub use notifier_bindings::exports::vitals::plugin::notifier::ChangeKind;
+/// One state change of one check, as the host hands it to [`Notifier::notify`].
+///
+/// ```
+/// use vitals_sdk::{ChangeKind, StateChange, Status};
+/// let event = StateChange {
+///     check: "web".into(),
+///     kind: ChangeKind::HardChange,
+///     old_status: Some(Status::Ok),
+///     new_status: Some(Status::Critical),
+///     at_ms: 1_714_564_800_000,
+///     summary: "500 Internal Server Error".into(),
+///     target: "https://example.com/".into(),
+///     report_link: None,
+/// };
+/// assert_eq!(event.new_status, Some(Status::Critical));
+/// ```
+pub use notifier_bindings::exports::vitals::plugin::notifier::StateChange;
 pub use plugin_config::{ConfigError, PluginConfig, validate_config};
 pub use range::{Range, Thresholds};
 pub use result::{critical, format_ms, metric, ok, unknown, us_to_ms, warning};
 pub use status_codes::{StatusCodes, reason_phrase};
 pub use text::{first_line, sanitize};
-pub use vitals_units::{UnitError, format_bytes, format_duration, parse_bytes, parse_duration};
+/// Why a duration, size or range could not be read (from `vitals-units`).
+///
+/// ```
+/// let error: vitals_sdk::UnitError = vitals_sdk::parse_duration("10").err().ok_or("accepted")?;
+/// assert!(error.message().contains("unit"));
+/// # Ok::<(), &str>(())
+/// ```
+pub use vitals_units::UnitError;
+/// A byte count for a summary, in binary units (from `vitals-units`).
+///
+/// ```
+/// assert_eq!(vitals_sdk::format_bytes(4096), "4 KiB");
+/// ```
+pub use vitals_units::format_bytes;
+/// A duration for a summary, in the compact form of reports (from `vitals-units`).
+///
+/// ```
+/// assert_eq!(vitals_sdk::format_duration(std::time::Duration::from_millis(1500)), "1.5 s");
+/// ```
+pub use vitals_units::format_duration;
+/// Parses a size such as `"16MiB"` or `"512"` (bytes), the grammar the host reads
+/// `memory` with (from `vitals-units`).
+///
+/// ```
+/// assert_eq!(vitals_sdk::parse_bytes("16MiB"), Ok(16 * 1024 * 1024));
+/// ```
+pub use vitals_units::parse_bytes;
+/// Parses a duration such as `"250ms"`, `"1.5s"` or `"1h30m"`: the one grammar of
+/// durations in Vitals (from `vitals-units`).
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(vitals_sdk::parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+/// ```
+pub use vitals_units::parse_duration;
 pub use wit_version::WIT_VERSION;
 
 /// Derives [`PluginConfig`] for a struct whose fields are a plugin's config keys: one
@@ -224,26 +496,57 @@ pub mod tcp {
 
 /// Log lines routed to the host's tracing output under the check's name
 /// (`vitals:plugin/log`).
+///
+/// ```no_run
+/// // The host truncates long lines and rate-limits floods; natively there is no host.
+/// vitals_sdk::log::info(&format!("{} headers received", 12));
+/// ```
 pub mod log {
+    /// The severity of a log line.
+    ///
+    /// ```
+    /// use vitals_sdk::log::Level;
+    /// assert_ne!(Level::Warn, Level::Error);
+    /// ```
     pub use crate::bindings::vitals::plugin::log::Level;
     use crate::bindings::vitals::plugin::log::write;
 
     /// Writes a debug line.
+    ///
+    /// ```no_run
+    /// // Natively (in a unit test) there is no host: this only runs in a plugin.
+    /// vitals_sdk::log::debug("received 21 bytes");
+    /// ```
     pub fn debug(message: &str) {
         write(Level::Debug, message);
     }
 
     /// Writes an info line.
+    ///
+    /// ```no_run
+    /// // Natively (in a unit test) there is no host: this only runs in a plugin.
+    /// vitals_sdk::log::info("connected to 127.0.0.1:22");
+    /// ```
     pub fn info(message: &str) {
         write(Level::Info, message);
     }
 
     /// Writes a warning line.
+    ///
+    /// ```no_run
+    /// // Natively (in a unit test) there is no host: this only runs in a plugin.
+    /// vitals_sdk::log::warn("the banner is not UTF-8");
+    /// ```
     pub fn warn(message: &str) {
         write(Level::Warn, message);
     }
 
     /// Writes an error line.
+    ///
+    /// ```no_run
+    /// // Natively (in a unit test) there is no host: this only runs in a plugin.
+    /// vitals_sdk::log::error("the server closed the connection");
+    /// ```
     pub fn error(message: &str) {
         write(Level::Error, message);
     }
@@ -332,6 +635,45 @@ macro_rules! register_check {
 
 /// A notifier plugin: what [`register_notifier!`] turns into the component's `notifier`
 /// export (`vitals:plugin@0.1.1`).
+///
+/// ```
+/// use vitals_sdk::{ChangeKind, Description, Notifier, PluginConfig, StateChange, Status};
+///
+/// /// The `[notifier.config]` table.
+/// #[derive(vitals_sdk::Config)]
+/// struct Config {
+///     /// Prefix of every line.
+///     #[config(default = "vitals")]
+///     prefix: String,
+/// }
+///
+/// struct Print;
+///
+/// impl Notifier for Print {
+///     fn describe() -> Description {
+///         vitals_sdk::description("print", "0.1.0", "Formats every state change.", Config::keys())
+///     }
+///     fn notify(event: StateChange, config: String) -> Result<(), String> {
+///         let config = Config::parse(&config).map_err(|e| e.to_string())?;
+///         let line = format!("{}: {} is {:?}", config.prefix, event.check, event.new_status);
+///         if line.is_empty() { Err("nothing to say".into()) } else { Ok(()) }
+///     }
+/// }
+///
+/// let event = StateChange {
+///     check: "web".into(),
+///     kind: ChangeKind::HardChange,
+///     old_status: Some(Status::Ok),
+///     new_status: Some(Status::Critical),
+///     at_ms: 0,
+///     summary: "500".into(),
+///     target: "https://example.com/".into(),
+///     report_link: None,
+/// };
+/// assert_eq!(Print::notify(event.clone(), "{}".into()), Ok(()));
+/// let refused = Print::notify(event, r#"{"prefx": "x"}"#.into());
+/// assert_eq!(refused, Err("invalid config: prefx: unknown key (did you mean `prefix`?)".to_string()));
+/// ```
 pub trait Notifier {
     /// Says what the plugin is and which configuration keys it accepts in its
     /// `[notifier.config]` table. Called once when the plugin is loaded, without grants: it
@@ -347,7 +689,22 @@ pub trait Notifier {
 /// Exports a type implementing [`Notifier`] as the component's `vitals:plugin/notifier`.
 ///
 /// Use it once per plugin crate (a `cdylib`), with a type name defined in that crate:
-/// `vitals_sdk::register_notifier!(MyNotifier);`.
+///
+/// ```no_run
+/// struct MyNotifier;
+///
+/// impl vitals_sdk::Notifier for MyNotifier {
+///     fn describe() -> vitals_sdk::Description {
+///         vitals_sdk::description("mine", "0.1.0", "Logs every change.", vec![])
+///     }
+///     fn notify(event: vitals_sdk::StateChange, _config: String) -> Result<(), String> {
+///         vitals_sdk::log::info(&event.summary);
+///         Ok(())
+///     }
+/// }
+///
+/// vitals_sdk::register_notifier!(MyNotifier);
+/// ```
 #[macro_export]
 macro_rules! register_notifier {
     ($t:ident) => {
