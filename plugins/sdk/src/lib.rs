@@ -13,7 +13,7 @@
 //! `describe` its keys (doc comments become the keys' docs), parses the host's JSON in
 //! `run`, and is the whole of `validate`, which the host calls when it loads a config.
 //!
-//! ```no_run
+//! ```no_run,standalone_crate
 //! use vitals_sdk::{Check, CheckRequest, CheckResult, ConfigProblem, Description, PluginConfig};
 //!
 //! #[derive(vitals_sdk::Config)]
@@ -144,7 +144,7 @@
 //! of checks somewhere: it implements [`Notifier`] and registers it with
 //! [`register_notifier!`]. It may use [`http`] and [`log`] (not [`tcp`]):
 //!
-//! ```no_run
+//! ```no_run,standalone_crate
 //! use vitals_sdk::{Description, Notifier, StateChange};
 //!
 //! struct Print;
@@ -596,7 +596,7 @@ pub trait Check {
 ///
 /// Use it once per plugin crate (a `cdylib`), with a type name defined in that crate:
 ///
-/// ```no_run
+/// ```no_run,standalone_crate
 /// struct MyCheck;
 ///
 /// impl vitals_sdk::Check for MyCheck {
@@ -690,7 +690,7 @@ pub trait Notifier {
 ///
 /// Use it once per plugin crate (a `cdylib`), with a type name defined in that crate:
 ///
-/// ```no_run
+/// ```no_run,standalone_crate
 /// struct MyNotifier;
 ///
 /// impl vitals_sdk::Notifier for MyNotifier {
