@@ -584,7 +584,9 @@ pub trait Check {
     /// means the config is good. The host calls it when it loads a config, without grants
     /// and under a short deadline: it must not use the network.
     ///
-    /// The default finds no problems.
+    /// The default finds no problems. With a config derived by
+    /// [`Config`](derive@crate::Config) it is one line (see [`validate_config`]):
+    /// `vitals_sdk::validate_config::<Config>(config)`.
     fn validate(config: &str) -> Vec<ConfigProblem> {
         let _ = config;
         Vec::new()
