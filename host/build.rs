@@ -30,7 +30,7 @@ fn run() -> Result<(), String> {
     let target_dir = env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let wasm_dir = target_dir.join("wasm-plugins");
 
-    for watched in ["plugins", "wit", "units"] {
+    for watched in ["plugins", "wit", "units", "cases", "templates"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");

@@ -47,7 +47,7 @@ fn configuration_errors_exit_78_with_file_line_and_a_hint() {
         ),
         (
             web_config(web, "[check.config]\nmax_redirects = \"five\""),
-            "`max_redirects` must be a integer",
+            "`max_redirects` must be an integer, found string \"five\"",
             "checks.toml:6:17",
             "",
         ),
@@ -74,6 +74,67 @@ fn configuration_errors_exit_78_with_file_line_and_a_hint() {
     let out = vitals().args(["--config", "/nonexistent/checks.toml", "validate"]).output().unwrap();
     assert_eq!(out.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/checks.toml"));
+}
+
+#[test]
+fn validate_reads_plugin_config_values_as_a_run_would_and_points_at_each_with_its_fix() {
+    // The built-in `http` declares durations, integers, strings and tables of strings; the
+    // compat fixture of the oldest released WIT declares ranges (`warn`, `crit`).
+    let web = servers::http();
+    let oldest = support::released_wit_versions().into_iter().next().expect("a released WIT version");
+    let fixture = support::toml_str(&support::compat_plugin(&oldest).display().to_string());
+    let config = format!(
+        "[[check]]\nname = \"home\"\nplugin = \"http\"\ntarget = \"http://{web}/ok\"\n\
+         [check.config]\nwarn_time = 5\nmax_redirects = \"5\"\nheaders = {{ accept = \"*/*\", x-port = 8080 }}\n\
+         \n\
+         [[check]]\nname = \"legacy\"\nplugin = {fixture}\ntarget = \"http://{web}/ok\"\n\
+         [check.config]\nwarn = \"abc\"\ncrit = \"10:5\"\ntimeout = \"2 fortnights\"\n\
+         \n\
+         [[check]]\nname = \"bare\"\nplugin = {fixture}\ntarget = \"http://{web}/ok\"\n\
+         [check.config]\ncrit = 500\n"
+    );
+    let sandbox = Sandbox::new(&config);
+    let out = sandbox.vitals(&["validate"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "exit code of an invalid configuration: {stderr}");
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    let expected = [
+        ("`warn_time` must be a duration, found integer 5", "checks.toml:6:13", "help: write `warn_time = \"5s\"`"),
+        (
+            "`max_redirects` must be an integer, found string \"5\"",
+            "checks.toml:7:17",
+            "help: write `max_redirects = 5`",
+        ),
+        (
+            "`headers.x-port` must be a string, found integer 8080",
+            "checks.toml:8:38",
+            "help: put it in quotes: \"8080\"",
+        ),
+        ("`warn`: invalid range \"abc\": \"abc\" is not a number", "checks.toml:15:8", "help: write a range"),
+        ("`crit`: invalid range \"10:5\": start 10 is greater than end 5", "checks.toml:16:8", "help: write a range"),
+        ("`timeout`: invalid duration \"2 fortnights\"", "checks.toml:17:11", "help: write a number and a unit"),
+        ("`crit` must be a range, found integer 500", "checks.toml:24:8", "help: write `crit = \"500\"`"),
+    ];
+    // Each error is one block: message, location, the line, and its hint.
+    let blocks: Vec<&str> = stderr.split("\n\n").collect();
+    for (message, location, hint) in expected {
+        let block =
+            blocks.iter().find(|b| b.contains(message)).unwrap_or_else(|| panic!("no {message:?} in:\n{stderr}"));
+        assert!(block.contains(&format!("/{location}\n")), "{message} not at {location}:\n{block}");
+        assert!(block.contains(hint), "{message} without {hint:?}:\n{block}");
+    }
+    assert!(stderr.contains("7 errors in the configuration"), "{stderr}");
+    // The same file fixed as the hints say is valid.
+    let fixed = config
+        .replace("warn_time = 5", "warn_time = \"5s\"")
+        .replace("max_redirects = \"5\"", "max_redirects = 5")
+        .replace("x-port = 8080", "x-port = \"8080\"")
+        .replace("warn = \"abc\"", "warn = \"~:500\"")
+        .replace("crit = \"10:5\"", "crit = \"5:10\"")
+        .replace("\"2 fortnights\"", "\"2s\"")
+        .replace("crit = 500", "crit = \"500\"");
+    let out = Sandbox::new(&fixed).vitals(&["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
@@ -160,7 +221,7 @@ fn plugin_inspect_shows_keys_version_and_imports() {
     let out = vitals().args(["plugin", "inspect", "http"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    for part in ["http 0.1.0", "vitals:plugin@0.1.1", "expect_status", "body_regex", "vitals:plugin/http@0.1.1"] {
+    for part in ["http 0.1.0", "vitals:plugin@0.1.2", "expect_status", "body_regex", "vitals:plugin/http@0.1.2"] {
         assert!(text.contains(part), "missing {part}: {text}");
     }
     // The built-in notifier is described as one, with its [notifier.config] keys.

@@ -1,5 +1,5 @@
 //! Shared by the end-to-end tests: the real `vitals` binary, throwaway configs, the
-//! hostile fixture plugin, and small servers on 127.0.0.1 that the tests start.
+//! fixture plugins (hostile, compat), and small servers on 127.0.0.1 that the tests start.
 
 #![allow(dead_code)]
 
@@ -85,25 +85,64 @@ pub fn metric(result: &serde_json::Value, name: &str) -> Option<f64> {
 /// The hostile fixture plugin (tests/plugins/hostile), built once per test binary.
 pub fn hostile_plugin() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let root = root();
-            let target_dir = target_dir().join("wasm-plugins");
-            let status = Command::new(env!("CARGO"))
-                .current_dir(&root)
-                .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
-                .arg(root.join("tests/plugins/hostile/Cargo.toml"))
-                .arg("--target-dir")
-                .arg(&target_dir)
-                .env_remove("RUSTFLAGS")
-                .env_remove("CARGO_ENCODED_RUSTFLAGS")
-                .env_remove("CARGO_TARGET_DIR")
-                .status()
-                .expect("run cargo to build the hostile plugin");
-            assert!(status.success(), "building the hostile fixture plugin failed");
-            target_dir.join("wasm32-wasip2/release/vitals_test_hostile.wasm")
-        })
-        .clone()
+    BUILT.get_or_init(|| build_fixtures("tests/plugins/hostile").join("vitals_test_hostile.wasm")).clone()
+}
+
+/// The released WIT versions, one per directory of `wit/released/`, oldest first.
+pub fn released_wit_versions() -> Vec<String> {
+    let dir = root().join("wit/released");
+    let mut versions: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().is_dir())
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .collect();
+    versions.sort_by_key(|v| v.split('.').map(|part| part.parse::<u64>().unwrap_or(u64::MAX)).collect::<Vec<_>>());
+    versions
+}
+
+/// The directory name of the compat fixtures of WIT `version`: `v0_1_0` for `0.1.0`.
+pub fn compat_dir_name(version: &str) -> String {
+    format!("v{}", version.replace('.', "_"))
+}
+
+/// The compat check plugin built against the released WIT `version`
+/// (tests/plugins/compat/v0_1_0 for 0.1.0); the compat workspace is built once per test
+/// binary.
+pub fn compat_plugin(version: &str) -> PathBuf {
+    compat_release_dir().join(format!("vitals_compat_check_{}.wasm", compat_dir_name(version)))
+}
+
+/// The compat notifier plugin built against the released WIT `version` (there is one for
+/// 0.1.1, the version that introduced notifiers).
+pub fn compat_notifier(version: &str) -> PathBuf {
+    compat_release_dir().join(format!("vitals_compat_notify_{}.wasm", compat_dir_name(version)))
+}
+
+fn compat_release_dir() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| build_fixtures("tests/plugins/compat")).clone()
+}
+
+/// Builds the fixture workspace in `dir` (relative to the root) for `wasm32-wasip2`, into
+/// the target directory shared with the built-in plugins (cargo's lock makes concurrent
+/// builds wait for each other), and returns the directory the components are written to.
+fn build_fixtures(dir: &str) -> PathBuf {
+    let root = root();
+    let target_dir = target_dir().join("wasm-plugins");
+    let status = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["build", "--release", "--workspace", "--target", "wasm32-wasip2", "--manifest-path"])
+        .arg(root.join(dir).join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .unwrap_or_else(|e| panic!("run cargo to build the fixture plugins of {dir}: {e}"));
+    assert!(status.success(), "building the fixture plugins of {dir} failed");
+    target_dir.join("wasm32-wasip2/release")
 }
 
 /// A TOML basic string holding `s` (paths with backslashes or quotes stay valid).

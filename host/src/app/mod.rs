@@ -8,9 +8,11 @@ pub mod daemon;
 mod failure;
 pub mod gate;
 pub mod housekeeping;
+pub mod kit;
 pub mod notify;
 mod prepare;
 pub mod run;
+pub mod scaffold;
 pub mod sinks;
 
 pub use context::{Context, load_notifiers, notifiers, prepare_tagged, start_notifiers};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::config::validate_config;
 use crate::plan::{CheckPlan, Diagnostic, Plan};
-use crate::runtime::{LoadError, Runtime};
+use crate::runtime::{LoadError, Plugin, Runtime};
 use crate::schedule::Prepared;
 
 /// Loads the plugins of `checks` and validates their configs; every problem is collected.
@@ -19,7 +19,11 @@ pub async fn prepare<'a>(
     for (index, check) in checks.into_iter().enumerate() {
         match runtime.load(&check.plugin).await {
             Ok(plugin) => {
-                let found = validate_config(&plan.source, check, &plugin.description);
+                let mut found = validate_config(&plan.source, check, &plugin.description);
+                // The plugin's own check sees only configs whose declared types are right.
+                if found.is_empty() {
+                    found = plugin_problems(runtime, plan, check, &plugin).await;
+                }
                 if found.is_empty() {
                     prepared.push(Prepared { check: Arc::new(check.clone()), plugin, index });
                 } else {
@@ -30,6 +34,36 @@ pub async fn prepare<'a>(
         }
     }
     if problems.is_empty() { Ok(prepared) } else { Err(problems) }
+}
+
+/// What the plugin itself finds wrong with `check`'s config (its `validate` export, since
+/// WIT 0.1.2), each pointing at the key's value, or at the table.
+async fn plugin_problems(runtime: &Runtime, plan: &Plan, check: &CheckPlan, plugin: &Arc<Plugin>) -> Vec<Diagnostic> {
+    let name = &plugin.description.name;
+    match runtime.validate(plugin, check.config_json(), Arc::clone(&check.secrets)).await {
+        Ok(problems) => problems
+            .into_iter()
+            .map(|p| {
+                let entry = p.key.as_deref().and_then(|k| check.config.iter().find(|e| e.key == k));
+                let span = entry.map_or_else(|| check.config_span.clone(), |e| e.value_span.clone());
+                let message = match &p.key {
+                    Some(key) => format!("check `{}`: `{key}`: {}", check.name, p.message),
+                    None => format!("check `{}`: {}", check.name, p.message),
+                };
+                let doc = p.key.as_deref().and_then(|k| plugin.description.key(k)).map(|k| k.doc.clone());
+                let help = doc.unwrap_or_else(|| format!("`vitals plugin inspect {}` lists the keys", check.plugin));
+                Diagnostic::new(&plan.source, span, message).help(format!("plugin `{name}` says so; {help}"))
+            })
+            .collect(),
+        Err(why) => vec![
+            Diagnostic::new(
+                &plan.source,
+                check.config_span.clone(),
+                format!("check `{}`: plugin `{name}` failed while checking this config: {why}", check.name),
+            )
+            .help("this is a fault of the plugin's validator; its author can reproduce it with `vitals validate`"),
+        ],
+    }
 }
 
 fn load_problem(plan: &Plan, check: &CheckPlan, e: &LoadError) -> Diagnostic {

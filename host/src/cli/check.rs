@@ -1,7 +1,7 @@
 //! `vitals check NAME`: one check in the Monitoring Plugins format, so that Nagios,
 //! Icinga or Sensu can call Vitals like any other plugin.
 
-use super::{CheckArgs, Cli, render, stdout};
+use super::{CheckArgs, Cli, stdout};
 use crate::app::run::run_once;
 use crate::app::sinks::Collect;
 use crate::app::{Failure, prepare};
@@ -32,6 +32,6 @@ pub async fn check(cli: &Cli, args: &CheckArgs) -> Result<u8, Failure> {
     let Some(result) = results.first() else {
         return Err(Failure::internal("the check produced no result"));
     };
-    stdout::write(format!("{}\n", render::plugin_line(&label, result)).as_bytes())?;
+    stdout::write(format!("{}\n", result.plugin_line(&label)).as_bytes())?;
     Ok(result.status.exit_code())
 }

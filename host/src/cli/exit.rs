@@ -9,6 +9,8 @@ pub const WARNING: u8 = 1;
 pub const CRITICAL: u8 = 2;
 /// Worst check result was unknown.
 pub const UNKNOWN: u8 = 3;
+/// A test or gate that ran and did not pass (`vitals gate`, `vitals plugin test`).
+pub const FAILED: u8 = 1;
 /// The command line was wrong (EX_USAGE).
 pub const USAGE: u8 = 64;
 /// A plugin file could not be read or used (EX_DATAERR).

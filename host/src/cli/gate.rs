@@ -9,8 +9,6 @@ use crate::app::Failure;
 use crate::app::gate::{GateOptions, evaluate};
 use crate::gate::{self, Verdict};
 
-/// The exit code of a gate with a failed condition.
-const FAILED: u8 = 1;
 /// The environment variable GitHub Actions sets to the job summary file.
 const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 
@@ -33,7 +31,7 @@ pub async fn gate(cli: &Cli, args: &GateArgs) -> Result<u8, Failure> {
         );
     }
     write_outputs(args, &verdict)?;
-    Ok(if verdict.passed() { exit::OK } else { FAILED })
+    Ok(if verdict.passed() { exit::OK } else { exit::FAILED })
 }
 
 /// The line shown on stderr between attempts.

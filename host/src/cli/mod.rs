@@ -290,6 +290,107 @@ pub enum StoreCommand {
 pub enum PluginCommand {
     /// Describe a plugin: name, version, WIT version, config keys and imports.
     Inspect(InspectArgs),
+    /// Start a plugin project (Rust, Python or JavaScript) that builds with one command
+    /// and passes its own test.
+    New(NewArgs),
+    /// Run a plugin once against a target, without a checks.toml, and print the
+    /// Monitoring Plugins line (exit 0 ok, 1 warning, 2 critical, 3 unknown).
+    Run(PluginRunArgs),
+    /// Replay recorded cases against a plugin in the real sandbox and report each as
+    /// passed or failed (TAP or JUnit); exit 0 when all pass, 1 when one fails.
+    Test(PluginTestArgs),
+}
+
+/// `vitals plugin new`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "The project's README.md says how to build, test and run it.\n\n\
+    Exit codes: 0 created, 64 usage error (a bad name, or the directory exists), 74 cannot write.")]
+pub struct NewArgs {
+    /// The plugin's name: lower-case letters, digits and `-`, starting with a letter.
+    pub name: String,
+    /// The language of the project.
+    #[arg(long, value_enum, default_value_t = Lang::Rust)]
+    pub lang: Lang,
+    /// The directory to create the project in (it becomes DIR/NAME).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// For Rust: the vitals-sdk crate to depend on, as a path (default: the SDK of the
+    /// source tree this vitals was built from, else vitals-sdk from crates.io).
+    #[arg(long, value_name = "PATH")]
+    pub sdk: Option<PathBuf>,
+}
+
+/// The languages `plugin new` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    /// A crate on the vitals-sdk.
+    Rust,
+    /// componentize-py, with the vitals_check helper module.
+    Python,
+    /// componentize-js (jco), with the vitals-check.js helper module.
+    Js,
+}
+
+/// `vitals plugin run`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "Examples:\n  \
+    vitals plugin run http --target https://example.com/ --config expect_status=200-299\n  \
+    vitals plugin run ./demo.wasm --target 127.0.0.1:6379 --config 'expect=\"+PONG\"' --format json\n\n\
+    A --config value is read as TOML when it is a TOML value (5, true, [\"a\"], { a = \"b\" }, \"text\"),\n\
+    else as a string.\n\n\
+    Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown; 64 usage error, 65 the plugin cannot be used,\n\
+    78 the config is refused (as `vitals validate` would).")]
+pub struct PluginRunArgs {
+    /// A built-in plugin name (`http`) or a path to a .wasm component.
+    pub plugin: String,
+    /// What the check is about: a URL or `host:port`.
+    #[arg(long)]
+    pub target: String,
+    /// A `[check.config]` key, `--config key=value` (repeat for several; `--set` is the
+    /// same flag).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// A `host:port` the check may reach beside its target (repeat for several).
+    #[arg(long = "allow", value_name = "HOST:PORT")]
+    pub allow: Vec<String>,
+    /// The check's timeout.
+    #[arg(long)]
+    pub timeout: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
+    pub format: InspectFormat,
+}
+
+/// `vitals plugin test`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "docs/plugin-guide.md describes the cases file.\n\n\
+    Exit codes: 0 every case passed, 1 a case failed, 64 usage error, 65 the plugin or the\n\
+    cases file cannot be used, 74 --record cannot write the cases file.")]
+pub struct PluginTestArgs {
+    /// A built-in plugin name (`http`) or a path to a .wasm component.
+    pub plugin: String,
+    /// The cases file.
+    #[arg(long, default_value = "cases.toml")]
+    pub cases: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TestFormat::Tap)]
+    pub format: TestFormat,
+    /// Run the cases against the real hosts they grant, once, and write what those
+    /// answered into the cases file (its comments and layout are kept).
+    #[arg(long)]
+    pub record: bool,
+    /// Run only the cases whose name contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+}
+
+/// `plugin test` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// Test Anything Protocol, version 14.
+    Tap,
+    /// JUnit XML, for CI test reporters.
+    Junit,
 }
 
 /// `vitals plugin inspect`.
@@ -311,9 +412,31 @@ pub enum InspectFormat {
     Json,
 }
 
+/// The command line, with `--config KEY=VALUE` after `plugin run` read as that command's
+/// `--set` (the global `--config` names a checks.toml, which `plugin run` has none of).
+fn arguments(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let words: Vec<Option<&str>> = args.iter().map(|a| a.to_str()).collect();
+    let plugin_run = words.iter().enumerate().find_map(|(i, w)| {
+        let next = words[i + 1..].iter().flatten().find(|w| !w.starts_with('-'));
+        (*w == Some("plugin") && next == Some(&"run")).then_some(i)
+    });
+    if let Some(start) = plugin_run {
+        for arg in args.iter_mut().skip(start) {
+            let Some(text) = arg.to_str() else { continue };
+            if text == "--config" {
+                *arg = "--set".into();
+            } else if let Some(value) = text.strip_prefix("--config=") {
+                *arg = format!("--set={value}").into();
+            }
+        }
+    }
+    args
+}
+
 /// Parses the arguments, runs the command and returns the exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(arguments(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
             let code = match e.kind() {
@@ -353,6 +476,9 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Validate => validate::validate(&cli).await,
         Command::Store(StoreCommand::Check) => store::check(&cli),
         Command::Plugin(PluginCommand::Inspect(args)) => plugin::inspect(&cli, args).await,
+        Command::Plugin(PluginCommand::New(args)) => plugin::new(args),
+        Command::Plugin(PluginCommand::Run(args)) => plugin::run(&cli, args).await,
+        Command::Plugin(PluginCommand::Test(args)) => plugin::test(&cli, args).await,
         Command::Report(args) => report::report(&cli, args),
         Command::Gate(args) => gate::gate(&cli, args).await,
     }

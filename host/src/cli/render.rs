@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use crate::result::{CheckResult, Metric, Status};
+use crate::result::{CheckResult, Status};
 use vitals_units::format_duration;
 
 fn style(status: Status) -> Style {
@@ -79,38 +79,10 @@ pub fn json(out: &mut impl Write, results: &[CheckResult]) -> io::Result<()> {
     writeln!(out)
 }
 
-/// `HTTP OK - summary | 'time_total'=3.2ms;500;2000;0;` as Nagios expects.
-pub fn plugin_line(plugin: &str, r: &CheckResult) -> String {
-    let mut line = format!("{} {} - {}", plugin.to_uppercase(), r.status.as_plugin_word(), r.summary.replace('|', "/"));
-    if !r.metrics.is_empty() {
-        line.push_str(" |");
-        for m in &r.metrics {
-            line.push(' ');
-            line.push_str(&perfdata(m));
-        }
-    }
-    line
-}
-
-fn perfdata(m: &Metric) -> String {
-    let label =
-        if m.name.contains([' ', '=', '\'']) { format!("'{}'", m.name.replace('\'', "")) } else { m.name.clone() };
-    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    let text = format!(
-        "{label}={}{};{};{};{};{}",
-        m.value,
-        m.unit,
-        m.warn.as_deref().unwrap_or(""),
-        m.crit.as_deref().unwrap_or(""),
-        num(m.min),
-        num(m.max)
-    );
-    text.trim_end_matches(';').to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::result::Metric;
     use std::time::Duration;
 
     fn result(status: Status) -> CheckResult {
@@ -140,7 +112,7 @@ mod tests {
 
     #[test]
     fn plugin_line_has_word_summary_and_perfdata() {
-        assert_eq!(plugin_line("http", &result(Status::Ok)), "HTTP OK - 200 OK / fine | time_total=3.2ms;500;;0");
+        assert_eq!(result(Status::Ok).plugin_line("http"), "HTTP OK - 200 OK / fine | time_total=3.2ms;500;;0");
     }
 
     #[test]

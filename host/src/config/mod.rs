@@ -1,6 +1,7 @@
 //! Reading `checks.toml`: parse (keeping spans), reject unknown keys, expand
 //! `${env:NAME}` secrets, and resolve everything into a validated [`Plan`].
 
+mod hint;
 pub mod maintenance;
 mod model;
 mod resolve;

@@ -426,11 +426,7 @@ impl Resolver<'_> {
         match super::duration(&text) {
             Ok(d) => d,
             Err(e) => {
-                self.error(
-                    raw.span(),
-                    format!("invalid duration \"{text}\": {e}"),
-                    "write a number and a unit: \"500ms\", \"10s\", \"5m\", \"1h\"",
-                );
+                self.error(raw.span(), format!("invalid duration \"{text}\": {e}"), super::hint::DURATION_HELP);
                 default
             }
         }

@@ -194,11 +194,7 @@ fn percentage(raw: &SpannedStr) -> Result<f64, Problem> {
 
 fn duration(raw: &SpannedStr) -> Result<Duration, Problem> {
     super::duration(raw.get_ref()).map_err(|e| {
-        (
-            raw.span(),
-            format!("invalid duration \"{}\": {e}", raw.get_ref()),
-            "write a number and a unit: \"500ms\", \"10s\", \"5m\", \"1h\"".into(),
-        )
+        (raw.span(), format!("invalid duration \"{}\": {e}", raw.get_ref()), super::hint::DURATION_HELP.into())
     })
 }
 

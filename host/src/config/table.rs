@@ -9,6 +9,7 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::Problem;
+use super::hint::{self, Want, Written};
 use crate::plan::closest;
 
 /// A string with its position in the file.
@@ -355,41 +356,26 @@ fn is_scalar(value: &DeValue<'_>) -> bool {
     !matches!(value, DeValue::Array(_) | DeValue::Table(_))
 }
 
-/// The line that fixes a value of the wrong type, when what was meant is plain: a bare
-/// number for a duration gets a unit, a quoted number loses its quotes, and so on.
+/// The line that fixes a value of the wrong type, when what was meant is plain
+/// ([`hint::fix`], the rule the keys of plugins share).
 fn fix(key: &str, kind: Kind, value: &DeValue<'_>, raw: Option<&str>) -> Option<String> {
-    let number = match value {
-        DeValue::Integer(n) => i64::from_str_radix(n.as_str(), n.radix()).ok().map(|n| n.to_string()),
-        DeValue::Float(f) => f.as_str().parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f.to_string()),
-        _ => None,
+    let want = match kind {
+        Kind::Text => Want::Text,
+        Kind::Duration(unit) => Want::Duration(unit),
+        Kind::Size => Want::Size,
+        Kind::Percent => Want::Percent,
+        Kind::Integer => Want::Integer,
+        Kind::Number => Want::Number,
+        Kind::Strings => Want::Strings,
+        Kind::Config | Kind::Table | Kind::Tables => return None,
     };
-    match (kind, value) {
-        (Kind::Duration(unit), DeValue::Integer(_) | DeValue::Float(_)) => {
-            number.map(|n| format!("{key} = \"{n}{unit}\""))
-        }
-        (Kind::Size, DeValue::Integer(_)) => {
-            let n = number?.parse::<u64>().ok()?;
-            // A small number is a count of MiB; a large one, of bytes.
-            let size = if n >= 1 << 20 && n % (1 << 20) == 0 {
-                format!("{}MiB", n >> 20)
-            } else if n >= 1 << 20 {
-                format!("{n}B")
-            } else {
-                format!("{n}MiB")
-            };
-            Some(format!("{key} = \"{size}\""))
-        }
-        (Kind::Percent, DeValue::Integer(_) | DeValue::Float(_)) => number.map(|n| format!("{key} = \"{n}%\"")),
-        (Kind::Text, DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_) | DeValue::Datetime(_)) => {
-            raw.map(|raw| format!("{key} = \"{raw}\""))
-        }
-        (Kind::Integer, DeValue::String(s)) => s.trim().parse::<i64>().ok().map(|n| format!("{key} = {n}")),
-        (Kind::Integer, DeValue::Float(_)) => {
-            let f = number?.parse::<f64>().ok()?;
-            (f.fract() == 0.0 && f.abs() < 1e15).then(|| format!("{key} = {}", f as i64))
-        }
-        (Kind::Number, DeValue::String(s)) => s.trim().parse::<f64>().ok().map(|_| format!("{key} = {}", s.trim())),
-        (Kind::Strings, DeValue::String(_)) => raw.map(|raw| format!("{key} = [{raw}]")),
-        _ => None,
-    }
+    let written = match value {
+        DeValue::Integer(n) => i64::from_str_radix(n.as_str(), n.radix()).map_or(Written::Other, Written::Integer),
+        DeValue::Float(f) => f.as_str().parse::<f64>().map_or(Written::Other, Written::Float),
+        DeValue::Boolean(_) => Written::Boolean,
+        DeValue::Datetime(_) => Written::Datetime,
+        DeValue::String(s) => Written::String(s),
+        DeValue::Array(_) | DeValue::Table(_) => Written::Other,
+    };
+    hint::fix(key, want, written, raw)
 }

@@ -214,6 +214,41 @@ pub struct EventRecord {
     pub summary: String,
 }
 
+impl CheckResult {
+    /// `HTTP OK - summary | time_total=3.2ms;500;2000;0` as Nagios expects: the plugin's
+    /// name, the status word, the summary (`|` made `/`) and the perfdata.
+    pub fn plugin_line(&self, plugin: &str) -> String {
+        let summary = self.summary.replace('|', "/");
+        let mut line = format!("{} {} - {summary}", plugin.to_uppercase(), self.status.as_plugin_word());
+        if !self.metrics.is_empty() {
+            line.push_str(" |");
+            for m in &self.metrics {
+                line.push(' ');
+                line.push_str(&perfdata(m));
+            }
+        }
+        line
+    }
+}
+
+/// One metric as a perfdata item: `'label'=value[unit];warn;crit;min;max`, empty trailing
+/// fields left out.
+fn perfdata(m: &Metric) -> String {
+    let label =
+        if m.name.contains([' ', '=', '\'']) { format!("'{}'", m.name.replace('\'', "")) } else { m.name.clone() };
+    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let text = format!(
+        "{label}={}{};{};{};{};{}",
+        m.value,
+        m.unit,
+        m.warn.as_deref().unwrap_or(""),
+        m.crit.as_deref().unwrap_or(""),
+        num(m.min),
+        num(m.max)
+    );
+    text.trim_end_matches(';').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

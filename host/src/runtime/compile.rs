@@ -17,7 +17,7 @@ use crate::plan::PluginRef;
 /// Longest the load of one plugin may spend reading and compiling it (or mapping it from the
 /// cache) before it fails: 120 s. The largest real plugins, componentize-js and
 /// componentize-py output, took 26 to 45 s in a debug build on a busy 2-core machine
-/// (docs/plugins.md); twice the worst of those leaves room for slower machines.
+/// (docs/plugin-guide.md); twice the worst of those leaves room for slower machines.
 ///
 /// wasmtime cannot interrupt a compilation: after the limit the load fails, and the thread
 /// doing it runs on in the background until it is done. With the cache on, what it compiled

@@ -38,6 +38,7 @@ pub async fn host_calls(data: &[u8]) {
         memory: 1 << 20,
         budget: NetBudget::DEFAULT,
         lanes: Some(lanes),
+        answers: Default::default(),
     };
     let mut state = RunState::new(grant);
     let fields = fields(data);

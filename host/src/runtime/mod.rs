@@ -1,6 +1,7 @@
 //! The sandbox: one wasmtime engine, plugins compiled once (cached on disk) and
 //! pre-linked, and a fresh store per check run holding that check's grants and limits.
 
+mod answers;
 mod cache;
 mod compile;
 mod engine;
@@ -25,13 +26,14 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 use wasmtime::component::Linker;
 
+pub use answers::Answers;
 pub use cache::ComponentCache;
 pub use compile::COMPILE_TIMEOUT;
 pub use engine::{Engine, POOL_INSTANCES};
 pub use error::LoadError;
 pub use notifier::{NotifierPlugin, NotifyEvent, exports_notifier};
 pub use output::{Draft, MAX_RESULT_BYTES, Sealed, UNITS, seal};
-pub use plugin::Plugin;
+pub use plugin::{ConfigProblem, Plugin};
 pub use registry::{MAX_COMPONENT_BYTES, builtin_names};
 pub use state::NetBudget;
 
@@ -94,11 +96,34 @@ impl Runtime {
         Ok(Arc::new(loaded))
     }
 
+    /// Asks `plugin` to check a config (`[check.config]` as JSON) beyond its declared
+    /// types, on the guest threads, without grants. No problems when it cannot (built
+    /// before 0.1.2); an error when its validator fails.
+    pub async fn validate(
+        &self,
+        plugin: &Arc<Plugin>,
+        config: String,
+        secrets: Arc<Vec<String>>,
+    ) -> Result<Vec<ConfigProblem>, String> {
+        if !plugin.validates() {
+            return Ok(Vec::new());
+        }
+        let (engine, p) = (self.engine.clone(), Arc::clone(plugin));
+        let call = async move { plugin::validate(engine.wasmtime(), &p, &config, &secrets).await };
+        self.engine.lanes().guest(call).await.unwrap_or_else(|| Err("the plugin's validator did not finish".into()))
+    }
+
     /// Runs one check in a fresh sandbox, on the guest threads (its host I/O on the I/O
     /// lane); every failure becomes the result.
     pub async fn run(&self, plugin: &Arc<Plugin>, check: &Arc<CheckPlan>) -> CheckResult {
+        self.run_with(plugin, check, Answers::Network).await
+    }
+
+    /// Runs one check like [`Runtime::run`], its host calls answered by `answers` (a
+    /// test case's recorded answers, or the network recorded).
+    pub async fn run_with(&self, plugin: &Arc<Plugin>, check: &Arc<CheckPlan>, answers: Answers) -> CheckResult {
         let (engine, p, c) = (self.engine.clone(), Arc::clone(plugin), Arc::clone(check));
-        let run = async move { sandbox::run(&engine, &p, &c).await };
+        let run = async move { sandbox::run(&engine, &p, &c, answers).await };
         match self.engine.lanes().guest(run).await {
             Some(result) => result,
             None => CheckResult::host_failure(

@@ -240,6 +240,7 @@ impl Delivery {
             memory,
             budget: NetBudget::DEFAULT,
             lanes: Some(engine.lanes().clone()),
+            answers: Default::default(),
         };
         let mut store = Store::new(engine.wasmtime(), RunState::new(grant));
         super::sandbox::arm(&mut store, deadline);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::Store;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{Component, ComponentExportIndex, ComponentType, Lift, Linker};
 
 use super::compile::Compiled;
 use super::error::LoadError;
@@ -33,6 +33,33 @@ pub struct Plugin {
     /// Size of the component in bytes.
     pub size: usize,
     pub(crate) pre: v0_1::CheckPre<RunState>,
+    /// The `validator.validate` export (since 0.1.2), when the plugin has one.
+    validator: Option<ComponentExportIndex>,
+}
+
+/// The interface of the optional validator export; the linker's semver matching finds a
+/// later patch (`0.1.3`) under this name too.
+const VALIDATOR_INTERFACE: &str = "vitals:plugin/validator@0.1.2";
+/// Most problems one `validate` call reports; the rest are counted.
+const MAX_PROBLEMS: usize = 50;
+/// Longest problem message kept, in bytes.
+const MAX_PROBLEM: usize = 300;
+
+/// One thing a plugin found wrong with a config (the WIT `validator.config-problem`).
+#[derive(Debug, Clone, PartialEq, Eq, ComponentType, Lift)]
+#[component(record)]
+pub struct ConfigProblem {
+    /// The config key at fault; none for the table as a whole.
+    pub key: Option<String>,
+    /// What is wrong, for a person; cleaned and bounded by [`validate`].
+    pub message: String,
+}
+
+impl Plugin {
+    /// Whether the plugin checks its own config (exports `validator`, since 0.1.2).
+    pub fn validates(&self) -> bool {
+        self.validator.is_some()
+    }
 }
 
 impl std::fmt::Debug for Plugin {
@@ -67,8 +94,54 @@ pub(crate) async fn load(
     let imports = wit::imports(engine, &component);
     let description =
         describe(engine, &pre).await.map_err(|message| LoadError::Describe { label: label.into(), message })?;
-    Ok(Plugin { label: label.into(), description, wit: version, wit_version, imports, size, pre })
+    let validator = component
+        .get_export_index(None, VALIDATOR_INTERFACE)
+        .and_then(|interface| component.get_export_index(Some(&interface), "validate"));
+    Ok(Plugin { label: label.into(), description, wit: version, wit_version, imports, size, pre, validator })
 }
+
+/// Asks the plugin to check `config` (its `[check.config]` as JSON), without grants and
+/// under `describe`'s deadline and memory cap. No problems when the plugin has no
+/// validator. Every message is cleaned, redacted of `secrets` and bounded; past
+/// [`MAX_PROBLEMS`] the rest are counted in one more.
+pub(crate) async fn validate(
+    engine: &wasmtime::Engine,
+    plugin: &Plugin,
+    config: &str,
+    secrets: &[String],
+) -> Result<Vec<ConfigProblem>, String> {
+    let Some(index) = plugin.validator else {
+        return Ok(Vec::new());
+    };
+    let (mut store, deadline) = describe_store(engine);
+    let call = async {
+        let instance = plugin.pre.instance_pre().instantiate_async(&mut store).await?;
+        let func = instance.get_typed_func::<(&str,), (Vec<ConfigProblem>,)>(&mut store, index)?;
+        let (problems,) = func.call_async(&mut store, (config,)).await?;
+        Ok::<_, wasmtime::Error>(problems)
+    };
+    let problems = match tokio::time::timeout_at(deadline, call).await {
+        Ok(Ok(problems)) => problems,
+        Ok(Err(e)) => return Err(super::output::one_line(&format!("{e:#}"), MAX_PROBLEM)),
+        Err(_) => return Err(format!("no answer within {}s", DESCRIBE_TIMEOUT.as_secs())),
+    };
+    let total = problems.len();
+    let mut kept: Vec<ConfigProblem> = problems
+        .into_iter()
+        .take(MAX_PROBLEMS)
+        .map(|p| ConfigProblem {
+            key: p.key.map(|k| super::output::line(&k, MAX_LABEL_KEY, secrets)),
+            message: super::output::line(&p.message, MAX_PROBLEM, secrets),
+        })
+        .collect();
+    if total > MAX_PROBLEMS {
+        kept.push(ConfigProblem { key: None, message: format!("and {} more problems", total - MAX_PROBLEMS) });
+    }
+    Ok(kept)
+}
+
+/// Longest config key name kept from a problem, in bytes.
+const MAX_LABEL_KEY: usize = 64;
 
 fn link(linker: &Linker<RunState>, component: &Component) -> Result<v0_1::CheckPre<RunState>, String> {
     let pre = linker.instantiate_pre(component).map_err(|e| format!("{e:#}"))?;
@@ -96,6 +169,7 @@ pub(crate) fn describe_store(engine: &wasmtime::Engine) -> (Store<RunState>, tok
         memory: DESCRIBE_MEMORY,
         budget: super::state::NetBudget::DEFAULT,
         lanes: None,
+        answers: Default::default(),
     };
     let mut store = Store::new(engine, RunState::new(grant));
     super::sandbox::arm(&mut store, deadline);

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
+use super::answers::Answers;
 use super::output::{self, Draft};
 use super::plugin::Plugin;
 use super::state::{BudgetExceeded, RunGrant, RunState};
@@ -27,8 +28,9 @@ pub(crate) fn arm(store: &mut Store<RunState>, deadline: Instant) {
     });
 }
 
-/// Runs `check` with `plugin`. Never fails: every failure is a result.
-pub async fn run(engine: &super::Engine, plugin: &Plugin, check: &CheckPlan) -> CheckResult {
+/// Runs `check` with `plugin`, its host calls answered by `answers`. Never fails: every
+/// failure is a result.
+pub async fn run(engine: &super::Engine, plugin: &Plugin, check: &CheckPlan, answers: Answers) -> CheckResult {
     let span = tracing::info_span!("check", check = %check.name, plugin = %plugin.label);
     async move {
         let started_at = SystemTime::now();
@@ -42,6 +44,7 @@ pub async fn run(engine: &super::Engine, plugin: &Plugin, check: &CheckPlan) -> 
             memory: check.memory,
             budget: check.budget,
             lanes: Some(engine.lanes().clone()),
+            answers,
         };
         let mut store = Store::new(engine.wasmtime(), RunState::new(grant));
         arm(&mut store, deadline);

@@ -8,6 +8,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use super::answers::Answers;
 use super::lanes::Lanes;
 use super::limits::MemoryLimiter;
 use super::output::Refusals;
@@ -47,6 +48,8 @@ pub struct RunGrant {
     /// Where the run's host I/O goes, and the per-host connection slots; `None` for a
     /// `describe` call, which has no network at all.
     pub lanes: Option<Lanes>,
+    /// Where host calls are answered: the network, or a test case.
+    pub answers: Answers,
 }
 
 /// The data of one run's wasmtime `Store`.

@@ -209,3 +209,7 @@ fn validate_accepts_a_good_config() {
     assert_eq!(Http::validate(good), []);
     assert_eq!(Http::validate("{}"), []);
 }
+
+// Every case of cases.toml, run natively through `Http::run` with the host's answers
+// replayed; `vitals plugin test` replays the same file in the real sandbox.
+vitals_sdk::test_cases!(Http, "cases.toml");

@@ -484,73 +484,14 @@ pub mod __private;
 // The derive's code names the SDK `::vitals_sdk`, which this makes work inside the SDK too.
 extern crate self as vitals_sdk;
 
-/// The host's HTTP/1.1 client (`vitals:plugin/http`).
-pub mod http {
-    pub use crate::bindings::vitals::plugin::http::{Header, Request, Response, send};
-}
-
-/// The host's raw TCP connections with optional TLS (`vitals:plugin/tcp`).
-pub mod tcp {
-    pub use crate::bindings::vitals::plugin::tcp::{Connection, connect};
-}
-
-/// Log lines routed to the host's tracing output under the check's name
-/// (`vitals:plugin/log`).
-///
-/// ```no_run
-/// // The host truncates long lines and rate-limits floods; natively there is no host.
-/// vitals_sdk::log::info(&format!("{} headers received", 12));
-/// ```
-pub mod log {
-    /// The severity of a log line.
-    ///
-    /// ```
-    /// use vitals_sdk::log::Level;
-    /// assert_ne!(Level::Warn, Level::Error);
-    /// ```
-    pub use crate::bindings::vitals::plugin::log::Level;
-    use crate::bindings::vitals::plugin::log::write;
-
-    /// Writes a debug line.
-    ///
-    /// ```no_run
-    /// // Natively (in a unit test) there is no host: this only runs in a plugin.
-    /// vitals_sdk::log::debug("received 21 bytes");
-    /// ```
-    pub fn debug(message: &str) {
-        write(Level::Debug, message);
-    }
-
-    /// Writes an info line.
-    ///
-    /// ```no_run
-    /// // Natively (in a unit test) there is no host: this only runs in a plugin.
-    /// vitals_sdk::log::info("connected to 127.0.0.1:22");
-    /// ```
-    pub fn info(message: &str) {
-        write(Level::Info, message);
-    }
-
-    /// Writes a warning line.
-    ///
-    /// ```no_run
-    /// // Natively (in a unit test) there is no host: this only runs in a plugin.
-    /// vitals_sdk::log::warn("the banner is not UTF-8");
-    /// ```
-    pub fn warn(message: &str) {
-        write(Level::Warn, message);
-    }
-
-    /// Writes an error line.
-    ///
-    /// ```no_run
-    /// // Natively (in a unit test) there is no host: this only runs in a plugin.
-    /// vitals_sdk::log::error("the server closed the connection");
-    /// ```
-    pub fn error(message: &str) {
-        write(Level::Error, message);
-    }
-}
+pub mod http;
+pub mod log;
+pub mod tcp;
+#[cfg(feature = "testing")]
+pub mod testing;
+// Where host calls go in a native build (`cargo test`), where wit-bindgen's stubs abort.
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
 
 /// A check plugin: what [`register_check!`] turns into the component's `checker` and
 /// `validator` exports.

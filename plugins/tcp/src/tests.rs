@@ -147,3 +147,7 @@ fn validate_names_each_bad_key() {
     assert_eq!(keys, [Some("send"), Some("max_bytes")]);
     assert_eq!(Tcp::validate(r#"{"send": "QUIT\\r\\n", "expect": "220", "tls": true}"#), []);
 }
+
+// Every case of cases.toml, run natively through `Tcp::run` with the host's answers
+// replayed; `vitals plugin test` replays the same file in the real sandbox.
+vitals_sdk::test_cases!(Tcp, "cases.toml");

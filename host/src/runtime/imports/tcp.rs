@@ -46,28 +46,44 @@ impl std::fmt::Debug for TcpConnection {
 
 /// A connection as a plugin holds it (the WIT `tcp.connection` resource): the connection,
 /// shared with the I/O task that uses it, and the per-host slot it occupies until the
-/// plugin drops it.
+/// plugin drops it; or, when a case answers the run, the number of the case's connection.
 pub struct Connection {
-    inner: std::sync::Arc<tokio::sync::Mutex<TcpConnection>>,
-    remote: SocketAddr,
+    inner: Option<std::sync::Arc<tokio::sync::Mutex<TcpConnection>>>,
+    remote: String,
+    /// The connection's number in a replay or a recording.
+    case_id: Option<usize>,
     _slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Connection {
-    /// Wraps an open connection with the slot it holds.
-    pub fn new(conn: TcpConnection, slot: Option<tokio::sync::OwnedSemaphorePermit>) -> Connection {
-        let remote = conn.remote;
-        Connection { inner: std::sync::Arc::new(tokio::sync::Mutex::new(conn)), remote, _slot: slot }
+    /// Wraps an open connection with the slot it holds (and its number in a recording).
+    pub fn new(
+        conn: TcpConnection,
+        slot: Option<tokio::sync::OwnedSemaphorePermit>,
+        case_id: Option<usize>,
+    ) -> Connection {
+        let remote = conn.remote.to_string();
+        Connection { inner: Some(std::sync::Arc::new(tokio::sync::Mutex::new(conn))), remote, case_id, _slot: slot }
     }
 
-    /// The connection, for an I/O task.
-    pub fn shared(&self) -> std::sync::Arc<tokio::sync::Mutex<TcpConnection>> {
-        std::sync::Arc::clone(&self.inner)
+    /// A connection a case answers: no socket, only its number in the replay.
+    pub fn replayed(case_id: usize, remote: String) -> Connection {
+        Connection { inner: None, remote, case_id: Some(case_id), _slot: None }
+    }
+
+    /// The connection, for an I/O task; `None` for a replayed one.
+    pub fn shared(&self) -> Option<std::sync::Arc<tokio::sync::Mutex<TcpConnection>>> {
+        self.inner.as_ref().map(std::sync::Arc::clone)
+    }
+
+    /// The connection's number in a replay or a recording.
+    pub fn case_id(&self) -> Option<usize> {
+        self.case_id
     }
 
     /// The address connected to.
-    pub fn remote_addr(&self) -> SocketAddr {
-        self.remote
+    pub fn remote_addr(&self) -> &str {
+        &self.remote
     }
 }
 
@@ -89,8 +105,7 @@ pub async fn connect(
 
 impl TcpConnection {
     /// The address connected to.
-    #[cfg(test)]
-    pub fn remote_addr(&self) -> SocketAddr {
+    pub fn remote(&self) -> SocketAddr {
         self.remote
     }
 
@@ -216,7 +231,7 @@ mod tests {
         let (mut c, timings) = connect(&g, "127.0.0.1", addr.port(), T, soon()).await.unwrap();
         assert!(timings.connect.is_some());
         assert!(timings.dns.is_none());
-        assert_eq!(c.remote_addr(), addr);
+        assert_eq!(c.remote(), addr);
         assert_eq!(c.receive(1024, T, soon()).await.unwrap(), b"SSH-2.0-Test\r\n");
         assert_eq!(c.receive(1024, T, soon()).await.unwrap(), b"", "peer closed");
     }

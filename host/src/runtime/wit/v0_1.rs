@@ -9,6 +9,7 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::plan::describe::{ConfigKey, ConfigKind, PluginDescription};
 use crate::result::{Metric, Reason, Status};
+use crate::runtime::answers::{self, Answers};
 use crate::runtime::imports::{http as host_http, net, tcp as host_tcp};
 use crate::runtime::lanes::{HostSlots, Lanes};
 use crate::runtime::output;
@@ -109,12 +110,19 @@ impl http::Host for RunState {
             max_body_bytes: req.max_body_bytes,
         };
         self.spend_attempt()?;
+        if let Answers::Replay(replay) = &self.grant.answers {
+            let outcome =
+                answers::replay_http(&self.grant.grants, replay, &request.method, &request.url, request.max_body_bytes);
+            self.note(outcome.as_ref().map(|_| ()))?;
+            return Ok(outcome.map(response).map_err(net_error));
+        }
         let Call { lanes, grants, deadline, slots } = match self.call() {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
         let secrets = Arc::clone(&self.grant.secrets);
         let host = url::Url::parse(&request.url).ok().and_then(|u| u.host_str().map(str::to_string));
+        let (method, url) = (request.method.clone(), request.url.clone());
         // On the I/O lane: the phase timings are the network's, not a busy neighbour's.
         let outcome = lanes
             .io(async move {
@@ -125,20 +133,26 @@ impl http::Host for RunState {
                 host_http::send(&grants, &secrets, request, deadline).await
             })
             .await;
+        if let Answers::Record(rec) = &self.grant.answers {
+            answers::record_http(rec, &method, &url, &outcome);
+        }
         self.note(outcome.as_ref().map(|_| ()))?;
-        Ok(outcome
-            .map(|r| http::Response {
-                status: r.status,
-                headers: r.headers,
-                body: r.body,
-                body_size: r.body_size,
-                truncated: r.truncated,
-                final_url: r.final_url,
-                redirects: r.redirects,
-                remote_addr: r.remote_addr,
-                timings: timings(&r.timings),
-            })
-            .map_err(net_error))
+        Ok(outcome.map(response).map_err(net_error))
+    }
+}
+
+/// A host response in WIT types.
+fn response(r: host_http::HttpResponse) -> http::Response {
+    http::Response {
+        status: r.status,
+        headers: r.headers,
+        body: r.body,
+        body_size: r.body_size,
+        truncated: r.truncated,
+        final_url: r.final_url,
+        redirects: r.redirects,
+        remote_addr: r.remote_addr,
+        timings: timings(&r.timings),
     }
 }
 
@@ -159,10 +173,30 @@ impl tcp::Host for RunState {
             ))));
         }
         self.spend_attempt()?;
+        if let Answers::Replay(replay) = &self.grant.answers {
+            let outcome = if self.grant.grants.allows(&host, port) {
+                match replay.lock() {
+                    Ok(mut replay) => replay.connect(&host, port).map_err(answers::net_error),
+                    Err(_) => Err(net::NetError::Invalid("replay: the case's answers are poisoned".into())),
+                }
+            } else {
+                Err(net::NetError::Denied(net::denied_message(&self.grant.grants, &host, port)))
+            };
+            self.note(outcome.as_ref().map(|_| ()))?;
+            return match outcome {
+                Ok(reply) => {
+                    let handle = self.table.push(host_tcp::Connection::replayed(reply.id, reply.remote_addr))?;
+                    self.connections += 1;
+                    Ok(Ok((handle, timings(&answers::timings(&reply.timings)))))
+                }
+                Err(e) => Ok(Err(net_error(e))),
+            };
+        }
         let Call { lanes, grants, deadline, slots } = match self.call() {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
+        let target = host.clone();
         let outcome = lanes
             .io(async move {
                 // Refused before a slot is taken: a denied call must not wait for one.
@@ -175,9 +209,18 @@ impl tcp::Host for RunState {
             })
             .await;
         self.note(outcome.as_ref().map(|_| ()))?;
+        let case_id = match &self.grant.answers {
+            Answers::Record(rec) => rec.lock().ok().and_then(|mut rec| match &outcome {
+                Ok((conn, t, _)) => {
+                    rec.connect(&target, port, Ok((&conn.remote().to_string(), answers::case_timings(t))))
+                }
+                Err(e) => rec.connect(&target, port, Err(&answers::failure(e))),
+            }),
+            _ => None,
+        };
         match outcome {
             Ok((conn, t, slot)) => {
-                let handle = self.table.push(host_tcp::Connection::new(conn, slot))?;
+                let handle = self.table.push(host_tcp::Connection::new(conn, slot, case_id))?;
                 self.connections += 1;
                 Ok(Ok((handle, timings(&t))))
             }
@@ -197,12 +240,27 @@ impl tcp::HostConnection for RunState {
             Ok(l) => l,
             Err(e) => return Ok(Err(e)),
         };
-        let (deadline, conn) = (self.grant.deadline, self.table.get(&conn)?.shared());
-        let lanes = match self.lanes() {
-            Ok(l) => l,
-            Err(e) => return Ok(Err(e)),
+        let (deadline, handle) = (self.grant.deadline, self.table.get(&conn)?);
+        let (shared, case_id) = (handle.shared(), handle.case_id());
+        let outcome = match (shared, &self.grant.answers) {
+            (None, Answers::Replay(replay)) => with_replay(replay, |r| r.send(case_id.unwrap_or(usize::MAX), &data)),
+            (None, _) => Err(net::NetError::Invalid("replay: no such connection".into())),
+            (Some(conn), answers) => {
+                let lanes = match self.lanes() {
+                    Ok(l) => l,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let sent = data.clone();
+                let outcome = lanes.io(async move { conn.lock().await.send(&sent, limit, deadline).await }).await;
+                if let Answers::Record(rec) = answers
+                    && let Ok(mut rec) = rec.lock()
+                {
+                    rec.send(case_id, &data, outcome.as_ref().map(|_| ()).map_err(answers::failure));
+                }
+                outcome
+            }
         };
-        Ok(lanes.io(async move { conn.lock().await.send(&data, limit, deadline).await }).await.map_err(net_error))
+        Ok(outcome.map_err(net_error))
     }
 
     async fn receive(
@@ -215,15 +273,30 @@ impl tcp::HostConnection for RunState {
             Ok(l) => l,
             Err(e) => return Ok(Err(e)),
         };
-        let (deadline, conn) = (self.grant.deadline, self.table.get(&conn)?.shared());
-        let lanes = match self.lanes() {
-            Ok(l) => l,
-            Err(e) => return Ok(Err(e)),
+        let (deadline, handle) = (self.grant.deadline, self.table.get(&conn)?);
+        let (shared, case_id) = (handle.shared(), handle.case_id());
+        let max_bytes = max_bytes.min(host_tcp::MAX_RECEIVE_BYTES as u32);
+        let outcome = match (shared, &self.grant.answers) {
+            (None, Answers::Replay(replay)) => {
+                with_replay(replay, |r| r.receive(case_id.unwrap_or(usize::MAX), max_bytes))
+            }
+            (None, _) => Err(net::NetError::Invalid("replay: no such connection".into())),
+            (Some(conn), answers) => {
+                let lanes = match self.lanes() {
+                    Ok(l) => l,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let outcome =
+                    lanes.io(async move { conn.lock().await.receive(max_bytes, limit, deadline).await }).await;
+                if let Answers::Record(rec) = answers
+                    && let Ok(mut rec) = rec.lock()
+                {
+                    rec.receive(case_id, outcome.as_deref().map_err(answers::failure));
+                }
+                outcome
+            }
         };
-        Ok(lanes
-            .io(async move { conn.lock().await.receive(max_bytes, limit, deadline).await })
-            .await
-            .map_err(net_error))
+        Ok(outcome.map_err(net_error))
     }
 
     async fn upgrade_tls(
@@ -237,14 +310,28 @@ impl tcp::HostConnection for RunState {
             Ok(l) => l,
             Err(e) => return Ok(Err(e)),
         };
-        let (deadline, conn) = (self.grant.deadline, self.table.get(&conn)?.shared());
-        let lanes = match self.lanes() {
-            Ok(l) => l,
-            Err(e) => return Ok(Err(e)),
+        let (deadline, handle) = (self.grant.deadline, self.table.get(&conn)?);
+        let (shared, case_id) = (handle.shared(), handle.case_id());
+        let outcome = match (shared, &self.grant.answers) {
+            (None, Answers::Replay(replay)) => with_replay(replay, |r| r.upgrade_tls(case_id.unwrap_or(usize::MAX))),
+            (None, _) => Err(net::NetError::Invalid("replay: no such connection".into())),
+            (Some(conn), answers) => {
+                let lanes = match self.lanes() {
+                    Ok(l) => l,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let upgrade =
+                    async move { conn.lock().await.upgrade_tls(server_name.as_deref(), verify, limit, deadline).await };
+                let outcome = lanes.io(upgrade).await;
+                if let Answers::Record(rec) = answers
+                    && let Ok(mut rec) = rec.lock()
+                {
+                    rec.tls(case_id, outcome.as_ref().copied().map_err(answers::failure));
+                }
+                outcome
+            }
         };
-        let upgrade =
-            async move { conn.lock().await.upgrade_tls(server_name.as_deref(), verify, limit, deadline).await };
-        Ok(lanes.io(upgrade).await.map(micros).map_err(net_error))
+        Ok(outcome.map(micros).map_err(net_error))
     }
 
     async fn remote_addr(&mut self, conn: Resource<host_tcp::Connection>) -> wasmtime::Result<String> {
@@ -277,6 +364,16 @@ impl log::Host for RunState {
         }
         Ok(())
     }
+}
+
+/// A call answered by the run's replay.
+fn with_replay<T>(
+    replay: &std::sync::Mutex<vitals_cases::Replay>,
+    call: impl FnOnce(&mut vitals_cases::Replay) -> Result<T, vitals_cases::NetFailure>,
+) -> Result<T, net::NetError> {
+    let mut replay =
+        replay.lock().map_err(|_| net::NetError::Invalid("replay: the case's answers are poisoned".into()))?;
+    call(&mut replay).map_err(answers::net_error)
 }
 
 fn micros(d: Duration) -> u64 {
