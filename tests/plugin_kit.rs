@@ -284,14 +284,16 @@ fn the_guides_rust_path_works_from_plugin_new_to_plugin_run() {
     let wasm = target_dir.join("wasm32-wasip2/release/demo.wasm");
     assert!(wasm.is_file(), "no {}", wasm.display());
 
-    let out = vitals().args(["plugin", "test"]).arg(&wasm).arg("--cases").arg(project.join("cases.toml")).output().unwrap();
+    let out =
+        vitals().args(["plugin", "test"]).arg(&wasm).arg("--cases").arg(project.join("cases.toml")).output().unwrap();
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("1..5") && stdout.contains("# 5 passed, 0 failed"), "{stdout}");
     let tested = std::time::Instant::now();
 
     let addr = servers::http();
-    let out = vitals().args(["plugin", "run"]).arg(&wasm).args(["--target", &format!("http://{addr}/ok")]).output().unwrap();
+    let out =
+        vitals().args(["plugin", "run"]).arg(&wasm).args(["--target", &format!("http://{addr}/ok")]).output().unwrap();
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(stdout.starts_with("DEMO OK - HTTP 200 in "), "{stdout}");

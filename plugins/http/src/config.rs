@@ -1,95 +1,45 @@
-//! The `http` plugin's configuration keys: their description and their parsing.
+//! The `http` plugin's configuration keys, declared once: `describe` announces them and
+//! `run` and `validate` parse them, from this one struct.
 
 use std::collections::BTreeMap;
+use std::ops::Deref;
 use std::time::Duration;
 
 use regex::Regex;
-use serde::{Deserialize, Deserializer};
-use vitals_sdk::{ConfigKey, ConfigType, StatusCodes, Thresholds, config_key, de};
-
-/// The default of `expect_status`.
-pub const DEFAULT_EXPECT_STATUS: (u16, u16) = (200, 399);
-/// The default of `max_redirects`.
-pub const DEFAULT_MAX_REDIRECTS: u8 = 5;
-/// The default of `max_body`.
-pub const DEFAULT_MAX_BODY: u32 = 1_048_576;
-
-/// The keys `describe` announces, in the order they are documented.
-pub fn keys() -> Vec<ConfigKey> {
-    vec![
-        config_key("method", ConfigType::String, "HTTP method of the request.").with_default("\"GET\""),
-        config_key("headers", ConfigType::StringMap, "Extra request headers."),
-        config_key("body", ConfigType::String, "Request body to send."),
-        config_key(
-            "expect_status",
-            ConfigType::String,
-            "Accepted status codes: comma-separated codes and ranges, e.g. \"200,204,300-399\".",
-        )
-        .with_default("\"200-399\""),
-        config_key("body_contains", ConfigType::String, "Text the response body must contain."),
-        config_key("body_regex", ConfigType::String, "Regular expression the response body must match."),
-        config_key(
-            "header_equals",
-            ConfigType::StringMap,
-            "Response headers (names case-insensitive) that must have exactly these values.",
-        ),
-        config_key("warn_time", ConfigType::Duration, "Warn when the whole exchange takes longer than this."),
-        config_key("crit_time", ConfigType::Duration, "Critical when the whole exchange takes longer than this."),
-        config_key(
-            "max_redirects",
-            ConfigType::Integer,
-            "How many redirects to follow (0 checks the redirect response itself).",
-        )
-        .with_default(DEFAULT_MAX_REDIRECTS.to_string()),
-        config_key("tls_verify", ConfigType::Boolean, "Verify the server's certificate and name.").with_default("true"),
-        config_key(
-            "max_body",
-            ConfigType::Integer,
-            "How many bytes of the body to keep for body_contains and body_regex.",
-        )
-        .with_default(DEFAULT_MAX_BODY.to_string()),
-    ]
-}
+use vitals_sdk::serde_json::Value;
+use vitals_sdk::{Config, ConfigType, ConfigValue, StatusCodes, Thresholds};
 
 /// The parsed `[check.config]` table.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Config)]
 pub struct Config {
-    /// HTTP method.
-    #[serde(default = "default_method", deserialize_with = "method")]
+    /// HTTP method of the request.
+    #[config(default = "GET", check = http_token)]
     pub method: String,
-    /// Request headers.
-    #[serde(default)]
+    /// Extra request headers.
     pub headers: BTreeMap<String, String>,
-    /// Request body.
-    #[serde(default)]
+    /// Request body to send.
     pub body: Option<String>,
-    /// Accepted status codes.
-    #[serde(default = "default_expect_status")]
+    /// Accepted status codes: comma-separated codes and ranges, e.g. "200,204,300-399".
+    #[config(default = "200-399")]
     pub expect_status: StatusCodes,
-    /// Text the body must contain.
-    #[serde(default)]
+    /// Text the response body must contain.
     pub body_contains: Option<String>,
-    /// Pattern the body must match.
-    #[serde(default, deserialize_with = "opt_regex")]
-    pub body_regex: Option<Regex>,
-    /// Expected response header values, by header name.
-    #[serde(default)]
+    /// Regular expression the response body must match.
+    pub body_regex: Option<BodyRegex>,
+    /// Response headers (names case-insensitive) that must have exactly these values.
     pub header_equals: BTreeMap<String, String>,
-    /// Warning threshold on the total time.
-    #[serde(default, deserialize_with = "de::opt_duration")]
+    /// Warn when the whole exchange takes longer than this.
     pub warn_time: Option<Duration>,
-    /// Critical threshold on the total time.
-    #[serde(default, deserialize_with = "de::opt_duration")]
+    /// Critical when the whole exchange takes longer than this.
     pub crit_time: Option<Duration>,
-    /// Redirects to follow.
-    #[serde(default = "default_max_redirects")]
+    /// How many redirects to follow (0 checks the redirect response itself).
+    #[config(default = 5)]
     pub max_redirects: u8,
-    /// Whether to verify certificates.
-    #[serde(default = "default_true")]
+    /// Verify the server's certificate and name.
+    #[config(default = true)]
     pub tls_verify: bool,
-    /// Body bytes to keep for matching.
-    #[serde(default = "default_max_body")]
+    /// How many bytes of the body to keep for body_contains and body_regex.
+    #[config(default = 1_048_576)]
     pub max_body: u32,
 }
 
@@ -101,57 +51,52 @@ impl Config {
     }
 }
 
-fn default_method() -> String {
-    "GET".to_string()
-}
-
-fn default_expect_status() -> StatusCodes {
-    StatusCodes::range(DEFAULT_EXPECT_STATUS.0, DEFAULT_EXPECT_STATUS.1)
-}
-
-fn default_max_redirects() -> u8 {
-    DEFAULT_MAX_REDIRECTS
-}
-
-fn default_true() -> bool {
-    true
-}
-
-fn default_max_body() -> u32 {
-    DEFAULT_MAX_BODY
-}
-
 /// A method is an HTTP token (`GET`, `PROPFIND`, …).
-fn method<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    let method = String::deserialize(deserializer)?;
+fn http_token(method: &str) -> Result<(), String> {
     let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if method.is_empty() || !method.chars().all(token) {
-        return Err(serde::de::Error::custom(format!("invalid HTTP method {method:?}")));
+        return Err(format!("invalid HTTP method {method:?}"));
     }
-    Ok(method)
+    Ok(())
 }
 
-/// A regular expression, with the one-line reason when it does not compile.
-fn opt_regex<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Regex>, D::Error> {
-    let Some(pattern) = Option::<String>::deserialize(deserializer)? else {
-        return Ok(None);
-    };
-    Regex::new(&pattern).map(Some).map_err(|err| {
-        let text = err.to_string();
-        let why = text.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("invalid pattern");
-        let why = why.trim().trim_start_matches("error: ");
-        serde::de::Error::custom(format!("invalid regex {pattern:?}: {why}"))
-    })
+/// `body_regex`: a regular expression that compiled.
+#[derive(Debug, Clone)]
+pub struct BodyRegex(Regex);
+
+impl Deref for BodyRegex {
+    type Target = Regex;
+
+    fn deref(&self) -> &Regex {
+        &self.0
+    }
+}
+
+/// A string that compiles as a regular expression, with the one-line reason when it
+/// does not.
+impl ConfigValue for BodyRegex {
+    const KIND: ConfigType = ConfigType::String;
+
+    fn from_json(value: &Value) -> Result<BodyRegex, String> {
+        let pattern = String::from_json(value)?;
+        Regex::new(&pattern).map(BodyRegex).map_err(|err| {
+            let text = err.to_string();
+            let why = text.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("invalid pattern");
+            let why = why.trim().trim_start_matches("error: ");
+            format!("invalid regex {pattern:?}: {why}")
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use vitals_sdk::{Reason, Status, parse_config};
+    use vitals_sdk::{CheckResult, PluginConfig, Reason, Status};
 
     use super::*;
 
     fn parse(json: &str) -> Result<Config, String> {
-        parse_config::<Config>(json).map_err(|result| {
+        Config::parse(json).map_err(|error| {
+            let result = CheckResult::from(error);
             assert_eq!(result.status, Status::Unknown);
             assert_eq!(result.reason, Some(Reason::PluginError));
             result.summary
@@ -160,6 +105,7 @@ mod tests {
 
     #[test]
     fn defaults_match_describe() {
+        assert_eq!(Config::check_defaults(), []);
         let config = match parse("{}") {
             Ok(config) => config,
             Err(e) => panic!("{e}"),

@@ -9,9 +9,9 @@ mod config;
 
 use vitals_sdk::http::{self, Request, Response};
 use vitals_sdk::{
-    Check, CheckRequest, CheckResult, Description, Metric, Reason, Status, critical, description, first_line,
-    format_bytes, format_duration, format_ms, metric, net_failure, ok, parse_config, reason_phrase, register_check,
-    sanitize, us_to_ms, warning,
+    Check, CheckRequest, CheckResult, ConfigProblem, Description, Metric, PluginConfig, Reason, Status, critical,
+    description, first_line, format_bytes, format_duration, format_ms, metric, net_failure, ok, reason_phrase,
+    register_check, sanitize, us_to_ms, warning,
 };
 
 use crate::config::Config;
@@ -35,14 +35,18 @@ impl Check for Http {
              header values, and its total time against warning and critical thresholds. \
              Reports the phase timings, status code, body size and redirect count as \
              metrics.",
-            config::keys(),
+            Config::keys(),
         )
     }
 
+    fn validate(config: &str) -> Vec<ConfigProblem> {
+        vitals_sdk::validate_config::<Config>(config)
+    }
+
     fn run(request: CheckRequest) -> CheckResult {
-        let config = match parse_config::<Config>(&request.config) {
+        let config = match Config::parse(&request.config) {
             Ok(config) => config,
-            Err(result) => return result,
+            Err(error) => return error.into(),
         };
         let req = Request {
             method: config.method.clone(),

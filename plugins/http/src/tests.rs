@@ -1,13 +1,13 @@
 //! Unit tests of how responses are judged (pure logic, no host calls).
 
-use vitals_sdk::Timings;
+use vitals_sdk::{ConfigType, Timings};
 
 use super::*;
 
 fn config(json: &str) -> Config {
-    match parse_config::<Config>(json) {
+    match Config::parse(json) {
         Ok(config) => config,
-        Err(result) => panic!("{}", result.summary),
+        Err(error) => panic!("{error}"),
     }
 }
 
@@ -146,6 +146,68 @@ fn describe_lists_every_key() {
             "max_body"
         ]
     );
+}
+
+/// What `vitals plugin inspect http` shows of the keys, as it was before the keys were
+/// derived from the config struct: names, kinds, defaults (TOML), required, docs.
+#[test]
+fn describe_keys_are_unchanged() {
+    let keys: Vec<(String, ConfigType, Option<String>, bool, String)> =
+        Http::describe().config.into_iter().map(|k| (k.name, k.kind, k.default, k.required, k.doc)).collect();
+    let expected = [
+        ("method", ConfigType::String, Some("\"GET\""), "HTTP method of the request."),
+        ("headers", ConfigType::StringMap, None, "Extra request headers."),
+        ("body", ConfigType::String, None, "Request body to send."),
+        (
+            "expect_status",
+            ConfigType::String,
+            Some("\"200-399\""),
+            "Accepted status codes: comma-separated codes and ranges, e.g. \"200,204,300-399\".",
+        ),
+        ("body_contains", ConfigType::String, None, "Text the response body must contain."),
+        ("body_regex", ConfigType::String, None, "Regular expression the response body must match."),
+        (
+            "header_equals",
+            ConfigType::StringMap,
+            None,
+            "Response headers (names case-insensitive) that must have exactly these values.",
+        ),
+        ("warn_time", ConfigType::Duration, None, "Warn when the whole exchange takes longer than this."),
+        ("crit_time", ConfigType::Duration, None, "Critical when the whole exchange takes longer than this."),
+        (
+            "max_redirects",
+            ConfigType::Integer,
+            Some("5"),
+            "How many redirects to follow (0 checks the redirect response itself).",
+        ),
+        ("tls_verify", ConfigType::Boolean, Some("true"), "Verify the server's certificate and name."),
+        (
+            "max_body",
+            ConfigType::Integer,
+            Some("1048576"),
+            "How many bytes of the body to keep for body_contains and body_regex.",
+        ),
+    ]
+    .map(|(name, kind, default, doc)| (name.to_string(), kind, default.map(str::to_string), false, doc.to_string()));
+    assert_eq!(keys, expected);
+}
+
+#[test]
+fn validate_names_each_bad_key() {
+    let problems = Http::validate(r#"{"expect_status": "2xx", "body_regex": "(unclosed"}"#);
+    let keys: Vec<Option<&str>> = problems.iter().map(|p| p.key.as_deref()).collect();
+    assert_eq!(keys, [Some("expect_status"), Some("body_regex")]);
+    assert!(problems[0].message.contains("\"2xx\""), "{}", problems[0].message);
+    assert!(problems[1].message.starts_with("invalid regex \"(unclosed\": "), "{}", problems[1].message);
+    assert!(problems.iter().all(|p| !p.message.contains('\n')), "{problems:?}");
+}
+
+#[test]
+fn validate_accepts_a_good_config() {
+    let good = r#"{"method": "HEAD", "expect_status": "200,204", "body_regex": "^ok$", "warn_time": "500ms",
+        "headers": {"Accept": "text/plain"}, "max_redirects": 0, "tls_verify": false, "max_body": 4096}"#;
+    assert_eq!(Http::validate(good), []);
+    assert_eq!(Http::validate("{}"), []);
 }
 
 // Every case of cases.toml, run natively through `Http::run` with the host's answers

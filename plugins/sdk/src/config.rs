@@ -12,6 +12,25 @@ use crate::{CheckResult, Reason, unknown};
 /// `invalid config: body_regex: regex parse error: unclosed group`.
 ///
 /// Use `#[serde(deny_unknown_fields)]` on `T` and the helpers in [`de`] for durations.
+/// A new plugin had better derive [`Config`](derive@crate::Config): it declares the
+/// `describe` keys with the parsing, and reports every problem, not the first.
+///
+/// ```
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// #[serde(deny_unknown_fields)]
+/// struct Config {
+///     #[serde(default)]
+///     count: u8,
+/// }
+///
+/// let config = vitals_sdk::parse_config::<Config>(r#"{"count": 3}"#).map_err(|r| r.summary)?;
+/// assert_eq!(config.count, 3);
+/// let result = vitals_sdk::parse_config::<Config>(r#"{"count": 300}"#).err().ok_or("accepted")?;
+/// assert!(result.summary.starts_with("invalid config: count: "));
+/// # Ok::<(), String>(())
+/// ```
 pub fn parse_config<T: DeserializeOwned>(json: &str) -> Result<T, CheckResult> {
     let json = if json.trim().is_empty() { "{}" } else { json };
     let table: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json).map_err(|err| {
@@ -40,6 +59,21 @@ fn strip_position(message: &str) -> String {
 }
 
 /// `deserialize_with` helpers for config values written as strings.
+///
+/// ```
+/// use std::time::Duration;
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// struct Config {
+///     #[serde(deserialize_with = "vitals_sdk::de::duration")]
+///     timeout: Duration,
+/// }
+///
+/// let config = vitals_sdk::parse_config::<Config>(r#"{"timeout": "1.5s"}"#).map_err(|r| r.summary)?;
+/// assert_eq!(config.timeout, Duration::from_millis(1500));
+/// # Ok::<(), String>(())
+/// ```
 pub mod de {
     use std::time::Duration;
 
@@ -48,12 +82,34 @@ pub mod de {
     use crate::parse_duration;
 
     /// A duration such as `"250ms"` (see [`crate::parse_duration`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// #[derive(serde::Deserialize)]
+    /// struct Config {
+    ///     #[serde(deserialize_with = "vitals_sdk::de::duration")]
+    ///     wait: Duration,
+    /// }
+    /// assert!(vitals_sdk::parse_config::<Config>(r#"{"wait": "soon"}"#).is_err());
+    /// ```
     pub fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(deserializer)?;
         parse_duration(&text).map_err(serde::de::Error::custom)
     }
 
     /// An optional duration: use it with `#[serde(default, deserialize_with = ...)]`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// #[derive(serde::Deserialize)]
+    /// struct Config {
+    ///     #[serde(default, deserialize_with = "vitals_sdk::de::opt_duration")]
+    ///     warn_time: Option<Duration>,
+    /// }
+    /// let config = vitals_sdk::parse_config::<Config>("{}").map_err(|r| r.summary)?;
+    /// assert_eq!(config.warn_time, None);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn opt_duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Duration>, D::Error> {
         match Option::<String>::deserialize(deserializer)? {
             Some(text) => parse_duration(&text).map(Some).map_err(serde::de::Error::custom),

@@ -4,6 +4,13 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A set of HTTP status codes written as comma-separated codes and inclusive ranges.
+///
+/// ```
+/// let accepted: vitals_sdk::StatusCodes = "200,204,300-399".parse()?;
+/// assert!(accepted.contains(301) && !accepted.contains(201));
+/// assert_eq!(accepted.to_string(), "200,204,300-399");
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusCodes {
     ranges: Vec<(u16, u16)>,
@@ -12,6 +19,11 @@ pub struct StatusCodes {
 impl StatusCodes {
     /// Parses a list such as `"200"`, `"200-399"` or `"200,204,300-399"`. Codes are
     /// three-digit numbers (100–999); spaces around items are allowed.
+    ///
+    /// ```
+    /// assert!(vitals_sdk::StatusCodes::parse("200-299").is_ok_and(|c| c.contains(204)));
+    /// assert!(vitals_sdk::StatusCodes::parse("2xx").is_err());
+    /// ```
     pub fn parse(text: &str) -> Result<StatusCodes, String> {
         let mut ranges = Vec::new();
         for item in text.split(',') {
@@ -35,11 +47,19 @@ impl StatusCodes {
     }
 
     /// The codes `low..=high`, e.g. `StatusCodes::range(200, 399)`.
+    ///
+    /// ```
+    /// assert_eq!(vitals_sdk::StatusCodes::range(200, 399).to_string(), "200-399");
+    /// ```
     pub fn range(low: u16, high: u16) -> StatusCodes {
         StatusCodes { ranges: vec![(low.min(high), low.max(high))] }
     }
 
     /// Whether `status` is in the list.
+    ///
+    /// ```
+    /// assert!(vitals_sdk::StatusCodes::range(200, 299).contains(200));
+    /// ```
     pub fn contains(&self, status: u16) -> bool {
         self.ranges.iter().any(|&(low, high)| (low..=high).contains(&status))
     }
@@ -86,6 +106,11 @@ impl<'de> serde::Deserialize<'de> for StatusCodes {
 }
 
 /// The standard reason phrase of an HTTP status code (`404` → `"Not Found"`), if known.
+///
+/// ```
+/// assert_eq!(vitals_sdk::reason_phrase(404), Some("Not Found"));
+/// assert_eq!(vitals_sdk::reason_phrase(599), None);
+/// ```
 pub fn reason_phrase(status: u16) -> Option<&'static str> {
     Some(match status {
         100 => "Continue",

@@ -3,6 +3,11 @@
 /// `text` on one line: control characters (including newlines) become spaces, runs of
 /// whitespace collapse, and the result is cut to `max_chars` characters with a trailing
 /// `…` when it was longer.
+///
+/// ```
+/// assert_eq!(vitals_sdk::sanitize("220 ready\r\n\x1b[31m", 80), "220 ready [31m");
+/// assert_eq!(vitals_sdk::sanitize("a long banner", 6), "a long…");
+/// ```
 pub fn sanitize(text: &str, max_chars: usize) -> String {
     let mut out = String::new();
     let mut count = 0;
@@ -26,6 +31,10 @@ pub fn sanitize(text: &str, max_chars: usize) -> String {
 
 /// The first non-empty line of `data` (decoded as UTF-8, invalid bytes replaced),
 /// sanitised and cut to `max_chars` characters; empty when there is no such line.
+///
+/// ```
+/// assert_eq!(vitals_sdk::first_line(b"\r\nSSH-2.0-OpenSSH_9.6\r\nmore", 80), "SSH-2.0-OpenSSH_9.6");
+/// ```
 pub fn first_line(data: &[u8], max_chars: usize) -> String {
     let text = String::from_utf8_lossy(data);
     text.split(['\n', '\r'])

@@ -1,61 +1,31 @@
-//! The `tcp` plugin's configuration keys and the parsing of its target.
+//! The `tcp` plugin's configuration keys, declared once, and the parsing of its target.
 
+use std::ops::Deref;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
-use vitals_sdk::{ConfigKey, ConfigType, Thresholds, config_key, de};
-
-/// The default of `max_bytes`.
-pub const DEFAULT_MAX_BYTES: u32 = 4096;
-
-/// The keys `describe` announces.
-pub fn keys() -> Vec<ConfigKey> {
-    vec![
-        config_key(
-            "send",
-            ConfigType::String,
-            "Text to send after connecting; \\r, \\n, \\t and \\\\ are interpreted.",
-        ),
-        config_key(
-            "expect",
-            ConfigType::String,
-            "Text the server must send (e.g. \"SSH-\" or \"220\"), looked for in what it sends.",
-        ),
-        config_key("tls", ConfigType::Boolean, "Start TLS right after connecting (implicit TLS).")
-            .with_default("false"),
-        config_key("tls_verify", ConfigType::Boolean, "Verify the server's certificate and name when tls is on.")
-            .with_default("true"),
-        config_key("warn_time", ConfigType::Duration, "Warn when connecting takes longer than this."),
-        config_key("crit_time", ConfigType::Duration, "Critical when connecting takes longer than this."),
-        config_key("max_bytes", ConfigType::Integer, "How many bytes to read at most while waiting for expect.")
-            .with_default(DEFAULT_MAX_BYTES.to_string()),
-    ]
-}
+use vitals_sdk::serde_json::Value;
+use vitals_sdk::{Config, ConfigType, ConfigValue, Thresholds};
 
 /// The parsed `[check.config]` table.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Config)]
 pub struct Config {
-    /// Bytes to send, escapes already interpreted.
-    #[serde(default, deserialize_with = "opt_escaped")]
-    pub send: Option<Vec<u8>>,
-    /// Text expected from the server.
-    #[serde(default, deserialize_with = "opt_non_empty")]
+    /// Text to send after connecting; \r, \n, \t and \\ are interpreted.
+    pub send: Option<Escaped>,
+    /// Text the server must send (e.g. "SSH-" or "220"), looked for in what it sends.
+    #[config(check = non_empty)]
     pub expect: Option<String>,
-    /// Implicit TLS.
-    #[serde(default)]
+    /// Start TLS right after connecting (implicit TLS).
+    #[config(default = false)]
     pub tls: bool,
-    /// Certificate verification.
-    #[serde(default = "default_true")]
+    /// Verify the server's certificate and name when tls is on.
+    #[config(default = true)]
     pub tls_verify: bool,
-    /// Warning threshold on the connect time.
-    #[serde(default, deserialize_with = "de::opt_duration")]
+    /// Warn when connecting takes longer than this.
     pub warn_time: Option<Duration>,
-    /// Critical threshold on the connect time.
-    #[serde(default, deserialize_with = "de::opt_duration")]
+    /// Critical when connecting takes longer than this.
     pub crit_time: Option<Duration>,
-    /// Read limit while waiting for `expect`.
-    #[serde(default = "default_max_bytes", deserialize_with = "positive")]
+    /// How many bytes to read at most while waiting for expect.
+    #[config(default = 4096, check = positive)]
     pub max_bytes: u32,
 }
 
@@ -66,32 +36,31 @@ impl Config {
     }
 }
 
-fn default_true() -> bool {
-    true
+fn positive(n: &u32) -> Result<(), String> {
+    if *n == 0 { Err("must be at least 1".to_string()) } else { Ok(()) }
 }
 
-fn default_max_bytes() -> u32 {
-    DEFAULT_MAX_BYTES
+fn non_empty(text: &str) -> Result<(), String> {
+    if text.is_empty() { Err("must not be empty".to_string()) } else { Ok(()) }
 }
 
-fn positive<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
-    match u32::deserialize(deserializer)? {
-        0 => Err(serde::de::Error::custom("must be at least 1")),
-        n => Ok(n),
+/// `send`: the bytes of a text whose escapes ([`unescape`]) were interpreted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escaped(Vec<u8>);
+
+impl Deref for Escaped {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
     }
 }
 
-fn opt_non_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    match Option::<String>::deserialize(deserializer)? {
-        Some(text) if text.is_empty() => Err(serde::de::Error::custom("must not be empty")),
-        other => Ok(other),
-    }
-}
+impl ConfigValue for Escaped {
+    const KIND: ConfigType = ConfigType::String;
 
-fn opt_escaped<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<u8>>, D::Error> {
-    match Option::<String>::deserialize(deserializer)? {
-        Some(text) => unescape(&text).map(Some).map_err(serde::de::Error::custom),
-        None => Ok(None),
+    fn from_json(value: &Value) -> Result<Escaped, String> {
+        unescape(&String::from_json(value)?).map(Escaped)
     }
 }
 
@@ -147,7 +116,7 @@ pub fn parse_target(target: &str) -> Result<(String, u16), String> {
 
 #[cfg(test)]
 mod tests {
-    use vitals_sdk::parse_config;
+    use vitals_sdk::PluginConfig;
 
     use super::*;
 
@@ -188,9 +157,10 @@ mod tests {
 
     #[test]
     fn config_defaults_and_errors() {
-        let config = match parse_config::<Config>("{}") {
+        assert_eq!(Config::check_defaults(), []);
+        let config = match Config::parse("{}") {
             Ok(config) => config,
-            Err(result) => panic!("{}", result.summary),
+            Err(error) => panic!("{error}"),
         };
         assert_eq!(config.max_bytes, 4096);
         assert!(!config.tls);
@@ -202,10 +172,11 @@ mod tests {
             (r#"{"max_bytes": 0}"#, "max_bytes"),
             (r#"{"crit_time": "1 fortnight"}"#, "crit_time"),
         ] {
-            match parse_config::<Config>(json) {
+            match Config::parse(json) {
                 Ok(_) => panic!("{json} was accepted"),
-                Err(result) => {
-                    assert!(result.summary.starts_with(&format!("invalid config: {key}: ")), "{}", result.summary)
+                Err(error) => {
+                    let summary = vitals_sdk::CheckResult::from(error).summary;
+                    assert!(summary.starts_with(&format!("invalid config: {key}: ")), "{summary}")
                 }
             }
         }

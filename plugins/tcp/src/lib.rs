@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use vitals_sdk::tcp::{self, Connection};
 use vitals_sdk::{
-    Check, CheckRequest, CheckResult, Deadline, Description, Metric, NetError, Reason, Status, Timings, critical,
-    description, first_line, format_bytes, format_duration, format_ms, metric, net_failure, ok, parse_config,
-    register_check, sanitize, unknown, us_to_ms, warning,
+    Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
+    Status, Timings, critical, description, first_line, format_bytes, format_duration, format_ms, metric, net_failure,
+    ok, register_check, sanitize, unknown, us_to_ms, warning,
 };
 
 use crate::config::{Config, parse_target};
@@ -34,15 +34,19 @@ impl Check for Tcp {
              server has sent an expected text such as a banner. The connect time is checked \
              against warning and critical thresholds and reported with the DNS, TLS and \
              total times and the number of bytes received.",
-            config::keys(),
+            Config::keys(),
         )
+    }
+
+    fn validate(config: &str) -> Vec<ConfigProblem> {
+        vitals_sdk::validate_config::<Config>(config)
     }
 
     fn run(request: CheckRequest) -> CheckResult {
         let deadline = Deadline::from_ms(request.deadline_ms);
-        let config = match parse_config::<Config>(&request.config) {
+        let config = match Config::parse(&request.config) {
             Ok(config) => config,
-            Err(result) => return result,
+            Err(error) => return error.into(),
         };
         let target = request.target.trim();
         let (host, port) = match parse_target(target) {

@@ -3,9 +3,9 @@
 use super::*;
 
 fn config(json: &str) -> Config {
-    match parse_config::<Config>(json) {
+    match Config::parse(json) {
         Ok(config) => config,
-        Err(result) => panic!("{}", result.summary),
+        Err(error) => panic!("{error}"),
     }
 }
 
@@ -112,6 +112,40 @@ fn describe_lists_every_key() {
     assert_eq!(description.version, "0.1.0");
     let names: Vec<&str> = description.config.iter().map(|k| k.name.as_str()).collect();
     assert_eq!(names, ["send", "expect", "tls", "tls_verify", "warn_time", "crit_time", "max_bytes"]);
+}
+
+/// What `vitals plugin inspect tcp` shows of the keys, as it was before the keys were
+/// derived from the config struct.
+#[test]
+fn describe_keys_are_unchanged() {
+    use vitals_sdk::ConfigType;
+
+    let keys: Vec<(String, ConfigType, Option<String>, bool, String)> =
+        Tcp::describe().config.into_iter().map(|k| (k.name, k.kind, k.default, k.required, k.doc)).collect();
+    let expected = [
+        ("send", ConfigType::String, None, "Text to send after connecting; \\r, \\n, \\t and \\\\ are interpreted."),
+        (
+            "expect",
+            ConfigType::String,
+            None,
+            "Text the server must send (e.g. \"SSH-\" or \"220\"), looked for in what it sends.",
+        ),
+        ("tls", ConfigType::Boolean, Some("false"), "Start TLS right after connecting (implicit TLS)."),
+        ("tls_verify", ConfigType::Boolean, Some("true"), "Verify the server's certificate and name when tls is on."),
+        ("warn_time", ConfigType::Duration, None, "Warn when connecting takes longer than this."),
+        ("crit_time", ConfigType::Duration, None, "Critical when connecting takes longer than this."),
+        ("max_bytes", ConfigType::Integer, Some("4096"), "How many bytes to read at most while waiting for expect."),
+    ]
+    .map(|(name, kind, default, doc)| (name.to_string(), kind, default.map(str::to_string), false, doc.to_string()));
+    assert_eq!(keys, expected);
+}
+
+#[test]
+fn validate_names_each_bad_key() {
+    let problems = Tcp::validate(r#"{"send": "QUIT\\q", "max_bytes": 0, "warn_time": "1s"}"#);
+    let keys: Vec<Option<&str>> = problems.iter().map(|p| p.key.as_deref()).collect();
+    assert_eq!(keys, [Some("send"), Some("max_bytes")]);
+    assert_eq!(Tcp::validate(r#"{"send": "QUIT\\r\\n", "expect": "220", "tls": true}"#), []);
 }
 
 // Every case of cases.toml, run natively through `Tcp::run` with the host's answers

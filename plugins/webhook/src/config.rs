@@ -1,71 +1,34 @@
-//! The `webhook` notifier's configuration keys: their description and their parsing.
+//! The `webhook` notifier's configuration keys, declared once: `describe` announces them
+//! and `notify` parses them, from this one struct.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Deserialize;
-use vitals_sdk::{ConfigKey, ConfigType, config_key, de};
-
-/// The keys `describe` announces, in the order they are documented.
-pub fn keys() -> Vec<ConfigKey> {
-    vec![
-        config_key("url", ConfigType::String, "The http:// or https:// URL to POST every state change to.").required(),
-        config_key("headers", ConfigType::StringMap, "Extra request headers (e.g. Authorization)."),
-        config_key("timeout", ConfigType::Duration, "Time limit of one attempt.").with_default("\"5s\""),
-        config_key("retries", ConfigType::Integer, "Further attempts after a failed one.").with_default("3"),
-        config_key(
-            "backoff",
-            ConfigType::Duration,
-            "Wait before the first retry; each next retry waits twice as long.",
-        )
-        .with_default("\"500ms\""),
-    ]
-}
+use vitals_sdk::Config;
 
 /// The parsed `[notifier.config]` table.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Config)]
 pub struct Config {
-    /// Where to POST.
+    /// The http:// or https:// URL to POST every state change to.
+    #[config(required, check = http_url)]
     pub url: String,
-    /// Extra request headers.
-    #[serde(default)]
+    /// Extra request headers (e.g. Authorization).
     pub headers: BTreeMap<String, String>,
     /// Time limit of one attempt.
-    #[serde(default = "default_timeout", deserialize_with = "de::duration")]
+    #[config(default = "5s")]
     pub timeout: Duration,
     /// Further attempts after a failed one.
-    #[serde(default = "default_retries")]
+    #[config(default = 3)]
     pub retries: u32,
-    /// Wait before the first retry.
-    #[serde(default = "default_backoff", deserialize_with = "de::duration")]
+    /// Wait before the first retry; each next retry waits twice as long.
+    #[config(default = "500ms")]
     pub backoff: Duration,
 }
 
-fn default_timeout() -> Duration {
-    Duration::from_secs(5)
-}
-
-fn default_retries() -> u32 {
-    3
-}
-
-fn default_backoff() -> Duration {
-    Duration::from_millis(500)
-}
-
-/// Parses the config JSON; the error names the key.
-pub fn parse(json: &str) -> Result<Config, String> {
-    let de = &mut serde_json::Deserializer::from_str(json);
-    let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        // serde_json's " at line 1 column 17" means nothing to a person who wrote TOML.
-        let inner = inner.split(" at line ").next().unwrap_or_default().to_string();
-        if path == "." { format!("invalid config: {inner}") } else { format!("invalid config: {path}: {inner}") }
-    })?;
-    if !(config.url.starts_with("http://") || config.url.starts_with("https://")) {
-        return Err(format!("invalid config: url: {:?} is not an http:// or https:// URL", config.url));
+fn http_url(url: &str) -> Result<(), String> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(format!("{url:?} is not an http:// or https:// URL"))
     }
-    Ok(config)
 }

@@ -9,7 +9,7 @@ mod tests;
 use std::time::Duration;
 
 use vitals_sdk::http::{self, Request};
-use vitals_sdk::{Description, NetError, Notifier, StateChange};
+use vitals_sdk::{Description, NetError, Notifier, PluginConfig, StateChange};
 
 use config::Config;
 
@@ -28,12 +28,12 @@ impl Notifier for Webhook {
              \"report_link\"}). A 2xx answer is success; any other status or a network error is \
              retried `retries` times, waiting `backoff` before the first retry and twice as long \
              before each next one.",
-            config::keys(),
+            Config::keys(),
         )
     }
 
     fn notify(event: StateChange, config: String) -> Result<(), String> {
-        let config = config::parse(&config)?;
+        let config = Config::parse(&config).map_err(|error| error.to_string())?;
         let body = body::json(&event);
         deliver(&config, &body, send, std::thread::sleep)
     }

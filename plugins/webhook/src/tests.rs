@@ -1,12 +1,12 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use vitals_sdk::{ChangeKind, StateChange, Status};
+use vitals_sdk::{ChangeKind, ConfigType, PluginConfig, StateChange, Status};
 
 use super::*;
 
 fn config(retries: u32) -> Config {
-    config::parse(&format!(r#"{{"url": "http://127.0.0.1:9/hook", "retries": {retries}}}"#)).unwrap()
+    Config::parse(&format!(r#"{{"url": "http://127.0.0.1:9/hook", "retries": {retries}}}"#)).unwrap()
 }
 
 #[test]
@@ -40,12 +40,14 @@ fn the_body_has_every_field() {
 
 #[test]
 fn defaults_and_bad_configs() {
-    let c = config::parse(r#"{"url": "https://example.com/"}"#).unwrap();
+    assert_eq!(Config::check_defaults(), []);
+    let c = Config::parse(r#"{"url": "https://example.com/"}"#).unwrap();
     assert_eq!((c.timeout, c.retries, c.backoff), (Duration::from_secs(5), 3, Duration::from_millis(500)));
-    assert!(config::parse("{}").unwrap_err().contains("url"));
-    assert!(config::parse(r#"{"url": "ftp://x"}"#).unwrap_err().contains("url"));
-    assert!(config::parse(r#"{"url": "http://x", "backoff": "soon"}"#).unwrap_err().contains("backoff"));
-    assert!(config::parse(r#"{"url": "http://x", "nope": 1}"#).unwrap_err().contains("nope"));
+    let error = |json: &str| Config::parse(json).unwrap_err().to_string();
+    assert_eq!(error("{}"), "invalid config: url: missing: this key is required");
+    assert_eq!(error(r#"{"url": "ftp://x"}"#), "invalid config: url: \"ftp://x\" is not an http:// or https:// URL");
+    assert!(error(r#"{"url": "http://x", "backoff": "soon"}"#).starts_with("invalid config: backoff: "));
+    assert!(error(r#"{"url": "http://x", "nope": 1}"#).starts_with("invalid config: nope: unknown key"));
 }
 
 #[test]
@@ -89,4 +91,29 @@ fn denials_are_not_retried() {
     );
     assert_eq!(calls, 1);
     assert!(r.unwrap_err().contains("not granted"));
+}
+
+/// What `vitals plugin inspect webhook` shows of the keys, as it was before the keys were
+/// derived from the config struct.
+#[test]
+fn describe_keys_are_unchanged() {
+    let keys: Vec<(String, ConfigType, Option<String>, bool, String)> =
+        Webhook::describe().config.into_iter().map(|k| (k.name, k.kind, k.default, k.required, k.doc)).collect();
+    let expected = [
+        ("url", ConfigType::String, None, true, "The http:// or https:// URL to POST every state change to."),
+        ("headers", ConfigType::StringMap, None, false, "Extra request headers (e.g. Authorization)."),
+        ("timeout", ConfigType::Duration, Some("\"5s\""), false, "Time limit of one attempt."),
+        ("retries", ConfigType::Integer, Some("3"), false, "Further attempts after a failed one."),
+        (
+            "backoff",
+            ConfigType::Duration,
+            Some("\"500ms\""),
+            false,
+            "Wait before the first retry; each next retry waits twice as long.",
+        ),
+    ]
+    .map(|(name, kind, default, required, doc)| {
+        (name.to_string(), kind, default.map(str::to_string), required, doc.to_string())
+    });
+    assert_eq!(keys, expected);
 }
