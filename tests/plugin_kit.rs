@@ -311,3 +311,26 @@ fn the_guides_rust_path_works_from_plugin_new_to_plugin_run() {
         started.elapsed()
     );
 }
+
+/// Values whose type is right but which the plugin cannot use are refused by
+/// `vitals validate` through the plugin's own validator (WIT 0.1.2), at their line and
+/// column, before anything runs. (tests/cli.rs covers the host's own type checks: ranges
+/// such as "abc" and "10:5", `crit = 500`, durations in the shared grammar.)
+#[test]
+fn validate_refuses_what_the_http_plugin_would_refuse_at_run_time() {
+    let config = "[[check]]\nname = \"api\"\nplugin = \"http\"\ntarget = \"http://127.0.0.1:9/\"\n[check.config]\n\
+                  expect_status = \"2xx\"\nbody_regex = \"(unclosed\"\n";
+    let sandbox = support::Sandbox::new(config);
+    let out = sandbox.vitals(&["validate"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(78), "{stdout}{stderr}");
+    assert!(stderr.contains("checks.toml:6:17"), "{stderr}");
+    assert!(stderr.contains("`expect_status`: invalid status list \"2xx\""), "{stderr}");
+    assert!(stderr.contains("checks.toml:7:14"), "{stderr}");
+    assert!(stderr.contains("`body_regex`: invalid regex \"(unclosed\""), "{stderr}");
+    assert!(stderr.contains("2 errors"), "{stderr}");
+    // `run --once` refuses the same file the same way, and stores nothing.
+    let out = sandbox.vitals(&["run", "--once"]);
+    assert_eq!(out.status.code(), Some(78), "{:?}", text(&out));
+    assert!(!sandbox.db().exists(), "a refused config must not create the store");
+}
