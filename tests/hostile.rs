@@ -322,3 +322,36 @@ fn cpu_looping_plugins_do_not_delay_a_healthy_check_of_the_same_host() {
     let check = sandbox.vitals(&["check", "good", "--no-store"]);
     assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
 }
+
+/// A hostile validator (WIT 0.1.2): one that never returns costs one deadline for the
+/// whole load (later checks of that plugin are not asked again), one that panics is a
+/// config error, and one that floods is bounded, cleaned and redacted.
+#[test]
+fn a_hostile_validator_is_bounded_cleaned_redacted_and_asked_once() {
+    let wasm = toml_str(&support::hostile_plugin().display().to_string());
+    let t = "http://127.0.0.1:9/";
+    let mut config = String::new();
+    for name in ["loop-1", "loop-2", "loop-3"] {
+        config += &hostile(name, &wasm, t, "validate-loop", "", "");
+    }
+    let sandbox = Sandbox::new(&config);
+    let out = sandbox.vitals(&["validate"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert_eq!(stderr.matches("failed while checking this config: no answer within 5s").count(), 3, "{stderr}");
+    assert!(stderr.contains("3 errors"), "{stderr}");
+
+    let config = hostile("panic", &wasm, t, "validate-panic", "", "")
+        + &hostile("flood", &wasm, t, "validate-flood", "", "secret = \"${env:HOSTILE_SECRET}\"");
+    let sandbox = Sandbox::new(&config);
+    let out = sandbox.vitals_env(&["validate"], &[("HOSTILE_SECRET", "hunter2-validator-secret")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert!(stderr.contains("check `panic`: plugin `hostile` failed while checking this config"), "{stderr}");
+    assert!(!stderr.contains("hunter2-validator-secret"), "a secret leaked:\n{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "an escape reached the terminal");
+    assert!(!stderr.contains(&"x".repeat(400)), "a message was not bounded");
+    assert!(stderr.contains("and 950 more problems"), "{stderr}");
+    // 50 problems of the flood and its tally, and the panic: 52 errors.
+    assert!(stderr.contains("52 errors"), "{stderr}");
+}

@@ -48,6 +48,17 @@ impl Sandbox {
         cmd.output().expect("run vitals")
     }
 
+    /// `vitals --config <this config> <args>` with extra environment variables.
+    #[allow(dead_code)]
+    pub fn vitals_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = vitals();
+        cmd.arg("--config").arg(self.config()).args(args);
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        cmd.output().expect("run vitals")
+    }
+
     /// `run --once --format json`, parsed; also returns the exit code.
     pub fn run_json(&self, extra: &[&str]) -> (i32, Vec<serde_json::Value>, String) {
         let mut args = vec!["run", "--once", "--format", "json"];

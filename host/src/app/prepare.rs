@@ -1,11 +1,12 @@
 //! Before anything runs: load the plugin of every check (once per plugin) and check each
 //! check's config against what its plugin accepts. Errors point into the config file.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::config::validate_config;
 use crate::plan::{CheckPlan, Diagnostic, Plan};
-use crate::runtime::{LoadError, Plugin, Runtime};
+use crate::runtime::{LoadError, Plugin, Runtime, ValidatorFailure};
 use crate::schedule::Prepared;
 
 /// Loads the plugins of `checks` and validates their configs; every problem is collected.
@@ -16,13 +17,16 @@ pub async fn prepare<'a>(
 ) -> Result<Vec<Prepared>, Vec<Diagnostic>> {
     let mut prepared = Vec::new();
     let mut problems = Vec::new();
+    // Plugins whose validator ran out of time: not asked again, so a hostile or broken
+    // validator costs one deadline per load, not one per check.
+    let mut stalled: HashSet<String> = HashSet::new();
     for (index, check) in checks.into_iter().enumerate() {
         match runtime.load(&check.plugin).await {
             Ok(plugin) => {
                 let mut found = validate_config(&plan.source, check, &plugin.description);
                 // The plugin's own check sees only configs whose declared types are right.
                 if found.is_empty() {
-                    found = plugin_problems(runtime, plan, check, &plugin).await;
+                    found = plugin_problems(runtime, plan, check, &plugin, &mut stalled).await;
                 }
                 if found.is_empty() {
                     prepared.push(Prepared { check: Arc::new(check.clone()), plugin, index });
@@ -38,9 +42,23 @@ pub async fn prepare<'a>(
 
 /// What the plugin itself finds wrong with `check`'s config (its `validate` export, since
 /// WIT 0.1.2), each pointing at the key's value, or at the table.
-async fn plugin_problems(runtime: &Runtime, plan: &Plan, check: &CheckPlan, plugin: &Arc<Plugin>) -> Vec<Diagnostic> {
+async fn plugin_problems(
+    runtime: &Runtime,
+    plan: &Plan,
+    check: &CheckPlan,
+    plugin: &Arc<Plugin>,
+    stalled: &mut HashSet<String>,
+) -> Vec<Diagnostic> {
     let name = &plugin.description.name;
-    match runtime.validate(plugin, check.config_json(), Arc::clone(&check.secrets)).await {
+    let outcome = if stalled.contains(&plugin.label) {
+        Err(ValidatorFailure::TimedOut)
+    } else {
+        runtime.validate(plugin, check.config_json(), Arc::clone(&check.secrets)).await
+    };
+    if outcome == Err(ValidatorFailure::TimedOut) {
+        stalled.insert(plugin.label.clone());
+    }
+    match outcome {
         Ok(problems) => problems
             .into_iter()
             .map(|p| {

@@ -33,7 +33,7 @@ pub use engine::{Engine, POOL_INSTANCES};
 pub use error::LoadError;
 pub use notifier::{NotifierPlugin, NotifyEvent, exports_notifier};
 pub use output::{Draft, MAX_RESULT_BYTES, Sealed, UNITS, seal};
-pub use plugin::{ConfigProblem, Plugin};
+pub use plugin::{ConfigProblem, Plugin, ValidatorFailure};
 pub use registry::{MAX_COMPONENT_BYTES, builtin_names};
 pub use state::NetBudget;
 
@@ -104,13 +104,14 @@ impl Runtime {
         plugin: &Arc<Plugin>,
         config: String,
         secrets: Arc<Vec<String>>,
-    ) -> Result<Vec<ConfigProblem>, String> {
+    ) -> Result<Vec<ConfigProblem>, ValidatorFailure> {
         if !plugin.validates() {
             return Ok(Vec::new());
         }
         let (engine, p) = (self.engine.clone(), Arc::clone(plugin));
         let call = async move { plugin::validate(engine.wasmtime(), &p, &config, &secrets).await };
-        self.engine.lanes().guest(call).await.unwrap_or_else(|| Err("the plugin's validator did not finish".into()))
+        let finished = self.engine.lanes().guest(call).await;
+        finished.unwrap_or_else(|| Err(ValidatorFailure::Failed("the plugin's validator did not finish".into())))
     }
 
     /// Runs one check in a fresh sandbox, on the guest threads (its host I/O on the I/O

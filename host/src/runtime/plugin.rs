@@ -45,6 +45,17 @@ const MAX_PROBLEMS: usize = 50;
 /// Longest problem message kept, in bytes.
 const MAX_PROBLEM: usize = 300;
 
+/// Why a plugin's validator gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidatorFailure {
+    /// It ran past its deadline (and was stopped).
+    #[error("no answer within {}s", DESCRIBE_TIMEOUT.as_secs())]
+    TimedOut,
+    /// It trapped or failed otherwise; why, for a person.
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// One thing a plugin found wrong with a config (the WIT `validator.config-problem`).
 #[derive(Debug, Clone, PartialEq, Eq, ComponentType, Lift)]
 #[component(record)]
@@ -109,7 +120,7 @@ pub(crate) async fn validate(
     plugin: &Plugin,
     config: &str,
     secrets: &[String],
-) -> Result<Vec<ConfigProblem>, String> {
+) -> Result<Vec<ConfigProblem>, ValidatorFailure> {
     let Some(index) = plugin.validator else {
         return Ok(Vec::new());
     };
@@ -122,8 +133,17 @@ pub(crate) async fn validate(
     };
     let problems = match tokio::time::timeout_at(deadline, call).await {
         Ok(Ok(problems)) => problems,
-        Ok(Err(e)) => return Err(super::output::one_line(&format!("{e:#}"), MAX_PROBLEM)),
-        Err(_) => return Err(format!("no answer within {}s", DESCRIBE_TIMEOUT.as_secs())),
+        Ok(Err(e)) => {
+            return Err(match e.downcast_ref::<wasmtime::Trap>() {
+                Some(wasmtime::Trap::Interrupt) => ValidatorFailure::TimedOut,
+                Some(wasmtime::Trap::UnreachableCodeReached) => {
+                    ValidatorFailure::Failed("it trapped (a panic or an uncaught exception)".into())
+                }
+                Some(trap) => ValidatorFailure::Failed(format!("it trapped: {trap}")),
+                None => ValidatorFailure::Failed(super::output::one_line(&format!("{}", e.root_cause()), MAX_PROBLEM)),
+            });
+        }
+        Err(_) => return Err(ValidatorFailure::TimedOut),
     };
     let total = problems.len();
     let mut kept: Vec<ConfigProblem> = problems

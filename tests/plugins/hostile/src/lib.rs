@@ -8,7 +8,7 @@
 mod abuse;
 mod net;
 
-wit_bindgen::generate!({ world: "check", path: "../../../wit" });
+wit_bindgen::generate!({ world: "validating-check", path: "../../../wit" });
 
 use exports::vitals::plugin::checker::Guest;
 use vitals::plugin::types::{
@@ -119,6 +119,31 @@ impl Guest for Hostile {
                 Reason::PluginError,
                 format!("unknown mode '{other}'"),
             ),
+        }
+    }
+}
+
+/// The validator (WIT 0.1.2) misbehaves too: `validate-loop` never returns,
+/// `validate-flood` returns 1000 huge problems with escapes and the `secret`,
+/// `validate-panic` panics; every other mode has nothing to say.
+impl exports::vitals::plugin::validator::Guest for Hostile {
+    fn validate(config: String) -> Vec<exports::vitals::plugin::validator::ConfigProblem> {
+        use exports::vitals::plugin::validator::ConfigProblem;
+        let value: serde_json::Value = serde_json::from_str(&config).unwrap_or_default();
+        let secret = value["secret"].as_str().unwrap_or("").to_string();
+        match value["mode"].as_str().unwrap_or("") {
+            "validate-loop" => {
+                let _never = abuse::spin();
+                Vec::new()
+            }
+            "validate-panic" => panic!("hostile validator panicked on purpose"),
+            "validate-flood" => (0..1000)
+                .map(|i| ConfigProblem {
+                    key: Some(if i % 2 == 0 { "mode".into() } else { "k".repeat(10_000) }),
+                    message: format!("\u{1b}[31m{secret} {}\n second line", "x".repeat(10_000)),
+                })
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }
