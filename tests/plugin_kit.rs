@@ -334,3 +334,16 @@ fn validate_refuses_what_the_http_plugin_would_refuse_at_run_time() {
     assert_eq!(out.status.code(), Some(78), "{:?}", text(&out));
     assert!(!sandbox.db().exists(), "a refused config must not create the store");
 }
+
+/// A value from `${env:…}` that fails its declared type is quoted back redacted.
+#[test]
+fn a_secret_that_fails_its_type_is_not_quoted_back() {
+    let config = "[[check]]\nname = \"api\"\nplugin = \"http\"\ntarget = \"http://127.0.0.1:9/\"\n[check.config]\n\
+                  warn_time = \"${env:KIT_SECRET}\"\n";
+    let sandbox = support::Sandbox::new(config);
+    let out = sandbox.vitals_env(&["validate"], &[("KIT_SECRET", "s3cr3t-value-9")]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(78), "{stdout}{stderr}");
+    assert!(stderr.contains("warn_time"), "{stderr}");
+    assert!(!stderr.contains("s3cr3t-value-9"), "the secret was printed:\n{stderr}");
+}

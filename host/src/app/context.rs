@@ -83,8 +83,11 @@ pub async fn load_notifiers(runtime: &Runtime, plan: &Plan) -> Result<Option<Vec
         match runtime.load_notifier(&n.plugin).await {
             Ok(plugin) => {
                 let owner = format!("notifier `{}`", n.name);
-                let found =
-                    validate_entries(&plan.source, &owner, &n.plugin, &n.config, &n.config_span, &plugin.description);
+                let found: Vec<Diagnostic> =
+                    validate_entries(&plan.source, &owner, &n.plugin, &n.config, &n.config_span, &plugin.description)
+                        .into_iter()
+                        .map(|d| d.redacted(&n.secrets))
+                        .collect();
                 if found.is_empty() {
                     specs.push(NotifierSpec {
                         name: n.name.clone(),

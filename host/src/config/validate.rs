@@ -15,7 +15,8 @@ use crate::plan::{CheckPlan, ConfigEntry, PluginRef};
 /// Every problem with `check`'s config against `plugin`, each pointing into the file.
 pub fn validate_config(source: &Arc<SourceFile>, check: &CheckPlan, plugin: &PluginDescription) -> Vec<Diagnostic> {
     let owner = format!("check `{}`", check.name);
-    validate_entries(source, &owner, &check.plugin, &check.config, &check.config_span, plugin)
+    let found = validate_entries(source, &owner, &check.plugin, &check.config, &check.config_span, plugin);
+    found.into_iter().map(|d| d.redacted(&check.secrets)).collect()
 }
 
 /// Every problem with config `entries` (of a check or a notifier, named by `owner`)

@@ -78,6 +78,17 @@ impl Diagnostic {
         self
     }
 
+    /// The same error with every one of `secrets` (values that came from `${env:…}`)
+    /// replaced by `***` in its message and help: a value quoted back to the person must
+    /// not be a secret's.
+    pub fn redacted(mut self, secrets: &[String]) -> Diagnostic {
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            self.message = self.message.replace(secret.as_str(), "***");
+            self.help = self.help.map(|h| h.replace(secret.as_str(), "***"));
+        }
+        self
+    }
+
     /// The message without location.
     pub fn message(&self) -> &str {
         &self.message
