@@ -347,3 +347,29 @@ fn a_secret_that_fails_its_type_is_not_quoted_back() {
     assert!(stderr.contains("warn_time"), "{stderr}");
     assert!(!stderr.contains("s3cr3t-value-9"), "the secret was printed:\n{stderr}");
 }
+
+/// `--record` of a TCP exchange (a banner, a command, its echo): the script is written
+/// into the case, and the replay then needs no server.
+#[test]
+fn record_writes_a_tcp_exchange_and_it_replays() {
+    let addr = servers::banner("220 kit.test ready\r\n");
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(
+        dir.path(),
+        "cases.toml",
+        &format!(
+            "[[case]]\nname = \"banner\"\ntarget = \"{addr}\"\nconfig = {{ send = \"PING\\\\r\\\\n\", expect = \"PING\" }}\n\
+             expect = {{ status = \"ok\" }}\n"
+        ),
+    );
+    let out = vitals().args(["plugin", "test", "tcp", "--record", "--cases"]).arg(&cases).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let written = std::fs::read_to_string(&cases).unwrap();
+    assert!(written.contains("[[case.tcp]]"), "{written}");
+    assert!(written.contains("send = \"PING\\r\\n\""), "{written}");
+    assert!(written.contains("receive = \"220 kit.test ready"), "{written}");
+    let out = vitals().args(["plugin", "test", "tcp", "--cases"]).arg(&cases).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}\n{written}");
+}

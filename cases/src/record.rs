@@ -157,10 +157,38 @@ fn answers_item<T: serde::Serialize>(answers: &[T]) -> Result<Option<toml_edit::
                 };
             }
         }
+        for (_, item) in table.iter_mut() {
+            one_line_strings(item);
+        }
         table.set_implicit(false);
         array.push(table);
     }
     Ok(Some(Item::ArrayOfTables(array)))
+}
+
+/// Strings written as one-line basic strings with escapes (`"220 ready\r\n"`), not as
+/// multi-line literals: a recorded exchange reads as what went over the wire.
+#[cfg(feature = "edit")]
+fn one_line_strings(item: &mut toml_edit::Item) {
+    use toml_edit::{Item, Value};
+    fn value(v: &mut Value) {
+        match v {
+            // JSON's string escapes are TOML's basic-string escapes.
+            Value::String(text) if text.value().contains(['\n', '\r']) => {
+                if let Some(basic) = serde_json::to_string(text.value()).ok().and_then(|e| e.parse::<Value>().ok()) {
+                    *v = basic;
+                }
+            }
+            Value::Array(array) => array.iter_mut().for_each(value),
+            Value::InlineTable(table) => table.iter_mut().for_each(|(_, v)| value(v)),
+            _ => {}
+        }
+    }
+    match item {
+        Item::Value(v) => value(v),
+        Item::Table(t) => t.iter_mut().for_each(|(_, i)| one_line_strings(i)),
+        _ => {}
+    }
 }
 
 #[cfg(all(test, feature = "edit"))]
