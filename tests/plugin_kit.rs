@@ -191,7 +191,9 @@ fn record_writes_what_the_real_host_answered_and_the_replay_then_passes() {
         "cases.toml",
         &format!(
             "# recorded from the test server\n[[case]]\nname = \"json\" # keep me\ntarget = \"http://{addr}/json\"\n\
-             config = {{ body_contains = \"green\" }}\nexpect = {{ status = \"ok\", metrics = {{ status_code = 200 }} }}\n"
+             config = {{ body_contains = \"green\" }}\nexpect = {{ status = \"ok\", metrics = {{ status_code = 200 }} }}\n\n\
+             [[case]]\nname = \"refused\"\ntarget = \"http://{addr}/json\"\nconfig = {{ max_redirects = \"x\" }}\n\
+             expect = {{ status = \"unknown\", reason = \"plugin-error\" }}\n[[case.http]]\nstatus = 418\n"
         ),
     );
     let out = vitals().args(["plugin", "test", "http", "--record", "--cases"]).arg(&cases).output().unwrap();
@@ -204,6 +206,8 @@ fn record_writes_what_the_real_host_answered_and_the_replay_then_passes() {
     assert!(written.contains("[[case.http]]"), "{written}");
     assert!(written.contains(r#"{\"status\":\"green\""#) || written.contains(r#"{"status":"green""#), "{written}");
     assert!(written.contains("x-service = \"vitals-test\""), "{written}");
+    // The refused case never ran: its answers are left as they were.
+    assert!(written.contains("status = 418"), "{written}");
 
     // Replayed, with the server gone from the picture: the same result.
     let out = vitals().args(["plugin", "test", "http", "--cases"]).arg(&cases).output().unwrap();

@@ -131,25 +131,29 @@ pub async fn test_cases(
     for case in &file.cases {
         let answers = if record { Answers::record() } else { Answers::replay(vitals_cases::Replay::new(case)) };
         let started = Instant::now();
-        let (outcome, line) = run_case(runtime, plugin, case, &answers).await?;
+        let (outcome, line, ran) = run_case(runtime, plugin, case, &answers).await?;
         let mut misses = judge(&case.expect, &outcome);
-        misses.extend(answers.problems());
-        if let Some((http, tcp)) = answers.recorded() {
-            recorded.push((case.name.clone(), http, tcp));
+        // A case whose config was refused never ran: its answers are neither judged as
+        // unused nor replaced by a recording.
+        if ran {
+            misses.extend(answers.problems());
+            if let Some((http, tcp)) = answers.recorded() {
+                recorded.push((case.name.clone(), http, tcp));
+            }
         }
         runs.push(CaseRun { name: case.name.clone(), misses, line, took: started.elapsed() });
     }
     Ok((runs, recorded))
 }
 
-/// One case's outcome and its line. A config the host refuses is the `unknown` result a
-/// plugin gives for a bad config, as the SDK's native kit sees it.
+/// One case's outcome, its line, and whether the plugin ran. A config the host refuses is
+/// the `unknown` result a plugin gives for a bad config, as the SDK's native kit sees it.
 async fn run_case(
     runtime: &Runtime,
     plugin: &str,
     case: &Case,
     answers: &Answers,
-) -> Result<(Outcome, String), Failure> {
+) -> Result<(Outcome, String, bool), Failure> {
     let one = OneCheck {
         plugin: plugin.to_string(),
         name: case.name.clone(),
@@ -171,10 +175,10 @@ async fn run_case(
     };
     let result = runtime.run_with(&prepared.plugin, &prepared.check, answers.clone()).await;
     let line = result.plugin_line(&prepared.plugin.description.name);
-    Ok((outcome(&result), line))
+    Ok((outcome(&result), line, true))
 }
 
-fn refused(case: &str, message: &str) -> (Outcome, String) {
+fn refused(case: &str, message: &str) -> (Outcome, String, bool) {
     let first = message.lines().next().unwrap_or_default().trim_start_matches("error: ");
     let first = first.strip_prefix(&format!("check `{case}`: ")).unwrap_or(first);
     let summary = format!("invalid config: {first}");
@@ -184,7 +188,7 @@ fn refused(case: &str, message: &str) -> (Outcome, String) {
         summary: summary.clone(),
         metrics: Vec::new(),
     };
-    (outcome, format!("refused by validate: {first}"))
+    (outcome, format!("refused by validate: {first}"), false)
 }
 
 /// A result as a case judges it.
