@@ -11,7 +11,7 @@ pub use crate::bindings::vitals::plugin::http::{Header, Request, Response};
 /// (turn it into a result with [`crate::net_failure`]).
 ///
 /// In a native build (`cargo test`) there is no host: with the `testing` feature the
-/// answer comes from the case [`crate::testing`] runs, otherwise this returns
+/// answer comes from the case `vitals_sdk::testing` runs, otherwise this returns
 /// [`NetError::Invalid`](crate::NetError::Invalid) saying so.
 ///
 /// ```

@@ -92,7 +92,7 @@ impl Connection {
 /// grants, and says how long resolution and connection took.
 ///
 /// In a native build (`cargo test`) there is no host: with the `testing` feature the
-/// answer comes from the case [`crate::testing`] runs, otherwise this returns
+/// answer comes from the case `vitals_sdk::testing` runs, otherwise this returns
 /// [`NetError::Invalid`] saying so.
 ///
 /// ```
