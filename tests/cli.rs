@@ -224,6 +224,10 @@ fn plugin_inspect_shows_keys_version_and_imports() {
     for part in ["http 0.1.0", "vitals:plugin@0.1.2", "expect_status", "body_regex", "vitals:plugin/http@0.1.2"] {
         assert!(text.contains(part), "missing {part}: {text}");
     }
+    assert!(text.contains("([check.config]; the plugin also checks them itself (validate))"), "{text}");
+    let out = vitals().args(["plugin", "inspect", "http", "--format", "json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["validates_config"], true, "{json:#}");
     // The built-in notifier is described as one, with its [notifier.config] keys.
     let out = vitals().args(["plugin", "inspect", "webhook"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

@@ -62,6 +62,7 @@ fn plugins_built_against_every_released_wit_load_and_say_so() {
         let plugin = inspect(&compat_plugin(&version));
         assert_eq!(plugin["kind"], "check", "{plugin:#}");
         assert_eq!(plugin["wit_version"], version.as_str(), "{plugin:#}");
+        assert_eq!(plugin["validates_config"], false, "an old plugin has no validator: {plugin:#}");
         assert_eq!(plugin["name"], format!("compat-{}", compat_dir_name(&version).replace('_', "-")));
         let kind = |key: &str| {
             plugin["config"]

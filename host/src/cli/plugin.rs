@@ -32,6 +32,8 @@ struct Inspection<'a> {
     size_bytes: usize,
     #[serde(flatten)]
     description: &'a PluginDescription,
+    /// Whether the plugin checks its own config (exports `validator`, WIT 0.1.2).
+    validates_config: bool,
     imports: &'a [String],
 }
 
@@ -163,6 +165,7 @@ pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
         }
         Err(e) => return Err(failure(e)),
     };
+    let validates = matches!(&loaded, Loaded::Check(p) if p.validates());
     let (label, wit_version, size, d, plugin_imports, kind, table) = match &loaded {
         Loaded::Check(p) => (&p.label, &p.wit_version, p.size, &p.description, &p.imports, "check", "[check.config]"),
         Loaded::Notifier(p) => {
@@ -177,6 +180,7 @@ pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
                 wit_version,
                 size_bytes: size,
                 description: d,
+                validates_config: validates,
                 imports: plugin_imports,
             };
             let text = serde_json::to_string_pretty(&view).map_err(|e| Failure::internal(e.to_string()))?;
@@ -190,7 +194,8 @@ pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
             let _ = writeln!(out);
             let _ = writeln!(out, "{}", render::wrap(&d.summary, 88, "  "));
             let _ = writeln!(out);
-            let _ = writeln!(out, "config keys ({table}):");
+            let checked = if validates { "; the plugin also checks them itself (validate)" } else { "" };
+            let _ = writeln!(out, "config keys ({table}{checked}):");
             if d.config.is_empty() {
                 let _ = writeln!(out, "  (none)");
             }
