@@ -113,8 +113,8 @@ impl Replay {
             self.problem(format!(
                 "the plugin sent request {} ({} {}), but the case has only {} [[case.http]] answer(s)",
                 n + 1,
-                call.method,
-                call.url,
+                shown(call.method),
+                shown(call.url),
                 self.http.len()
             ));
             return Err(fail(
@@ -129,10 +129,10 @@ impl Replay {
             self.problem(format!(
                 "request {}: the plugin sent {} {}, the case's answer is for {} {}",
                 n + 1,
-                call.method,
-                call.url,
-                answer.method.as_deref().unwrap_or(call.method),
-                answer.url.as_deref().unwrap_or(call.url)
+                shown(call.method),
+                shown(call.url),
+                shown(answer.method.as_deref().unwrap_or(call.method)),
+                shown(answer.url.as_deref().unwrap_or(call.url))
             ));
         }
         if let Some(error) = answer.error {
@@ -164,8 +164,9 @@ impl Replay {
         let n = self.next_tcp;
         let Some(answer) = self.tcp.get(n).cloned() else {
             self.problem(format!(
-                "the plugin opened connection {} (to {host}:{port}), but the case has only {} [[case.tcp]] answer(s)",
+                "the plugin opened connection {} (to {}:{port}), but the case has only {} [[case.tcp]] answer(s)",
                 n + 1,
+                shown(host),
                 self.tcp.len()
             ));
             return Err(fail(
@@ -178,9 +179,10 @@ impl Replay {
         let port_differs = answer.port.is_some_and(|p| p != port);
         if host_differs || port_differs {
             self.problem(format!(
-                "connection {}: the plugin connected to {host}:{port}, the case's answer is for {}:{}",
+                "connection {}: the plugin connected to {}:{port}, the case's answer is for {}:{}",
                 n + 1,
-                answer.host.as_deref().unwrap_or(host),
+                shown(host),
+                shown(answer.host.as_deref().unwrap_or(host)),
                 answer.port.unwrap_or(port)
             ));
         }
@@ -324,6 +326,17 @@ fn quote(bytes: &[u8]) -> String {
     format!("{:?}{more}", text)
 }
 
+/// Text the plugin chose (a method, a URL, a host) for a problem: one line, at most
+/// [`QUOTE`] × 2 characters.
+fn shown(text: &str) -> String {
+    let limit = QUOTE * 2;
+    let mut out: String = text.chars().take(limit).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if text.chars().count() > limit {
+        out.push('…');
+    }
+    out
+}
+
 /// The port of a URL, or the scheme's.
 fn url_port(url: &str) -> u16 {
     let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
@@ -399,6 +412,17 @@ mod tests {
         let problems = r.finish();
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(problems[1].contains("expects \"PING\""), "{problems:?}");
+    }
+
+    #[test]
+    fn what_the_plugin_sent_is_shown_bounded() {
+        let mut r = replay("");
+        let url = format!("http://a.test/{}\n", "x".repeat(100_000));
+        let _ = r.http(HttpCall { method: "GET", url: &url, max_body: 0 });
+        let _ = r.connect(&"h".repeat(100_000), 1);
+        let problems = r.finish();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().all(|p| p.len() < 400 && !p.contains('\n')), "{problems:?}");
     }
 
     #[test]
