@@ -30,7 +30,7 @@ mod replay;
 pub use judge::{Outcome, judge};
 pub use model::{
     Case, CaseFile, ErrorKind, Expect, HttpAnswer, MetricExpect, NetFailure, Pattern, Reason, Status, Step, TcpAnswer,
-    Timings,
+    Timings, toml_to_json,
 };
 pub use record::Recorder;
 #[cfg(feature = "edit")]

@@ -101,7 +101,15 @@ impl Case {
     }
 }
 
-fn toml_to_json(value: &toml::Value) -> serde_json::Value {
+/// A `[check.config]` value as the JSON a plugin receives: the one mapping the host uses
+/// for `checks.toml` and both kits use for a case (a datetime becomes its text, a float
+/// that JSON cannot hold becomes `null`).
+///
+/// ```
+/// let table: toml::Table = "v = [1, 2.5, \"x\"]".parse().unwrap();
+/// assert_eq!(vitals_cases::toml_to_json(&table["v"]).to_string(), "[1,2.5,\"x\"]");
+/// ```
+pub fn toml_to_json(value: &toml::Value) -> serde_json::Value {
     use serde_json::Value as J;
     match value {
         toml::Value::String(s) => J::String(s.clone()),

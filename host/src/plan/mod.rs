@@ -250,19 +250,6 @@ impl CheckPlan {
 
 fn entries_json(entries: &[ConfigEntry]) -> String {
     let map: serde_json::Map<String, serde_json::Value> =
-        entries.iter().map(|e| (e.key.clone(), toml_to_json(&e.value))).collect();
+        entries.iter().map(|e| (e.key.clone(), vitals_cases::toml_to_json(&e.value))).collect();
     serde_json::Value::Object(map).to_string()
-}
-
-fn toml_to_json(value: &toml::Value) -> serde_json::Value {
-    use serde_json::Value as J;
-    match value {
-        toml::Value::String(s) => J::String(s.clone()),
-        toml::Value::Integer(i) => J::from(*i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-        toml::Value::Boolean(b) => J::Bool(*b),
-        toml::Value::Datetime(d) => J::String(d.to_string()),
-        toml::Value::Array(items) => J::Array(items.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => J::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
-    }
 }
