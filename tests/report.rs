@@ -18,7 +18,7 @@ fn report_counts_ok_and_failing_checks_from_stored_runs() {
     let out = sandbox.vitals(&["report", "--since", "1h", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
-    assert_eq!(report["schema_version"], 2);
+    assert_eq!(report["schema_version"], 3);
     let check = |name: &str| report["checks"].as_array().unwrap().iter().find(|c| c["check"] == name).unwrap().clone();
     let up = check("up");
     assert_eq!(up["availability"]["raw_total"], 3);
@@ -32,7 +32,9 @@ fn report_counts_ok_and_failing_checks_from_stored_runs() {
     assert_eq!(up["percentiles_from"], "raw");
     assert_eq!(up["phases"]["time_connect"]["count"], 3, "{up:#}");
     assert_eq!(up["metrics"]["status_code"]["last"], 200.0, "{up:#}");
-    assert!(!up["timeline"]["days"].as_array().unwrap().is_empty());
+    // An hour's window is charted a minute a bar.
+    assert_eq!(up["timeline"]["bucket_ms"], 60_000, "{up:#}");
+    assert!(up["timeline"]["availability"].as_array().unwrap().len() >= 60, "{up:#}");
     assert_eq!(up["timeline"]["latency"][0]["count"], 3, "{up:#}");
     let group = report["groups"].as_array().unwrap().iter().find(|g| g["tag"] == "web").unwrap().clone();
     assert_eq!(group["checks"], serde_json::json!(["up", "down"]));
@@ -48,6 +50,8 @@ fn report_counts_ok_and_failing_checks_from_stored_runs() {
     assert!(down["slo"]["budget"]["remaining_ms"].as_i64().unwrap() < 0, "{down:#}");
     assert!(down["slo"]["alerts"].as_array().unwrap().iter().all(|a| a["firing"] == true), "{down:#}");
     assert!(up.get("slo").is_none());
+    // Seconds of data on a 30-day objective: the figures say they rest on too little.
+    assert_eq!(down["slo"]["data"]["enough"], false, "{down:#}");
 
     let out = sandbox.vitals(&["report", "--since", "1h", "--check", "up"]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -64,7 +68,10 @@ fn report_counts_ok_and_failing_checks_from_stored_runs() {
     assert!(text.contains("\x1b[32m") && text.contains("100.000%"), "{text}");
     let out = sandbox.vitals(&["report", "--since", "1h", "--check", "down"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("down: SLO 99.000% over 30.0 d"), "{text}");
+    assert!(text.contains("\nSLO\nCHECK  OBJECTIVE  WINDOW") && text.contains("\ndown     99.000%  30.0 d"), "{text}");
+    assert!(text.contains("down: its SLO figures rest on only "), "{text}");
+    // Budgets of milliseconds are written in milliseconds, not as "0.0 min".
+    assert!(!text.contains(" min"), "{text}");
     let out = sandbox.vitals(&["report", "--since", "1h", "--format", "markdown"]);
     let md = String::from_utf8_lossy(&out.stdout);
     assert!(md.contains("| check | availability (HARD)") && md.contains("| up | 100.000%"), "{md}");
@@ -73,6 +80,65 @@ fn report_counts_ok_and_failing_checks_from_stored_runs() {
     let records: Vec<csv::StringRecord> = rows.records().map(|r| r.expect("a CSV row")).collect();
     assert_eq!(records.len(), 6, "three runs of two checks");
     assert!(records.iter().any(|r| &r[0] == "down" && &r[3] == "critical" && &r[4] == "hard"));
+    let header = rows.headers().expect("a header").clone();
+    assert_eq!((&header[1], &header[2]), ("started_at", "duration (ms)"));
+    assert!(header.iter().any(|h| h == "time_total (ms)") && header.iter().any(|h| h == "status_code"), "{header:?}");
+    assert!(records.iter().all(|r| r[1].ends_with('Z') && r[1].contains('T')), "ISO 8601 times: {records:?}");
     let out = sandbox.vitals(&["report", "--check", "nope"]);
     assert_eq!(out.status.code(), Some(64));
+}
+
+/// A check that warns on every run is up, but degraded all along, in one warning period;
+/// one that fails every other run without retries flaps, and its raw ratio is far below
+/// its HARD availability only when the retries absorb the failures.
+#[test]
+fn warnings_are_degraded_time_and_flapping_and_hidden_failures_are_shown() {
+    let web = servers::http();
+    let sandbox = Sandbox::new(&format!(
+        "[[check]]\nname = \"slow\"\nplugin = \"http\"\ntarget = \"http://{web}/ok\"\nretries = 0\n\
+         [check.config]\nwarn_time = \"1us\"\n\n\
+         [[check]]\nname = \"flaky\"\nplugin = \"http\"\ntarget = \"http://{web}/flaky\"\nretries = 1\n\
+         flap_high = 20\nflap_low = 10\n"
+    ));
+    for _ in 0..24 {
+        sandbox.run_json(&[]);
+    }
+    let out = sandbox.vitals(&["report", "--since", "1h", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let check = |name: &str| report["checks"].as_array().unwrap().iter().find(|c| c["check"] == name).unwrap().clone();
+    let slow = check("slow");
+    assert_eq!(slow["availability"]["ratio"], 1.0, "warning counts as up: {slow:#}");
+    let a = &slow["availability"];
+    assert!(a["degraded_ms"].as_i64().unwrap() > 0 && a["degraded_ms"] == a["up_ms"], "degraded all along: {a:#}");
+    assert_eq!(slow["warnings"]["count"], 1, "one HARD warning, still going: {slow:#}");
+    assert_eq!(slow["incidents"]["count"], 0);
+
+    let flaky = check("flaky");
+    assert!(flaky["flapping"]["count"].as_u64().unwrap() >= 1, "it flaps: {flaky:#}");
+    let (hard, raw) =
+        (flaky["availability"]["ratio"].as_f64().unwrap(), flaky["availability"]["raw_ratio"].as_f64().unwrap());
+    assert!(raw < 0.75, "every other attempt fails: {raw}");
+    assert_eq!(flaky["hidden_failures"], hard - raw > 0.01, "{flaky:#}");
+    if hard - raw > 0.01 {
+        assert!(text_of(&sandbox).contains("flaky: ! "), "the hidden failures get a note");
+    }
+
+    let out = sandbox.vitals(&["report", "--since", "1h"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text.lines().find(|l| l.starts_with("slow ")).unwrap_or_default();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells.get(1), Some(&"100.000%"), "{text}");
+    assert_ne!(cells.get(3), Some(&"-"), "degraded time shown beside availability: {text}");
+    assert!(text.contains("\nDegraded and flapping\n") && text.contains("slow   degraded"), "{text}");
+    assert!(text.contains("flaky  flapping"), "{text}");
+    for format in ["markdown", "html"] {
+        let out = sandbox.vitals(&["report", "--since", "1h", "--format", format]);
+        let page = String::from_utf8_lossy(&out.stdout);
+        assert!(page.contains("degraded") && page.contains("flapping"), "{format}: {page}");
+    }
+}
+
+fn text_of(sandbox: &Sandbox) -> String {
+    String::from_utf8_lossy(&sandbox.vitals(&["report", "--since", "1h"]).stdout).to_string()
 }

@@ -160,4 +160,20 @@ fn the_json_report_of_the_fixture_matches_the_golden_file() {
     assert_eq!(db["availability"]["no_data_ms"], 44 * MIN);
     assert_eq!(db["availability"]["down_ms"], 0, "warnings count up and the gap is no data");
     assert_eq!(db["percentiles_from"], "sketch");
+    // The warning hour (15:00-16:00 on day 1) is degraded from its second result on, when
+    // it became HARD (retries = 1): 59 minutes, in one warning period, read back from the
+    // hourly rollups as much as from raw results.
+    assert_eq!(db["availability"]["degraded_ms"], 59 * MIN);
+    assert_eq!(db["warnings"]["count"], 1);
+    assert_eq!(db["warnings"]["periods"][0]["start_ms"], DAY0 + 1440 * MIN + 901 * MIN + 1_000);
+    // Both tags hold db: its degraded time and warning show in both.
+    for g in report["groups"].as_array().expect("groups") {
+        assert_eq!((&g["availability"]["degraded_ms"], &g["warnings"]), (&(59 * MIN).into(), &1.into()), "{g:#}");
+    }
+    // api's calendar-month SLO has 69 hours of January measured: under a tenth, too little.
+    assert_eq!(api["slo"]["data"]["measured_ms"], 69 * HOUR);
+    assert_eq!(api["slo"]["data"]["enough"], false);
+    // A window of 46 hours is charted an hour a bar.
+    assert_eq!(api["timeline"]["bucket_ms"], HOUR);
+    assert_eq!(api["timeline"]["availability"].as_array().map(Vec::len), Some(46));
 }

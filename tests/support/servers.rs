@@ -14,7 +14,8 @@ pub const HUGE_BODY: usize = 5 << 20;
 /// `/ok` 200 "OK\n"; `/fail` 500; `/slow` 200 after 3 s; `/huge` 200 with 5 MiB;
 /// `/redirect-away?to=PORT` 302 to http://127.0.0.1:PORT/ok; `/redirect-here` 302 to
 /// `/ok`; `/json` 200 with a JSON body and `x-service: vitals-test`; `/echo-auth` 200
-/// whose body is the Authorization header it received.
+/// whose body is the Authorization header it received; `/flaky` 200 and 500 in turn
+/// (the first request of the process 200).
 pub fn http() -> SocketAddr {
     serve(|stream| {
         let _ = handle_http(stream);
@@ -56,6 +57,14 @@ fn handle_http(mut stream: TcpStream) -> std::io::Result<()> {
             br#"{"status":"green","version":"1.2.3"}"#.to_vec(),
         ),
         "/echo-auth" => ("200 OK", vec![], auth.into_bytes()),
+        "/flaky" => {
+            static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            if REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed).is_multiple_of(2) {
+                ("200 OK", vec![], b"OK\n".to_vec())
+            } else {
+                ("500 Internal Server Error", vec![], b"broken\n".to_vec())
+            }
+        }
         _ => ("404 Not Found", vec![], b"no such route\n".to_vec()),
     };
     let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());

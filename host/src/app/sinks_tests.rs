@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::*;
 use crate::result::fixture::result;
 use crate::result::state::Event;
-use crate::store::{HourRollup, NullStore};
+use crate::store::{ChangeKind, HourRollup, NullStore};
 
 /// What a [`FakeStore`] was given: the results and events it kept, and the number of
 /// results in each write it was asked for, refused or not.
@@ -70,8 +70,14 @@ impl ResultStore for FakeStore {
         NullStore.recent(c, limit)
     }
 
-    fn hard_changes(&self, c: &str, f: i64, t: i64) -> Result<(Option<EventRecord>, Vec<EventRecord>), StoreError> {
-        NullStore.hard_changes(c, f, t)
+    fn changes(
+        &self,
+        c: &str,
+        k: ChangeKind,
+        f: i64,
+        t: i64,
+    ) -> Result<(Option<EventRecord>, Vec<EventRecord>), StoreError> {
+        NullStore.changes(c, k, f, t)
     }
 
     fn rollups(&self, c: &str, from: i64, to: i64) -> Result<Vec<HourRollup>, StoreError> {

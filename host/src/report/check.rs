@@ -10,14 +10,15 @@ use serde::Serialize;
 use super::latency::{LatencySketch, Summary, Trend, nearest_rank, trend};
 use super::rollup::Cadence;
 use super::sla::{
-    Availabilities, Availability, BURN_SPANS, HardChange, Incidents, Options, Resolution, SloReport, Window,
+    Availabilities, Availability, BURN_SPANS, HardChange, Incidents, Options, Periods, Resolution, SloReport, Window,
     incidents_from_changes, month_of, slo_report, union,
 };
 use super::tiered::{Load, Tiered};
 use super::timeline::Timeline;
 use crate::plan::Timing;
+use crate::result::Status;
 use crate::result::state::Event;
-use crate::store::{ResultStore, StoreError};
+use crate::store::{ChangeKind, ResultStore, StoreError};
 
 /// Everything reported about one check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,6 +29,14 @@ pub struct CheckReport {
     pub availability: Availability,
     /// HARD non-ok periods, MTTR and MTBF.
     pub incidents: Incidents,
+    /// The periods the HARD state was warning: degraded, which counts as up (the time
+    /// weighted as availability is, maintenance cut out, is `availability.degraded_ms`).
+    pub warnings: Periods,
+    /// The periods the check was flapping (its state changing too often to trust).
+    pub flapping: Periods,
+    /// The raw ratio of good attempts is far below HARD availability (by more than
+    /// [`HIDDEN_FAILURES`]): failures the retries absorbed, or flapping, are hidden by it.
+    pub hidden_failures: bool,
     /// The shortest outage the data can see, and how long one takes to become HARD.
     pub resolution: Resolution,
     /// The maintenance windows that overlap the report window (cut out of availability).
@@ -58,6 +67,15 @@ pub struct CheckReport {
     pub approximate: bool,
     /// Availability per day and response time per bucket, for charts.
     pub timeline: Timeline,
+}
+
+/// How far, as a fraction, the raw ratio of good attempts may fall below HARD availability
+/// before a report flags the check: 0.01 is one percentage point.
+pub const HIDDEN_FAILURES: f64 = 0.01;
+
+/// Whether `a`'s raw ratio is more than [`HIDDEN_FAILURES`] below its HARD ratio.
+pub fn hides_failures(a: &Availability) -> bool {
+    matches!((a.ratio, a.raw_ratio), (Some(hard), Some(raw)) if hard - raw > HIDDEN_FAILURES)
 }
 
 /// One plugin metric over the window (exact, from raw results).
@@ -103,6 +121,10 @@ pub struct Contribution {
     pub availability: Availability,
     /// Its incidents.
     pub incidents: usize,
+    /// Its periods of HARD warning.
+    pub warnings: usize,
+    /// Its periods of flapping.
+    pub flapping: usize,
     /// Its response times over the window (a sketch payload, see
     /// [`LatencySketch::to_payload_bytes`]).
     pub response_time: Vec<u8>,
@@ -129,13 +151,29 @@ pub fn check_report(
     });
     let span = Window { from_ms: previous.from_ms.min(slo_from), to_ms: now };
 
-    let (before, changes) = store.hard_changes(name, window.from_ms, window.to_ms)?;
+    let (before, changes) = store.changes(name, ChangeKind::Hard, window.from_ms, window.to_ms)?;
     let as_change = |e: &crate::result::EventRecord| match e.event {
         Event::HardChange { to, at_ms, .. } => Some(HardChange { at_ms, to, summary: e.summary.clone() }),
         _ => None,
     };
     let before = before.as_ref().and_then(as_change);
     let changes: Vec<HardChange> = changes.iter().filter_map(as_change).collect();
+    let warnings = Periods::from_changes(
+        before.as_ref().is_some_and(|b| b.to == Status::Warning),
+        changes.iter().map(|c| (c.at_ms, c.to == Status::Warning)),
+        window,
+    );
+    let (flap_before, flaps) = store.changes(name, ChangeKind::Flapping, window.from_ms, window.to_ms)?;
+    let flapping_on = |e: &crate::result::EventRecord| match e.event {
+        Event::FlappingStarted { at_ms, .. } => Some((at_ms, true)),
+        Event::FlappingStopped { at_ms, .. } => Some((at_ms, false)),
+        Event::HardChange { .. } => None,
+    };
+    let flapping = Periods::from_changes(
+        flap_before.as_ref().and_then(flapping_on).is_some_and(|(_, on)| on),
+        flaps.iter().filter_map(flapping_on),
+        window,
+    );
 
     let mut cuts = vec![window.from_ms, window.to_ms, previous.from_ms];
     // The SLO's windows all end now; only a check with an objective is asked about them.
@@ -146,6 +184,10 @@ pub fn check_report(
         cuts.extend(super::sla::ALERT_RULES.iter().flat_map(|r| [ago(r.short), ago(r.long)]));
     }
     cuts.extend(changes.iter().map(|c| c.at_ms));
+    // Charts of a short window have buckets shorter than an hour: their hours are read raw.
+    if super::timeline::bucket_ms(window) < crate::store::HOUR_MS {
+        cuts.extend(super::timeline::bucket_edges(window));
+    }
 
     let cadence =
         Cadence { interval: timing.interval, retries: timing.policy.retries, retry_interval: timing.retry_interval };
@@ -181,7 +223,10 @@ pub fn check_report(
     let previous_time = tiered.response_time(previous, &mut sketch);
     let report = CheckReport {
         check: name.to_string(),
+        hidden_failures: hides_failures(&availability),
         availability: availability.clone(),
+        warnings,
+        flapping,
         resolution: Resolution::of(cadence.interval, cadence.retries, cadence.retry_interval),
         maintenance: maintenance.iter().copied().filter(|m| window.overlap(m.from_ms, m.to_ms) > 0).collect(),
         trend: match (&previous_time, &response_time) {
@@ -197,8 +242,13 @@ pub fn check_report(
         timeline,
         incidents,
     };
-    let contribution =
-        Contribution { availability, incidents: report.incidents.count, response_time: contribution_sketch };
+    let contribution = Contribution {
+        availability,
+        incidents: report.incidents.count,
+        warnings: report.warnings.count,
+        flapping: report.flapping.count,
+        response_time: contribution_sketch,
+    };
     Ok((report, contribution))
 }
 

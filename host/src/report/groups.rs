@@ -20,6 +20,10 @@ pub struct GroupReport {
     pub availability: Availability,
     /// Incidents of all its checks.
     pub incidents: usize,
+    /// Periods of HARD warning (degraded) of all its checks.
+    pub warnings: usize,
+    /// Periods of flapping of all its checks.
+    pub flapping: usize,
     /// Response time of all its checks' results together.
     pub response_time: Option<Summary>,
 }
@@ -49,19 +53,23 @@ pub fn groups(members: &[Member<'_>], no_data: NoData) -> Vec<GroupReport> {
         .map(|(tag, members)| {
             let mut parts = Parts::default();
             let mut sketch = LatencySketch::new();
-            let mut incidents = 0;
+            let (mut incidents, mut warnings, mut flapping) = (0, 0, 0);
             for m in &members {
                 parts += m.contribution.availability.parts();
                 if let Err(e) = sketch.merge_payload(&m.contribution.response_time) {
                     tracing::warn!(check = %m.check, error = %e, "leaving a check's response times out of its groups");
                 }
                 incidents += m.contribution.incidents;
+                warnings += m.contribution.warnings;
+                flapping += m.contribution.flapping;
             }
             GroupReport {
                 tag: tag.to_string(),
                 checks: members.iter().map(|m| m.check.to_string()).collect(),
                 availability: Availability::from_parts(parts, no_data),
                 incidents,
+                warnings,
+                flapping,
                 response_time: sketch.summary(),
             }
         })
@@ -92,6 +100,8 @@ mod tests {
         Contribution {
             availability: Availability::from_parts(parts, NoData::Exclude),
             incidents,
+            warnings: incidents + 1,
+            flapping: 1,
             response_time: sketch.to_payload_bytes(),
         }
     }
@@ -121,6 +131,7 @@ mod tests {
         assert_eq!((g.availability.up_ms, g.availability.measured_ms), (HOUR_MS * 3 / 2, 2 * HOUR_MS));
         assert_eq!((g.availability.raw_ok, g.availability.raw_total), (90, 120));
         assert_eq!(g.incidents, 2, "incidents add up");
+        assert_eq!((g.warnings, g.flapping), (4, 2), "so do warnings and flapping periods");
     }
 
     #[test]
@@ -165,6 +176,8 @@ mod tests {
         let gap = Contribution {
             availability: Availability::from_parts(parts, NoData::Exclude),
             incidents: 0,
+            warnings: 0,
+            flapping: 0,
             response_time: LatencySketch::new().to_payload_bytes(),
         };
         let web = tags(&["web"]);

@@ -102,6 +102,7 @@ pub fn rollup(
         check: check.to_string(),
         hour_ms,
         up_ms: a.up_ms,
+        degraded_ms: a.degraded_ms,
         down_ms: a.down_ms,
         no_data_ms: a.no_data_ms,
         counts,

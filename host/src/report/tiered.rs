@@ -237,6 +237,7 @@ impl Tiered {
         if inside == HOUR_MS && maintenance == 0 {
             return Parts {
                 up_ms: r.up_ms,
+                degraded_ms: r.degraded_ms,
                 down_ms: r.down_ms,
                 no_data_ms: r.no_data_ms,
                 maintenance_ms: 0,
@@ -250,6 +251,7 @@ impl Tiered {
         let (up, down) = (scale(r.up_ms), scale(r.down_ms));
         Parts {
             up_ms: up,
+            degraded_ms: scale(r.degraded_ms).min(up),
             down_ms: down,
             no_data_ms: inside - maintenance - up - down,
             maintenance_ms: maintenance,
@@ -294,14 +296,19 @@ mod tests {
         }
     }
 
-    /// Ten hours of minutely results with an outage and a gap, every hour but the last sealed.
+    /// Ten hours of minutely results with an outage, a gap and 40 minutes of warning, every
+    /// hour but the last sealed.
     fn fixture() -> (tempfile::TempDir, Box<dyn ResultStore>, Vec<CheckResult>) {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut store = crate::store::open(&dir.path().join("v.db")).expect("opens");
         let results: Vec<CheckResult> = (0..600)
             .filter(|m| !(200..230).contains(m))
             .map(|m| {
-                let status = if (95..130).contains(&m) { Status::Critical } else { Status::Ok };
+                let status = match m {
+                    95..130 => Status::Critical,
+                    300..340 => Status::Warning,
+                    _ => Status::Ok,
+                };
                 result(m * MIN + 7_000, status, 10.0 + (m % 17) as f64)
             })
             .collect();
@@ -360,6 +367,8 @@ mod tests {
         let a = tiered.availability_over(span);
         assert_eq!(a.down_ms, 35 * MIN);
         assert_eq!(a.no_data_ms, 29 * MIN + 7_000);
+        // The warning is degraded, read back from the rollups of the hours it spans.
+        assert_eq!(a.degraded_ms, 40 * MIN);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The shape of a check over time, for charts: availability per calendar day (UTC) and
-//! response-time percentiles per bucket of time, and [`build`], which computes them.
+//! The shape of a check over time, for charts: availability and response-time percentiles
+//! per bucket of time, the bucket's length chosen from the window's (minutes for an hour,
+//! hours for a day, days for a month), and [`build`], which computes them.
 
 use std::time::Duration;
 
@@ -12,28 +13,30 @@ use super::tiered::Tiered;
 /// A check's history over the report window, in buckets, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Timeline {
-    /// One entry per UTC calendar day that overlaps the window (the first and last may be
-    /// partial days, clipped to the window).
-    pub days: Vec<DayAvailability>,
-    /// Response-time percentiles per bucket of `bucket_ms` (one hour for windows up to two
-    /// days, six hours up to fourteen days, one day beyond), clipped to the window. Buckets
-    /// without results are left out.
+    /// One entry per bucket of `bucket_ms` that overlaps the window, cut at multiples of
+    /// `bucket_ms` since the epoch (UTC midnights for days); the first and last may be
+    /// partial, clipped to the window.
+    pub availability: Vec<BucketAvailability>,
+    /// Response-time percentiles per bucket, the same buckets; those without results are
+    /// left out.
     pub latency: Vec<LatencyPoint>,
-    /// The length of one latency bucket, in milliseconds.
+    /// The length of one bucket, in milliseconds (see [`bucket_ms`]).
     pub bucket_ms: i64,
 }
 
-/// Availability of one UTC calendar day (clipped to the report window).
+/// Availability over one bucket (clipped to the report window).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DayAvailability {
-    /// The first millisecond of the day inside the window.
+pub struct BucketAvailability {
+    /// The first millisecond of the bucket inside the window.
     pub from_ms: i64,
-    /// The end of the day (exclusive), or of the window if it ends first.
+    /// The end of the bucket (exclusive), or of the window if it ends first.
     pub to_ms: i64,
-    /// `up / measured` over the day; `None` when nothing was measured (no data all day).
+    /// `up / measured` over the bucket; `None` when nothing was measured (no data all along).
     pub ratio: Option<f64>,
     /// Time counted down.
     pub down_ms: i64,
+    /// Time up but degraded (HARD warning).
+    pub degraded_ms: i64,
     /// Time without results.
     pub no_data_ms: i64,
     /// Time inside maintenance windows.
@@ -57,7 +60,8 @@ pub struct LatencyPoint {
     pub p95: Duration,
 }
 
-const HOUR_MS: i64 = 3_600_000;
+const MINUTE_MS: i64 = 60_000;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
 /// What a timeline is drawn from: availability over any window, and response times.
@@ -72,27 +76,29 @@ impl Source for Tiered {
     }
 }
 
-/// Builds the timeline of `source` over `window`: the availability of each UTC day and the
-/// p50 and p95 of each latency bucket (from merged sketches). `scratch` is reused, and every
+/// Builds the timeline of `source` over `window`: the availability, p50 and p95 (from merged
+/// sketches) of each bucket. `scratch` is reused, and every
 /// bucket's sketch is added to `total`: the buckets tile the window, so `total` ends up the
 /// window's sketch without merging the stored ones twice.
 pub fn build(source: &impl Source, window: Window, scratch: &mut LatencySketch, total: &mut LatencySketch) -> Timeline {
     let bucket_ms = bucket_ms(window);
-    let days = utc_days(window)
-        .into_iter()
-        .map(|day| {
-            let a = source.availability_over(day);
-            DayAvailability {
-                from_ms: day.from_ms,
-                to_ms: day.to_ms,
+    let buckets = aligned(window, bucket_ms);
+    let availability = buckets
+        .iter()
+        .map(|&bucket| {
+            let a = source.availability_over(bucket);
+            BucketAvailability {
+                from_ms: bucket.from_ms,
+                to_ms: bucket.to_ms,
                 ratio: a.ratio,
                 down_ms: a.counted_down_ms(),
+                degraded_ms: a.degraded_ms,
                 no_data_ms: a.no_data_ms,
                 maintenance_ms: a.maintenance_ms,
             }
         })
         .collect();
-    let latency = aligned(window, bucket_ms)
+    let latency = buckets
         .into_iter()
         .filter_map(|bucket| {
             scratch.reset();
@@ -109,22 +115,26 @@ pub fn build(source: &impl Source, window: Window, scratch: &mut LatencySketch, 
             })
         })
         .collect();
-    Timeline { days, latency, bucket_ms }
+    Timeline { availability, latency, bucket_ms }
 }
 
-/// The latency bucket for a window: one hour up to two days, six hours up to fourteen
-/// days, one day beyond.
+/// The bucket for a window, so that a chart has between a dozen and about a hundred and
+/// twenty of them: a minute up to two hours, five minutes up to six hours, ten minutes up
+/// to twelve, an hour up to three days, six hours up to fourteen days, a day beyond.
 pub fn bucket_ms(window: Window) -> i64 {
     match window.len_ms() {
-        len if len <= 2 * DAY_MS => HOUR_MS,
+        len if len <= 2 * HOUR_MS => MINUTE_MS,
+        len if len <= 6 * HOUR_MS => 5 * MINUTE_MS,
+        len if len <= 12 * HOUR_MS => 10 * MINUTE_MS,
+        len if len <= 3 * DAY_MS => HOUR_MS,
         len if len <= 14 * DAY_MS => 6 * HOUR_MS,
         _ => DAY_MS,
     }
 }
 
-/// The UTC calendar days overlapping `window`, clipped to it, oldest first.
-pub fn utc_days(window: Window) -> Vec<Window> {
-    aligned(window, DAY_MS)
+/// The times inside `window` where one of its buckets ends and the next starts.
+pub fn bucket_edges(window: Window) -> impl Iterator<Item = i64> {
+    aligned(window, bucket_ms(window)).into_iter().skip(1).map(|b| b.from_ms)
 }
 
 /// `window` cut at the multiples of `step_ms` since the epoch (UTC midnights for a day).
@@ -150,7 +160,7 @@ mod tests {
 
     #[test]
     fn days_are_cut_at_utc_midnight_and_clipped_to_the_window() {
-        let days = utc_days(window(DAY_MS - HOUR_MS, 2 * DAY_MS + HOUR_MS));
+        let days = aligned(window(DAY_MS - HOUR_MS, 2 * DAY_MS + HOUR_MS), DAY_MS);
         assert_eq!(
             days,
             vec![
@@ -159,13 +169,29 @@ mod tests {
                 window(2 * DAY_MS, 2 * DAY_MS + HOUR_MS)
             ]
         );
-        assert!(utc_days(window(5, 5)).is_empty());
+        assert!(aligned(window(5, 5), DAY_MS).is_empty());
     }
 
     #[test]
-    fn bucket_length_grows_with_the_window() {
-        assert_eq!(bucket_ms(window(0, 2 * DAY_MS)), HOUR_MS);
+    fn bucket_length_grows_with_the_window_minutes_for_an_hour_hours_for_a_day_days_for_a_month() {
+        assert_eq!(bucket_ms(window(0, HOUR_MS)), MINUTE_MS);
+        assert_eq!(bucket_ms(window(0, 4 * HOUR_MS)), 5 * MINUTE_MS);
+        assert_eq!(bucket_ms(window(0, 12 * HOUR_MS)), 10 * MINUTE_MS);
+        assert_eq!(bucket_ms(window(0, DAY_MS)), HOUR_MS);
         assert_eq!(bucket_ms(window(0, 7 * DAY_MS)), 6 * HOUR_MS);
         assert_eq!(bucket_ms(window(0, 30 * DAY_MS)), DAY_MS);
+        // Every window gets at least a dozen buckets and at most about 120 (a year: 365).
+        for hours in [1, 2, 3, 6, 7, 12, 13, 24, 72, 73, 24 * 14, 24 * 15, 24 * 30, 24 * 120] {
+            let w = window(0, hours * HOUR_MS);
+            let n = aligned(w, bucket_ms(w)).len();
+            assert!((12..=120).contains(&n), "{hours} h: {n} buckets");
+        }
+    }
+
+    #[test]
+    fn the_edges_of_an_hour_of_minute_buckets_are_the_minutes_inside_it() {
+        let edges: Vec<i64> = bucket_edges(window(30_000, HOUR_MS + 30_000)).collect();
+        assert_eq!(edges.len(), 60);
+        assert_eq!((edges[0], edges[59]), (MINUTE_MS, HOUR_MS));
     }
 }

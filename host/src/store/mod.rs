@@ -55,6 +55,9 @@ pub struct HourRollup {
     pub hour_ms: i64,
     /// Time counted up in the hour (HARD rule, warning up, no maintenance cut out).
     pub up_ms: i64,
+    /// The part of `up_ms` in a HARD warning (degraded). Hours sealed before Vitals recorded
+    /// it (schema 3 and older) read 0.
+    pub degraded_ms: i64,
     /// Time counted down in the hour.
     pub down_ms: i64,
     /// Time without results in the hour.
@@ -69,6 +72,15 @@ pub struct HourRollup {
     pub latency: Option<Vec<u8>>,
     /// Sketches of the timing phases the plugin reported (see `report::rollup`).
     pub phases: Option<Vec<u8>>,
+}
+
+/// Which state events [`ResultStore::changes`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// HARD state changes (`Event::HardChange`).
+    Hard,
+    /// Flapping starts and stops (`Event::FlappingStarted`, `Event::FlappingStopped`).
+    Flapping,
 }
 
 /// Where check results are kept.
@@ -95,11 +107,13 @@ pub trait ResultStore: Send {
     /// reports later).
     fn recent(&self, check: Option<&str>, limit: usize) -> Result<Vec<CheckResult>, StoreError>;
 
-    /// The HARD changes of `check` in `[from_ms, to_ms)`, oldest first, and the last one
-    /// before `from_ms` (the HARD state the window starts in).
-    fn hard_changes(
+    /// The state events of one `kind` of `check` in `[from_ms, to_ms)`, oldest first, and
+    /// the last one before `from_ms` (the state the window starts in): the HARD changes, or
+    /// the flapping starts and stops.
+    fn changes(
         &self,
         check: &str,
+        kind: ChangeKind,
         from_ms: i64,
         to_ms: i64,
     ) -> Result<(Option<EventRecord>, Vec<EventRecord>), StoreError>;

@@ -1,7 +1,7 @@
 //! The store that remembers nothing: what `vitals check --no-store` runs against, so a
 //! check's state starts afresh and nothing is written.
 
-use super::{HourRollup, ResultStore, StoreError};
+use super::{ChangeKind, HourRollup, ResultStore, StoreError};
 use crate::result::{CheckResult, EventRecord};
 
 /// A store that keeps nothing and reads back nothing.
@@ -25,7 +25,13 @@ impl ResultStore for NullStore {
         Ok(Vec::new())
     }
 
-    fn hard_changes(&self, _: &str, _: i64, _: i64) -> Result<(Option<EventRecord>, Vec<EventRecord>), StoreError> {
+    fn changes(
+        &self,
+        _: &str,
+        _: ChangeKind,
+        _: i64,
+        _: i64,
+    ) -> Result<(Option<EventRecord>, Vec<EventRecord>), StoreError> {
         Ok((None, Vec::new()))
     }
 

@@ -115,14 +115,29 @@ const fn availability<T>() -> Column<T> {
     Column::figure("AVAIL", "availability (HARD)", |_, c| c.availability.clone())
 }
 
-/// The ratio of ok attempts.
+/// The ratio of ok attempts, marked `!` when it hides failures.
 const fn raw<T>() -> Column<T> {
-    Column::figure("RAW", "ok attempts", |_, c| c.raw.clone())
+    Column::figure("RAW", "ok attempts", |_, c| super::sections::raw_cell(c))
+}
+
+/// Time up but degraded (HARD warning).
+const fn degraded<T>() -> Column<T> {
+    Column::figure("DEGRADED", "degraded", |_, c| c.degraded.clone())
 }
 
 /// The number of incidents.
 const fn incidents<T>() -> Column<T> {
     Column::figure("INCIDENTS", "incidents", |_, c| c.incidents.to_string())
+}
+
+/// The number of periods of HARD warning.
+const fn warnings<T>() -> Column<T> {
+    Column { width: Width::Min(8), ..Column::figure("WARNINGS", "warnings", |_, c| c.warnings.to_string()) }
+}
+
+/// Flapping periods (and, for a check, their time).
+const fn flapping<T>() -> Column<T> {
+    Column::figure("FLAPPING", "flapping", |_, c| c.flapping.clone())
 }
 
 /// The response-time percentiles, p50, p95 and p99.
@@ -146,7 +161,10 @@ pub const CHECKS: Table<CheckReport> = Table {
         Column::name("CHECK", "check", |r, _| r.check.clone()),
         Column { colour: Some(availability_style), ..availability() },
         raw(),
+        degraded(),
         incidents(),
+        warnings(),
+        flapping(),
         Column::figure("MTTR", "MTTR", |_, c| c.mttr.clone()),
         p50(),
         p95(),
@@ -165,7 +183,10 @@ pub const TAGS: Table<GroupReport> = Table {
         Column { width: Width::Min(6), ..Column::figure("CHECKS", "checks", |g, _| g.checks.len().to_string()) },
         availability(),
         raw(),
+        degraded(),
         incidents(),
+        warnings(),
+        flapping(),
         p50(),
         p95(),
         p99(),
@@ -183,15 +204,38 @@ fn resolution(r: &CheckReport, _: &Cells) -> String {
     format!("misses outages < {}", format_duration(r.resolution.can_miss_shorter_than))
 }
 
+/// How a check's availability stands against its objective (99.9 % without one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// It meets it.
+    Meets,
+    /// It misses it, by less than ten times the error budget.
+    Near,
+    /// It misses it by more.
+    Misses,
+    /// Nothing was measured.
+    NoData,
+}
+
+/// Where `r`'s availability stands against its objective.
+pub fn standing(r: &CheckReport) -> Standing {
+    let target = r.slo.as_ref().map_or(0.999, |s| s.slo.target);
+    match r.availability.ratio {
+        None => Standing::NoData,
+        Some(a) if a >= target => Standing::Meets,
+        Some(a) if 1.0 - a <= 10.0 * (1.0 - target) => Standing::Near,
+        Some(_) => Standing::Misses,
+    }
+}
+
 /// Green when availability meets the check's objective (99.9 % without one), yellow within
 /// ten times its error budget, red below, none without data.
 fn availability_style(r: &CheckReport) -> Style {
-    let target = r.slo.as_ref().map_or(0.999, |s| s.slo.target);
-    let color = match r.availability.ratio {
-        None => return Style::new(),
-        Some(a) if a >= target => AnsiColor::Green,
-        Some(a) if 1.0 - a <= 10.0 * (1.0 - target) => AnsiColor::Yellow,
-        Some(_) => AnsiColor::Red,
+    let color = match standing(r) {
+        Standing::NoData => return Style::new(),
+        Standing::Meets => AnsiColor::Green,
+        Standing::Near => AnsiColor::Yellow,
+        Standing::Misses => AnsiColor::Red,
     };
     Style::new().fg_color(Some(color.into()))
 }
@@ -213,10 +257,23 @@ mod tests {
         let headers = |f| -> Vec<&str> { CHECKS.shown(f).into_iter().map(|(h, _)| h).collect() };
         assert_eq!(
             headers(Format::Text),
-            ["CHECK", "AVAIL", "RAW", "INCIDENTS", "MTTR", "P50", "P95", "P99", "RESOLUTION"]
+            [
+                "CHECK",
+                "AVAIL",
+                "RAW",
+                "DEGRADED",
+                "INCIDENTS",
+                "WARNINGS",
+                "FLAPPING",
+                "MTTR",
+                "P50",
+                "P95",
+                "P99",
+                "RESOLUTION"
+            ]
         );
-        assert_eq!(headers(Format::Markdown).len(), 9);
-        assert_eq!(headers(Format::Markdown)[8], "trend (p95)");
+        assert_eq!(headers(Format::Markdown).len(), 12);
+        assert_eq!(headers(Format::Markdown)[11], "trend (p95)");
     }
 
     #[test]

@@ -11,7 +11,8 @@ use crate::report::check::CheckReport;
 use crate::report::groups::GroupReport;
 use crate::report::latency::{Summary, Trend};
 use crate::report::sla::{
-    Availability, ErrorBudget, Incident, Incidents, NoData, Parts, Resolution, Slo, SloReport, Window,
+    Availability, DataCoverage, ErrorBudget, Incident, Incidents, NoData, Parts, Period, Periods, Resolution, Slo,
+    SloReport, Window,
 };
 use crate::report::{MaintenanceListing, Report};
 use crate::result::Status;
@@ -37,6 +38,9 @@ fn empty_check(name: &str, availability: Availability, interval: Duration) -> Ch
         check: name.to_string(),
         availability,
         incidents: Incidents::from_list(Vec::new()),
+        warnings: Periods::default(),
+        flapping: Periods::default(),
+        hidden_failures: false,
         resolution: Resolution::of(interval, 2, Duration::from_secs(30)),
         maintenance: Vec::new(),
         response_time: None,
@@ -50,13 +54,27 @@ fn empty_check(name: &str, availability: Availability, interval: Duration) -> Ch
     }
 }
 
-/// `api`: up all day but 7.2 minutes (99.500 %), 1435 of 1440 attempts ok (99.653 %), p50,
-/// p95 and p99 of 35, 80 and 120 ms, p95 up 60 % from 50 ms, a 30-day 99 % objective whose
+/// `api`: up all day but 7.2 minutes (99.500 %), 1435 of 1440 attempts ok (99.653 %), one
+/// HARD warning of 30 minutes from 14:00 (degraded), flapping from 20:00 to 20:45, p50, p95
+/// and p99 of 35, 80 and 120 ms, p95 up 60 % from 50 ms, a 30-day 99 % objective whose
 /// 432-minute budget has 424.8 minutes (98.3 %) left.
 pub fn api() -> CheckReport {
     let window = Window { from_ms: DAY0, to_ms: DAY0 + DAY_MS };
-    let parts =
-        Parts { up_ms: DAY_MS - OUTAGE_MS, down_ms: OUTAGE_MS, raw_ok: 1435, raw_total: 1440, ..Parts::default() };
+    let parts = Parts {
+        up_ms: DAY_MS - OUTAGE_MS,
+        degraded_ms: 30 * 60_000,
+        down_ms: OUTAGE_MS,
+        raw_ok: 1435,
+        raw_total: 1440,
+        ..Parts::default()
+    };
+    let period = |from_ms: i64, minutes: i64| Period {
+        start_ms: from_ms,
+        end_ms: Some(from_ms + minutes * 60_000),
+        started_before_window: false,
+        duration_ms: minutes * 60_000,
+    };
+    let periods = |p: Period| Periods { count: 1, total_ms: p.duration_ms, periods: vec![p] };
     let outage = Incident {
         start_ms: DAY0 + 10 * HOUR_MS,
         end_ms: Some(DAY0 + 10 * HOUR_MS + OUTAGE_MS),
@@ -70,6 +88,8 @@ pub fn api() -> CheckReport {
     let budget_ms = DAY_MS * 30 / 100;
     CheckReport {
         incidents: Incidents::from_list(vec![outage]),
+        warnings: periods(period(DAY0 + 14 * HOUR_MS, 30)),
+        flapping: periods(period(DAY0 + 20 * HOUR_MS, 45)),
         response_time: Some(summary(1440, 35, 80, 120)),
         phases: BTreeMap::from([("time_connect".to_string(), summary(1440, 5, 9, 12))]),
         trend: Some(Trend { previous_p95: ms(50), current_p95: ms(80), change: 0.6, regression: true }),
@@ -85,6 +105,7 @@ pub fn api() -> CheckReport {
             },
             burn_rates: Vec::new(),
             alerts: Vec::new(),
+            data: DataCoverage { measured_ms: 30 * DAY_MS, period_ms: 30 * DAY_MS, share: 1.0, enough: true },
         }),
         ..empty_check("api", Availability::from_parts(parts, NoData::Exclude), Duration::from_secs(60))
     }
@@ -115,6 +136,8 @@ pub fn report() -> Report {
         checks: vec![api.check.clone(), db.check.clone()],
         availability: Availability::from_parts(parts, NoData::Exclude),
         incidents: 1,
+        warnings: 1,
+        flapping: 1,
         response_time: api.response_time,
     };
     let w = maintenance_window();

@@ -11,10 +11,11 @@ use crate::report::sla::NoData;
 use crate::report::{MaintenanceListing, Report};
 
 /// The version of the JSON report's schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What the availability figures count.
 pub const RULE: &str = "availability is the time-weighted share of HARD states that are up (ok or warning); \
+                        the time up in a HARD warning is degraded_ms, and its periods are warnings; \
                         time without results is left out (or counted down with --no-data-as down); \
                         maintenance windows are cut out";
 
@@ -57,7 +58,7 @@ mod tests {
     fn the_json_report_has_the_schema_fields_in_order_with_its_version_and_rule() {
         let report = fixture::report();
         let text = rendered(write, &report);
-        assert!(text.starts_with("{\n  \"schema_version\": 2,\n") && text.ends_with("\n}\n"), "{text}");
+        assert!(text.starts_with("{\n  \"schema_version\": 3,\n") && text.ends_with("\n}\n"), "{text}");
         let at = |field: &str| text.find(&format!("\n  \"{field}\": ")).unwrap_or_else(|| panic!("no {field}"));
         let fields = ["schema_version", "from_ms", "to_ms", "rule", "no_data", "checks", "groups", "maintenance"];
         assert!(fields.windows(2).all(|w| at(w[0]) < at(w[1])), "fields out of order: {text}");

@@ -11,11 +11,12 @@ mod fixture;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod sections;
 pub mod text;
 
 use std::time::Duration;
 
-use super::sla::Window;
+use super::sla::{NoData, Window};
 use vitals_units::format_duration;
 
 /// `ms` since the epoch as UTC with chrono's `format`, or the raw number if it is out of
@@ -29,4 +30,13 @@ fn describe(window: Window) -> String {
     let len = Duration::from_millis(u64::try_from(window.len_ms()).unwrap_or(0));
     let at = |ms| utc(ms, "%Y-%m-%d %H:%M");
     format!("{} from {} to {} UTC", format_duration(len), at(window.from_ms), at(window.to_ms))
+}
+
+/// What the availability figures count, in a few words, as the text and Markdown headers
+/// say it.
+fn rule(no_data: NoData) -> &'static str {
+    match no_data {
+        NoData::Exclude => "availability counts HARD states, warning as up; time without data is left out",
+        NoData::AsDown => "availability counts HARD states, warning as up; time without data counts as down",
+    }
 }

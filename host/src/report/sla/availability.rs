@@ -19,6 +19,10 @@ use crate::result::{StateType, Status};
 pub struct Availability {
     /// Time counted up, outside maintenance.
     pub up_ms: i64,
+    /// The part of `up_ms` the check was degraded: its HARD state was warning, which counts
+    /// as up (see [`WarningIs`]). Zero when warnings count as down, as that time is then in
+    /// `down_ms`.
+    pub degraded_ms: i64,
     /// Time counted down, outside maintenance (no data is never in here; see `measured_ms`).
     pub down_ms: i64,
     /// Time without results, outside maintenance.
@@ -45,6 +49,8 @@ pub struct Availability {
 pub struct Parts {
     /// Time counted up.
     pub up_ms: i64,
+    /// The part of `up_ms` in a HARD warning.
+    pub degraded_ms: i64,
     /// Time counted down.
     pub down_ms: i64,
     /// Time without results.
@@ -60,6 +66,7 @@ pub struct Parts {
 impl std::ops::AddAssign for Parts {
     fn add_assign(&mut self, o: Parts) {
         self.up_ms += o.up_ms;
+        self.degraded_ms += o.degraded_ms;
         self.down_ms += o.down_ms;
         self.no_data_ms += o.no_data_ms;
         self.maintenance_ms += o.maintenance_ms;
@@ -77,6 +84,7 @@ impl Availability {
         };
         Availability {
             up_ms: p.up_ms,
+            degraded_ms: p.degraded_ms,
             down_ms: p.down_ms,
             no_data_ms: p.no_data_ms,
             maintenance_ms: p.maintenance_ms,
@@ -92,6 +100,7 @@ impl Availability {
     pub fn parts(&self) -> Parts {
         Parts {
             up_ms: self.up_ms,
+            degraded_ms: self.degraded_ms,
             down_ms: self.down_ms,
             no_data_ms: self.no_data_ms,
             maintenance_ms: self.maintenance_ms,
@@ -143,6 +152,8 @@ pub(super) struct Point {
     pub(super) state: StateType,
     /// Counted down by the HARD rule.
     pub(super) down: bool,
+    /// Counted up while the HARD state was warning: degraded, not down.
+    pub(super) degraded: bool,
     /// Index in `History::samples`; `None` for `History::before`.
     pub(super) index: Option<usize>,
 }
@@ -222,7 +233,7 @@ impl History<'_> {
         let points = self.points();
         let held = self.held(&points);
         let maintenance = Maintenance::new(self.maintenance, window);
-        let (mut up_ms, mut down_ms) = (0i64, 0i64);
+        let (mut up_ms, mut degraded_ms, mut down_ms) = (0i64, 0i64, 0i64);
         for (point, span) in points.iter().zip(&held) {
             let inside = window.overlap(span.from_ms, span.to_ms);
             if inside == 0 {
@@ -234,6 +245,9 @@ impl History<'_> {
                 down_ms += counted;
             } else {
                 up_ms += counted;
+                if point.degraded {
+                    degraded_ms += counted;
+                }
             }
         }
         let maintenance_ms = maintenance.total_ms();
@@ -246,7 +260,7 @@ impl History<'_> {
             }
         }
         Availability::from_parts(
-            Parts { up_ms, down_ms, no_data_ms, maintenance_ms, raw_ok, raw_total },
+            Parts { up_ms, degraded_ms, down_ms, no_data_ms, maintenance_ms, raw_ok, raw_total },
             self.options.no_data,
         )
     }
@@ -258,23 +272,35 @@ impl History<'_> {
             .iter()
             .map(|s| (None, s))
             .chain(self.samples.iter().enumerate().map(|(i, s)| (Some(i), s)))
-            .map(|(index, s)| Point { at_ms: s.at_ms, status: s.status, state: s.state, down: false, index })
+            .map(|(index, s)| Point {
+                at_ms: s.at_ms,
+                status: s.status,
+                state: s.state,
+                down: false,
+                degraded: false,
+                index,
+            })
             .collect();
         // Stable: equal times keep their order, `before` first.
         points.sort_by_key(|p| p.at_ms);
         let warning = self.options.warning;
-        let mut last_hard_up: Option<bool> = None;
+        let mut last_hard: Option<Status> = None;
         for p in &mut points {
-            let up = match p.state {
+            // The HARD status in force: a SOFT result holds the last HARD one.
+            let hard = match p.state {
                 StateType::Hard => {
-                    let up = warning.is_up(p.status);
-                    last_hard_up = Some(up);
-                    up
+                    last_hard = Some(p.status);
+                    Some(p.status)
                 }
+                StateType::Soft => last_hard,
+            };
+            let up = match hard {
+                Some(status) => warning.is_up(status),
                 // Never HARD before: a SOFT problem leaves a HARD ok, a SOFT ok a HARD problem.
-                StateType::Soft => last_hard_up.unwrap_or(p.status != Status::Ok),
+                None => p.status != Status::Ok,
             };
             p.down = !up;
+            p.degraded = up && hard == Some(Status::Warning);
         }
         points
     }
@@ -443,12 +469,31 @@ mod tests {
         let w = window(0, 240 * SEC);
         let a = h.availability(w);
         assert_eq!((a.down_ms, a.raw_ok, h.incidents(w).count), (0, 4, 0));
+        // Up, but degraded for the two minutes the HARD state was warning.
+        assert_eq!((a.up_ms, a.degraded_ms), (240 * SEC, 120 * SEC));
 
         h.options.warning = WarningIs::Down;
         let a = h.availability(w);
-        assert_eq!((a.down_ms, a.raw_ok), (120 * SEC, 2));
+        assert_eq!((a.down_ms, a.raw_ok, a.degraded_ms), (120 * SEC, 2, 0));
         let i = h.incidents(w);
         assert_eq!((i.count, i.incidents[0].worst, i.incidents[0].duration_ms), (1, Status::Warning, 120 * SEC));
+    }
+
+    #[test]
+    fn a_soft_result_is_degraded_only_while_the_hard_state_is_warning() {
+        let warn = |at_ms| Sample { at_ms, status: Status::Warning, state: StateType::Hard };
+        // A SOFT warning while HARD ok is a blip, not degraded; a SOFT critical while HARD
+        // warning holds the warning: degraded (and up) until the HARD critical.
+        let samples = [
+            ok(0),
+            soft(60 * SEC, Status::Warning),
+            warn(120 * SEC),
+            soft(180 * SEC, Status::Critical),
+            crit(240 * SEC),
+        ];
+        let h = History { retries: 1, ..history(&samples) };
+        let a = h.availability(window(0, 300 * SEC));
+        assert_eq!((a.up_ms, a.degraded_ms, a.down_ms), (240 * SEC, 120 * SEC, 60 * SEC));
     }
 
     #[test]

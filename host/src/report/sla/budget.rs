@@ -130,7 +130,27 @@ pub struct SloReport {
     pub burn_rates: Vec<BurnRate>,
     /// The verdicts of [`ALERT_RULES`], in that order.
     pub alerts: Vec<BurnAlert>,
+    /// How much of the SLO window the figures rest on.
+    pub data: DataCoverage,
 }
+
+/// How much of an SLO's window was measured: an error budget over a few minutes of data is
+/// a few milliseconds, which one failed run overspends many times over.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DataCoverage {
+    /// The measured time of the SLO window ([`ErrorBudget::measured_ms`]).
+    pub measured_ms: i64,
+    /// The whole SLO period: its window, or the whole calendar month.
+    pub period_ms: i64,
+    /// `measured_ms / period_ms`.
+    pub share: f64,
+    /// Whether the figures rest on enough data to mean much: at least
+    /// [`ENOUGH_DATA`] of the period measured.
+    pub enough: bool,
+}
+
+/// The share of its period an SLO must have measured before its figures mean much.
+pub const ENOUGH_DATA: f64 = 0.1;
 
 /// The error budget, burn rates and alert verdicts of `slo` at `now_ms`.
 pub fn slo_report(source: &impl Availabilities, slo: &Slo, now_ms: i64) -> SloReport {
@@ -165,7 +185,10 @@ pub fn slo_report(source: &impl Availabilities, slo: &Slo, now_ms: i64) -> SloRe
             BurnAlert { rule, long, short, firing }
         })
         .collect();
-    SloReport { slo: *slo, budget, burn_rates, alerts }
+    let period_ms = window.len_ms() + rest_of_period_ms;
+    let share = ratio(availability.measured_ms as f64, period_ms as f64).unwrap_or(0.0);
+    let data = DataCoverage { measured_ms: availability.measured_ms, period_ms, share, enough: share >= ENOUGH_DATA };
+    SloReport { slo: *slo, budget, burn_rates, alerts, data }
 }
 
 /// The burn rate of `slo` over `[now_ms - span, now_ms)`.
@@ -227,6 +250,7 @@ mod tests {
         let b = &report.budget;
         assert_eq!(b.window, window(0, 30 * DAY_MS));
         assert_eq!(b.measured_ms, 30 * DAY_MS);
+        assert!(report.data.enough && (report.data.share - 1.0).abs() < 1e-12, "{:?}", report.data);
         // 0.1 % of 30 days = 43.2 min; 30 min used; 13.2 min = 30.56 % left.
         assert_eq!(b.total_ms, 2_592_000);
         assert_eq!(b.total_ms, 43 * MIN + 12 * SEC);
@@ -235,6 +259,23 @@ mod tests {
         assert_eq!(b.remaining_ms, 13 * MIN + 12 * SEC);
         assert_eq!(b.remaining_percent, Some(79_200_000.0 / 2_592_000.0));
         assert_eq!(b.remaining_percent.map(|p| (p * 100.0).round() / 100.0), Some(30.56));
+    }
+
+    #[test]
+    fn a_budget_over_a_few_seconds_of_data_says_it_rests_on_too_little() {
+        // Five results a second apart, the last critical, 30 days before the window's end.
+        let interval = Duration::from_secs(1);
+        let samples = [ok(0), ok(SEC), ok(2 * SEC), ok(3 * SEC), crit(4 * SEC)];
+        let slo = Slo { target: 0.999, window: Duration::from_secs(30 * DAY), calendar_month: false };
+        let report = History { interval, ..history(&samples) }.slo_report(&slo, 6 * SEC);
+        assert_eq!(report.budget.measured_ms, 6 * SEC);
+        assert_eq!((report.budget.total_ms, report.budget.consumed_ms), (6, 2 * SEC));
+        assert_eq!(report.data.period_ms, 30 * DAY_MS);
+        assert!(!report.data.enough && report.data.share < 1e-5, "{:?}", report.data);
+        // A tenth of the window is enough.
+        let samples: Vec<Sample> = (0..3 * 24 * 60).map(|m| ok(m * MIN)).collect();
+        let report = history(&samples).slo_report(&slo, 3 * DAY_MS);
+        assert!(report.data.enough && (report.data.share - 0.1).abs() < 1e-9, "{:?}", report.data);
     }
 
     #[test]

@@ -45,7 +45,8 @@
 //!   ratio it gives, maintenance cut out of it, and the [`Resolution`] the schedule allows;
 //! - `incidents`: the periods down by the HARD rule, from the results or from the recorded
 //!   HARD changes, with MTTR and MTBF;
-//! - `budget`: an SLO's error budget, burn rates and multi-window alerts.
+//! - `budget`: an SLO's error budget, burn rates and multi-window alerts;
+//! - `periods`: the periods a check was degraded (HARD warning) or flapping.
 
 use std::time::Duration;
 
@@ -57,13 +58,15 @@ use crate::result::{StateType, Status};
 mod availability;
 mod budget;
 mod incidents;
+mod periods;
 
 pub use availability::{Availabilities, Availability, Parts, Resolution, union};
 pub use budget::{
-    ALERT_RULES, AlertRule, BURN_SPANS, BurnAlert, BurnRate, ErrorBudget, Severity, SloReport, burn_rate, month_of,
-    slo_report,
+    ALERT_RULES, AlertRule, BURN_SPANS, BurnAlert, BurnRate, DataCoverage, ENOUGH_DATA, ErrorBudget, Severity,
+    SloReport, burn_rate, month_of, slo_report,
 };
 pub use incidents::{HardChange, Incident, Incidents, incidents_from_changes};
+pub use periods::{Period, Periods};
 
 /// One stored result of the check, as far as the SLA is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -127,6 +127,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (check_name, day_ms)
     ) WITHOUT ROWID;
     ",
+    // 4: the degraded part of an hour's up time (HARD warning), which reports show beside
+    // availability. Hours sealed before read 0: their raw results may be gone.
+    "
+    ALTER TABLE hourly ADD COLUMN degraded_ms INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 /// The newest schema version this program knows.
@@ -267,7 +272,7 @@ mod tests {
         let (_dir, path, mut conn) = fresh();
         conn.pragma_update(None, "user_version", 7).unwrap();
         let err = apply(&mut conn, &path, BUSY).unwrap_err();
-        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 3, .. }), "{err:?}");
+        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 4, .. }), "{err:?}");
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, 7);
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::{HourRollup, ResultStore, StoreError};
+use super::{ChangeKind, HourRollup, ResultStore, StoreError};
 
 mod migrations;
 mod results;
@@ -112,13 +112,14 @@ impl ResultStore for SqliteStore {
         self.events_impl(check, limit)
     }
 
-    fn hard_changes(
+    fn changes(
         &self,
         check: &str,
+        kind: ChangeKind,
         from_ms: i64,
         to_ms: i64,
     ) -> Result<(Option<EventRecord>, Vec<EventRecord>), StoreError> {
-        self.hard_changes_impl(check, from_ms, to_ms)
+        self.changes_impl(check, kind, from_ms, to_ms)
     }
 
     fn rollups(&self, check: &str, from_ms: i64, to_ms: i64) -> Result<Vec<HourRollup>, StoreError> {

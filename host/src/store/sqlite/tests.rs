@@ -277,10 +277,10 @@ fn a_newer_schema_version_is_refused_with_the_message() {
     Connection::open(&path).unwrap().pragma_update(None, "user_version", 7).unwrap();
 
     let err = SqliteStore::open(&path).err().expect("refused");
-    assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 3, .. }), "{err:?}");
+    assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 4, .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
-        format!("{} was written by a newer Vitals (schema 7, this one knows up to 3); upgrade vitals", path.display())
+        format!("{} was written by a newer Vitals (schema 7, this one knows up to 4); upgrade vitals", path.display())
     );
 }
 

@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{SqliteStore, classify};
 use crate::result::CheckResult;
-use crate::store::{EventRecord, HOUR_MS, HourRollup, StatusCounts, StoreError, blocks};
+use crate::store::{ChangeKind, EventRecord, HOUR_MS, HourRollup, StatusCounts, StoreError, blocks};
 
 impl SqliteStore {
     /// The unpacked results of `check`'s sealed hours that overlap `[from_ms, to_ms)`,
@@ -80,20 +80,30 @@ impl SqliteStore {
         blocks::unpack(check, blob).map_err(|e| self.corrupt(format!("check {check:?}: {e}")))
     }
 
-    pub(super) fn hard_changes_impl(
+    pub(super) fn changes_impl(
         &self,
         check: &str,
+        kind: ChangeKind,
         from_ms: i64,
         to_ms: i64,
     ) -> Result<(Option<EventRecord>, Vec<EventRecord>), StoreError> {
+        // The kinds are constants, never text from outside.
+        let kinds = match kind {
+            ChangeKind::Hard => "('hard_change')",
+            ChangeKind::Flapping => "('flapping_started','flapping_stopped')",
+        };
         let before = self.read_events(
-            "SELECT id, check_name, at_ms, kind, from_status, to_status, flap_percent, summary FROM events \
-             WHERE check_name = ?1 AND kind = 'hard_change' AND at_ms < ?2 ORDER BY at_ms DESC, id DESC LIMIT 1",
+            &format!(
+                "SELECT id, check_name, at_ms, kind, from_status, to_status, flap_percent, summary FROM events \
+                 WHERE check_name = ?1 AND kind IN {kinds} AND at_ms < ?2 ORDER BY at_ms DESC, id DESC LIMIT 1"
+            ),
             params![check, from_ms],
         )?;
         let inside = self.read_events(
-            "SELECT id, check_name, at_ms, kind, from_status, to_status, flap_percent, summary FROM events \
-             WHERE check_name = ?1 AND kind = 'hard_change' AND at_ms >= ?2 AND at_ms < ?3 ORDER BY at_ms, id",
+            &format!(
+                "SELECT id, check_name, at_ms, kind, from_status, to_status, flap_percent, summary FROM events \
+                 WHERE check_name = ?1 AND kind IN {kinds} AND at_ms >= ?2 AND at_ms < ?3 ORDER BY at_ms, id"
+            ),
             params![check, from_ms, to_ms],
         )?;
         Ok((before.into_iter().next(), inside))
@@ -104,7 +114,7 @@ impl SqliteStore {
             .conn
             .prepare_cached(
                 "SELECT h.hour_ms, up_ms, down_ms, no_data_ms, ok, warning, critical, unknown, soft, hard, \
-                 latency, p.phases FROM hourly h LEFT JOIN hourly_phases p \
+                 latency, p.phases, degraded_ms FROM hourly h LEFT JOIN hourly_phases p \
                  ON p.check_name = h.check_name AND p.hour_ms = h.hour_ms \
                  WHERE h.check_name = ?1 AND h.hour_ms >= ?2 AND h.hour_ms <= ?3 - 3600000 ORDER BY h.hour_ms",
             )
@@ -116,6 +126,7 @@ impl SqliteStore {
                     check: check.to_string(),
                     hour_ms: r.get(0)?,
                     up_ms: r.get(1)?,
+                    degraded_ms: r.get(12)?,
                     down_ms: r.get(2)?,
                     no_data_ms: r.get(3)?,
                     counts: StatusCounts { ok: count(4)?, warning: count(5)?, critical: count(6)?, unknown: count(7)? },
@@ -167,7 +178,7 @@ impl SqliteStore {
         let c = rollup.counts;
         tx.prepare_cached(
             "INSERT OR REPLACE INTO hourly (check_name, hour_ms, up_ms, down_ms, no_data_ms, ok, warning, critical, \
-             unknown, soft, hard, latency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             unknown, soft, hard, latency, degraded_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -183,6 +194,7 @@ impl SqliteStore {
                 int(rollup.soft),
                 int(rollup.hard),
                 rollup.latency,
+                rollup.degraded_ms,
             ])
         })
         .map_err(err)?;

@@ -1,5 +1,6 @@
-//! The per-check charts as inline SVG: daily availability bars, the response-time chart
-//! and the incident timeline. Each has a fixed `viewBox` and scales to the page's width;
+//! The per-check charts as inline SVG: availability bars (one per bucket of the timeline),
+//! the response-time chart and the state timeline (incidents, degraded and flapping periods,
+//! maintenance). Each has a fixed `viewBox` and scales to the page's width;
 //! colours come from the page's CSS classes, so dark mode needs nothing here.
 
 use std::time::Duration;
@@ -9,8 +10,8 @@ use maud::{Markup, html};
 use super::scale::{Scale, line_path, ms_label, nice_ticks, num, time_ticks};
 use super::utc;
 use crate::report::cells::percent;
-use crate::report::sla::{Incident, Window};
-use crate::report::timeline::{DayAvailability, LatencyPoint};
+use crate::report::sla::{Incident, Period, Window};
+use crate::report::timeline::{BucketAvailability, LatencyPoint};
 use crate::result::Status;
 use vitals_units::format_duration;
 
@@ -24,10 +25,10 @@ const DAY_MS: i64 = 86_400_000;
 const WIDTH: f64 = 1000.0;
 /// Where the time axes start and end: the latency chart and the incident timeline share
 /// them so that their times line up, with room for the millisecond labels on the left.
-const PLOT: (f64, f64) = (64.0, WIDTH - 8.0);
+const PLOT: (f64, f64) = (84.0, WIDTH - 8.0);
 
-/// The CSS class of a day's bar.
-pub fn day_class(ratio: Option<f64>) -> &'static str {
+/// The CSS class of a bucket's bar.
+pub fn bar_class(ratio: Option<f64>) -> &'static str {
     match ratio {
         None => "st-nodata",
         Some(r) if r >= GOOD => "st-good",
@@ -64,46 +65,52 @@ pub fn anchor(x: f64) -> &'static str {
     }
 }
 
-/// A day as its tooltip names it: the date, and the hours when only part of it is in
-/// the window.
-fn day_label(day: &DayAvailability) -> String {
-    let date = utc(day.from_ms, "%Y-%m-%d");
-    if day.to_ms - day.from_ms >= DAY_MS {
+/// A bucket as its tooltip names it: the date for a whole day, else the date and the
+/// times of day it spans.
+fn bucket_label(b: &BucketAvailability) -> String {
+    let date = utc(b.from_ms, "%Y-%m-%d");
+    if b.to_ms - b.from_ms >= DAY_MS {
         return date;
     }
-    let end = if day.to_ms.rem_euclid(DAY_MS) == 0 { "24:00".to_string() } else { utc(day.to_ms, "%H:%M") };
-    format!("{date} {}–{end} UTC", utc(day.from_ms, "%H:%M"))
+    let end = if b.to_ms.rem_euclid(DAY_MS) == 0 { "24:00".to_string() } else { utc(b.to_ms, "%H:%M") };
+    format!("{date} {}–{end} UTC", utc(b.from_ms, "%H:%M"))
 }
 
-fn day_tooltip(day: &DayAvailability) -> String {
-    let mut text = format!("{}: {}", day_label(day), percent(day.ratio));
-    if day.ratio.is_some() {
+fn bar_tooltip(b: &BucketAvailability) -> String {
+    let mut text = format!("{}: {}", bucket_label(b), percent(b.ratio));
+    if b.ratio.is_some() {
         text.push_str(" available (HARD)");
     }
     let span = |ms: i64| format_duration(Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
-    if day.down_ms > 0 {
-        text.push_str(&format!(", down {}", span(day.down_ms)));
-    }
-    if day.no_data_ms > 0 {
-        text.push_str(&format!(", no data {}", span(day.no_data_ms)));
-    }
-    if day.maintenance_ms > 0 {
-        text.push_str(&format!(", maintenance {}", span(day.maintenance_ms)));
+    for (ms, what) in
+        [(b.down_ms, "down"), (b.degraded_ms, "degraded"), (b.no_data_ms, "no data"), (b.maintenance_ms, "maintenance")]
+    {
+        // A bucket without any data says so once, in its ratio.
+        if ms > 0 && (b.ratio.is_some() || what != "no data") {
+            text.push_str(&format!(", {what} {}", span(ms)));
+        }
     }
     text
 }
 
-/// One bar per day, coloured by its availability, each with a tooltip.
-pub fn day_bars(check: &str, days: &[DayAvailability]) -> Markup {
+/// One bar per bucket, coloured by its availability, each with a tooltip; the label a
+/// screen reader reads says how many bars there are and how many fell short.
+pub fn availability_bars(check: &str, buckets: &[BucketAvailability], per: &str) -> Markup {
     const HEIGHT: f64 = 40.0;
-    let label = format!("Daily availability of {check}, {} days", days.len());
+    let short = buckets.iter().filter(|b| b.ratio.is_some_and(|r| r < GOOD)).count();
+    let empty = buckets.iter().filter(|b| b.ratio.is_none()).count();
+    let label = format!(
+        "Availability of {check} per {per}: {} bars, {short} below {}%, {empty} without data",
+        buckets.len(),
+        num(GOOD * 100.0)
+    );
     html! {
         svg.chart.bars viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(label) {
-            @for (i, day) in days.iter().enumerate() {
-                @let (x, width) = bar_slot(i, days.len());
-                rect class=(day_class(day.ratio)) x=(num(x)) y="0" width=(num(width)) height=(HEIGHT)
+            @for (i, b) in buckets.iter().enumerate() {
+                @let (x, width) = bar_slot(i, buckets.len());
+                rect class=(bar_class(b.ratio)) x=(num(x)) y="0" width=(num(width)) height=(HEIGHT)
                     rx=(num((width / 4.0).min(2.0))) {
-                    title { (day_tooltip(day)) }
+                    title { (bar_tooltip(b)) }
                 }
             }
         }
@@ -208,32 +215,69 @@ fn latency_tooltip(p: &LatencyPoint) -> String {
     )
 }
 
-/// Incidents as bars from start to end (or the window's end while ongoing), coloured by
-/// their worst status, over a track spanning the window.
-pub fn incident_timeline(check: &str, window: Window, incidents: &[Incident]) -> Markup {
-    const HEIGHT: f64 = 64.0;
+/// One row of the state timeline: its label and its spans, each with a CSS class and a
+/// tooltip.
+pub struct Track {
+    /// The row's label, left of it.
+    pub label: &'static str,
+    /// `(start_ms, end_ms or None while ongoing, CSS class, tooltip)`.
+    pub spans: Vec<(i64, Option<i64>, &'static str, String)>,
+}
+
+/// The incidents as a track, coloured by their worst status.
+pub fn incident_track(incidents: &[Incident]) -> Track {
+    Track {
+        label: "down",
+        spans: incidents.iter().map(|i| (i.start_ms, i.end_ms, status_class(i.worst), incident_text(i))).collect(),
+    }
+}
+
+/// Periods as a track of one class, each described as `what` with its times.
+pub fn period_track(label: &'static str, class: &'static str, what: &str, periods: &[Period]) -> Track {
+    Track { label, spans: periods.iter().map(|p| (p.start_ms, p.end_ms, class, period_text(what, p))).collect() }
+}
+
+/// The state of a check over the window, one row per track (incidents, degraded and
+/// flapping periods, maintenance), on the time axis of the latency chart.
+pub fn state_timeline(check: &str, window: Window, tracks: &[Track]) -> Markup {
     const TOP: f64 = 6.0;
-    const BAR: f64 = 30.0;
+    const ROW: f64 = 22.0;
+    const BAR: f64 = 16.0;
+    let height = TOP + ROW * tracks.len() as f64 + 26.0;
     let x = time_scale(window);
-    let label = format!("Incidents of {check} over the window: {}", incidents.len());
+    let counts: Vec<String> = tracks.iter().map(|t| format!("{} {}", t.spans.len(), t.label)).collect();
+    let label = format!("States of {check} over the window: {}", counts.join(", "));
     html! {
-        svg.chart.incidents viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(label) {
-            (time_axis(x, window, TOP, TOP + BAR + 4.0, HEIGHT))
-            rect.track x=(PLOT.0) y=(TOP) width=(PLOT.1 - PLOT.0) height=(BAR) rx="3" {}
-            @for incident in incidents {
-                @let (x0, width) = incident_span(x, window, incident);
-                rect class=(status_class(incident.worst)) x=(num(x0)) y=(TOP) width=(num(width)) height=(BAR) {
-                    title { (incident_text(incident)) }
+        svg.chart.incidents viewBox=(format!("0 0 {WIDTH} {}", num(height))) role="img" aria-label=(label) {
+            (time_axis(x, window, TOP, TOP + ROW * tracks.len() as f64, height))
+            @for (row, track) in tracks.iter().enumerate() {
+                @let y = TOP + ROW * row as f64;
+                text.track-label x=(PLOT.0 - 6.0) y=(num(y + BAR - 4.0)) text-anchor="end" { (track.label) }
+                rect.track x=(PLOT.0) y=(num(y)) width=(PLOT.1 - PLOT.0) height=(BAR) rx="3" {}
+                @for (start, end, class, text) in &track.spans {
+                    @let (x0, width) = span_at(x, window, *start, *end);
+                    rect class=(*class) x=(num(x0)) y=(num(y)) width=(num(width)) height=(BAR) {
+                        title { (text) }
+                    }
                 }
             }
         }
     }
 }
 
-/// Where an incident's bar sits: x and width, at least 2 units so a short one shows.
-pub fn incident_span(x: Scale, window: Window, incident: &Incident) -> (f64, f64) {
-    let start = incident.start_ms.clamp(window.from_ms, window.to_ms);
-    let end = incident.end_ms.unwrap_or(window.to_ms).clamp(start, window.to_ms);
+/// A period in words: what, start, end (or ongoing) and duration.
+pub fn period_text(what: &str, p: &Period) -> String {
+    let start = utc(p.start_ms, "%Y-%m-%d %H:%M UTC");
+    let start = if p.started_before_window { format!("before {start}") } else { start };
+    let end = p.end_ms.map_or_else(|| "ongoing".to_string(), |e| utc(e, "%Y-%m-%d %H:%M UTC"));
+    let duration = format_duration(Duration::from_millis(u64::try_from(p.duration_ms).unwrap_or(0)));
+    format!("{what}: {start} → {end} ({duration})")
+}
+
+/// Where a span's bar sits: x and width, at least 2 units so a short one shows.
+pub fn span_at(x: Scale, window: Window, start_ms: i64, end_ms: Option<i64>) -> (f64, f64) {
+    let start = start_ms.clamp(window.from_ms, window.to_ms);
+    let end = end_ms.unwrap_or(window.to_ms).clamp(start, window.to_ms);
     let x0 = x.at(start as f64);
     let width = (x.at(end as f64) - x0).max(2.0);
     (x0.min(PLOT.1 - width), width)
@@ -271,12 +315,12 @@ mod tests {
     }
 
     #[test]
-    fn days_are_green_amber_red_or_grey_by_availability() {
-        assert_eq!(day_class(Some(1.0)), "st-good");
-        assert_eq!(day_class(Some(0.999)), "st-good");
-        assert_eq!(day_class(Some(0.995)), "st-degraded");
-        assert_eq!(day_class(Some(0.5)), "st-bad");
-        assert_eq!(day_class(None), "st-nodata");
+    fn bars_are_green_amber_red_or_grey_by_availability() {
+        assert_eq!(bar_class(Some(1.0)), "st-good");
+        assert_eq!(bar_class(Some(0.999)), "st-good");
+        assert_eq!(bar_class(Some(0.995)), "st-degraded");
+        assert_eq!(bar_class(Some(0.5)), "st-bad");
+        assert_eq!(bar_class(None), "st-nodata");
     }
 
     #[test]
@@ -300,25 +344,29 @@ mod tests {
         let window = Window { from_ms: 0, to_ms: 1000 };
         let x = time_scale(window);
         let middle = (PLOT.0 + PLOT.1) / 2.0;
-        assert_eq!(incident_span(x, window, &incident(500, None)), (middle, PLOT.1 - middle));
-        assert_eq!(incident_span(x, window, &incident(100, Some(100))), (x.at(100.0), 2.0));
-        assert_eq!(incident_span(x, window, &incident(999, Some(1000))), (PLOT.1 - 2.0, 2.0), "stays inside");
+        let at = |i: Incident| span_at(x, window, i.start_ms, i.end_ms);
+        assert_eq!(at(incident(500, None)), (middle, PLOT.1 - middle));
+        assert_eq!(at(incident(100, Some(100))), (x.at(100.0), 2.0));
+        assert_eq!(at(incident(999, Some(1000))), (PLOT.1 - 2.0, 2.0), "stays inside");
         assert!(incident_text(&incident(0, None)).contains("ongoing"));
     }
 
     #[test]
-    fn tooltips_name_the_day_and_the_figure() {
-        let day = DayAvailability {
+    fn tooltips_name_the_bucket_and_the_figures() {
+        let day = BucketAvailability {
             from_ms: 0,
             to_ms: DAY_MS,
             ratio: Some(0.9995),
             down_ms: 43_000,
+            degraded_ms: 120_000,
             no_data_ms: 0,
             maintenance_ms: 0,
         };
-        assert_eq!(day_tooltip(&day), "1970-01-01: 99.950% available (HARD), down 43.0 s");
-        let partial = DayAvailability { from_ms: DAY_MS / 2, ratio: None, down_ms: 0, ..day };
-        assert_eq!(day_tooltip(&partial), "1970-01-01 12:00–24:00 UTC: no data");
+        assert_eq!(bar_tooltip(&day), "1970-01-01: 99.950% available (HARD), down 43.0 s, degraded 2.0 m");
+        let partial = BucketAvailability { from_ms: DAY_MS / 2, ratio: None, down_ms: 0, degraded_ms: 0, ..day };
+        assert_eq!(bar_tooltip(&partial), "1970-01-01 12:00–24:00 UTC: no data");
+        let minute = BucketAvailability { from_ms: 60_000, to_ms: 120_000, ..partial };
+        assert_eq!(bar_tooltip(&minute), "1970-01-01 00:01–00:02 UTC: no data");
     }
 
     #[test]

@@ -33,7 +33,7 @@ mod tests {
     use crate::report::cells::Cells;
     use crate::report::check::CheckReport;
     use crate::report::latency::{LatencySketch, Trend, exact_summary};
-    use crate::report::sla::{Availabilities, History, NoData, Options, Sample, Window};
+    use crate::report::sla::{Availabilities, History, NoData, Options, Periods, Sample, Window};
     use crate::report::timeline;
     use crate::result::{StateType, Status};
 
@@ -70,9 +70,18 @@ mod tests {
             options: Options::default(),
         };
         let source = Fixture { history, times: &times };
+        // The HARD warnings, as the recorded changes would give them.
+        let changes = samples
+            .windows(2)
+            .filter(|w| w[0].status != w[1].status)
+            .map(|w| (w[1].at_ms, w[1].status == Status::Warning));
+        let availability = source.history.availability(window);
         let report = CheckReport {
             check: name.to_string(),
-            availability: source.history.availability(window),
+            hidden_failures: crate::report::check::hides_failures(&availability),
+            warnings: Periods::from_changes(false, changes, window),
+            flapping: Periods::default(),
+            availability,
             incidents: source.history.incidents(window),
             resolution: source.history.resolution(),
             maintenance: Vec::new(),
@@ -128,7 +137,7 @@ mod tests {
         let html = render_one("<script>alert(1)</script> & \"x\"", 2);
         assert!(!html.contains("<script"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;"));
-        assert!(html.contains("aria-label=\"Daily availability of &lt;script&gt;"), "attributes escaped too");
+        assert!(html.contains("aria-label=\"Availability of &lt;script&gt;"), "attributes escaped too");
     }
 
     #[test]
@@ -195,6 +204,80 @@ mod tests {
     }
 
     #[test]
+    fn an_hour_is_charted_in_minutes_a_day_in_hours() {
+        let (mut report, _) = report_of("web", 1);
+        let hour = Window { from_ms: MAY_1 + 2 * HOUR_MS, to_ms: MAY_1 + 3 * HOUR_MS };
+        report.timeline = timeline::build(
+            &Fixture { history: History { samples: &[], ..dummy_history() }, times: &[] },
+            hour,
+            &mut LatencySketch::new(),
+            &mut LatencySketch::new(),
+        );
+        let html = render(&over(hour, vec![report]));
+        let bars = html.split("class=\"chart bars\"").nth(1).and_then(|s| s.split("</svg>").next()).unwrap_or("");
+        assert_eq!(bars.matches("<rect").count(), 60, "one bar a minute");
+        assert!(html.contains("<h3>Availability per minute (UTC)</h3>"), "{html}");
+        assert!(bars.contains("<title>2024-05-01 02:00–02:01 UTC: no data</title>"), "{bars}");
+        let html = render_one("web", 1);
+        assert!(html.contains("<h3>Availability per hour (UTC)</h3>"));
+    }
+
+    fn dummy_history() -> History<'static> {
+        History {
+            samples: &[],
+            before: None,
+            interval: Duration::from_secs(60),
+            retries: 0,
+            retry_interval: Duration::from_secs(60),
+            maintenance: &[],
+            options: Options::default(),
+        }
+    }
+
+    #[test]
+    fn warnings_flapping_and_maintenance_are_shown_and_a_row_below_its_objective_is_marked() {
+        let (mut report, window) = report_of("web", 30);
+        // Day 5's hour of warning is one degraded period; it counts as up.
+        assert_eq!((report.warnings.count, report.availability.degraded_ms), (1, HOUR_MS));
+        report.flapping =
+            Periods::from_changes(false, [(MAY_1 + 9 * DAY_MS, true), (MAY_1 + 9 * DAY_MS + HOUR_MS, false)], window);
+        report.maintenance = vec![Window { from_ms: MAY_1 + 12 * DAY_MS, to_ms: MAY_1 + 12 * DAY_MS + 2 * HOUR_MS }];
+        let mut tagged = over(window, vec![report.clone()]);
+        tagged.groups = vec![crate::report::groups::GroupReport {
+            tag: "edge".into(),
+            checks: vec!["web".into()],
+            availability: report.availability.clone(),
+            incidents: 1,
+            warnings: 1,
+            flapping: 1,
+            response_time: None,
+        }];
+        let html = render(&tagged);
+        let states =
+            html.split("class=\"chart incidents\"").nth(1).and_then(|s| s.split("</svg>").next()).unwrap_or("");
+        assert!(
+            states.contains(
+                "<title>degraded (HARD warning): 2024-05-06 10:00 UTC → 2024-05-06 11:00 UTC (1.0 h)</title>"
+            ),
+            "{states}"
+        );
+        assert!(
+            states.contains("<rect class=\"st-flap\"") && states.contains("<title>flapping: 2024-05-10 00:00 UTC"),
+            "{states}"
+        );
+        assert!(states.contains("<rect class=\"st-maint\""), "{states}");
+        assert!(
+            states.contains(
+                "aria-label=\"States of web over the window: 1 down, 1 degraded, 1 flapping, 1 maintenance\""
+            )
+        );
+        // 99.5 % misses the 99.9 % default objective: the row says so in words, not only in colour.
+        assert!(html.contains("<tr class=\"near\">") || html.contains("<tr class=\"misses\">"), "{html}");
+        assert!(html.contains("below objective"));
+        assert!(html.contains("<h2 id=\"tags\">By tag</h2>") && html.contains("<th scope=\"row\">edge</th>"));
+    }
+
+    #[test]
     fn a_report_without_checks_or_data_still_renders() {
         let window = Window { from_ms: MAY_1, to_ms: MAY_1 + HOUR_MS };
         let html = render(&over(window, Vec::new()));
@@ -202,6 +285,6 @@ mod tests {
         let (mut report, _) = report_of("quiet", 1);
         report.timeline = Default::default();
         let html = render(&over(window, vec![report]));
-        assert!(html.contains("No days in the window.") && html.contains("No response times in this window."));
+        assert!(html.contains("Nothing in the window.") && html.contains("No response times in this window."));
     }
 }

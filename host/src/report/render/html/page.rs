@@ -8,10 +8,13 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::charts::{self, DEGRADED, GOOD};
 use super::scale::num;
 use super::utc;
-use crate::report::Report;
-use crate::report::cells::{Cells, percent};
+use crate::report::cells::{Cells, percent, span, thin_data};
 use crate::report::check::CheckReport;
+use crate::report::groups::GroupReport;
+use crate::report::render::columns::{Standing, standing};
+use crate::report::render::sections::raw_cell;
 use crate::report::sla::{Incident, Window};
+use crate::report::{MaintenanceListing, Report};
 use vitals_units::format_duration;
 
 const CSS: &str = include_str!("style.css");
@@ -46,6 +49,8 @@ pub fn page(report: &Report) -> Markup {
                 (header(report))
                 main {
                     (summary(&report.checks))
+                    (tags(&report.groups))
+                    (maintenance(&report.maintenance))
                     @for (i, check) in report.checks.iter().enumerate() {
                         (check_section(i, check, report.window))
                     }
@@ -79,8 +84,11 @@ fn header(report: &Report) -> Markup {
                 dd { (report.checks.len()) }
             }
             p.note {
-                "Availability counts HARD states, weighted by time: each result holds until the next one, "
-                "and time without data is left out. The ok-attempts ratio counts every attempt, SOFT ones included."
+                "Availability counts HARD states, weighted by time: each result holds until the next one, and time "
+                "without data is " (if report.no_data == crate::report::sla::NoData::AsDown { "counted as down" } else { "left out" })
+                ". A HARD warning counts as up; the time spent in one is shown as degraded, its periods as warnings. "
+                "The ok-attempts ratio counts every attempt, SOFT ones included; ⚠ marks one far below availability, "
+                "where retries or flapping hide failures."
             }
             p.note {
                 "Resolution: a check sees only what its schedule samples, so outages shorter than its interval "
@@ -105,8 +113,9 @@ fn summary(checks: &[CheckReport]) -> Markup {
                         }
                         thead {
                             tr {
-                                @for head in ["Check", "Availability (HARD)", "OK attempts", "Incidents", "MTTR", "MTBF",
-                                              "p50", "p95", "p99", "Trend (p95)", "SLO budget left", "Resolution"] {
+                                @for head in ["Check", "Availability (HARD)", "OK attempts", "Degraded", "Incidents",
+                                              "Warnings", "Flapping", "MTTR", "MTBF", "p50", "p95", "p99", "Trend (p95)",
+                                              "SLO budget left", "Resolution"] {
                                     th scope="col" { (head) }
                                 }
                             }
@@ -123,14 +132,34 @@ fn summary(checks: &[CheckReport]) -> Markup {
     }
 }
 
+/// The class of a summary row, by how its availability stands against its objective.
+fn row_class(r: &CheckReport) -> &'static str {
+    match standing(r) {
+        Standing::Meets => "meets",
+        Standing::Near => "near",
+        Standing::Misses => "misses",
+        Standing::NoData => "nodata",
+    }
+}
+
 fn summary_row(i: usize, r: &CheckReport) -> Markup {
     let c = Cells::of(r);
+    let missed = matches!(standing(r), Standing::Near | Standing::Misses);
     html! {
-        tr {
+        tr class=(row_class(r)) {
             th scope="row" { a href=(format!("#check-{i}")) { (r.check) } }
-            td { (c.availability) }
-            td { (c.raw) }
+            td {
+                (c.availability)
+                @if missed { span.sub.flag { "below objective" } }
+            }
+            td {
+                (c.raw)
+                @if c.hidden_failures { " " span.flag title="far below availability: retries or flapping hide failures" { "⚠" } }
+            }
+            td { (c.degraded) }
             td { (c.incidents) }
+            td { (c.warnings) }
+            td { (c.flapping) }
             td { (c.mttr) }
             td { (c.mtbf) }
             td { (c.p50) }
@@ -151,20 +180,121 @@ fn summary_row(i: usize, r: &CheckReport) -> Markup {
     }
 }
 
+/// The tag table: the checks of each tag together.
+fn tags(groups: &[GroupReport]) -> Markup {
+    html! {
+        @if !groups.is_empty() {
+            section aria-labelledby="tags" {
+                h2 id="tags" { "By tag" }
+                div.table-wrap {
+                    table {
+                        caption { "The checks of each tag together: availability over all their measured time, "
+                                  "their incidents added up, their response times merged." }
+                        thead { tr {
+                            @for head in ["Tag", "Checks", "Availability (HARD)", "OK attempts", "Degraded", "Incidents",
+                                          "Warnings", "Flapping", "p50", "p95", "p99"] {
+                                th scope="col" { (head) }
+                            }
+                        } }
+                        tbody {
+                            @for g in groups {
+                                @let c = Cells::of_group(g);
+                                tr {
+                                    th scope="row" { (g.tag) }
+                                    td { (g.checks.len()) }
+                                    td { (c.availability) }
+                                    td { (raw_cell(&c)) }
+                                    td { (c.degraded) }
+                                    td { (c.incidents) }
+                                    td { (c.warnings) }
+                                    td { (c.flapping) }
+                                    td { (c.p50) }
+                                    td { (c.p95) }
+                                    td { (c.p99) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The maintenance windows of the report window and the checks they cover.
+fn maintenance(listing: &[MaintenanceListing]) -> Markup {
+    html! {
+        @if !listing.is_empty() {
+            section aria-labelledby="maintenance" {
+                h2 id="maintenance" { "Maintenance" }
+                div.table-wrap {
+                    table {
+                        caption { "Maintenance windows are cut out of availability and every other figure." }
+                        thead { tr { th scope="col" { "Window" } th scope="col" { "From" } th scope="col" { "To" }
+                                     th scope="col" { "Checks" } } }
+                        tbody {
+                            @for m in listing {
+                                tr {
+                                    th scope="row" { (m.name) }
+                                    td { (utc(m.from_ms, DATE_TIME)) }
+                                    td { (utc(m.to_ms, DATE_TIME)) }
+                                    td { (m.checks.join(", ")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn check_section(i: usize, r: &CheckReport, window: Window) -> Markup {
     let c = Cells::of(r);
-    let days = &r.timeline.days;
+    let bars = &r.timeline.availability;
+    let per = per(r.timeline.bucket_ms);
+    let first_format = if r.timeline.bucket_ms >= 86_400_000 { "%Y-%m-%d" } else { DATE_TIME };
+    let maintenance: Vec<crate::report::sla::Period> = r
+        .maintenance
+        .iter()
+        .map(|m| crate::report::sla::Period {
+            start_ms: m.from_ms.max(window.from_ms),
+            end_ms: Some(m.to_ms.min(window.to_ms)),
+            started_before_window: m.from_ms < window.from_ms,
+            duration_ms: m.to_ms.min(window.to_ms) - m.from_ms.max(window.from_ms),
+        })
+        .collect();
+    let tracks = [
+        charts::incident_track(&r.incidents.incidents),
+        charts::period_track("degraded", "st-degraded", "degraded (HARD warning)", &r.warnings.periods),
+        charts::period_track("flapping", "st-flap", "flapping", &r.flapping.periods),
+        charts::period_track("maintenance", "st-maint", "maintenance", &maintenance),
+    ];
     html! {
         section.check id=(format!("check-{i}")) aria-labelledby=(format!("check-{i}-name")) {
             h2 id=(format!("check-{i}-name")) { (r.check) }
             p.figures {
-                "Availability " strong { (c.availability) } " (HARD) · " (plural(c.incidents, "incident")) " · p95 " (c.p95)
+                "Availability " strong { (c.availability) } " (HARD) · ok attempts " (c.raw)
+                " · " (plural(c.incidents, "incident"))
+                " · degraded " (c.degraded) " in " (plural(c.warnings, "warning"))
+                " · flapping " (c.flapping)
+                " · p95 " (c.p95)
                 @if c.regression { " " span.flag { "⚠ p95 regression " (c.trend) } }
             }
-            h3 { "Daily availability (UTC days)" }
-            @if let (Some(first), Some(last)) = (days.first(), days.last()) {
-                (charts::day_bars(&r.check, days))
-                div.scale { span { (utc(first.from_ms, "%Y-%m-%d")) } span { (utc(last.from_ms, "%Y-%m-%d")) } }
+            @if let (true, Some(raw)) = (c.hidden_failures, r.availability.raw_ratio) {
+                p.flag { "⚠ " (percent(Some(1.0 - raw))) " of the attempts failed, yet availability is "
+                         (c.availability) ": retries absorbed them" @if r.flapping.count > 0 { " while it was flapping" } "." }
+            }
+            @if let Some(thin) = r.slo.as_ref().and_then(thin_data) {
+                p.flag { "⚠ The SLO figures rest on " (thin) ": too little to mean much yet." }
+            }
+            @if r.availability.maintenance_ms > 0 {
+                p.note { (span(r.availability.maintenance_ms)) " of maintenance left out." }
+            }
+            h3 { "Availability per " (per) " (UTC)" }
+            @if let (Some(first), Some(last)) = (bars.first(), bars.last()) {
+                (charts::availability_bars(&r.check, bars, &per))
+                div.scale { span { (utc(first.from_ms, first_format)) } span { (utc(last.from_ms, first_format)) } }
                 ul.legend {
                     li { span.swatch.st-good {} "≥ " (num(GOOD * 100.0)) "%" }
                     li { span.swatch.st-degraded {} (num(DEGRADED * 100.0)) "–" (num(GOOD * 100.0)) "%" }
@@ -172,9 +302,9 @@ fn check_section(i: usize, r: &CheckReport, window: Window) -> Markup {
                     li { span.swatch.st-nodata {} "no data" }
                 }
             } @else {
-                p.empty { "No days in the window." }
+                p.empty { "Nothing in the window." }
             }
-            h3 { "Response time, p50 and p95 per " (per(r.timeline.bucket_ms)) }
+            h3 { "Response time, p50 and p95 per " (per) }
             @if r.timeline.latency.is_empty() {
                 p.empty { "No response times in this window." }
             } @else {
@@ -184,8 +314,12 @@ fn check_section(i: usize, r: &CheckReport, window: Window) -> Markup {
                     li { span.swatch.line.p95 {} "p95" }
                 }
             }
-            h3 { "Incidents (HARD, worst status as colour)" }
-            (charts::incident_timeline(&r.check, window, &r.incidents.incidents))
+            h3 { "Incidents, degraded and flapping periods, maintenance" }
+            (charts::state_timeline(&r.check, window, &tracks))
+            ul.legend {
+                li { span.swatch.st-flap {} "flapping" }
+                li { span.swatch.st-maint {} "maintenance" }
+            }
             (incident_list(&r.incidents.incidents))
         }
     }
@@ -196,12 +330,14 @@ fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-/// "hour", "6 hours", "day": the length of a latency bucket in words.
+/// "minute", "10 minutes", "hour", "6 hours", "day": the length of a bucket in words.
 fn per(bucket_ms: i64) -> String {
     match bucket_ms {
+        60_000 => "minute".to_string(),
         3_600_000 => "hour".to_string(),
         86_400_000 => "day".to_string(),
         ms if ms > 0 && ms % 3_600_000 == 0 => format!("{} hours", ms / 3_600_000),
+        ms if ms > 0 && ms % 60_000 == 0 => format!("{} minutes", ms / 60_000),
         ms => format_duration(Duration::from_millis(u64::try_from(ms).unwrap_or(0))),
     }
 }
