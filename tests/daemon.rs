@@ -215,6 +215,32 @@ fn metrics_healthz_and_status_describe_the_running_checks() {
             .any(|s| s.metric == "vitals_check_metric" && s.labels.get("metric") == Some("time_total"))
     );
     assert!(scrape.samples.iter().any(|s| s.metric.starts_with("vitals_schedule_lateness_seconds")));
+    // Nothing was skipped, and the counter says 0 rather than being absent.
+    assert_eq!(value("vitals_runs_skipped_total", "home"), Some(0.0), "{body}");
+    // Every metric docs/output.md names is in the scrape, and every one in the scrape is
+    // documented there.
+    let scraped: std::collections::BTreeSet<String> = body
+        .lines()
+        .filter(|l| l.starts_with("vitals_"))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .map(|name| {
+            ["_bucket", "_sum", "_count", "_created"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .filter(|base| body.contains(&format!("# TYPE {base} histogram")))
+                .unwrap_or(name)
+                .to_string()
+        })
+        .collect();
+    let docs = std::fs::read_to_string(support::root().join("docs/output.md")).expect("docs/output.md");
+    let section = docs.split("## `vitals run --listen ADDR`").nth(1).and_then(|s| s.split("\n## ").next());
+    let documented: std::collections::BTreeSet<String> = section
+        .expect("docs/output.md documents /metrics")
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("vitals_"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(scraped, documented, "the scrape's metrics and those docs/output.md names differ");
     assert_eq!(servers::get(daemon.listen, "/healthz"), (200, "ok\n".to_string()));
     let (status, body) = servers::get(daemon.listen, "/status");
     assert_eq!(status, 200);

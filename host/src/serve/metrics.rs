@@ -246,6 +246,9 @@ impl Telemetry {
         // Milliseconds to seconds; f64 holds epoch milliseconds exactly for millions of years.
         self.last_run.get_or_create(&labels).set(result.started_at_ms as f64 / 1000.0);
         self.runs.get_or_create(&RunLabels { check: result.check.clone(), status: result.status.as_str() }).inc();
+        // A check that never had a run skipped shows 0, not nothing, so that rate() and
+        // alerts on the counter work from its first run.
+        self.skipped.get_or_create(&CheckOnly { check: result.check.clone() });
 
         let mut fresh = HashSet::new();
         for metric in &result.metrics {
