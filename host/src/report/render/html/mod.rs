@@ -277,6 +277,44 @@ mod tests {
         assert!(html.contains("<h2 id=\"tags\">By tag</h2>") && html.contains("<th scope=\"row\">edge</th>"));
     }
 
+    /// The `--name: #rrggbb` colours of a block of the page's CSS.
+    fn colours(block: &str) -> std::collections::HashMap<String, [f64; 3]> {
+        block
+            .split(';')
+            .filter_map(|decl| {
+                let (name, value) = decl.rsplit('{').next()?.split_once(':')?;
+                let hex = value.trim().strip_prefix('#').filter(|h| h.len() == 6)?;
+                let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map(|v| f64::from(v) / 255.0).ok();
+                Some((name.trim().to_string(), [channel(0)?, channel(2)?, channel(4)?]))
+            })
+            .collect()
+    }
+
+    /// WCAG 2 contrast ratio of two sRGB colours.
+    fn contrast(a: [f64; 3], b: [f64; 3]) -> f64 {
+        let lum = |c: [f64; 3]| {
+            let l = c.map(|x| if x <= 0.03928 { x / 12.92 } else { ((x + 0.055) / 1.055).powf(2.4) });
+            0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2]
+        };
+        let (x, y) = (lum(a), lum(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    #[test]
+    fn text_keeps_wcag_aa_contrast_on_every_background_in_light_and_dark() {
+        let css = include_str!("style.css");
+        let (light, dark) = css.split_once("@media (prefers-color-scheme: dark)").expect("a dark theme");
+        for (theme, block) in [("light", light), ("dark", dark)] {
+            let c = colours(block);
+            for text in ["--fg", "--muted", "--flag", "--p50"] {
+                for background in ["--bg", "--card", "--near-bg", "--miss-bg"] {
+                    let ratio = contrast(c[text], c[background]);
+                    assert!(ratio >= 4.5, "{theme}: {text} on {background} is {ratio:.2}:1, below 4.5:1");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_report_without_checks_or_data_still_renders() {
         let window = Window { from_ms: MAY_1, to_ms: MAY_1 + HOUR_MS };
