@@ -276,8 +276,10 @@ fn check_section(i: usize, r: &CheckReport, window: Window) -> Markup {
             p.figures {
                 "Availability " strong { (c.availability) } " (HARD) · ok attempts " (c.raw)
                 " · " (plural(c.incidents, "incident"))
-                " · degraded " (c.degraded) " in " (plural(c.warnings, "warning"))
-                " · flapping " (c.flapping)
+                @if c.warnings == 0 { " · never degraded" } @else { " · degraded " (c.degraded) " in " (plural(c.warnings, "warning")) }
+                @if r.flapping.count == 0 { " · no flapping" } @else {
+                    " · flapping " (plural(r.flapping.count, "time")) " (" (span(r.flapping.total_ms)) ")"
+                }
                 " · p95 " (c.p95)
                 @if c.regression { " " span.flag { "⚠ p95 regression " (c.trend) } }
             }
