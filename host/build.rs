@@ -34,6 +34,8 @@ fn run() -> Result<(), String> {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
+    println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
+    versions(&root)?;
 
     ensure_wasm_target()?;
     build_plugins(&root.join("plugins/Cargo.toml"), &wasm_dir)?;
@@ -49,6 +51,38 @@ fn run() -> Result<(), String> {
     }
     table.push_str("];\n");
     std::fs::write(out_dir.join("builtin_plugins.rs"), table).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Tells the crate, for `vitals --version`, the WIT versions it loads plugins of (every
+/// released one in `wit/released/` and the current `wit/plugin.wit`) and the wasmtime it
+/// was built with (from Cargo.lock), as `VITALS_WIT_VERSIONS` and `VITALS_WASMTIME_VERSION`.
+fn versions(root: &Path) -> Result<(), String> {
+    let wit =
+        std::fs::read_to_string(root.join("wit/plugin.wit")).map_err(|e| format!("cannot read wit/plugin.wit: {e}"))?;
+    let current = wit
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("package vitals:plugin@"))
+        .map(|v| v.trim_end_matches(';').trim().to_string())
+        .ok_or("wit/plugin.wit has no `package vitals:plugin@VERSION;` line")?;
+    let mut released: Vec<String> = std::fs::read_dir(root.join("wit/released"))
+        .map_err(|e| format!("cannot read wit/released: {e}"))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    released.push(current);
+    released.sort_by_key(|v| v.split('.').map(|n| n.parse::<u64>().unwrap_or(0)).collect::<Vec<_>>());
+    released.dedup();
+    println!("cargo:rustc-env=VITALS_WIT_VERSIONS={}", released.join(", "));
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let wasmtime = lock
+        .split("[[package]]")
+        .find(|p| p.lines().any(|l| l.trim() == "name = \"wasmtime\""))
+        .and_then(|p| p.lines().find_map(|l| l.trim().strip_prefix("version = ")))
+        .map(|v| v.trim_matches('"').to_string())
+        .ok_or("Cargo.lock has no wasmtime package")?;
+    println!("cargo:rustc-env=VITALS_WASMTIME_VERSION={wasmtime}");
     Ok(())
 }
 
@@ -70,17 +104,31 @@ fn ensure_wasm_target() -> Result<(), String> {
             sysroot.display()
         ));
     };
-    println!("cargo:warning=installing the {WASM_TARGET} target into toolchain {toolchain} (rustup target add)");
-    let status = Command::new("rustup")
+    // The sysroot probe can miss a target rustup has (a toolchain directory reached through a
+    // symlink, a wrapper as RUSTC): ask rustup, which is what installs it, before installing.
+    let installed =
+        Command::new("rustup").args(["target", "list", "--installed", "--toolchain", &toolchain]).output().is_ok_and(
+            |o| o.status.success() && String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == WASM_TARGET),
+        );
+    if installed {
+        return Ok(());
+    }
+    let output = Command::new("rustup")
         .args(["target", "add", WASM_TARGET, "--toolchain", &toolchain])
         .stdout(Stdio::null())
-        .status()
+        .output()
         .map_err(|e| format!("cannot run rustup to install the {WASM_TARGET} target: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`rustup target add {WASM_TARGET} --toolchain {toolchain}` failed (see above)"))
+    if !output.status.success() {
+        return Err(format!(
+            "`rustup target add {WASM_TARGET} --toolchain {toolchain}` failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
+    // Said only when rustup did install something, not when the target was up to date.
+    if !String::from_utf8_lossy(&output.stderr).contains("up to date") {
+        println!("cargo:warning=installed the {WASM_TARGET} target into toolchain {toolchain} (rustup target add)");
+    }
+    Ok(())
 }
 
 fn build_plugins(manifest: &Path, target_dir: &Path) -> Result<(), String> {

@@ -318,3 +318,55 @@ fn log_format_json_writes_one_json_object_per_line() {
     }
     assert!(stderr.contains("\"check\":\"home\""), "{stderr}");
 }
+
+#[test]
+fn completions_for_each_shell_name_the_commands_and_bash_accepts_its_script() {
+    let run = |shell: &str| {
+        let out = support::vitals().args(["completions", shell]).output().expect("runs vitals");
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let bash = run("bash");
+    for word in ["report", "gate", "--since", "--no-data-as", "completions"] {
+        assert!(bash.contains(word), "bash completion lacks {word}");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("vitals.bash");
+    std::fs::write(&script, &bash).expect("writes");
+    if let Ok(status) = std::process::Command::new("bash").arg("-n").arg(&script).status() {
+        assert!(status.success(), "bash -n refuses the completion script");
+    }
+    assert!(run("zsh").starts_with("#compdef vitals"));
+    assert!(run("fish").contains("complete -c vitals -n \"__fish_vitals_needs_command\" -f -a \"report\""), "fish");
+    let out = support::vitals().args(["completions", "tcsh"]).output().expect("runs vitals");
+    assert_eq!(out.status.code(), Some(64), "an unknown shell is a usage error");
+}
+
+#[test]
+fn the_man_page_is_roff_naming_every_command_and_dir_writes_one_page_each() {
+    let out = support::vitals().arg("man").output().expect("runs vitals");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let page = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(page.starts_with(".ie \\n(.g .ds Aq \\(aq") || page.contains("\n.TH vitals 1"), "{page}");
+    for command in ["run", "check", "validate", "report", "gate", "completions", "man"] {
+        assert!(page.contains(&format!("vitals\\-{command}(1)")), "the page lists {command}: {page}");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = support::vitals().args(["man", "--dir"]).arg(dir.path()).output().expect("runs vitals");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    for page in ["vitals.1", "vitals-run.1", "vitals-report.1", "vitals-plugin-test.1"] {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.contains(".TH "), "{page} is a man page");
+    }
+}
+
+#[test]
+fn version_names_the_plugin_wit_versions_and_wasmtime() {
+    let out = support::vitals().arg("--version").output().expect("runs vitals");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("vitals "), "{text}");
+    assert!(lines[1].starts_with("plugins: vitals:plugin@0.1.0, 0.1.1, 0.1.2"), "{text}");
+    assert!(lines[2].starts_with("wasmtime 48."), "{text}");
+}

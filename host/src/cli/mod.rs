@@ -2,6 +2,7 @@
 //! command returns the process exit code; `main.rs` only calls [`main`].
 
 mod check;
+mod docs;
 pub mod exit;
 mod gate;
 mod plugin;
@@ -28,28 +29,53 @@ use crate::app::{Context, Failure};
 /// 70 internal error, 74 store error,
 /// 78 configuration error.
 #[derive(Debug, Parser)]
-#[command(name = "vitals", version, about, long_about, max_term_width = 100)]
+#[command(name = "vitals", version, long_version = LONG_VERSION, about, long_about, max_term_width = 100)]
+#[command(after_long_help = "Examples:\n  \
+    vitals init                          # write a commented checks.toml for this machine\n  \
+    vitals run --once                    # run every check once, store the results, exit with the worst status\n  \
+    vitals report --since 7d             # availability, incidents and response times\n  \
+    vitals gate --condition 'p95(web) < 300ms'\n  \
+    vitals completions bash > /etc/bash_completion.d/vitals")]
 pub struct Cli {
     /// The configuration file.
-    #[arg(long, short = 'c', global = true, default_value = "checks.toml", env = "VITALS_CONFIG")]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        default_value = "checks.toml",
+        env = "VITALS_CONFIG",
+        help_heading = GLOBAL
+    )]
     pub config: PathBuf,
 
     /// The result database [default: vitals.db next to the config file].
-    #[arg(long, global = true, env = "VITALS_DB")]
+    #[arg(long, global = true, env = "VITALS_DB", help_heading = GLOBAL)]
     pub db: Option<PathBuf>,
 
     /// Compile plugins instead of using the compiled copies in the cache directory.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_cache: bool,
 
     /// Log format on stderr (the level comes from VITALS_LOG or RUST_LOG, default `warn`).
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, help_heading = GLOBAL)]
     pub log_format: LogFormat,
 
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The help heading of the options every command takes.
+const GLOBAL: &str = "Global options";
+
+/// `--version`: the version, the WIT versions of the plugins it loads and its wasmtime.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\nplugins: vitals:plugin@",
+    env!("VITALS_WIT_VERSIONS"),
+    "\nwasmtime ",
+    env!("VITALS_WASMTIME_VERSION")
+);
 
 impl Cli {
     /// Where the command finds its configuration and store.
@@ -89,30 +115,89 @@ pub enum LogFormat {
 pub enum Command {
     /// Run checks on their schedules until SIGINT or SIGTERM (SIGHUP reloads the
     /// config); with --once, run every check once and exit with the worst status.
+    #[command(after_long_help = "Examples:\n  \
+        vitals run --once                              # every check once (cron, CI)\n  \
+        vitals run --once --tag db --format json       # only the checks tagged db, as JSON\n  \
+        vitals run --listen 127.0.0.1:9100 --watch     # the daemon, with /metrics, reloading on change\n\n\
+        Exit codes (--once): 0 ok, 1 warning, 2 critical, 3 unknown (the worst check); 64 usage,\n\
+        69 --listen address unavailable, 74 store error, 78 configuration error.")]
     Run(RunArgs),
     /// Run one check and print it in the Monitoring Plugins format
     /// (`HTTP OK - summary | perfdata`), with the matching exit code, for Nagios,
     /// Icinga or Sensu.
+    #[command(after_long_help = "Examples:\n  \
+        vitals check homepage                 # HTTP OK - 200 in 12 ms | time_total=12ms;...\n  \
+        vitals check db --no-store            # run it without storing the result\n\n\
+        Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown; 64 no such check, 78 configuration error.")]
     Check(CheckArgs),
     /// Parse and validate the configuration and every plugin it names, without running
     /// anything.
+    #[command(after_long_help = "Examples:\n  \
+        vitals validate                       # checks.toml in this directory\n  \
+        vitals --config /etc/vitals/checks.toml validate\n\n\
+        Exit codes: 0 valid, 65 unusable plugin file, 78 configuration error (file:line:col).")]
     Validate,
     /// Work with plugins.
     #[command(subcommand)]
+    #[command(after_long_help = "Examples:\n  \
+        vitals plugin list                    # the built-ins and the plugins checks.toml uses\n  \
+        vitals plugin new redis-ping --lang python\n  \
+        vitals plugin run http --target https://example.com/\n  \
+        vitals plugin test ./my-check.wasm --cases cases.toml")]
     Plugin(PluginCommand),
     /// Work with the result store.
     #[command(subcommand)]
+    #[command(after_long_help = "Examples:\n  \
+        vitals store check                    # PRAGMA integrity_check of the whole database")]
     Store(StoreCommand),
     /// Availability, incidents and response times from the stored results.
+    #[command(after_long_help = "Examples:\n  \
+        vitals report --since 7d                                   # every check and tag, as a table\n  \
+        vitals report --since 30d --format html --output sla.html  # one self-contained page with charts\n  \
+        vitals report --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z --format markdown\n  \
+        vitals report --since 1d --check api --format csv          # the raw results, for a spreadsheet\n\n\
+        Availability counts HARD states, warning as up (the time in a HARD warning is shown as degraded).\n\
+        Exit codes: 0 written, 64 usage error (an unknown --check), 74 store error, 78 configuration error.")]
     Report(ReportArgs),
     /// A CI health gate: run the checks the conditions need, test every condition
     /// ("p95(web) < 300ms", "error_budget(web) > 10%") and exit 0 if all hold, 1 if not.
     Gate(GateArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    #[command(after_long_help = "Examples:\n  \
+        vitals completions bash > ~/.local/share/bash-completion/completions/vitals\n  \
+        vitals completions zsh > ~/.zfunc/_vitals     # with fpath+=(~/.zfunc) in .zshrc\n  \
+        vitals completions fish > ~/.config/fish/completions/vitals.fish")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a directory.
+    #[command(after_long_help = "Examples:\n  \
+        vitals man | man -l -                 # read it now\n  \
+        vitals man --dir /usr/local/share/man/man1   # vitals.1, vitals-run.1, vitals-report.1, ...")]
+    Man(ManArgs),
+}
+
+/// `vitals completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `vitals man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `vitals.1` and one page per command into this directory instead of printing
+    /// the main page.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `vitals gate`.
 #[derive(Debug, Args)]
-#[command(after_long_help = "Conditions (docs/ci.md has the whole grammar):\n  \
+#[command(after_long_help = "Examples:\n  \
+    vitals gate --condition 'status(*) <= warning' --condition 'p95(web) < 300ms'\n  \
+    vitals gate --wait-for-healthy --timeout 2m --junit gate.xml\n\n\
+    Conditions (docs/ci.md has the whole grammar):\n  \
     status(web) == ok             status(tag:api) <= warning     status(*) != critical\n  \
     p95(web) < 300ms              p99(tag:api, connect) < 50ms   max(web, 7d) < 1s\n  \
     availability(web, 30d) >= 99.9%   error_budget(web) > 10%    burn_rate(web, 1h) < 14.4\n  \
@@ -282,6 +367,9 @@ pub struct CheckArgs {
 pub enum StoreCommand {
     /// Check the database for damage (SQLite's `PRAGMA integrity_check` of every page and
     /// index): prints `ok` and exits 0, or lists the problems and exits 74.
+    #[command(after_long_help = "Examples:\n  \
+        vitals store check\n  \
+        vitals --db /var/lib/vitals/vitals.db store check")]
     Check,
 }
 
@@ -289,6 +377,10 @@ pub enum StoreCommand {
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
     /// Describe a plugin: name, version, WIT version, config keys and imports.
+    #[command(after_long_help = "Examples:\n  \
+        vitals plugin inspect http\n  \
+        vitals plugin inspect ./target/wasm32-wasip2/release/my_check.wasm --format json\n\n\
+        Exit codes: 0 described, 65 not a usable plugin.")]
     Inspect(InspectArgs),
     /// Start a plugin project (Rust, Python or JavaScript) that builds with one command
     /// and passes its own test.
@@ -303,7 +395,10 @@ pub enum PluginCommand {
 
 /// `vitals plugin new`.
 #[derive(Debug, Args)]
-#[command(after_long_help = "The project's README.md says how to build, test and run it.\n\n\
+#[command(after_long_help = "Examples:\n  \
+    vitals plugin new redis-ping                     # a Rust crate on the vitals-sdk\n  \
+    vitals plugin new status-page --lang js --dir plugins\n\n\
+    The project's README.md says how to build, test and run it.\n\n\
     Exit codes: 0 created, 64 usage error (a bad name, or the directory exists), 74 cannot write.")]
 pub struct NewArgs {
     /// The plugin's name: lower-case letters, digits and `-`, starting with a letter.
@@ -363,7 +458,11 @@ pub struct PluginRunArgs {
 
 /// `vitals plugin test`.
 #[derive(Debug, Args)]
-#[command(after_long_help = "docs/plugin-guide.md describes the cases file.\n\n\
+#[command(after_long_help = "Examples:\n  \
+    vitals plugin test http --cases plugins/http/cases.toml\n  \
+    vitals plugin test ./my_check.wasm --format junit > cases.xml\n  \
+    vitals plugin test ./my_check.wasm --record --filter timeout   # re-record what the hosts answer\n\n\
+    docs/plugin-guide.md describes the cases file.\n\n\
     Exit codes: 0 every case passed, 1 a case failed, 64 usage error, 65 the plugin or the\n\
     cases file cannot be used, 74 --record cannot write the cases file.")]
 pub struct PluginTestArgs {
@@ -481,5 +580,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Plugin(PluginCommand::Test(args)) => plugin::test(&cli, args).await,
         Command::Report(args) => report::report(&cli, args),
         Command::Gate(args) => gate::gate(&cli, args).await,
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(args),
     }
 }

@@ -248,7 +248,7 @@ impl Telemetry {
         self.runs.get_or_create(&RunLabels { check: result.check.clone(), status: result.status.as_str() }).inc();
         // A check that never had a run skipped shows 0, not nothing, so that rate() and
         // alerts on the counter work from its first run.
-        self.skipped.get_or_create(&CheckOnly { check: result.check.clone() });
+        let _ = self.skipped.get_or_create(&CheckOnly { check: result.check.clone() });
 
         let mut fresh = HashSet::new();
         for metric in &result.metrics {
