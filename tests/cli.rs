@@ -370,3 +370,21 @@ fn version_names_the_plugin_wit_versions_and_wasmtime() {
     assert!(lines[1].starts_with("plugins: vitals:plugin@0.1.0, 0.1.1, 0.1.2"), "{text}");
     assert!(lines[2].starts_with("wasmtime 48."), "{text}");
 }
+
+#[test]
+fn every_checks_toml_in_the_readme_validates() {
+    let readme = std::fs::read_to_string(support::root().join("README.md")).expect("README.md");
+    let blocks: Vec<&str> = readme.split("```toml\n").skip(1).filter_map(|rest| rest.split("```").next()).collect();
+    assert!(!blocks.is_empty(), "README shows a checks.toml");
+    for block in blocks {
+        let sandbox = Sandbox::new(block);
+        let mut command = support::vitals();
+        command.args(["--config", sandbox.config().to_str().expect("UTF-8 path"), "validate"]);
+        // The secrets it names, as a reader would export them.
+        for name in block.split("${env:").skip(1).filter_map(|rest| rest.split('}').next()) {
+            command.env(name, "example-secret");
+        }
+        let out = command.output().expect("runs vitals");
+        assert_eq!(out.status.code(), Some(0), "{block}\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
