@@ -150,3 +150,36 @@ fn a_notifier_built_against_0_1_1_delivers_a_state_change() {
         text(&out.stderr)
     );
 }
+
+/// `vitals plugin list` shows the built-ins and the plugins of the config, each with the
+/// WIT version it was built against and what uses it; without a config, only the built-ins.
+#[test]
+fn plugin_list_names_each_plugins_wit_version_and_its_users() {
+    let old = compat_plugin("0.1.0");
+    let sandbox = Sandbox::new(&format!(
+        "[[check]]\nname = \"legacy\"\nplugin = {}\ntarget = \"127.0.0.1:1\"\n\n\
+         [[check]]\nname = \"site\"\nplugin = \"http\"\ntarget = \"http://127.0.0.1:1/\"\n",
+        toml_str(&old.display().to_string())
+    ));
+    let out = sandbox.vitals(&["plugin", "list", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let entry = |plugin: &str| list.as_array().unwrap().iter().find(|p| p["plugin"] == plugin).cloned();
+    let http = entry("http").expect("http listed");
+    assert_eq!((http["source"].as_str(), http["kind"].as_str()), (Some("built-in"), Some("check")));
+    assert_eq!(http["used_by"], serde_json::json!(["check site"]));
+    assert_eq!(entry("webhook").expect("webhook listed")["kind"], "notifier");
+    let legacy = list.as_array().unwrap().iter().find(|p| p["source"] == "file").expect("the file plugin");
+    assert_eq!(legacy["wit_version"], "0.1.0", "{legacy:#}");
+    assert_eq!(legacy["used_by"], serde_json::json!(["check legacy"]));
+
+    let out = sandbox.vitals(&["plugin", "list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("PLUGIN ") && text.contains("check legacy"), "{text}");
+    // No config: the built-ins alone, and no error.
+    let empty = tempfile::tempdir().expect("temp dir");
+    let out = support::vitals().current_dir(empty.path()).args(["plugin", "list"]).output().expect("runs vitals");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 4, "a header and the three built-ins: {text}");
+}

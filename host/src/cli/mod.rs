@@ -376,6 +376,14 @@ pub enum StoreCommand {
 /// `vitals plugin ...`.
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
+    /// List the built-in plugins and the plugins the config uses: version, WIT version,
+    /// and which checks and notifiers use each.
+    #[command(after_long_help = "Examples:\n  \
+        vitals plugin list                    # the built-ins, and the plugins of ./checks.toml if there is one\n  \
+        vitals --config /etc/vitals/checks.toml plugin list --format json\n\n\
+        Exit codes: 0 listed, 65 a plugin cannot be loaded (the list says which and why),\n\
+        78 configuration error.")]
+    List(ListArgs),
     /// Describe a plugin: name, version, WIT version, config keys and imports.
     #[command(after_long_help = "Examples:\n  \
         vitals plugin inspect http\n  \
@@ -492,6 +500,14 @@ pub enum TestFormat {
     Junit,
 }
 
+/// `vitals plugin list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
+    pub format: InspectFormat,
+}
+
 /// `vitals plugin inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -575,6 +591,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Validate => validate::validate(&cli).await,
         Command::Store(StoreCommand::Check) => store::check(&cli),
         Command::Plugin(PluginCommand::Inspect(args)) => plugin::inspect(&cli, args).await,
+        Command::Plugin(PluginCommand::List(args)) => plugin::list(&cli, args).await,
         Command::Plugin(PluginCommand::New(args)) => plugin::new(args),
         Command::Plugin(PluginCommand::Run(args)) => plugin::run(&cli, args).await,
         Command::Plugin(PluginCommand::Test(args)) => plugin::test(&cli, args).await,

@@ -1,6 +1,7 @@
 //! `vitals plugin inspect`: what Vitals sees in a plugin (a check or a notifier): its
 //! description, WIT version, configuration keys and imports. `vitals plugin run`: one
-//! run from the command line. `vitals plugin test`: recorded cases, replayed.
+//! run from the command line. `vitals plugin test`: recorded cases, replayed. `vitals plugin
+//! list`: the built-ins and the plugins a config uses.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::exit;
-use super::{Cli, InspectArgs, InspectFormat, Lang, NewArgs, PluginRunArgs, PluginTestArgs, TestFormat};
+use super::{Cli, InspectArgs, InspectFormat, Lang, ListArgs, NewArgs, PluginRunArgs, PluginTestArgs, TestFormat};
 use super::{render, stdout};
 use crate::app::Failure;
 use crate::app::kit::{self, OneCheck};
@@ -149,22 +150,135 @@ fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), Failure> {
     std::fs::rename(&tmp, path).map_err(fail)
 }
 
-/// Runs the command.
-pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
-    let reference = reference(&args.plugin);
-    let runtime = cli.context().runtime()?;
+/// Loads `reference` as a check plugin, or else as a notifier plugin.
+async fn load_any(runtime: &crate::runtime::Runtime, reference: &PluginRef) -> Result<Loaded, Failure> {
     let failure = |e: LoadError| match e {
         LoadError::UnknownBuiltin { .. } => Failure::usage(e.to_string()),
         _ => Failure::data(e.to_string()),
     };
-    let loaded = match runtime.load(&reference).await {
-        Ok(plugin) => Loaded::Check(plugin),
+    match runtime.load(reference).await {
+        Ok(plugin) => Ok(Loaded::Check(plugin)),
         // Not a check plugin, but maybe a notifier plugin.
         Err(LoadError::NotAPlugin { exports, .. }) if exports_notifier(exports.split(", ")) => {
-            Loaded::Notifier(runtime.load_notifier(&reference).await.map_err(failure)?)
+            Ok(Loaded::Notifier(runtime.load_notifier(reference).await.map_err(failure)?))
         }
-        Err(e) => return Err(failure(e)),
-    };
+        Err(e) => Err(failure(e)),
+    }
+}
+
+/// One line of `vitals plugin list`.
+#[derive(Serialize)]
+struct Listed {
+    /// The built-in's name or the file's path.
+    plugin: String,
+    /// `built-in` or `file`.
+    source: &'static str,
+    /// `check` or `notifier`, when it loaded.
+    kind: Option<&'static str>,
+    /// Its own name and version, when it loaded.
+    name: Option<String>,
+    version: Option<String>,
+    /// The WIT version it was built against, when it loaded.
+    wit_version: Option<String>,
+    /// The checks and notifiers of the config that use it.
+    used_by: Vec<String>,
+    /// Why it could not be loaded.
+    error: Option<String>,
+}
+
+/// `vitals plugin list`: every built-in, then every other plugin the config names (when
+/// there is a config), each with what uses it. Exit 65 when one cannot be loaded.
+pub async fn list(cli: &Cli, args: &ListArgs) -> Result<u8, Failure> {
+    let context = cli.context();
+    let plan = if cli.config.exists() { Some(context.load_plan()?) } else { None };
+    let mut references: Vec<(PluginRef, Vec<String>)> =
+        builtin_names().map(|name| (PluginRef::Builtin(name.to_string()), Vec::new())).collect();
+    let uses = plan.iter().flat_map(|plan| {
+        let checks = plan.checks.iter().map(|c| (&c.plugin, format!("check {}", c.name)));
+        checks.chain(plan.notifiers.iter().map(|n| (&n.plugin, format!("notifier {}", n.name))))
+    });
+    for (plugin, user) in uses {
+        match references.iter_mut().find(|(r, _)| r == plugin) {
+            Some((_, users)) => users.push(user),
+            None => references.push((plugin.clone(), vec![user])),
+        }
+    }
+    let runtime = context.runtime()?;
+    let mut listed = Vec::with_capacity(references.len());
+    for (reference, used_by) in references {
+        let source = if matches!(reference, PluginRef::Builtin(_)) { "built-in" } else { "file" };
+        let mut entry = Listed {
+            plugin: reference.to_string(),
+            source,
+            kind: None,
+            name: None,
+            version: None,
+            wit_version: None,
+            used_by,
+            error: None,
+        };
+        match load_any(&runtime, &reference).await {
+            Ok(Loaded::Check(p)) => {
+                entry.kind = Some("check");
+                (entry.name, entry.version) = (Some(p.description.name.clone()), Some(p.description.version.clone()));
+                entry.wit_version = Some(p.wit_version.clone());
+            }
+            Ok(Loaded::Notifier(p)) => {
+                entry.kind = Some("notifier");
+                (entry.name, entry.version) = (Some(p.description.name.clone()), Some(p.description.version.clone()));
+                entry.wit_version = Some(p.wit_version.clone());
+            }
+            Err(e) => entry.error = Some(e.message().to_string()),
+        }
+        listed.push(entry);
+    }
+    match args.format {
+        InspectFormat::Json => {
+            let text = serde_json::to_string_pretty(&listed).map_err(|e| Failure::internal(e.to_string()))?;
+            stdout::write_plain(format!("{text}\n").as_bytes())?;
+        }
+        InspectFormat::Text => {
+            let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
+            let rows: Vec<[String; 6]> = listed
+                .iter()
+                .map(|l| {
+                    [
+                        l.plugin.clone(),
+                        l.kind.unwrap_or("-").to_string(),
+                        dash(&l.version),
+                        dash(&l.wit_version),
+                        l.source.to_string(),
+                        match &l.error {
+                            Some(e) => format!("cannot load: {e}"),
+                            None if l.used_by.is_empty() => "-".to_string(),
+                            None => l.used_by.join(", "),
+                        },
+                    ]
+                })
+                .collect();
+            let headers = ["PLUGIN", "KIND", "VERSION", "WIT", "SOURCE", "USED BY"];
+            let widths: Vec<usize> = (0..headers.len())
+                .map(|i| rows.iter().map(|r| r[i].chars().count()).fold(headers[i].len(), usize::max))
+                .collect();
+            let line = |cells: &[String]| {
+                let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, &w)| format!("{c:<w$}")).collect();
+                format!("{}\n", padded.join("  ").trim_end())
+            };
+            let mut out = line(&headers.map(str::to_string));
+            for row in &rows {
+                out.push_str(&line(row));
+            }
+            stdout::write(out.as_bytes())?;
+        }
+    }
+    Ok(if listed.iter().any(|l| l.error.is_some()) { exit::DATA } else { exit::OK })
+}
+
+/// Runs the command.
+pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
+    let reference = reference(&args.plugin);
+    let runtime = cli.context().runtime()?;
+    let loaded = load_any(&runtime, &reference).await?;
     let validates = matches!(&loaded, Loaded::Check(p) if p.validates());
     let (label, wit_version, size, d, plugin_imports, kind, table) = match &loaded {
         Loaded::Check(p) => (&p.label, &p.wit_version, p.size, &p.description, &p.imports, "check", "[check.config]"),
