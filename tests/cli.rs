@@ -388,3 +388,32 @@ fn every_checks_toml_in_the_readme_validates() {
         assert_eq!(out.status.code(), Some(0), "{block}\n{}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+#[test]
+fn an_unknown_check_name_or_tag_exits_64_with_the_nearest_one_and_runs_nothing() {
+    let web = servers::http();
+    let config = web_config(web, "tags = [\"database\", \"web\"]").replace("\"home\"", "\"api-health\"");
+    let sandbox = Sandbox::new(&config);
+    let near_check = "did you mean `api-health`? (the checks are `api-health`)";
+    let near_tag = "did you mean `database`? (the tags are `database`, `web`)";
+    let cases: [(&[&str], &str, &str); 6] = [
+        (&["check", "api-heath"], "no check is called `api-heath` in ", near_check),
+        (&["report", "--check", "api-heath"], "no check is called `api-heath` in ", near_check),
+        (&["run", "--once", "--tag", "databse"], "no check has the tag `databse` in ", near_tag),
+        (&["run", "--tag", "web", "--tag", "databse"], "no check has the tag `databse` in ", near_tag),
+        (&["report", "--tag", "databse"], "no check has the tag `databse` in ", near_tag),
+        (&["run", "--once", "--tag", "zzz"], "no check has the tag `zzz`", "help: the tags are `database`, `web`"),
+    ];
+    for (args, message, help) in cases {
+        let out = sandbox.vitals(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(64), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(stderr.contains(help), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stdout));
+    }
+    assert!(!sandbox.db().exists(), "nothing ran, nothing was stored");
+    // A known tag still selects its checks.
+    let (code, results, _) = sandbox.run_json(&["--tag", "database"]);
+    assert_eq!((code, results.len()), (0, 1));
+}

@@ -27,9 +27,9 @@ impl Context {
     /// Loads the configuration; every error is a configuration error.
     pub fn load_plan(&self) -> Result<Plan, Failure> {
         config::load(&self.config).map_err(|e| match e {
-            ConfigError::Read { .. } => {
-                Failure::config(format!("{e}\n  = help: pass --config PATH, or create checks.toml (see README.md)"))
-            }
+            ConfigError::Read { .. } => Failure::config(format!(
+                "{e}\n  = help: pass --config PATH, or run `vitals init` to write a checks.toml for this machine"
+            )),
             ConfigError::Invalid(_) => Failure::config(e.to_string()),
         })
     }
@@ -57,12 +57,9 @@ impl Context {
 }
 
 /// Loads the plugins of the checks with one of `tags` (all when empty) and validates
-/// their configs.
+/// their configs; a tag no check has is a usage error.
 pub async fn prepare_tagged(runtime: &Runtime, plan: &Plan, tags: &[String]) -> Result<Vec<Prepared>, Failure> {
-    let selected: Vec<_> = plan.select(tags).collect();
-    if selected.is_empty() {
-        return Err(Failure::usage(format!("no check has the tag {}", tags.join(" or "))));
-    }
+    let selected = plan.tagged(tags)?;
     Ok(super::prepare(runtime, plan, selected).await?)
 }
 

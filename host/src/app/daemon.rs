@@ -266,7 +266,13 @@ impl Reloader {
                 return;
             }
         };
-        let selected: Vec<_> = plan.select(&self.tags).collect();
+        let selected = match plan.tagged(&self.tags) {
+            Ok(selected) => selected,
+            Err(e) => {
+                tracing::error!("configuration not reloaded, the running one stays: {e}; {}", e.help());
+                return;
+            }
+        };
         let checks = prepare(&self.runtime, &plan, selected).await;
         let specs = load_notifiers(&self.runtime, &plan).await;
         let (checks, specs) = match (checks, specs) {

@@ -2,7 +2,7 @@
 //! exit code) and a message written for the person who ran it.
 
 use crate::config::ConfigError;
-use crate::plan::Diagnostic;
+use crate::plan::{Diagnostic, UnknownName};
 
 /// What kind of failure it is; `cli::exit` maps each to an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,5 +78,13 @@ impl Failure {
 impl From<Vec<Diagnostic>> for Failure {
     fn from(problems: Vec<Diagnostic>) -> Failure {
         Failure::config(ConfigError::Invalid(problems).to_string())
+    }
+}
+
+/// A check name or tag the configuration does not have is a usage error (64): the
+/// command line named it.
+impl From<UnknownName> for Failure {
+    fn from(e: UnknownName) -> Failure {
+        Failure::usage(format!("{e}\n  = help: {}", e.help()))
     }
 }

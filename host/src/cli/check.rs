@@ -11,15 +11,7 @@ use crate::store::NullStore;
 pub async fn check(cli: &Cli, args: &CheckArgs) -> Result<u8, Failure> {
     let context = cli.context();
     let plan = context.load_plan()?;
-    let Some(check) = plan.checks.iter().find(|c| c.name == args.name) else {
-        let names: Vec<&str> = plan.checks.iter().map(|c| c.name.as_str()).collect();
-        return Err(Failure::usage(format!(
-            "no check is called `{}` in {} (checks: {})",
-            args.name,
-            cli.config.display(),
-            names.join(", ")
-        )));
-    };
+    let check = plan.check(&args.name)?;
     let runtime = context.runtime()?;
     let prepared = prepare(&runtime, &plan, [check]).await?;
     let label = prepared.first().map_or_else(|| "CHECK".to_string(), |p| p.plugin.description.name.clone());

@@ -16,10 +16,10 @@ use crate::store;
 /// Runs the command.
 pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
     let plan = cli.context().load_plan()?;
-    let mut selected: Vec<&CheckPlan> = plan.select(&args.tags).collect();
+    let mut selected: Vec<&CheckPlan> = plan.tagged(&args.tags)?;
     if !args.checks.is_empty() {
-        if let Some(unknown) = args.checks.iter().find(|n| !plan.checks.iter().any(|c| &c.name == *n)) {
-            return Err(Failure::usage(format!("no check is called `{unknown}` in {}", cli.config.display())));
+        for name in &args.checks {
+            plan.check(name)?;
         }
         selected.retain(|c| args.checks.contains(&c.name));
     }

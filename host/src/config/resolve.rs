@@ -10,7 +10,7 @@ use serde_spanned::Spanned;
 
 use crate::plan::Status;
 use crate::plan::grants::Grants;
-use crate::plan::{CheckPlan, ConfigEntry, GateCondition, NotifierPlan, Plan, PluginRef};
+use crate::plan::{CheckPlan, ConfigEntry, GateCondition, NameKind, NotifierPlan, Plan, PluginRef, UnknownName};
 
 use super::Problem;
 use super::model::{RawCheck, RawConfig, RawDefaults, RawNotifier, SpannedStr};
@@ -117,25 +117,24 @@ pub fn resolve(
             }
         },
     };
+    let unknown =
+        |kind, name: &str, known| UnknownName { kind, name: name.to_string(), file: source.path.clone(), known };
     let mut maintenance = Vec::new();
     for (index, raw_m) in raw.maintenance.iter().enumerate() {
         let m = raw_m.get_ref();
         for name in m.checks.iter().flatten() {
             if !names.contains(name.get_ref()) {
-                cx.error(
-                    name.span(),
-                    format!("no check is called `{}`", name.get_ref()),
-                    "name a [[check]] of this file",
-                );
+                let help = unknown(NameKind::Check, name.get_ref(), names.clone()).help();
+                cx.error(name.span(), format!("no check is called `{}`", name.get_ref()), help);
             }
         }
         for tag in m.tags.iter().flatten() {
             if !tags.contains(tag.get_ref()) {
-                cx.error(
-                    tag.span(),
-                    format!("no check has the tag `{}`", tag.get_ref()),
-                    "name a tag some [[check]] has",
-                );
+                let mut known = tags.clone();
+                known.sort_unstable();
+                known.dedup();
+                let help = unknown(NameKind::Tag, tag.get_ref(), known).help();
+                cx.error(tag.span(), format!("no check has the tag `{}`", tag.get_ref()), help);
             }
         }
         match super::maintenance::resolve(m, index, raw_m.span(), &source.text) {

@@ -29,32 +29,15 @@ pub fn bind(condition: Condition, source: String, plan: &Plan) -> Result<Bound, 
     let at = condition.subject_span.clone();
     let checks: Vec<&CheckPlan> = match &condition.subject {
         Subject::All => plan.checks.iter().collect(),
-        Subject::Check(name) => match plan.checks.iter().find(|c| &c.name == name) {
-            Some(check) => vec![check],
-            None => {
-                let names: Vec<&str> = plan.checks.iter().map(|c| c.name.as_str()).collect();
-                return Err(ConditionError::new(at, format!("no check is called `{name}`")).help(suggest(
-                    name,
-                    &names,
-                    "the checks are",
-                )));
-            }
+        // The message stays without the file: the condition's own location says where.
+        Subject::Check(name) => match plan.check(name) {
+            Ok(check) => vec![check],
+            Err(e) => return Err(ConditionError::new(at, format!("no check is called `{name}`")).help(e.help())),
         },
-        Subject::Tag(tag) => {
-            let tagged: Vec<&CheckPlan> = plan.checks.iter().filter(|c| c.tags.contains(tag)).collect();
-            if tagged.is_empty() {
-                let mut tags: Vec<&str> = plan.checks.iter().flat_map(|c| c.tags.iter().map(String::as_str)).collect();
-                tags.sort_unstable();
-                tags.dedup();
-                let help = if tags.is_empty() {
-                    "no check has tags; add tags = [\"api\"] to a check".to_string()
-                } else {
-                    suggest(tag, &tags, "the tags are")
-                };
-                return Err(ConditionError::new(at, format!("no check has the tag `{tag}`")).help(help));
-            }
-            tagged
-        }
+        Subject::Tag(tag) => match plan.tagged(std::slice::from_ref(tag)) {
+            Ok(tagged) => tagged,
+            Err(e) => return Err(ConditionError::new(at, format!("no check has the tag `{tag}`")).help(e.help())),
+        },
     };
     if matches!(condition.function, Function::ErrorBudget | Function::BurnRate) {
         let without: Vec<&str> = checks.iter().filter(|c| c.timing.slo.is_none()).map(|c| c.name.as_str()).collect();
@@ -73,18 +56,6 @@ pub fn bind(condition: Condition, source: String, plan: &Plan) -> Result<Bound, 
     }
     let checks = checks.into_iter().map(|c| c.name.clone()).collect();
     Ok(Bound { condition, source, checks })
-}
-
-/// "did you mean `x`?" for a close name, else the list of names (the first ten).
-fn suggest(wrong: &str, names: &[&str], list: &str) -> String {
-    match crate::plan::closest(wrong, names.iter().copied()) {
-        Some(name) => format!("did you mean `{name}`?"),
-        None => {
-            let shown: Vec<String> = names.iter().take(10).map(|n| format!("`{n}`")).collect();
-            let more = if names.len() > 10 { format!(" and {} more", names.len() - 10) } else { String::new() };
-            format!("{list} {}{more}", shown.join(", "))
-        }
-    }
 }
 
 #[cfg(test)]
@@ -116,7 +87,7 @@ mod tests {
     fn unknown_names_are_errors_at_the_subject() {
         let e = bind_text("status(wbe) == ok").unwrap_err();
         assert_eq!((e.message.as_str(), e.span.clone()), ("no check is called `wbe`", 7..10));
-        assert_eq!(e.help.as_deref(), Some("did you mean `web`?"));
+        assert_eq!(e.help.as_deref(), Some("did you mean `web`? (the checks are `web`, `db`)"));
         let e = bind_text("status(nothing_like_it) == ok").unwrap_err();
         assert_eq!(e.help.as_deref(), Some("the checks are `web`, `db`"));
         let e = bind_text("p95(tag:apx) < 1s").unwrap_err();

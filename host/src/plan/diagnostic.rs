@@ -50,6 +50,20 @@ pub fn closest<'a>(typo: &str, names: impl IntoIterator<Item = &'a str>) -> Opti
         .map(|(_, name)| name)
 }
 
+/// The help for a name that does not exist among `names`: "did you mean `x`?" when one is
+/// near ([`closest`]), then what there is (`list` names them: "the tags are"), the first
+/// ten. The one wording of every unknown check, tag or name, in the config and on the
+/// command line alike.
+pub fn suggest(wrong: &str, names: &[&str], list: &str) -> String {
+    let shown: Vec<String> = names.iter().take(10).map(|n| format!("`{n}`")).collect();
+    let more = if names.len() > 10 { format!(" and {} more", names.len() - 10) } else { String::new() };
+    let known = format!("{list} {}{more}", shown.join(", "));
+    match closest(wrong, names.iter().copied()) {
+        Some(name) => format!("did you mean `{name}`? ({known})"),
+        None => known,
+    }
+}
+
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
@@ -152,6 +166,20 @@ mod tests {
         assert_eq!(closest("Timeout", ["timeout"]), Some("timeout"));
         assert_eq!(closest("zzz", ["expect_status", "method"]), None);
         assert_eq!(closest("x", Vec::<&str>::new()), None);
+    }
+
+    #[test]
+    fn suggest_names_the_nearest_and_lists_what_there_is() {
+        let tags = ["database", "local", "web"];
+        assert_eq!(
+            suggest("databse", &tags, "the tags are"),
+            "did you mean `database`? (the tags are `database`, `local`, `web`)"
+        );
+        assert_eq!(suggest("zzz", &tags, "the tags are"), "the tags are `database`, `local`, `web`");
+        let many: Vec<String> = (0..12).map(|i| format!("check-{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let text = suggest("nothing-like-it", &many, "the checks are");
+        assert!(text.ends_with("`check-9` and 2 more"), "{text}");
     }
 
     #[test]
