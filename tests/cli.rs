@@ -417,3 +417,60 @@ fn an_unknown_check_name_or_tag_exits_64_with_the_nearest_one_and_runs_nothing()
     let (code, results, _) = sandbox.run_json(&["--tag", "database"]);
     assert_eq!((code, results.len()), (0, 1));
 }
+
+/// `vitals init` writes a file that validates and runs, for this machine and for each
+/// `--example`; each commented example validates once its `# ` is deleted; an existing file
+/// is kept unless `--force`.
+#[test]
+fn init_writes_a_checks_toml_that_validates_and_runs_with_examples_that_validate_uncommented() {
+    for example in [None, Some("web"), Some("db"), Some("all")] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("checks.toml");
+        let mut args = vec!["--config".to_string(), config.display().to_string(), "init".to_string()];
+        if let Some(e) = example {
+            args.extend(["--example".to_string(), e.to_string()]);
+        }
+        let out = vitals().args(&args).output().expect("runs vitals");
+        assert_eq!(out.status.code(), Some(0), "{example:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("wrote "), "{example:?}");
+        let text = std::fs::read_to_string(&config).expect("written");
+        let with = |args: &[&str]| {
+            let mut command = vitals();
+            command.arg("--config").arg(&config).args(args).env("API_TOKEN", "t").env("HOOK_TOKEN", "t");
+            command.output().expect("runs vitals")
+        };
+        let out = with(&["validate"]);
+        assert_eq!(out.status.code(), Some(0), "{example:?}:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+        let out = with(&["run", "--once", "--format", "json"]);
+        let code = out.status.code().unwrap_or(-1);
+        assert!(
+            (0..=3).contains(&code),
+            "{example:?} runs (a check status, not an error): {code} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Every "# " line turned on: still valid.
+        let on: String = text.lines().map(|l| l.strip_prefix("# ").unwrap_or(l)).map(|l| format!("{l}\n")).collect();
+        assert!(on.contains("[[maintenance]]") && on.contains("[[notifier]]") && on.contains("slo = \"99.9%\""));
+        std::fs::write(&config, &on).expect("rewrites");
+        let out = with(&["validate"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{example:?} uncommented:\n{on}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The file exists now: kept unless --force.
+        let out = vitals().args(&args).output().expect("runs vitals");
+        assert_eq!(out.status.code(), Some(64), "{example:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+        assert_eq!(std::fs::read_to_string(&config).expect("kept"), on);
+        args.push("--force".to_string());
+        assert_eq!(vitals().args(&args).output().expect("runs vitals").status.code(), Some(0));
+        assert_eq!(std::fs::read_to_string(&config).expect("replaced"), text.replace("\r", ""));
+    }
+    // Without a config, the error points at init.
+    let empty = tempfile::tempdir().expect("temp dir");
+    let out = vitals().current_dir(empty.path()).args(["run", "--once"]).output().expect("runs vitals");
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("vitals init"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -8,6 +8,7 @@ pub mod daemon;
 mod failure;
 pub mod gate;
 pub mod housekeeping;
+pub mod init;
 pub mod kit;
 pub mod notify;
 mod prepare;

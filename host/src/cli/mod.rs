@@ -5,6 +5,7 @@ mod check;
 mod docs;
 pub mod exit;
 mod gate;
+mod init;
 mod plugin;
 mod render;
 mod report;
@@ -113,6 +114,16 @@ pub enum LogFormat {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a commented checks.toml: a check for each well-known service that answers on
+    /// 127.0.0.1 (ssh, http, https, PostgreSQL, MariaDB, Redis, RabbitMQ, Mosquitto, NATS),
+    /// or examples, then commented examples of the rest. Asks nothing.
+    #[command(after_long_help = "Examples:\n  \
+        vitals init                           # checks.toml for what runs on this machine\n  \
+        vitals init --example web --stdout    # public web checks, on stdout\n  \
+        vitals --config /etc/vitals/checks.toml init --example all --force\n\n\
+        Lines starting with \"## \" explain; delete the \"# \" of a line starting with \"# \" to turn it on.\n\
+        Exit codes: 0 written, 64 the file exists (pass --force), 74 cannot write.")]
+    Init(InitArgs),
     /// Run checks on their schedules until SIGINT or SIGTERM (SIGHUP reloads the
     /// config); with --once, run every check once and exit with the worst status.
     #[command(after_long_help = "Examples:\n  \
@@ -173,6 +184,34 @@ pub enum Command {
         vitals man | man -l -                 # read it now\n  \
         vitals man --dir /usr/local/share/man/man1   # vitals.1, vitals-run.1, vitals-report.1, ...")]
     Man(ManArgs),
+}
+
+/// `vitals init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Examples instead of (web, db) or beside (all) what answers on this machine.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub example: Option<ExampleArg>,
+    /// Where to write it [default: the --config path, checks.toml].
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print it instead of writing a file.
+    #[arg(long, conflicts_with_all = ["output", "force"])]
+    pub stdout: bool,
+}
+
+/// `vitals init --example`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExampleArg {
+    /// Public web checks (http).
+    Web,
+    /// The local databases and caches (PostgreSQL, MariaDB, Redis).
+    Db,
+    /// Both, and what answers on this machine.
+    All,
 }
 
 /// `vitals completions`.
@@ -586,6 +625,7 @@ pub fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> Result<u8, Failure> {
     match &cli.command {
+        Command::Init(args) => init::init(&cli, args),
         Command::Run(args) => run::run(&cli, args).await,
         Command::Check(args) => check::check(&cli, args).await,
         Command::Validate => validate::validate(&cli).await,
