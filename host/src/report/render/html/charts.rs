@@ -81,13 +81,12 @@ fn bar_tooltip(b: &BucketAvailability) -> String {
     if b.ratio.is_some() {
         text.push_str(" available (HARD)");
     }
-    let span = |ms: i64| format_duration(Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
     for (ms, what) in
         [(b.down_ms, "down"), (b.degraded_ms, "degraded"), (b.no_data_ms, "no data"), (b.maintenance_ms, "maintenance")]
     {
         // A bucket without any data says so once, in its ratio.
         if ms > 0 && (b.ratio.is_some() || what != "no data") {
-            text.push_str(&format!(", {what} {}", span(ms)));
+            text.push_str(&format!(", {what} {}", crate::report::cells::span(ms)));
         }
     }
     text
@@ -267,10 +266,16 @@ pub fn state_timeline(check: &str, window: Window, tracks: &[Track]) -> Markup {
 
 /// A period in words: what, start, end (or ongoing) and duration.
 pub fn period_text(what: &str, p: &Period) -> String {
-    let start = utc(p.start_ms, "%Y-%m-%d %H:%M UTC");
-    let start = if p.started_before_window { format!("before {start}") } else { start };
-    let end = p.end_ms.map_or_else(|| "ongoing".to_string(), |e| utc(e, "%Y-%m-%d %H:%M UTC"));
-    let duration = format_duration(Duration::from_millis(u64::try_from(p.duration_ms).unwrap_or(0)));
+    spell(what, p.start_ms, p.end_ms, p.started_before_window, p.duration_ms)
+}
+
+/// `what: start → end (duration)`, the start "before" one when it came before the window
+/// and the end "ongoing" when there is none: how incidents and periods read alike.
+fn spell(what: &str, start_ms: i64, end_ms: Option<i64>, before_window: bool, duration_ms: i64) -> String {
+    let start = utc(start_ms, "%Y-%m-%d %H:%M UTC");
+    let start = if before_window { format!("before {start}") } else { start };
+    let end = end_ms.map_or_else(|| "ongoing".to_string(), |e| utc(e, "%Y-%m-%d %H:%M UTC"));
+    let duration = format_duration(Duration::from_millis(u64::try_from(duration_ms).unwrap_or(0)));
     format!("{what}: {start} → {end} ({duration})")
 }
 
@@ -284,12 +289,8 @@ pub fn span_at(x: Scale, window: Window, start_ms: i64, end_ms: Option<i64>) -> 
 }
 
 /// An incident in words: worst status, start, end (or ongoing) and duration.
-pub fn incident_text(incident: &Incident) -> String {
-    let start = utc(incident.start_ms, "%Y-%m-%d %H:%M UTC");
-    let start = if incident.started_before_window { format!("before {start}") } else { start };
-    let end = incident.end_ms.map_or_else(|| "ongoing".to_string(), |e| utc(e, "%Y-%m-%d %H:%M UTC"));
-    let duration = format_duration(Duration::from_millis(u64::try_from(incident.duration_ms).unwrap_or(0)));
-    format!("{}: {start} → {end} ({duration})", incident.worst)
+pub fn incident_text(i: &Incident) -> String {
+    spell(&i.worst.to_string(), i.start_ms, i.end_ms, i.started_before_window, i.duration_ms)
 }
 
 #[cfg(test)]
