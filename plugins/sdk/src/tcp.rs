@@ -105,3 +105,125 @@ pub fn connect(host: &str, port: u16, _timeout_ms: u32) -> Result<(Connection, T
     let (id, remote_addr, timings) = crate::native::with_host("tcp::connect", |h| h.connect(host, port))?;
     Ok((Connection { id, remote_addr }, timings))
 }
+
+/// Largest piece asked of the host per receive by [`Stream`].
+const STREAM_CHUNK: u32 = 16 * 1024;
+
+/// A connection with a read buffer, for protocols framed by lines (SMTP, IMAP, Redis,
+/// NATS, SSH's greeting) or by lengths (PostgreSQL, MySQL, MQTT, AMQP): every read waits at
+/// most until the check's deadline, and a peer that closes early, sends a line that never
+/// ends or more than `limit` bytes in all gets a [`NetError::Protocol`] saying so.
+///
+/// ```
+/// # fn greet(connection: &vitals_sdk::tcp::Connection) -> Result<(), vitals_sdk::NetError> {
+/// use vitals_sdk::{Deadline, tcp::Stream};
+/// let mut stream = Stream::new(connection, Deadline::from_ms(2_000), 64 * 1024);
+/// let banner = stream.read_line(512)?;
+/// if banner.starts_with(b"220") {
+///     stream.send(b"QUIT\r\n")?;
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Stream<'a> {
+    connection: &'a Connection,
+    deadline: crate::Deadline,
+    buffer: Vec<u8>,
+    received: usize,
+    limit: usize,
+}
+
+impl<'a> Stream<'a> {
+    /// Reads `connection` until `deadline`, taking at most `limit` bytes from the peer.
+    pub fn new(connection: &'a Connection, deadline: crate::Deadline, limit: usize) -> Stream<'a> {
+        Stream { connection, deadline, buffer: Vec::new(), received: 0, limit }
+    }
+
+    /// Sends all of `data` before the deadline.
+    pub fn send(&self, data: &[u8]) -> Result<(), crate::NetError> {
+        self.connection.send(data, self.remaining()?)
+    }
+
+    /// How many bytes the peer has sent so far.
+    pub fn received(&self) -> usize {
+        self.received
+    }
+
+    /// The next line, without its `\n` or `\r\n`; at most `max_len` bytes long.
+    pub fn read_line(&mut self, max_len: usize) -> Result<Vec<u8>, crate::NetError> {
+        let mut searched = 0;
+        loop {
+            if let Some(at) = self.buffer[searched..].iter().position(|&b| b == b'\n') {
+                let end = searched + at;
+                let mut line: Vec<u8> = self.buffer.drain(..=end).collect();
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                return Ok(line);
+            }
+            searched = self.buffer.len();
+            if searched > max_len {
+                return Err(crate::NetError::Protocol(format!(
+                    "the peer sent a line longer than {max_len} bytes: {:?}",
+                    crate::first_line(&self.buffer, 80)
+                )));
+            }
+            self.fill("a line")?;
+        }
+    }
+
+    /// Exactly `n` bytes.
+    pub fn read_exact(&mut self, n: usize) -> Result<Vec<u8>, crate::NetError> {
+        while self.buffer.len() < n {
+            self.fill(&format!("{n} bytes"))?;
+        }
+        Ok(self.buffer.drain(..n).collect())
+    }
+
+    /// Whatever has arrived, waiting for at least one byte unless some is buffered; empty
+    /// when the peer has closed the connection.
+    pub fn read_some(&mut self) -> Result<Vec<u8>, crate::NetError> {
+        if self.buffer.is_empty() {
+            match self.fill("data") {
+                Ok(()) => {}
+                Err(crate::NetError::Protocol(_)) if self.buffer.is_empty() => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(std::mem::take(&mut self.buffer))
+    }
+
+    /// The time left, or a timeout error once it has run out.
+    fn remaining(&self) -> Result<u32, crate::NetError> {
+        match self.deadline.remaining_ms() {
+            0 => Err(crate::NetError::Timeout(format!(
+                "the check's time ran out after {} from the peer",
+                crate::format_bytes(self.received as u64)
+            ))),
+            ms => Ok(ms),
+        }
+    }
+
+    /// One receive into the buffer; `wanted` says what was being read, for errors.
+    fn fill(&mut self, wanted: &str) -> Result<(), crate::NetError> {
+        if self.received >= self.limit {
+            return Err(crate::NetError::Protocol(format!(
+                "the peer sent more than {} without completing {wanted}",
+                crate::format_bytes(self.limit as u64)
+            )));
+        }
+        let ask = STREAM_CHUNK.min(u32::try_from(self.limit - self.received).unwrap_or(u32::MAX)).max(1);
+        let chunk = self.connection.receive(ask, self.remaining()?)?;
+        if chunk.is_empty() {
+            return Err(crate::NetError::Protocol(format!(
+                "the peer closed the connection after {} while {wanted} was expected",
+                crate::format_bytes(self.received as u64)
+            )));
+        }
+        self.received += chunk.len();
+        self.buffer.extend_from_slice(&chunk);
+        Ok(())
+    }
+}

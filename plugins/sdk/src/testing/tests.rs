@@ -265,3 +265,64 @@ fn run_cases_fails_on_a_file_it_cannot_use() {
     let text = empty.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(text.ends_with("has no [[case]]: nothing was tested"), "{text}");
 }
+
+/// Reads a banner line, then a 4-byte length-prefixed frame, through `tcp::Stream`.
+struct Framed;
+
+impl Check for Framed {
+    fn describe() -> Description {
+        description("framed", "0.1.0", "Lines and frames.", vec![])
+    }
+    fn run(request: CheckRequest) -> CheckResult {
+        let step = || -> Result<String, crate::NetError> {
+            let (c, _) = tcp::connect("svc.test", 7, 1_000)?;
+            let mut stream = tcp::Stream::new(&c, crate::Deadline::from_ms(request.deadline_ms), 64);
+            let banner = stream.read_line(16)?;
+            stream.send(b"GO\r\n")?;
+            let len = stream.read_exact(1)?[0] as usize;
+            let frame = stream.read_exact(len)?;
+            Ok(format!(
+                "{} {} ({} received)",
+                String::from_utf8_lossy(&banner),
+                String::from_utf8_lossy(&frame),
+                stream.received()
+            ))
+        };
+        match step() {
+            Ok(summary) => ok(summary),
+            Err(err) => net_failure("svc", &err),
+        }
+    }
+}
+
+#[test]
+fn a_stream_joins_pieces_into_lines_and_frames_and_says_when_the_peer_fails_it() {
+    let file = cases(
+        r#"
+        [[case]]
+        name = "pieces"
+        target = "svc.test:7"
+        expect = { status = "ok", summary = '^hello world \(13 received\)$' }
+        [[case.tcp]]
+        script = [{ receive = "hel" }, { receive = "lo\r\n\u0005wo" }, { send = "GO\r\n" }, { receive = "rld" }]
+
+        [[case]]
+        name = "closed early"
+        target = "svc.test:7"
+        expect = { status = "critical", reason = "protocol", summary = 'closed the connection after 3 B while a line was expected' }
+        [[case.tcp]]
+        script = [{ receive = "hel" }]
+
+        [[case]]
+        name = "endless line"
+        target = "svc.test:7"
+        expect = { status = "critical", reason = "protocol", summary = 'a line longer than 16 bytes' }
+        [[case.tcp]]
+        script = [{ receive = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }]
+        "#,
+    );
+    for case in &file.cases {
+        let outcome = run_case::<Framed>(case);
+        assert!(outcome.is_ok(), "{}: {outcome:?}", case.name);
+    }
+}
