@@ -221,7 +221,7 @@ fn plugin_inspect_shows_keys_version_and_imports() {
     let out = vitals().args(["plugin", "inspect", "http"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    for part in ["http 0.1.0", "vitals:plugin@0.1.2", "expect_status", "body_regex", "vitals:plugin/http@0.1.2"] {
+    for part in ["http 0.1.0", "vitals:plugin@0.1.3", "expect_status", "body_regex", "vitals:plugin/http@0.1.3"] {
         assert!(text.contains(part), "missing {part}: {text}");
     }
     assert!(text.contains("([check.config]; the plugin also checks them itself (validate))"), "{text}");
@@ -367,7 +367,7 @@ fn version_names_the_plugin_wit_versions_and_wasmtime() {
     assert_eq!(out.status.code(), Some(0));
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("vitals "), "{text}");
-    assert!(lines[1].starts_with("plugins: vitals:plugin@0.1.0, 0.1.1, 0.1.2"), "{text}");
+    assert!(lines[1].starts_with("plugins: vitals:plugin@0.1.0, 0.1.1, 0.1.2, 0.1.3"), "{text}");
     assert!(lines[2].starts_with("wasmtime 48."), "{text}");
 }
 

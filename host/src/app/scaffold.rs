@@ -17,7 +17,7 @@ const PYTHON_HELPER: &str = include_str!("../../../plugins/python/vitals_check.p
 /// The JavaScript helper layer.
 const JS_HELPER: &str = include_str!("../../../plugins/js/vitals-check.js");
 /// The SDK's version: the WIT version it targets.
-const SDK_VERSION: &str = "0.1.2";
+const SDK_VERSION: &str = "0.1.3";
 
 /// A project's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

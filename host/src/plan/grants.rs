@@ -245,6 +245,35 @@ fn valid_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A DNS URI target (RFC 4501): `dns://SERVER[:PORT]/NAME` grants the name server
+/// (port 53 unless given); `dns:NAME` grants asking the system's resolver about NAME,
+/// written as NAME on port 53. None for any other target.
+fn dns_target(target: &str) -> Result<Option<Rule>, String> {
+    let Some(rest) = target.strip_prefix("dns:") else {
+        return Ok(None);
+    };
+    let how = "write dns://SERVER[:PORT]/NAME (ask that name server) or dns:NAME (ask the system's resolver)";
+    if let Some(authority) = rest.strip_prefix("//") {
+        let server = authority.split('/').next().unwrap_or_default();
+        if server.is_empty() {
+            return Err(format!("the DNS target names no server; {how}"));
+        }
+        let (host, port) = match split_host_port(server) {
+            Some((host, port)) => (host, parse_port(port)?.ok_or_else(|| format!("a name server needs one port; {how}"))?),
+            None => (server, 53),
+        };
+        let ip = parse_host_ip(host)
+            .ok_or_else(|| format!("the name server {host:?} must be an IP address (192.0.2.53, [2001:db8::53]); {how}"))?;
+        return Ok(Some(Rule { host: HostRule::Ip(ip), port: Some(port) }));
+    }
+    let name = normalize_name(rest.split('?').next().unwrap_or_default());
+    if name.is_empty() {
+        return Err(format!("the DNS target names nothing to look up; {how}"));
+    }
+    valid_name(&name)?;
+    Ok(Some(Rule { host: HostRule::Name(name), port: Some(53) }))
+}
+
 fn parse_target(target: &str) -> Result<Rule, GrantError> {
     let err = |problem: String| GrantError::Target { target: target.to_string(), problem };
     let trimmed = target.trim();
@@ -252,6 +281,9 @@ fn parse_target(target: &str) -> Result<Rule, GrantError> {
         return Err(err(
             "the target is empty; write a URL (https://example.com/health) or host:port (db.local:5432)".into()
         ));
+    }
+    if let Some(rule) = dns_target(trimmed).map_err(err)? {
+        return Ok(rule);
     }
     if trimmed.contains("://") {
         let url = url::Url::parse(trimmed).map_err(|e| err(format!("not a valid URL ({e})")))?;

@@ -1,7 +1,7 @@
 //! The SDK for writing Vitals check plugins and notifier plugins in Rust.
 //!
 //! A Vitals check is a WebAssembly component (`wasm32-wasip2`) that exports the
-//! `checker` and `validator` interfaces of the WIT package `vitals:plugin@0.1.2`
+//! `checker` and `validator` interfaces of the WIT package `vitals:plugin@0.1.3`
 //! ([`WIT_VERSION`], world `validating-check`; the file ships in this crate as
 //! `wit/plugin.wit`) and may call the host's `http`, `tcp` and `log` interfaces. This
 //! crate holds the only copy of the generated bindings, so a plugin crate depends on
@@ -164,8 +164,8 @@
 //!
 //! # Versions
 //!
-//! The SDK's version is the WIT package's: `vitals-sdk 0.1.2` builds
-//! `vitals:plugin@0.1.2` components. Hosts that know 0.1.2 call `validate`; older
+//! The SDK's version is the WIT package's: `vitals-sdk 0.1.3` builds
+//! `vitals:plugin@0.1.3` components. Hosts that know 0.1.2 or newer call `validate`; older
 //! plugins (world `check`, without `validator`) keep loading in newer hosts.
 #![deny(missing_docs)]
 
@@ -211,9 +211,9 @@ pub mod notifier_bindings {
         default_bindings_module: "vitals_sdk::notifier_bindings",
         additional_derives: [PartialEq],
         with: {
-            "vitals:plugin/types@0.1.2": crate::bindings::vitals::plugin::types,
-            "vitals:plugin/http@0.1.2": crate::bindings::vitals::plugin::http,
-            "vitals:plugin/log@0.1.2": crate::bindings::vitals::plugin::log,
+            "vitals:plugin/types@0.1.3": crate::bindings::vitals::plugin::types,
+            "vitals:plugin/http@0.1.3": crate::bindings::vitals::plugin::http,
+            "vitals:plugin/log@0.1.3": crate::bindings::vitals::plugin::log,
         },
     });
 }
@@ -320,6 +320,11 @@ pub use bindings::vitals::plugin::types::Status;
 /// assert_eq!(t.connect_us.map(vitals_sdk::us_to_ms), Some(2.6));
 /// ```
 pub use bindings::vitals::plugin::types::Timings;
+/// What a completed TLS handshake established (`Connection::tls_info`, since WIT 0.1.3):
+/// version, cipher, the peer's chain and whether it verified.
+pub use bindings::vitals::plugin::types::TlsInfo;
+/// One certificate of a TLS peer's chain, as [`TlsInfo::chain`] lists them.
+pub use bindings::vitals::plugin::types::Certificate;
 pub use config::{de, parse_config};
 pub use config_value::{ConfigValue, ListItem, OptionalValue};
 pub use deadline::Deadline;
@@ -484,6 +489,7 @@ pub mod __private;
 // The derive's code names the SDK `::vitals_sdk`, which this makes work inside the SDK too.
 extern crate self as vitals_sdk;
 
+pub mod dns;
 pub mod http;
 pub mod log;
 pub mod tcp;

@@ -86,6 +86,12 @@ impl Connection {
     pub fn remote_addr(&self) -> String {
         self.remote_addr.clone()
     }
+
+    /// What the TLS handshake established (since WIT 0.1.3). The test kit's connections
+    /// carry no certificates, so natively this is always none.
+    pub fn tls_info(&self) -> Option<crate::TlsInfo> {
+        None
+    }
 }
 
 /// Opens a connection to `host:port` within `timeout_ms`, checked against the check's

@@ -2,11 +2,11 @@
 //! which is the SDK's own version.
 
 /// The version of the `vitals:plugin` WIT package the SDK's bindings come from. The SDK
-/// is versioned with the contract: `vitals-sdk 0.1.2` builds `vitals:plugin@0.1.2`
-/// components, which hosts that know 0.1.2 or newer load.
+/// is versioned with the contract: `vitals-sdk 0.1.3` builds `vitals:plugin@0.1.3`
+/// components, which hosts that know 0.1.3 or newer load.
 ///
 /// ```
-/// assert_eq!(vitals_sdk::WIT_VERSION, "0.1.2");
+/// assert_eq!(vitals_sdk::WIT_VERSION, "0.1.3");
 /// ```
 pub const WIT_VERSION: &str = env!("CARGO_PKG_VERSION");
 

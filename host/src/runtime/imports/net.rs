@@ -272,17 +272,17 @@ pub async fn tls_handshake(
             "timed out after {} in the TLS handshake with {bare}",
             human_duration(shown_limit)
         ))),
-        Ok(Err(e)) => Err(NetError::Tls(format!("TLS handshake with {bare} failed: {}", describe_tls(&e)))),
+        Ok(Err(e)) => Err(NetError::Tls(format!("TLS handshake with {bare} failed: {}", describe_tls(&e, bare)))),
         Ok(Ok(tls)) => Ok((tls, start.elapsed())),
     }
 }
 
 /// The rustls reason behind a failed handshake, or the I/O error.
-fn describe_tls(error: &io::Error) -> String {
+fn describe_tls(error: &io::Error, server_name: &str) -> String {
     if let Some(inner) = error.get_ref()
         && let Some(tls) = inner.downcast_ref::<rustls::Error>()
     {
-        return tls.to_string();
+        return super::tls::handshake_problem(tls, server_name);
     }
     match error.kind() {
         io::ErrorKind::UnexpectedEof => "the server closed the connection".to_string(),
@@ -290,14 +290,15 @@ fn describe_tls(error: &io::Error) -> String {
     }
 }
 
-fn provider() -> Arc<CryptoProvider> {
+/// The process's crypto provider (ring), built once.
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
     PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
 }
 
 /// Trust anchors from the operating system's store, loaded once. Unreadable
 /// certificates are logged and skipped.
-fn system_roots() -> Arc<RootCertStore> {
+pub(crate) fn system_roots() -> Arc<RootCertStore> {
     static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
     ROOTS
         .get_or_init(|| {

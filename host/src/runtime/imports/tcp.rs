@@ -11,6 +11,7 @@ use tokio_rustls::client::TlsStream;
 
 use crate::plan::grants::Grants;
 use crate::runtime::imports::net::{self, Budget, NetError, Timings, describe_io, human_duration};
+use crate::runtime::imports::tls as net_tls;
 
 /// Most bytes one `send` may write.
 pub const MAX_SEND_BYTES: usize = 1024 * 1024;
@@ -32,6 +33,8 @@ pub struct TcpConnection {
     stream: Stream,
     host: String,
     remote: SocketAddr,
+    /// The name the TLS handshake checked the certificate against, once there was one.
+    tls_name: Option<String>,
 }
 
 impl std::fmt::Debug for TcpConnection {
@@ -100,7 +103,7 @@ pub async fn connect(
     let limit = Budget::new(deadline).limit(Some(timeout))?;
     let (stream, remote, timings) = net::connect(grants, host, port, limit).await?;
     let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host).to_string();
-    Ok((TcpConnection { stream: Stream::Plain(stream), host, remote }, timings))
+    Ok((TcpConnection { stream: Stream::Plain(stream), host, remote, tls_name: None }, timings))
 }
 
 impl TcpConnection {
@@ -198,8 +201,18 @@ impl TcpConnection {
         };
         let connector = net::tls_connector(verify);
         let (tls, took) = net::tls_handshake(&connector, plain, &name, Instant::now() + limit, limit).await?;
+        self.tls_name = Some(name);
         self.stream = Stream::Tls(Box::new(tls));
         Ok(took)
+    }
+
+    /// What the TLS handshake established (worked out when asked: the chain is verified
+    /// then); none before a successful upgrade.
+    pub fn tls_facts(&self) -> Option<net_tls::TlsFacts> {
+        match (&self.stream, &self.tls_name) {
+            (Stream::Tls(tls), Some(name)) => Some(net_tls::facts(tls.get_ref().1, name, net::system_roots())),
+            _ => None,
+        }
     }
 }
 

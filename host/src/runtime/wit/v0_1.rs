@@ -10,7 +10,7 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 use crate::plan::describe::{ConfigKey, ConfigKind, PluginDescription};
 use crate::result::{Metric, Reason, Status};
 use crate::runtime::answers::{self, Answers};
-use crate::runtime::imports::{http as host_http, net, tcp as host_tcp};
+use crate::runtime::imports::{dns as host_dns, http as host_http, net, tcp as host_tcp, tls as host_tls};
 use crate::runtime::lanes::{HostSlots, Lanes};
 use crate::runtime::output;
 use crate::runtime::state::RunState;
@@ -29,7 +29,7 @@ mod bindings {
     });
 }
 
-pub use bindings::vitals::plugin::{http, log, tcp, types};
+pub use bindings::vitals::plugin::{dns, http, log, tcp, types};
 pub use bindings::{Check, CheckPre};
 
 /// Adds the 0.1 host API to a linker.
@@ -338,10 +338,124 @@ impl tcp::HostConnection for RunState {
         Ok(self.table.get(&conn)?.remote_addr().to_string())
     }
 
+    async fn tls_info(&mut self, conn: Resource<host_tcp::Connection>) -> wasmtime::Result<Option<types::TlsInfo>> {
+        // A replayed connection has no handshake to describe.
+        let Some(shared) = self.table.get(&conn)?.shared() else {
+            return Ok(None);
+        };
+        let facts = shared.lock().await.tls_facts();
+        Ok(facts.map(tls_info))
+    }
+
     async fn drop(&mut self, conn: Resource<host_tcp::Connection>) -> wasmtime::Result<()> {
         self.table.delete(conn)?;
         self.connections = self.connections.saturating_sub(1);
         Ok(())
+    }
+}
+
+impl dns::Host for RunState {
+    async fn resolve(&mut self, q: dns::Query) -> wasmtime::Result<Result<dns::Answer, types::NetError>> {
+        let limit = match self.call_limit(Some(q.timeout_ms)) {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
+        };
+        self.spend_attempt()?;
+        if matches!(self.grant.answers, Answers::Replay(_)) {
+            let refused = net::NetError::Invalid("dns: cases do not answer DNS queries yet; test the check live".into());
+            self.note(Err(&refused))?;
+            return Ok(Err(net_error(refused)));
+        }
+        let Call { lanes, grants, deadline, .. } = match self.call() {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        let query = host_dns::DnsQuery {
+            name: q.name,
+            kind: record_kind(q.kind),
+            server: q.server,
+            tcp: q.tcp,
+            dnssec: q.dnssec,
+        };
+        let outcome = lanes.io(async move { host_dns::resolve(&grants, query, limit, deadline).await }).await;
+        self.note(outcome.as_ref().map(|_| ()))?;
+        Ok(outcome.map(dns_answer).map_err(net_error))
+    }
+}
+
+fn record_kind(k: dns::RecordType) -> host_dns::Kind {
+    use dns::RecordType as T;
+    use host_dns::Kind as K;
+    match k {
+        T::A => K::A,
+        T::Aaaa => K::Aaaa,
+        T::Cname => K::Cname,
+        T::Mx => K::Mx,
+        T::Txt => K::Txt,
+        T::Ns => K::Ns,
+        T::Soa => K::Soa,
+        T::Srv => K::Srv,
+        T::Caa => K::Caa,
+        T::Ptr => K::Ptr,
+    }
+}
+
+fn record_type(k: host_dns::Kind) -> dns::RecordType {
+    use dns::RecordType as T;
+    use host_dns::Kind as K;
+    match k {
+        K::A => T::A,
+        K::Aaaa => T::Aaaa,
+        K::Cname => T::Cname,
+        K::Mx => T::Mx,
+        K::Txt => T::Txt,
+        K::Ns => T::Ns,
+        K::Soa => T::Soa,
+        K::Srv => T::Srv,
+        K::Caa => T::Caa,
+        K::Ptr => T::Ptr,
+    }
+}
+
+fn dns_answer(a: host_dns::DnsAnswer) -> dns::Answer {
+    dns::Answer {
+        rcode: a.rcode,
+        records: a
+            .records
+            .into_iter()
+            .map(|r| dns::AnswerRecord { name: r.name, kind: record_type(r.kind), ttl: r.ttl, data: r.data })
+            .collect(),
+        authenticated: a.authenticated,
+        authoritative: a.authoritative,
+        server: a.server.to_string(),
+        time_us: micros(a.time),
+    }
+}
+
+fn tls_info(f: host_tls::TlsFacts) -> types::TlsInfo {
+    types::TlsInfo {
+        version: f.version,
+        cipher: f.cipher,
+        alpn: f.alpn,
+        server_name: f.server_name,
+        chain: f
+            .chain
+            .into_iter()
+            .map(|c| types::Certificate {
+                subject: c.subject,
+                issuer: c.issuer,
+                names: c.names,
+                not_before_ms: c.not_before_ms,
+                not_after_ms: c.not_after_ms,
+                is_ca: c.is_ca,
+                sha256: c.sha256,
+                serial: c.serial,
+                key: c.key,
+            })
+            .collect(),
+        chain_valid: f.chain_valid,
+        name_valid: f.name_valid,
+        problem: f.problem,
     }
 }
 
