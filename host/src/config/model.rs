@@ -143,6 +143,9 @@ pub struct RawCheck {
     pub target: SpannedStr,
     /// Its own values of the keys `[defaults]` may set.
     pub shared: RawShared,
+    /// A PEM file of CA certificates the check trusts instead of the system's, relative
+    /// to the config file.
+    pub ca: Option<SpannedStr>,
     /// The plugin's own configuration.
     pub config: Option<ConfigTable>,
 }
@@ -288,8 +291,9 @@ impl RawCheck {
     fn read(t: &mut Table<'_, '_>) -> Option<Spanned<RawCheck>> {
         let plugin_keys = plugin_keys(t);
         let shared = RawShared::read(t);
+        let ca = t.text("ca");
         let config = t.config("config");
         let (name, plugin, target) = plugin_keys?;
-        Some(Spanned::new(t.span(), RawCheck { name, plugin, target, shared, config }))
+        Some(Spanned::new(t.span(), RawCheck { name, plugin, target, shared, ca, config }))
     }
 }

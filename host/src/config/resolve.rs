@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_spanned::Spanned;
 
 use crate::plan::Status;
-use crate::plan::grants::Grants;
+use crate::plan::grants::{Grants, Trust};
 use crate::plan::{CheckPlan, ConfigEntry, GateCondition, NameKind, NotifierPlan, Plan, PluginRef, UnknownName};
 
 use super::Problem;
@@ -254,6 +254,11 @@ impl Resolver<'_> {
         let own_allow = self.strings(raw.shared.allow.as_deref(), &mut secrets);
         allow.extend(own_allow.iter().cloned());
         let grants = self.grants(&raw.target, raw.shared.allow.as_deref(), &target, &allow);
+        let trust = self.trust(raw.ca.as_ref(), &mut secrets);
+        let grants = grants.map(|g| match &trust {
+            Some(Some(trust)) => g.trusting(trust.clone()),
+            _ => g,
+        });
         let (config, config_span) = match raw.config {
             Some(table) => {
                 let table_span = table.span();
@@ -345,6 +350,26 @@ impl Resolver<'_> {
             Some(PluginRef::File(base.join(text)))
         } else {
             Some(PluginRef::Builtin(text.to_string()))
+        }
+    }
+
+    /// The check's `ca` file, read and parsed now so that a bad one is a config error at
+    /// its line: none without `ca`, `Some(None)` when it is bad (and reported).
+    fn trust(&mut self, raw: Option<&SpannedStr>, secrets: &mut Vec<String>) -> Option<Option<Trust>> {
+        let raw = raw?;
+        let text = self.expand(raw, secrets)?;
+        let base = self.source.path.parent().unwrap_or(Path::new("."));
+        match Trust::from_pem_file(&base.join(&text)) {
+            Ok(trust) => Some(Some(trust)),
+            Err(problem) => {
+                self.error(
+                    raw.span(),
+                    format!("ca {text:?}: {problem}"),
+                    "write the path (relative to this file) of a PEM file holding the CA certificates the check \
+                     trusts instead of the system's (-----BEGIN CERTIFICATE-----)",
+                );
+                Some(None)
+            }
         }
     }
 

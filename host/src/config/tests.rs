@@ -458,3 +458,29 @@ fn network_budgets_come_from_the_check_then_defaults_then_the_documented_default
     let text = error_text(&format!("{MINIMAL}connections_per_run = 0\n"));
     assert!(text.contains("connections_per_run = 0 is out of range"), "{text}");
 }
+
+#[test]
+fn a_check_ca_is_read_when_the_config_is_and_a_bad_one_points_at_its_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cert = rcgen::generate_simple_self_signed(vec!["ca.test".to_string()]).expect("certificate");
+    std::fs::write(dir.path().join("ca.pem"), cert.cert.pem()).expect("write ca");
+    std::fs::write(dir.path().join("empty.pem"), "not a certificate\n").expect("write");
+    let text = |ca: &str| {
+        format!("[[check]]\nname = \"web\"\nplugin = \"http\"\ntarget = \"https://127.0.0.1:8443/\"\nca = \"{ca}\"\n")
+    };
+    let source = |ca: &str| SourceFile::new(dir.path().join("checks.toml").display().to_string(), text(ca));
+    let plan = match parse(source("ca.pem"), &env) {
+        Ok(plan) => plan,
+        Err(e) => panic!("{e}"),
+    };
+    let trust = plan.checks[0].grants.trust().expect("the check trusts its ca");
+    assert_eq!(trust.path(), dir.path().join("ca.pem"));
+    assert_eq!(trust.roots().len(), 1);
+    for (file, says) in [("missing.pem", "cannot read"), ("empty.pem", "holds no PEM certificate")] {
+        let err = match parse(source(file), &env) {
+            Ok(_) => panic!("{file} was accepted"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(says) && err.contains("checks.toml:5:6"), "{file}: {err}");
+    }
+}

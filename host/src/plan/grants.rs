@@ -95,7 +95,64 @@ impl fmt::Display for Rule {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Grants {
     rules: Vec<Rule>,
+    /// The CAs the check trusts instead of the system's (`ca`), if it names any.
+    trust: Option<Trust>,
 }
+
+/// The certificate authorities one check trusts instead of the system's (`ca =
+/// "file.pem"` on the check): read by the host from the operator's file when the config is
+/// loaded, never by the plugin.
+#[derive(Clone)]
+pub struct Trust {
+    path: std::path::PathBuf,
+    roots: std::sync::Arc<rustls::RootCertStore>,
+}
+
+impl Trust {
+    /// Reads every certificate of a PEM file; a file that cannot be read, holds no
+    /// certificate or a certificate that is not a usable trust anchor is an error saying so.
+    pub fn from_pem_file(path: &std::path::Path) -> Result<Trust, String> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut roots = rustls::RootCertStore::empty();
+        for (n, cert) in CertificateDer::pem_slice_iter(&bytes).enumerate() {
+            let cert =
+                cert.map_err(|e| format!("certificate {} of {} is not valid PEM: {e}", n + 1, path.display()))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("certificate {} of {} cannot be a trust anchor: {e}", n + 1, path.display()))?;
+        }
+        if roots.is_empty() {
+            return Err(format!("{} holds no PEM certificate", path.display()));
+        }
+        Ok(Trust { path: path.to_path_buf(), roots: std::sync::Arc::new(roots) })
+    }
+
+    /// The trust anchors.
+    pub fn roots(&self) -> std::sync::Arc<rustls::RootCertStore> {
+        std::sync::Arc::clone(&self.roots)
+    }
+
+    /// The file they came from.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl fmt::Debug for Trust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Trust").field("path", &self.path).field("roots", &self.roots.len()).finish()
+    }
+}
+
+impl PartialEq for Trust {
+    fn eq(&self, other: &Trust) -> bool {
+        self.path == other.path && self.roots.len() == other.roots.len()
+    }
+}
+
+impl Eq for Trust {}
 
 impl Grants {
     /// Builds the grants of one check from its target (a URL such as
@@ -114,6 +171,17 @@ impl Grants {
     /// Checks one `allow` entry on its own, so that every bad entry of a list can be reported.
     pub fn check_entry(entry: &str) -> Result<(), GrantError> {
         parse_entry(entry).map(|_| ())
+    }
+
+    /// These grants, trusting the CAs of `trust` instead of the system's.
+    pub fn trusting(mut self, trust: Trust) -> Grants {
+        self.trust = Some(trust);
+        self
+    }
+
+    /// The CAs the check trusts instead of the system's, if it names any.
+    pub fn trust(&self) -> Option<&Trust> {
+        self.trust.as_ref()
     }
 
     /// Grants that allow nothing (a plugin being described, not run).
@@ -259,11 +327,14 @@ fn dns_target(target: &str) -> Result<Option<Rule>, String> {
             return Err(format!("the DNS target names no server; {how}"));
         }
         let (host, port) = match split_host_port(server) {
-            Some((host, port)) => (host, parse_port(port)?.ok_or_else(|| format!("a name server needs one port; {how}"))?),
+            Some((host, port)) => {
+                (host, parse_port(port)?.ok_or_else(|| format!("a name server needs one port; {how}"))?)
+            }
             None => (server, 53),
         };
-        let ip = parse_host_ip(host)
-            .ok_or_else(|| format!("the name server {host:?} must be an IP address (192.0.2.53, [2001:db8::53]); {how}"))?;
+        let ip = parse_host_ip(host).ok_or_else(|| {
+            format!("the name server {host:?} must be an IP address (192.0.2.53, [2001:db8::53]); {how}")
+        })?;
         return Ok(Some(Rule { host: HostRule::Ip(ip), port: Some(port) }));
     }
     let name = normalize_name(rest.split('?').next().unwrap_or_default());
@@ -543,6 +614,19 @@ mod tests {
         assert!(refused("*.local:22", &[]).contains("cannot contain `*`"));
         assert!(refused("foo://thing/x", &[]).contains("no default port"));
         assert!(refused("bad host:22", &[]).contains("not allowed in a host name"));
+    }
+
+    #[test]
+    fn dns_targets_grant_their_name_server_or_their_name() {
+        let server = grants("dns://127.0.0.1:5353/www.example.test", &[]);
+        assert!(server.allows("127.0.0.1", 5353) && !server.allows("127.0.0.1", 53));
+        assert!(!server.allows("www.example.test", 53));
+        assert!(grants("dns://[::1]/x.test", &[]).allows("::1", 53));
+        let name = grants("dns:WWW.Example.test.", &[]);
+        assert!(name.allows("www.example.test", 53) && !name.allows("www.example.test", 443));
+        assert!(refused("dns://ns.example.test/x.test", &[]).contains("must be an IP address"));
+        assert!(refused("dns:", &[]).contains("names nothing to look up"));
+        assert!(refused("dns:///x.test", &[]).contains("names no server"));
     }
 
     #[test]

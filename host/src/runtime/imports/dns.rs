@@ -181,7 +181,11 @@ pub async fn resolve(
     let exchange = async {
         let answer = if query.tcp { over_tcp(server, &bytes).await? } else { over_udp(server, &bytes).await? };
         let answer = parse(&answer, message.id())?;
-        if answer.truncated() && !query.tcp { parse(&over_tcp(server, &bytes).await?, message.id()) } else { Ok(answer) }
+        if answer.truncated() && !query.tcp {
+            parse(&over_tcp(server, &bytes).await?, message.id())
+        } else {
+            Ok(answer)
+        }
     };
     let answer = match tokio::time::timeout_at(end, exchange).await {
         Ok(answer) => answer?,
@@ -235,8 +239,8 @@ fn parse_server(text: &str) -> Result<SocketAddr, NetError> {
 fn system_server() -> Result<SocketAddr, NetError> {
     let text = std::fs::read(RESOLV_CONF)
         .map_err(|e| NetError::Dns(format!("cannot read the system's resolver configuration {RESOLV_CONF}: {e}")))?;
-    let config = resolv_conf::Config::parse(&text)
-        .map_err(|e| NetError::Dns(format!("cannot parse {RESOLV_CONF}: {e}")))?;
+    let config =
+        resolv_conf::Config::parse(&text).map_err(|e| NetError::Dns(format!("cannot parse {RESOLV_CONF}: {e}")))?;
     config
         .nameservers
         .first()
@@ -246,7 +250,8 @@ fn system_server() -> Result<SocketAddr, NetError> {
 
 async fn over_udp(server: SocketAddr, query: &[u8]) -> Result<Vec<u8>, NetError> {
     let local: SocketAddr = if server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }.parse().expect("literal address");
-    let socket = UdpSocket::bind(local).await.map_err(|e| NetError::Connect(format!("cannot open a UDP socket: {e}")))?;
+    let socket =
+        UdpSocket::bind(local).await.map_err(|e| NetError::Connect(format!("cannot open a UDP socket: {e}")))?;
     socket.connect(server).await.map_err(|e| NetError::Connect(format!("cannot reach {server}: {e}")))?;
     socket.send(query).await.map_err(|e| NetError::Connect(format!("cannot send to {server}: {e}")))?;
     let mut buf = vec![0u8; UDP_BUFFER];

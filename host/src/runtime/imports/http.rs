@@ -309,7 +309,7 @@ async fn exchange(
     let (stream, remote, mut timings) = net::connect_until(grants, host, port, clock.end, clock.limit).await?;
 
     let (mut sender, mut driver) = if url.scheme() == "https" {
-        let connector = net::http_tls_connector(tls_verify);
+        let connector = net::http_tls_connector(tls_verify, grants.trust());
         let (tls, took) = net::tls_handshake(&connector, stream, host, clock.end, clock.limit).await?;
         timings.tls = Some(took);
         start_http1(tls, clock).await?

@@ -13,6 +13,8 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
+
+use crate::plan::grants::Trust;
 use tokio_rustls::client::TlsStream;
 
 use crate::plan::grants::Grants;
@@ -319,14 +321,14 @@ pub(crate) fn system_roots() -> Arc<RootCertStore> {
         .clone()
 }
 
-fn build_config(verify: bool, alpn_http1: bool) -> Arc<ClientConfig> {
+fn build_config(verify: bool, alpn_http1: bool, roots: Option<Arc<RootCertStore>>) -> Arc<ClientConfig> {
     let provider = provider();
     // The ring provider supports rustls's default protocol versions, so this cannot fail.
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .expect("the ring provider supports the default TLS versions");
     let mut config = if verify {
-        builder.with_root_certificates(system_roots()).with_no_client_auth()
+        builder.with_root_certificates(roots.unwrap_or_else(system_roots)).with_no_client_auth()
     } else {
         builder
             .dangerous()
@@ -339,24 +341,36 @@ fn build_config(verify: bool, alpn_http1: bool) -> Arc<ClientConfig> {
     Arc::new(config)
 }
 
-/// A TLS client for raw TCP connections (no ALPN), built once per `verify` flag.
+/// The roots a check verifies against: its `ca` file's, else the system's.
+pub fn roots(trust: Option<&Trust>) -> Arc<RootCertStore> {
+    trust.map(Trust::roots).unwrap_or_else(system_roots)
+}
+
+/// A TLS client for raw TCP connections (no ALPN). With the system's roots it is built
+/// once per `verify` flag; a check's own `ca` gets one of its own.
 ///
-/// `verify = true` checks the server's certificate chain against the system roots and its
+/// `verify = true` checks the server's certificate chain against the roots and its
 /// name; `verify = false` accepts any certificate for any name (see
 /// [`AcceptAnyCertificate`]), still completing the handshake.
-pub fn tls_connector(verify: bool) -> TlsConnector {
+pub fn tls_connector(verify: bool, trust: Option<&Trust>) -> TlsConnector {
     static VERIFIED: OnceLock<Arc<ClientConfig>> = OnceLock::new();
     static UNVERIFIED: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+    if let (true, Some(trust)) = (verify, trust) {
+        return TlsConnector::from(build_config(true, false, Some(trust.roots())));
+    }
     let cell = if verify { &VERIFIED } else { &UNVERIFIED };
-    TlsConnector::from(cell.get_or_init(|| build_config(verify, false)).clone())
+    TlsConnector::from(cell.get_or_init(|| build_config(verify, false, None)).clone())
 }
 
 /// Like [`tls_connector`], advertising ALPN `http/1.1`, for the HTTP client.
-pub fn http_tls_connector(verify: bool) -> TlsConnector {
+pub fn http_tls_connector(verify: bool, trust: Option<&Trust>) -> TlsConnector {
     static VERIFIED: OnceLock<Arc<ClientConfig>> = OnceLock::new();
     static UNVERIFIED: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+    if let (true, Some(trust)) = (verify, trust) {
+        return TlsConnector::from(build_config(true, true, Some(trust.roots())));
+    }
     let cell = if verify { &VERIFIED } else { &UNVERIFIED };
-    TlsConnector::from(cell.get_or_init(|| build_config(verify, true)).clone())
+    TlsConnector::from(cell.get_or_init(|| build_config(verify, true, None)).clone())
 }
 
 /// A certificate verifier that accepts every certificate, for any name, expired or not:
@@ -570,12 +584,16 @@ pub(crate) mod tests {
         let g = grants(&addr.to_string(), &[]);
         let end = Instant::now() + Duration::from_secs(5);
         let (s, _, _) = connect(&g, "127.0.0.1", addr.port(), Duration::from_secs(5)).await.unwrap();
-        let err = tls_handshake(&tls_connector(true), s, "localhost", end, Duration::from_secs(5)).await.unwrap_err();
-        assert!(matches!(err, NetError::Tls(ref m) if m.contains("UnknownIssuer")), "{err:?}");
+        let err =
+            tls_handshake(&tls_connector(true, None), s, "localhost", end, Duration::from_secs(5)).await.unwrap_err();
+        assert!(
+            matches!(err, NetError::Tls(ref m) if m.contains("certificate for localhost was issued by an authority that is not trusted")),
+            "{err:?}"
+        );
 
         let (s, _, _) = connect(&g, "127.0.0.1", addr.port(), Duration::from_secs(5)).await.unwrap();
         let (mut tls, took) =
-            tls_handshake(&tls_connector(false), s, "localhost", end, Duration::from_secs(5)).await.unwrap();
+            tls_handshake(&tls_connector(false, None), s, "localhost", end, Duration::from_secs(5)).await.unwrap();
         assert!(took > Duration::ZERO);
         let mut buf = [0u8; 2];
         tls.read_exact(&mut buf).await.unwrap();

@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_rustls::client::TlsStream;
 
-use crate::plan::grants::Grants;
+use crate::plan::grants::{Grants, Trust};
 use crate::runtime::imports::net::{self, Budget, NetError, Timings, describe_io, human_duration};
 use crate::runtime::imports::tls as net_tls;
 
@@ -35,6 +35,8 @@ pub struct TcpConnection {
     remote: SocketAddr,
     /// The name the TLS handshake checked the certificate against, once there was one.
     tls_name: Option<String>,
+    /// The check's own CAs, which the TLS facts are verified against too.
+    trust: Option<Trust>,
 }
 
 impl std::fmt::Debug for TcpConnection {
@@ -103,7 +105,7 @@ pub async fn connect(
     let limit = Budget::new(deadline).limit(Some(timeout))?;
     let (stream, remote, timings) = net::connect(grants, host, port, limit).await?;
     let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host).to_string();
-    Ok((TcpConnection { stream: Stream::Plain(stream), host, remote, tls_name: None }, timings))
+    Ok((TcpConnection { stream: Stream::Plain(stream), host, remote, tls_name: None, trust: None }, timings))
 }
 
 impl TcpConnection {
@@ -184,6 +186,7 @@ impl TcpConnection {
         &mut self,
         server_name: Option<&str>,
         verify: bool,
+        trust: Option<&Trust>,
         timeout: Duration,
         deadline: Instant,
     ) -> Result<Duration, NetError> {
@@ -199,9 +202,10 @@ impl TcpConnection {
         let Stream::Plain(plain) = std::mem::replace(&mut self.stream, Stream::Broken) else {
             return Err(self.broken());
         };
-        let connector = net::tls_connector(verify);
+        let connector = net::tls_connector(verify, trust);
         let (tls, took) = net::tls_handshake(&connector, plain, &name, Instant::now() + limit, limit).await?;
         self.tls_name = Some(name);
+        self.trust = trust.cloned();
         self.stream = Stream::Tls(Box::new(tls));
         Ok(took)
     }
@@ -210,7 +214,9 @@ impl TcpConnection {
     /// then); none before a successful upgrade.
     pub fn tls_facts(&self) -> Option<net_tls::TlsFacts> {
         match (&self.stream, &self.tls_name) {
-            (Stream::Tls(tls), Some(name)) => Some(net_tls::facts(tls.get_ref().1, name, net::system_roots())),
+            (Stream::Tls(tls), Some(name)) => {
+                Some(net_tls::facts(tls.get_ref().1, name, net::roots(self.trust.as_ref())))
+            }
             _ => None,
         }
     }
@@ -323,8 +329,11 @@ mod tests {
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"220 ready\r\n");
         c.send(b"STARTTLS\r\n", T, soon()).await.unwrap();
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"220 go\r\n");
-        let err = c.upgrade_tls(None, true, T, soon()).await.unwrap_err();
-        assert!(matches!(err, NetError::Tls(ref m) if m.contains("UnknownIssuer")), "{err:?}");
+        let err = c.upgrade_tls(None, true, None, T, soon()).await.unwrap_err();
+        assert!(
+            matches!(err, NetError::Tls(ref m) if m.contains("certificate for localhost was issued by an authority that is not trusted")),
+            "{err:?}"
+        );
         assert!(matches!(c.send(b"x", T, soon()).await, Err(NetError::Invalid(_))));
 
         // Unverified: the handshake completes and data flows over TLS.
@@ -332,13 +341,23 @@ mod tests {
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"220 ready\r\n");
         c.send(b"STARTTLS\r\n", T, soon()).await.unwrap();
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"220 go\r\n");
-        let took = c.upgrade_tls(Some("localhost"), false, T, soon()).await.unwrap();
+        let took = c.upgrade_tls(Some("localhost"), false, None, T, soon()).await.unwrap();
         assert!(took > Duration::ZERO);
         assert!(c.is_tls());
+        // The facts are there although nothing was verified, and say what is wrong.
+        let facts = c.tls_facts().expect("facts after a handshake");
+        assert_eq!((facts.version.as_str(), facts.server_name.as_str()), ("TLSv1.3", "localhost"));
+        assert_eq!(facts.chain.len(), 1);
+        assert_eq!(facts.chain[0].names, ["localhost", "127.0.0.1"]);
+        assert!(facts.chain[0].not_after_ms > facts.chain[0].not_before_ms);
+        assert_eq!(facts.chain[0].sha256.len(), 64);
+        assert!(!facts.chain_valid && facts.name_valid, "{facts:?}");
+        let problem = facts.problem.unwrap_or_default();
+        assert!(problem.starts_with("certificate for localhost is self-signed"), "{problem}");
         c.send(b"ping", T, soon()).await.unwrap();
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"ping");
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"");
-        let again = c.upgrade_tls(None, false, T, soon()).await.unwrap_err();
+        let again = c.upgrade_tls(None, false, None, T, soon()).await.unwrap_err();
         assert!(matches!(again, NetError::Invalid(ref m) if m.contains("already uses TLS")));
     }
 

@@ -235,7 +235,8 @@ pub fn certificate_problem(error: &CertificateError, server_name: &str, leaf: Op
                 format!("certificate is not valid for {name}: it names no host")
             } else {
                 let shown: Vec<&str> = presented.iter().take(5).map(String::as_str).collect();
-                let more = if presented.len() > 5 { format!(" and {} more", presented.len() - 5) } else { String::new() };
+                let more =
+                    if presented.len() > 5 { format!(" and {} more", presented.len() - 5) } else { String::new() };
                 format!("certificate is for {}{more}, not {name}", shown.join(", "))
             }
         }

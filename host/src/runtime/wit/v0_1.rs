@@ -320,8 +320,10 @@ impl tcp::HostConnection for RunState {
                     Ok(l) => l,
                     Err(e) => return Ok(Err(e)),
                 };
-                let upgrade =
-                    async move { conn.lock().await.upgrade_tls(server_name.as_deref(), verify, limit, deadline).await };
+                let trust = self.grant.grants.trust().cloned();
+                let upgrade = async move {
+                    conn.lock().await.upgrade_tls(server_name.as_deref(), verify, trust.as_ref(), limit, deadline).await
+                };
                 let outcome = lanes.io(upgrade).await;
                 if let Answers::Record(rec) = answers
                     && let Ok(mut rec) = rec.lock()
@@ -362,7 +364,8 @@ impl dns::Host for RunState {
         };
         self.spend_attempt()?;
         if matches!(self.grant.answers, Answers::Replay(_)) {
-            let refused = net::NetError::Invalid("dns: cases do not answer DNS queries yet; test the check live".into());
+            let refused =
+                net::NetError::Invalid("dns: cases do not answer DNS queries yet; test the check live".into());
             self.note(Err(&refused))?;
             return Ok(Err(net_error(refused)));
         }
