@@ -62,6 +62,15 @@ impl Rule {
         }
     }
 
+    /// Whether this rule names `ip` (an IP literal or a CIDR range), on any port.
+    fn matches_ip_any_port(&self, ip: IpAddr) -> bool {
+        match &self.host {
+            HostRule::Ip(granted) => *granted == ip,
+            HostRule::Cidr { network, prefix } => cidr_contains(*network, *prefix, ip),
+            HostRule::Any | HostRule::Name(_) | HostRule::Subdomains(_) => false,
+        }
+    }
+
     fn port_matches(&self, port: u16) -> bool {
         self.port.is_none_or(|granted| granted == port)
     }
@@ -97,6 +106,20 @@ pub struct Grants {
     rules: Vec<Rule>,
     /// The CAs the check trusts instead of the system's (`ca`), if it names any.
     trust: Option<Trust>,
+    /// `allow = ["system"]`: the facts of this machine (the `system` interface).
+    system: bool,
+    /// `allow = ["exec:/path"]`: the programs the check may run outside the sandbox.
+    programs: Vec<String>,
+}
+
+/// One `allow` entry: a network rule, or a capability beyond the network.
+enum Entry {
+    /// Hosts and ports.
+    Net(Rule),
+    /// `system`.
+    System,
+    /// `exec:/absolute/path`.
+    Exec(String),
 }
 
 /// The certificate authorities one check trusts instead of the system's (`ca =
@@ -159,18 +182,44 @@ impl Grants {
     /// `https://example.com/health`, or `host:port` such as `db.local:5432` or `[::1]:22`)
     /// and its `allow` entries (`host:port`, `host:*`, `*.example.com:443`, an IP literal,
     /// `[v6]:port`, a CIDR range such as `10.0.0.0/8:5432`, or `*:*` for everything).
+    ///
+    /// Two entries grant more than the network: `system` (the facts of this machine) and
+    /// `exec:/absolute/path` (running that one program outside the sandbox). A target
+    /// `system:WHAT` is about this machine and grants no host.
     pub fn for_check(target: &str, allow: &[String]) -> Result<Grants, GrantError> {
         let mut grants = Grants::default();
-        grants.push(parse_target(target)?);
+        if let Some(rule) = parse_target(target)? {
+            grants.push(rule);
+        }
         for entry in allow {
-            grants.push(parse_entry(entry)?);
+            match classify_entry(entry)? {
+                Entry::Net(rule) => grants.push(rule),
+                Entry::System => grants.system = true,
+                Entry::Exec(path) if !grants.programs.contains(&path) => grants.programs.push(path),
+                Entry::Exec(_) => {}
+            }
         }
         Ok(grants)
     }
 
     /// Checks one `allow` entry on its own, so that every bad entry of a list can be reported.
     pub fn check_entry(entry: &str) -> Result<(), GrantError> {
-        parse_entry(entry).map(|_| ())
+        classify_entry(entry).map(|_| ())
+    }
+
+    /// Whether the check may read the facts of this machine (`allow = ["system"]`).
+    pub fn allows_system(&self) -> bool {
+        self.system
+    }
+
+    /// Whether the check may run `program` (`allow = ["exec:PROGRAM"]`, the same path).
+    pub fn allows_exec(&self, program: &str) -> bool {
+        self.programs.iter().any(|p| p == program)
+    }
+
+    /// The programs the check may run outside the sandbox.
+    pub fn programs(&self) -> &[String] {
+        &self.programs
     }
 
     /// These grants, trusting the CAs of `trust` instead of the system's.
@@ -198,15 +247,30 @@ impl Grants {
     /// Whether `host:port` may be reached, judged by the name (or IP literal) before any
     /// resolution. `host` may be a name, an IP literal or a bracketed IPv6 literal.
     pub fn allows(&self, host: &str, port: u16) -> bool {
+        self.allows_where(host, |rule| rule.port_matches(port), |rule, ip| rule.matches_ip(ip, port))
+    }
+
+    /// Whether `host` may be reached on some port: for ICMP echo, which has no port.
+    pub fn allows_host(&self, host: &str) -> bool {
+        self.allows_where(host, |_| true, |rule, ip| rule.matches_ip_any_port(ip))
+    }
+
+    /// Whether `ip`, an address `host` resolved to, may be pinged (see [`Grants::allows_addr`]).
+    pub fn allows_host_ip(&self, host: &str, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        if self.rules.iter().any(|rule| rule.matches_ip_any_port(ip)) {
+            return true;
+        }
+        !is_sensitive(ip) && self.allows_host(host)
+    }
+
+    fn allows_where(&self, host: &str, port_ok: impl Fn(&Rule) -> bool, ip_ok: impl Fn(&Rule, IpAddr) -> bool) -> bool {
         match parse_host_ip(host) {
-            Some(ip) => self
-                .rules
-                .iter()
-                .any(|rule| rule.matches_ip(ip, port) || (rule.host == HostRule::Any && rule.port_matches(port))),
+            Some(ip) => self.rules.iter().any(|rule| ip_ok(rule, ip) || (rule.host == HostRule::Any && port_ok(rule))),
             None => {
                 let name = normalize_name(host);
                 self.rules.iter().any(|rule| {
-                    rule.port_matches(port)
+                    port_ok(rule)
                         && match &rule.host {
                             HostRule::Any => true,
                             HostRule::Name(granted) => *granted == name,
@@ -233,13 +297,18 @@ impl Grants {
 
     /// The granted entries in canonical spelling (`example.com:443`, `10.0.0.0/8:*`).
     pub fn entries(&self) -> Vec<String> {
-        self.rules.iter().map(Rule::to_string).collect()
+        let mut entries: Vec<String> = self.rules.iter().map(Rule::to_string).collect();
+        if self.system {
+            entries.push("system".to_string());
+        }
+        entries.extend(self.programs.iter().map(|p| format!("exec:{p}")));
+        entries
     }
 }
 
 impl fmt::Display for Grants {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.rules.is_empty() {
+        if self.rules.is_empty() && !self.system && self.programs.is_empty() {
             return f.write_str("nothing");
         }
         f.write_str(&self.entries().join(", "))
@@ -345,7 +414,22 @@ fn dns_target(target: &str) -> Result<Option<Rule>, String> {
     Ok(Some(Rule { host: HostRule::Name(name), port: Some(53) }))
 }
 
-fn parse_target(target: &str) -> Result<Rule, GrantError> {
+fn parse_target(target: &str) -> Result<Option<Rule>, GrantError> {
+    let err = |problem: String| GrantError::Target { target: target.to_string(), problem };
+    let trimmed = target.trim();
+    if let Some(what) = trimmed.strip_prefix("system:") {
+        if what.trim().is_empty() {
+            return Err(err("say what on this machine the check is about: system:disk, system:memory, ...".into()));
+        }
+        return Ok(None);
+    }
+    parse_host_target(trimmed).map(Some).map_err(|e| match e {
+        GrantError::Target { problem, .. } => err(problem),
+        other => other,
+    })
+}
+
+fn parse_host_target(target: &str) -> Result<Rule, GrantError> {
     let err = |problem: String| GrantError::Target { target: target.to_string(), problem };
     let trimmed = target.trim();
     if trimmed.is_empty() {
@@ -475,6 +559,29 @@ fn url_entry_problem(text: &str) -> String {
         Err(_) => "host:port".to_string(),
     };
     format!("an entry is host:port, not a URL; write {spelling}")
+}
+
+/// An `allow` entry: `system`, `exec:/path`, or a network rule.
+fn classify_entry(entry: &str) -> Result<Entry, GrantError> {
+    let text = entry.trim();
+    if text == "system" {
+        return Ok(Entry::System);
+    }
+    if let Some(path) = text.strip_prefix("exec:") {
+        let problem = |problem: &str| GrantError::Entry { entry: entry.to_string(), problem: problem.to_string() };
+        let path = path.trim();
+        if !path.starts_with('/') {
+            return Err(problem(
+                "exec needs the program's absolute path (exec:/usr/lib/nagios/plugins/check_disk), never a name \
+                 looked up in PATH nor a shell command",
+            ));
+        }
+        if path.contains(char::is_whitespace) || path.split('/').any(|part| part == "..") {
+            return Err(problem("exec names one program by its path: no spaces, no arguments, no `..`"));
+        }
+        return Ok(Entry::Exec(path.to_string()));
+    }
+    parse_entry(entry).map(Entry::Net)
 }
 
 fn parse_entry(entry: &str) -> Result<Rule, GrantError> {

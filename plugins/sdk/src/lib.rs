@@ -238,6 +238,8 @@ mod wit_version;
 /// assert_eq!(problem.key.as_deref(), Some("expect_status"));
 /// ```
 pub use bindings::exports::vitals::plugin::validator::ConfigProblem;
+/// One certificate of a TLS peer's chain, as [`TlsInfo::chain`] lists them.
+pub use bindings::vitals::plugin::types::Certificate;
 /// One check run, as the host hands it to [`Check::run`].
 ///
 /// ```
@@ -323,8 +325,6 @@ pub use bindings::vitals::plugin::types::Timings;
 /// What a completed TLS handshake established (`Connection::tls_info`, since WIT 0.1.3):
 /// version, cipher, the peer's chain and whether it verified.
 pub use bindings::vitals::plugin::types::TlsInfo;
-/// One certificate of a TLS peer's chain, as [`TlsInfo::chain`] lists them.
-pub use bindings::vitals::plugin::types::Certificate;
 pub use config::{de, parse_config};
 pub use config_value::{ConfigValue, ListItem, OptionalValue};
 pub use deadline::Deadline;
@@ -490,8 +490,11 @@ pub mod __private;
 extern crate self as vitals_sdk;
 
 pub mod dns;
+pub mod exec;
 pub mod http;
 pub mod log;
+pub mod ping;
+pub mod system;
 pub mod tcp;
 #[cfg(feature = "testing")]
 pub mod testing;

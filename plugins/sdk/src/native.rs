@@ -39,6 +39,15 @@ pub(crate) fn with_host<T>(what: &str, call: impl FnOnce(&mut dyn Host) -> Resul
     }
 }
 
+/// The error of a host call the test kit does not model (dns, ping, system, exec) in a
+/// native build: it says so, and how to test the plugin instead.
+pub(crate) fn unanswered(what: &str) -> NetError {
+    NetError::Invalid(format!(
+        "no host: {what} was called in a native build, and the test kit does not answer this call; test how \
+         its answers are judged on plain values, and the whole check with `vitals plugin run`"
+    ))
+}
+
 /// The native `vitals:plugin/log` `write`: lines go to stderr, which `cargo test`
 /// captures and shows for a failing test.
 pub(crate) fn write_log(level: crate::log::Level, message: &str) {

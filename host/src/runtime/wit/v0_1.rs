@@ -10,7 +10,10 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 use crate::plan::describe::{ConfigKey, ConfigKind, PluginDescription};
 use crate::result::{Metric, Reason, Status};
 use crate::runtime::answers::{self, Answers};
-use crate::runtime::imports::{dns as host_dns, http as host_http, net, tcp as host_tcp, tls as host_tls};
+use crate::runtime::imports::{
+    dns as host_dns, exec as host_exec, http as host_http, net, ping as host_ping, system as host_system,
+    tcp as host_tcp, tls as host_tls,
+};
 use crate::runtime::lanes::{HostSlots, Lanes};
 use crate::runtime::output;
 use crate::runtime::state::RunState;
@@ -29,7 +32,7 @@ mod bindings {
     });
 }
 
-pub use bindings::vitals::plugin::{dns, http, log, tcp, types};
+pub use bindings::vitals::plugin::{dns, exec, http, log, ping, system, tcp, types};
 pub use bindings::{Check, CheckPre};
 
 /// Adds the 0.1 host API to a linker.
@@ -383,6 +386,167 @@ impl dns::Host for RunState {
         let outcome = lanes.io(async move { host_dns::resolve(&grants, query, limit, deadline).await }).await;
         self.note(outcome.as_ref().map(|_| ()))?;
         Ok(outcome.map(dns_answer).map_err(net_error))
+    }
+}
+
+impl RunState {
+    /// Refuses a call of this run the plugin may not make here: answered from a case (which
+    /// does not model `what`), or not granted. Counts towards the refusals budget.
+    fn local_call(
+        &mut self,
+        what: &str,
+        granted: Result<(), net::NetError>,
+    ) -> wasmtime::Result<Result<(), types::NetError>> {
+        self.spend_attempt()?;
+        let refused = if matches!(self.grant.answers, Answers::Replay(_)) {
+            Err(net::NetError::Invalid(format!("{what}: cases do not answer this call yet; test the check live")))
+        } else if self.grant.lanes.is_none() {
+            Err(net::NetError::Invalid(format!("{what}: not while describing or validating a plugin")))
+        } else {
+            granted
+        };
+        self.note(refused.as_ref().copied())?;
+        Ok(refused.map_err(net_error))
+    }
+}
+
+impl ping::Host for RunState {
+    async fn echo(
+        &mut self,
+        host: String,
+        count: u32,
+        interval_ms: u32,
+        size: u32,
+        timeout_ms: u32,
+    ) -> wasmtime::Result<Result<ping::PingStats, types::NetError>> {
+        let limit = match self.call_limit(Some(timeout_ms)) {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
+        };
+        if let Err(e) = self.local_call("ping", Ok(()))? {
+            return Ok(Err(e));
+        }
+        let Call { lanes, grants, deadline, .. } = match self.call() {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        let echo = host_ping::Echo { host, count, interval: Duration::from_millis(u64::from(interval_ms)), size };
+        let outcome = lanes.io(async move { host_ping::echo(&grants, echo, limit, deadline).await }).await;
+        self.note(outcome.as_ref().map(|_| ()))?;
+        Ok(outcome
+            .map(|s| ping::PingStats {
+                address: s.address.to_string(),
+                sent: s.sent,
+                received: s.received,
+                rtts_us: s.rtts.into_iter().map(micros).collect(),
+            })
+            .map_err(net_error))
+    }
+}
+
+impl system::Host for RunState {
+    async fn mounts(&mut self) -> wasmtime::Result<Result<Vec<system::Mount>, types::NetError>> {
+        if let Err(e) = self.local_call("system", host_system::granted(&self.grant.grants))? {
+            return Ok(Err(e));
+        }
+        Ok(host_system::mounts()
+            .map(|all| {
+                all.into_iter()
+                    .map(|m| system::Mount {
+                        path: m.path,
+                        device: m.device,
+                        fs_type: m.fs_type,
+                        total_bytes: m.total_bytes,
+                        available_bytes: m.available_bytes,
+                        used_bytes: m.used_bytes,
+                        total_inodes: m.total_inodes,
+                        free_inodes: m.free_inodes,
+                    })
+                    .collect()
+            })
+            .map_err(net_error))
+    }
+
+    async fn memory(&mut self) -> wasmtime::Result<Result<system::MemoryUsage, types::NetError>> {
+        if let Err(e) = self.local_call("system", host_system::granted(&self.grant.grants))? {
+            return Ok(Err(e));
+        }
+        Ok(host_system::memory()
+            .map(|m| system::MemoryUsage {
+                total_bytes: m.total,
+                available_bytes: m.available,
+                swap_total_bytes: m.swap_total,
+                swap_free_bytes: m.swap_free,
+            })
+            .map_err(net_error))
+    }
+
+    async fn load(&mut self) -> wasmtime::Result<Result<system::LoadAverage, types::NetError>> {
+        if let Err(e) = self.local_call("system", host_system::granted(&self.grant.grants))? {
+            return Ok(Err(e));
+        }
+        Ok(host_system::load()
+            .map(|l| system::LoadAverage { one: l.one, five: l.five, fifteen: l.fifteen, cpus: l.cpus })
+            .map_err(net_error))
+    }
+
+    async fn processes(&mut self, name: String) -> wasmtime::Result<Result<u32, types::NetError>> {
+        if let Err(e) = self.local_call("system", host_system::granted(&self.grant.grants))? {
+            return Ok(Err(e));
+        }
+        // Walking /proc takes a while on a busy machine: off the guest's thread.
+        let outcome = tokio::task::spawn_blocking(move || host_system::processes(&name))
+            .await
+            .unwrap_or_else(|e| Err(net::NetError::Invalid(format!("process count failed: {e}"))));
+        self.note(outcome.as_ref().map(|_| ()))?;
+        Ok(outcome.map_err(net_error))
+    }
+
+    async fn listening(&mut self, port: u16) -> wasmtime::Result<Result<bool, types::NetError>> {
+        if let Err(e) = self.local_call("system", host_system::granted(&self.grant.grants))? {
+            return Ok(Err(e));
+        }
+        Ok(host_system::listening(port).map_err(net_error))
+    }
+}
+
+impl exec::Host for RunState {
+    async fn run(
+        &mut self,
+        program: String,
+        args: Vec<String>,
+        timeout_ms: u32,
+    ) -> wasmtime::Result<Result<exec::Exit, types::NetError>> {
+        let limit = match self.call_limit(Some(timeout_ms)) {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
+        };
+        if let Err(e) = self.local_call("exec", Ok(()))? {
+            return Ok(Err(e));
+        }
+        let Call { lanes, grants, deadline, .. } = match self.call() {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        let check = Arc::clone(&self.grant.check);
+        let outcome = lanes
+            .io(async move {
+                let span = tracing::info_span!("exec", check = %check, program = %program);
+                let _enter = span.enter();
+                host_exec::run(&grants, &program, &args, limit, deadline).await
+            })
+            .await;
+        self.note(outcome.as_ref().map(|_| ()))?;
+        Ok(outcome
+            .map(|x| exec::Exit {
+                code: x.code,
+                timed_out: x.timed_out,
+                stdout: x.stdout,
+                stderr: x.stderr,
+                truncated: x.truncated,
+                time_us: micros(x.time),
+            })
+            .map_err(net_error))
     }
 }
 
