@@ -67,7 +67,8 @@ REPLICATION_SQL = (
     "SELECT pg_is_in_recovery(), "
     "CASE WHEN pg_is_in_recovery() THEN EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) "
     "ELSE (SELECT COALESCE(EXTRACT(EPOCH FROM max(replay_lag)), 0) FROM pg_stat_replication) END, "
-    "(SELECT count(*) FROM pg_stat_replication)"
+    "(SELECT count(*) FROM pg_stat_replication), "
+    "(SELECT count(*) FROM pg_stat_replication WHERE state IS NULL)"
 )
 
 # --- backend messages (what the server sends) ------------------------------------------
@@ -326,7 +327,7 @@ CASES = [
                 "{ replication_lag = 1.5 }"),
         tcp=tcp(session() + [
             S(query(REPLICATION_SQL), "Query: recovery state, lag, standbys"),
-            R(row_description("a", "b", "c") + data_row("f", "1.500000", "2") + complete("SELECT 1") + ready(),
+            R(row_description("a", "b", "c", "d") + data_row("f", "1.500000", "2", "0") + complete("SELECT 1") + ready(),
               "f, 1.5, 2"),
             S(TERMINATE, "Terminate"),
         ]),
@@ -337,7 +338,7 @@ CASES = [
         expect=("ok", None, r", replication lag 0 µs \(primary without standbys\)$", "{ replication_lag = 0 }"),
         tcp=tcp(session() + [
             S(query(REPLICATION_SQL), "Query: recovery state, lag, standbys"),
-            R(row_description("a", "b", "c") + data_row("f", "0", "0") + complete("SELECT 1") + ready(), "f, 0, 0"),
+            R(row_description("a", "b", "c", "d") + data_row("f", "0", "0", "0") + complete("SELECT 1") + ready(), "f, 0, 0"),
             S(TERMINATE, "Terminate"),
         ]),
     ),
@@ -412,8 +413,20 @@ CASES = [
                 "{ replication_lag = 125.25 }"),
         tcp=tcp(session() + [
             S(query(REPLICATION_SQL), "Query: recovery state, lag, standbys"),
-            R(row_description("a", "b", "c") + data_row("t", "125.250000", "0") + complete("SELECT 1") + ready(),
+            R(row_description("a", "b", "c", "d") + data_row("t", "125.250000", "0", "0") + complete("SELECT 1") + ready(),
               "t, 125.25, 0"),
+            S(TERMINATE, "Terminate"),
+        ]),
+    ),
+    dict(
+        name="standbys hidden from a user without pg_monitor are unknown plugin-error",
+        config=f'{{ {DISABLE}, user = "app", database = "postgres", replication_lag_warn = "10s" }}',
+        expect=("unknown", "plugin-error",
+                r'^the replay_lag of 2 standbys on db\.test:5432 is hidden from user "app": grant it pg_monitor$'),
+        tcp=tcp(session(user="app", database="postgres") + [
+            S(query(REPLICATION_SQL), "Query: recovery state, lag, standbys, hidden standbys"),
+            R(row_description("a", "b", "c", "d") + data_row("f", "0", "2", "2") + complete("SELECT 1") + ready(),
+              "f, 0, 2, 2"),
             S(TERMINATE, "Terminate"),
         ]),
     ),
@@ -423,7 +436,7 @@ CASES = [
         expect=("warning", "assertion", r"replication lag unknown \(standby\): the standby has replayed no transaction yet$"),
         tcp=tcp(session() + [
             S(query(REPLICATION_SQL), "Query: recovery state, lag, standbys"),
-            R(row_description("a", "b", "c") + data_row("t", None, "0") + complete("SELECT 1") + ready(), "t, NULL, 0"),
+            R(row_description("a", "b", "c", "d") + data_row("t", None, "0", "0") + complete("SELECT 1") + ready(), "t, NULL, 0"),
             S(TERMINATE, "Terminate"),
         ]),
     ),
@@ -579,11 +592,11 @@ CASES = [
         tcp=tcp([S(startup(), "StartupMessage"), R(AUTH_OK + b"D\x7f\xff\xff\xff", "AuthenticationOk, then a 2 GiB DataRow")]),
     ),
     dict(
-        name="a failed TLS handshake is critical tls",
+        name="a failed TLS handshake is critical tls, the host's message not repeated",
         config='{ tls = "require" }',
         expect=("critical", "tls", r"^TLS handshake with db\.test:5432 failed: invalid peer certificate: UnknownIssuer$"),
         tcp=tcp([S(SSL_REQUEST, "SSLRequest"), R(b"S", "S: TLS accepted"),
-                 E("tls", "invalid peer certificate: UnknownIssuer")]),
+                 E("tls", "TLS handshake with db.test failed: invalid peer certificate: UnknownIssuer")]),
     ),
     "# --- bad config: no connection is opened ---------------------------------------------------",
     dict(

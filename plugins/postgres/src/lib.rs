@@ -32,11 +32,14 @@ const MAX_VALUE_SHOWN: usize = 80;
 /// Client connections and the server's limit, in one row.
 const CONNECTIONS_SQL: &str = "SELECT count(*), current_setting('max_connections') \
                                FROM pg_stat_activity WHERE backend_type = 'client backend'";
-/// Whether the server is a standby, its replication lag in seconds, and its standbys.
+/// Whether the server is a standby, its replication lag in seconds, its standbys, and how
+/// many of those the user may not see the details of (their `state` is NULL without
+/// pg_monitor or pg_read_all_stats).
 const REPLICATION_SQL: &str = "SELECT pg_is_in_recovery(), \
      CASE WHEN pg_is_in_recovery() THEN EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) \
      ELSE (SELECT COALESCE(EXTRACT(EPOCH FROM max(replay_lag)), 0) FROM pg_stat_replication) END, \
-     (SELECT count(*) FROM pg_stat_replication)";
+     (SELECT count(*) FROM pg_stat_replication), \
+     (SELECT count(*) FROM pg_stat_replication WHERE state IS NULL)";
 
 /// The `postgres` check.
 pub struct Postgres;
@@ -46,12 +49,13 @@ impl Check for Postgres {
         description(
             "postgres",
             env!("CARGO_PKG_VERSION"),
-            "Logs in to a PostgreSQL server at the target host:port (5432 when left out) with the \
+            "Logs in to a PostgreSQL server at the target host:port with the \
              frontend/backend protocol 3.0: TLS when tls asks for it, then trust, cleartext, MD5 or \
              SCRAM-SHA-256 authentication, then runs query (default SELECT 1) in a read-only session and \
              compares the first column of the first row with expect. A refused login is critical. \
              Optionally counts the client connections (pg_stat_activity) and measures the replication lag \
-             (on a standby now() - pg_last_xact_replay_timestamp(), on a primary the largest replay_lag of \
+             (on a standby now() - pg_last_xact_replay_timestamp(), which also grows while the primary has no \
+             writes; on a primary the largest replay_lag of \
              pg_stat_replication, 0 without standbys; the user needs pg_monitor to see it). Reports \
              time_connect, time_tls, time_auth (startup and login), time_query and time_total in ms \
              (warn_time and crit_time apply to time_total), connections (with max_connections as max) and \
@@ -104,6 +108,8 @@ enum Tls {
     Declined,
     /// TLS, the certificate verified or not.
     Used { verified: bool },
+    /// The server accepted the SSLRequest and the handshake failed.
+    Failed,
 }
 
 /// The replication state the server reported.
@@ -203,10 +209,12 @@ fn talk(
         match session.request_tls()? {
             TlsAnswer::Accepted => {
                 let verified = config.tls == TlsMode::Require && config.tls_verify;
+                exchange.tls = Tls::Failed;
                 exchange.tls_us = Some(session.upgrade_tls(verified)?);
                 exchange.tls = Tls::Used { verified };
             }
             TlsAnswer::Declined if config.tls == TlsMode::Require => {
+                exchange.tls = Tls::Declined;
                 return Err(critical(format!("{target} does not accept TLS (tls = \"require\")"), Reason::Tls));
             }
             TlsAnswer::Declined => exchange.tls = Tls::Declined,
@@ -256,10 +264,24 @@ fn talk(
         let lag = number(&row, 1).and_then(|n| n.parse::<f64>().ok()).filter(|s| s.is_finite()).map(|s| s.max(0.0));
         exchange.replication = Some(match number(&row, 0).as_deref() {
             Some("t") => Replication::Standby { lag_s: lag },
-            Some("f") => Replication::Primary {
-                lag_s: lag.unwrap_or(0.0),
-                standbys: number(&row, 2).and_then(|n| n.parse().ok()).unwrap_or(0),
-            },
+            Some("f") => {
+                let hidden: u64 = number(&row, 3).and_then(|n| n.parse().ok()).unwrap_or(0);
+                if hidden > 0 {
+                    session.terminate();
+                    return Err(unknown(
+                        format!(
+                            "the replay_lag of {hidden} {} on {target} is hidden from user \"{}\": grant it pg_monitor",
+                            plural(hidden, "standby"),
+                            sanitize(&config.user, 64)
+                        ),
+                        Reason::PluginError,
+                    ));
+                }
+                Replication::Primary {
+                    lag_s: lag.unwrap_or(0.0),
+                    standbys: number(&row, 2).and_then(|n| n.parse().ok()).unwrap_or(0),
+                }
+            }
             _ => return Err(critical(format!("{target} sent no replication state"), Reason::Protocol)),
         });
     }
@@ -360,12 +382,12 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
     }
     if let Some((count, max)) = exchange.connections {
         headline.push_str(&match max {
-            Some(max) => format!(", {count} of {max} connections"),
-            None => format!(", {count} connections"),
+            Some(max) => format!(", {count} of {max} {}", plural(max, "connection")),
+            None => format!(", {count} {}", plural(count, "connection")),
         });
         let thresholds = config.connection_thresholds();
         if let Some((status, key, range)) = crossed(&thresholds, count as f64, "connections") {
-            problems.push((status, format!("{count} connections crossed {key} \"{range}\"")));
+            problems.push((status, format!("{count} {} crossed {key} \"{range}\"", plural(count, "connection"))));
         }
     }
     if let Some(replication) = exchange.replication {
@@ -376,7 +398,8 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
                 format!(", replication lag {} (primary without standbys)", seconds(lag_s))
             }
             Replication::Primary { lag_s, standbys } => {
-                format!(", replication lag {} (primary, largest replay_lag of {standbys} standbys)", seconds(lag_s))
+                let standbys = format!("{standbys} {}", plural(standbys, "standby"));
+                format!(", replication lag {} (primary, largest replay_lag of {standbys})", seconds(lag_s))
             }
         });
         match replication.lag_s() {
@@ -421,6 +444,11 @@ fn severity(status: Status) -> u8 {
         Status::Unknown => 2,
         Status::Critical => 3,
     }
+}
+
+/// `word` with an `s` unless there is one.
+fn plural(count: u64, word: &str) -> String {
+    if count == 1 { word.to_string() } else { format!("{word}s") }
 }
 
 /// A threshold duration for a summary.
@@ -485,6 +513,7 @@ fn details(config: &Config, exchange: &Exchange) -> String {
             Tls::Declined => "TLS: declined by the server",
             Tls::Used { verified: true } => "TLS: yes, certificate verified",
             Tls::Used { verified: false } => "TLS: yes, certificate not verified",
+            Tls::Failed => "TLS: the handshake failed",
         }
         .to_string(),
     );

@@ -102,9 +102,17 @@ impl<'a> Session<'a> {
 
     /// The TLS handshake after an accepted SSLRequest; its time in microseconds.
     pub fn upgrade_tls(&mut self, verify: bool) -> Result<u64, CheckResult> {
-        self.connection
-            .upgrade_tls(None, verify, self.deadline.remaining_ms())
-            .map_err(|err| net_failure(&format!("TLS handshake with {}", self.target), &err))
+        self.connection.upgrade_tls(None, verify, self.deadline.remaining_ms()).map_err(|err| {
+            // The host's message names the handshake already: keep only why it failed.
+            let err = match err {
+                NetError::Tls(message) => NetError::Tls(match message.split_once(" failed: ") {
+                    Some((head, why)) if head.starts_with("TLS handshake") => why.to_string(),
+                    _ => message,
+                }),
+                other => other,
+            };
+            net_failure(&format!("TLS handshake with {}", self.target), &err)
+        })
     }
 
     /// The StartupMessage and authentication, until the server is ready for queries.
