@@ -194,10 +194,12 @@ fn converse(
 ) -> Result<(), CheckResult> {
     let mut session = Session::new(connection, *deadline, &exchange.target);
     let outcome = talk(config, &mut session, deadline, exchange);
+    session.terminate();
     exchange.received = session.received();
     outcome
 }
 
+/// TLS, login, setup, the query and the monitoring queries, each phase timed into `exchange`.
 fn talk(
     config: &Config,
     session: &mut Session,
@@ -234,7 +236,6 @@ fn talk(
     let setup = format!("SET default_transaction_read_only = on; SET statement_timeout = '{statement_timeout}s'");
     let prepared = session.query(&setup)?;
     if let Some(error) = prepared.error {
-        session.terminate();
         let summary = format!("preparing the session on {target} failed: {}", error.shown());
         return Err(with_server_details(critical(summary, Reason::Assertion), &error));
     }
@@ -243,7 +244,6 @@ fn talk(
     let outcome = session.query(&config.query)?;
     exchange.query_us = Some(micros(deadline.elapsed().saturating_sub(started)));
     if let Some(error) = &outcome.error {
-        session.terminate();
         let reason = if error.is_statement_timeout() { Reason::Timeout } else { Reason::Assertion };
         let summary = format!("{} failed: {}", shown_query(&config.query), error.shown());
         return Err(with_server_details(critical(summary, reason), error));
@@ -267,7 +267,6 @@ fn talk(
             Some("f") => {
                 let hidden: u64 = number(&row, 3).and_then(|n| n.parse().ok()).unwrap_or(0);
                 if hidden > 0 {
-                    session.terminate();
                     return Err(unknown(
                         format!(
                             "the replay_lag of {hidden} {} on {target} is hidden from user \"{}\": grant it pg_monitor",
@@ -285,7 +284,6 @@ fn talk(
             _ => return Err(critical(format!("{target} sent no replication state"), Reason::Protocol)),
         });
     }
-    session.terminate();
     Ok(())
 }
 
@@ -293,7 +291,6 @@ fn talk(
 fn monitoring_query(session: &mut Session, sql: &str, what: &str) -> Result<Vec<Option<Vec<u8>>>, CheckResult> {
     let outcome = session.query(sql)?;
     if let Some(error) = outcome.error {
-        session.terminate();
         return Err(with_server_details(
             critical(format!("{what} failed: {}", error.shown()), Reason::Assertion),
             &error,

@@ -66,6 +66,8 @@ pub struct Session<'a> {
     buffer: Vec<u8>,
     /// Whether the server has sent anything that parsed as PostgreSQL.
     spoke_postgres: bool,
+    /// Whether the login went through, so that a Terminate is due.
+    logged_in: bool,
     /// The target as configured, for summaries.
     target: String,
 }
@@ -79,6 +81,7 @@ impl<'a> Session<'a> {
             deadline,
             buffer: Vec::new(),
             spoke_postgres: false,
+            logged_in: false,
             target: target.to_string(),
         }
     }
@@ -231,7 +234,10 @@ impl<'a> Session<'a> {
                     }
                 }
                 b'K' | b'N' | b'v' => {}
-                b'Z' => return Ok(login),
+                b'Z' => {
+                    self.logged_in = true;
+                    return Ok(login);
+                }
                 other => return Err(self.unexpected(other, "the login")),
             }
         }
@@ -266,10 +272,13 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Ends the session with a Terminate; the server closes its side without waiting.
+    /// Ends a logged-in session with a Terminate, once; the server closes its side
+    /// without answering.
     pub fn terminate(&mut self) {
-        // Best effort: the result is known already, and a server gone by now changes nothing.
-        let _ = self.stream.send(&protocol::terminate());
+        if std::mem::take(&mut self.logged_in) {
+            // Best effort: the result is known already, and a server gone by now changes nothing.
+            let _ = self.stream.send(&protocol::terminate());
+        }
     }
 
     /// How many bytes the server has sent.
