@@ -177,14 +177,14 @@ fn success(config: &Config, run: &Run, session: &Session) -> CheckResult {
         Some(Outcome::Rows { first: None, .. }) => Returned::NoRows,
         Some(Outcome::Done) | None => Returned::NoResultSet,
     };
-    if let Some(expect) = &config.expect {
-        if !matches!(&returned, Returned::Value(value) if value == expect) {
-            let expect = sanitize(expect, MAX_SHOWN);
-            return critical(
-                format!("{head}: {label} returned {}, expected \"{expect}\"", returned.shown()),
-                Reason::Assertion,
-            );
-        }
+    if let Some(expect) = &config.expect
+        && !matches!(&returned, Returned::Value(value) if value == expect)
+    {
+        let expect = sanitize(expect, MAX_SHOWN);
+        return critical(
+            format!("{head}: {label} returned {}, expected \"{expect}\"", returned.shown()),
+            Reason::Assertion,
+        );
     }
     let query_ms = us_to_ms(session.query_us.unwrap_or(0));
     let total_ms = us_to_ms(run.total_us);
