@@ -36,7 +36,7 @@ impl Check for Mysql {
         description(
             "mysql",
             env!("CARGO_PKG_VERSION"),
-            "Logs in to a MySQL or MariaDB server at host:port (port 3306 by default) with the \
+            "Logs in to a MySQL or MariaDB server at host:port with the \
              MySQL protocol, optionally over TLS (SSLRequest), with mysql_native_password or \
              caching_sha2_password, and runs SELECT 1 or a configured query in a read-only \
              session, optionally checking the first value it returns; optionally reads \
@@ -194,7 +194,7 @@ fn success(config: &Config, run: &Run, session: &Session) -> CheckResult {
         returned => format!("{label} returned {} in {}", returned.shown(), format_ms(query_ms)),
     });
     if let Some(connections) = session.connections {
-        parts.push(format!("{connections} threads connected"));
+        parts.push(format!("Threads_connected {connections}"));
     }
     parts.push(format!("total {}", format_ms(total_ms)));
     let summary = format!("{head}: {}", parts.join(", "));
@@ -220,7 +220,7 @@ fn success(config: &Config, run: &Run, session: &Session) -> CheckResult {
             _ => (Status::Ok, "", None),
         };
         if let Some(range) = range {
-            problems.push(format!("{connections} threads connected, outside {key} \"{range}\""));
+            problems.push(format!("Threads_connected {connections} outside {key} \"{range}\""));
             if verdict == Status::Critical || status == Status::Ok {
                 status = verdict;
             }

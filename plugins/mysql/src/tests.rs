@@ -120,18 +120,14 @@ fn connection_thresholds() {
     busy.connections = Some(4.0);
     let result = judge(&cfg, &run(), &busy, Ok(()));
     assert_eq!(result.status, Status::Ok);
-    assert!(result.summary.contains(", 4 threads connected, total"), "{}", result.summary);
+    assert!(result.summary.contains(", Threads_connected 4, total"), "{}", result.summary);
     let connections = result.metrics.iter().find(|m| m.name == "connections");
     assert_eq!(connections.map(|m| (m.value, m.unit.as_str())), Some((4.0, "")));
     assert_eq!(connections.and_then(|m| m.crit.clone()).as_deref(), Some("~:20"));
     busy.connections = Some(15.0);
     let result = judge(&cfg, &run(), &busy, Ok(()));
     assert_eq!(result.status, Status::Warning);
-    assert!(
-        result.summary.ends_with(": 15 threads connected, outside connections_warn \"~:10\""),
-        "{}",
-        result.summary
-    );
+    assert!(result.summary.ends_with(": Threads_connected 15 outside connections_warn \"~:10\""), "{}", result.summary);
     busy.connections = Some(25.0);
     let slow = config(r#"{"connections_crit": "~:20", "warn_time": "1ms"}"#);
     let result = judge(&slow, &run(), &busy, Ok(()));
@@ -139,7 +135,7 @@ fn connection_thresholds() {
     assert!(
         result
             .summary
-            .ends_with(": slower than warn_time 1.0 ms; 25 threads connected, outside connections_crit \"~:20\""),
+            .ends_with(": slower than warn_time 1.0 ms; Threads_connected 25 outside connections_crit \"~:20\""),
         "{}",
         result.summary
     );
