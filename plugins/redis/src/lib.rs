@@ -361,9 +361,9 @@ fn percent(part: u64, whole: u64) -> f64 {
     part as f64 * 100.0 / whole as f64
 }
 
-/// A duration in milliseconds, for metrics and thresholds.
+/// A duration in milliseconds (to the nanosecond), for metrics and thresholds.
 fn duration_ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+    d.as_nanos() as f64 / 1e6
 }
 
 /// A threshold duration for a summary.
