@@ -76,7 +76,9 @@ impl ServerInfo {
             ("version", &self.version),
             ("go", &self.go),
         ] {
-            if !value.is_empty() {
+            // A server without a name of its own is named by its id: no need to say it twice.
+            let repeated = name == "server_name" && *value == self.server_id;
+            if !value.is_empty() && !repeated {
                 lines.push(format!("{name}: {value}"));
             }
         }
