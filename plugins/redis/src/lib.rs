@@ -129,7 +129,8 @@ fn converse(
         exchange.tls_us = Some(us);
     }
     let mut stream = Stream::new(connection, deadline, MAX_RECEIVED);
-    let user = config.user.as_deref().map_or_else(|| "default".to_string(), |user| sanitize(user, 64));
+    let user =
+        config.user.as_deref().map_or_else(|| "default".to_string(), |user| sanitize(user, 64).trim().to_string());
     if let Some(password) = &config.password {
         let auth = match &config.user {
             Some(user) => command(&["AUTH", user, password]),
