@@ -1,0 +1,125 @@
+//! The `nats` plugin's configuration keys, declared once, and the parsing of the target.
+
+use std::time::Duration;
+
+use vitals_sdk::{Config, ConfigProblem, Thresholds};
+
+/// The parsed `[check.config]` table.
+#[derive(Debug, Config)]
+pub struct Config {
+    /// User to authenticate as (CONNECT user/pass); needs password.
+    #[config(check = non_empty)]
+    pub user: Option<String>,
+    /// Password of user; write it as "${env:NAME}".
+    pub password: Option<String>,
+    /// Token to authenticate with (CONNECT auth_token) instead of user and password; write
+    /// it as "${env:NAME}".
+    #[config(check = non_empty)]
+    pub token: Option<String>,
+    /// Upgrade to TLS after the server's INFO (as NATS clients do); needed when the server
+    /// requires TLS.
+    #[config(default = false)]
+    pub tls: bool,
+    /// Verify the server's certificate and name when tls is on.
+    #[config(default = true)]
+    pub tls_verify: bool,
+    /// Also publish a message to an inbox of the check's own and wait for it to come back
+    /// (time_round_trip).
+    #[config(default = false)]
+    pub round_trip: bool,
+    /// Critical when the server does not have JetStream enabled.
+    #[config(default = false)]
+    pub require_jetstream: bool,
+    /// Warn when PING takes longer than this.
+    pub warn_time: Option<Duration>,
+    /// Critical when PING takes longer than this.
+    pub crit_time: Option<Duration>,
+}
+
+impl Config {
+    /// `warn_time` and `crit_time` as thresholds on milliseconds.
+    pub fn time_thresholds(&self) -> Thresholds {
+        Thresholds::time_ms(self.warn_time, self.crit_time)
+    }
+
+    /// What is wrong with the keys taken together (each one alone has been checked).
+    pub fn problems(&self) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        match (&self.user, &self.password) {
+            (Some(_), None) => problems.push(ConfigProblem::at_key("user", "needs password")),
+            (None, Some(_)) => problems.push(ConfigProblem::at_key("password", "needs user")),
+            _ => {}
+        }
+        if self.token.is_some() && self.user.is_some() {
+            problems.push(ConfigProblem::at_key("token", "give token or user and password, not both"));
+        }
+        problems
+    }
+}
+
+fn non_empty(text: &str) -> Result<(), String> {
+    if text.is_empty() { Err("must not be empty".to_string()) } else { Ok(()) }
+}
+
+/// Splits a target `host:port` or `[v6]:port` into the host (without brackets) and port.
+pub fn parse_target(target: &str) -> Result<(String, u16), String> {
+    let target = target.trim();
+    let (host, port) = if let Some(rest) = target.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or("missing ] after an IPv6 address")?;
+        let port = after.strip_prefix(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
+        (host, port)
+    } else {
+        let (host, port) = target.rsplit_once(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
+        if host.contains(':') {
+            return Err("an IPv6 address needs brackets: [v6]:port".to_string());
+        }
+        (host, port)
+    };
+    if host.is_empty() {
+        return Err("the host is empty".to_string());
+    }
+    if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
+        return Err(format!("invalid host {host:?}"));
+    }
+    match port.parse::<u16>() {
+        // The text must be the number itself: no sign, no leading zeros.
+        Ok(number) if number > 0 && number.to_string() == port => Ok((host.to_string(), number)),
+        _ => Err(format!("invalid port {port:?} (1-65535)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vitals_sdk::PluginConfig;
+
+    use super::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(parse_target("127.0.0.1:4222"), Ok(("127.0.0.1".into(), 4222)));
+        assert_eq!(parse_target("[::1]:4222"), Ok(("::1".into(), 4222)));
+        for bad in ["", "nats", "nats:", ":4222", "nats:0", "nats:65536", "::1:4222", "a b:1"] {
+            assert!(parse_target(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn defaults_and_problems() {
+        assert_eq!(Config::check_defaults(), []);
+        let config = match Config::parse("{}") {
+            Ok(config) => config,
+            Err(error) => panic!("{error}"),
+        };
+        assert!(!config.tls && config.tls_verify && !config.round_trip && !config.require_jetstream);
+        let keys = |json: &str| match Config::parse(json) {
+            Ok(config) => config.problems().into_iter().map(|p| p.key.unwrap_or_default()).collect::<Vec<_>>(),
+            Err(error) => panic!("{error}"),
+        };
+        assert_eq!(keys(r#"{"user": "a"}"#), ["user"]);
+        assert_eq!(keys(r#"{"password": "a"}"#), ["password"]);
+        assert_eq!(keys(r#"{"user": "a", "password": "b", "token": "t"}"#), ["token"]);
+        assert!(keys(r#"{"user": "a", "password": "b"}"#).is_empty());
+        assert!(keys(r#"{"token": "t"}"#).is_empty());
+        assert!(Config::parse(r#"{"token": ""}"#).is_err());
+    }
+}
