@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use vitals_sdk::serde_json;
 use vitals_sdk::{Config, ConfigError, ConfigProblem, PluginConfig, Thresholds};
 
 /// Longest string MQTT can carry (a two-byte length).
@@ -44,12 +45,17 @@ impl Config {
     /// Parses the config JSON and checks what no single key can say on its own.
     pub fn load(json: &str) -> Result<Config, ConfigError> {
         let config = Config::parse(json)?;
-        if config.password.is_some() && config.user.is_none() {
-            let problem =
-                ConfigProblem::at_key("password", "MQTT 3.1.1 sends a password only with a user name: set user");
-            return Err(ConfigError::new(vec![problem]));
+        match across_keys(json) {
+            problems if problems.is_empty() => Ok(config),
+            problems => Err(ConfigError::new(problems)),
         }
-        Ok(config)
+    }
+
+    /// Every problem of the config JSON, of single keys and across them (for `validate`).
+    pub fn problems(json: &str) -> Vec<ConfigProblem> {
+        let mut problems = vitals_sdk::validate_config::<Config>(json);
+        problems.extend(across_keys(json));
+        problems
     }
 
     /// `warn_time` and `crit_time` as thresholds on milliseconds.
@@ -61,6 +67,16 @@ impl Config {
     pub fn keepalive_secs(&self) -> u16 {
         u16::try_from(self.keepalive.as_secs()).unwrap_or(u16::MAX)
     }
+}
+
+/// What no single key can say on its own, read from the JSON so that it is found even
+/// when another key is wrong: a password needs a user name.
+fn across_keys(json: &str) -> Vec<ConfigProblem> {
+    let table: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json).unwrap_or_default();
+    if table.contains_key("password") && !table.contains_key("user") {
+        return vec![ConfigProblem::at_key("password", "MQTT 3.1.1 sends a password only with a user name: set user")];
+    }
+    Vec::new()
 }
 
 fn user_name(text: &str) -> Result<(), String> {

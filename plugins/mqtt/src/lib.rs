@@ -50,10 +50,7 @@ impl Check for Mqtt {
     }
 
     fn validate(config: &str) -> Vec<ConfigProblem> {
-        match Config::load(config) {
-            Ok(_) => Vec::new(),
-            Err(error) => error.into_problems(),
-        }
+        Config::problems(config)
     }
 
     fn run(request: CheckRequest) -> CheckResult {

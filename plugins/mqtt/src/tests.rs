@@ -128,9 +128,9 @@ fn validate_names_each_bad_key() {
     let problems = Mqtt::validate(r#"{"password": "x"}"#);
     let keys: Vec<Option<&str>> = problems.iter().map(|p| p.key.as_deref()).collect();
     assert_eq!(keys, [Some("password")]);
-    let problems = Mqtt::validate(r#"{"topic": "a/#", "keepalive": "1d"}"#);
+    let problems = Mqtt::validate(r#"{"topic": "a/#", "keepalive": "1d", "password": "x"}"#);
     let keys: Vec<Option<&str>> = problems.iter().map(|p| p.key.as_deref()).collect();
-    assert_eq!(keys, [Some("keepalive"), Some("topic")]);
+    assert_eq!(keys, [Some("keepalive"), Some("topic"), Some("password")]);
     assert_eq!(Mqtt::validate(r#"{"user": "u", "password": "p", "round_trip": true}"#), []);
 }
 
