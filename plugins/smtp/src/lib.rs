@@ -248,7 +248,7 @@ fn converse(
     drop(stream);
     let us = connection
         .upgrade_tls(None, config.tls_verify, deadline.remaining_ms())
-        .map_err(|err| Stop::Net(format!("TLS handshake with {target} after STARTTLS"), err))?;
+        .map_err(|err| Stop::Net(format!("STARTTLS with {target}"), err))?;
     exchange.tls_us = Some(us);
     exchange.encryption = Encryption::StartTls;
     let mut stream = Stream::new(connection, *deadline, MAX_RECEIVED);
