@@ -2,7 +2,7 @@
 //! machine): one that offers STARTTLS, with rustls and a self-signed certificate behind it,
 //! one that does not, one that greets with 554, one on implicit TLS; and the shared
 //! closed, hanging and garbage peers. The scripted peer ([`Peer`], [`serve`]) is shared
-//! with the `imap` module.
+//! with the `imap` and `pop3` modules.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
