@@ -1,0 +1,163 @@
+//! The `imap` plugin's configuration keys, declared once, the rules between them, and the
+//! parsing of its target.
+
+use std::time::Duration;
+
+use vitals_sdk::{Config, ConfigError, ConfigProblem, PluginConfig, Thresholds};
+
+/// The parsed `[check.config]` table.
+#[derive(Debug, Config)]
+pub struct Config {
+    /// Text the server's greeting must contain (e.g. "Dovecot" or "IMAP4rev1").
+    #[config(check = non_empty)]
+    pub expect_banner: Option<String>,
+    /// Critical when the server does not offer STARTTLS in its capabilities.
+    #[config(default = false)]
+    pub require_starttls: bool,
+    /// Upgrade with STARTTLS (critical when it is not offered) and ask for the capabilities again over TLS.
+    #[config(default = false)]
+    pub starttls: bool,
+    /// Start TLS right after connecting (implicit TLS, "imaps" on port 993).
+    #[config(default = false)]
+    pub tls: bool,
+    /// Verify the server's certificate and name when TLS is used (tls or starttls).
+    #[config(default = true)]
+    pub tls_verify: bool,
+    /// User to log in as with LOGIN (then password is needed too); without it no login is tried.
+    #[config(check = non_empty)]
+    pub user: Option<String>,
+    /// Password for LOGIN, e.g. "${env:IMAP_PASSWORD}"; sent in clear text unless tls or starttls is on.
+    pub password: Option<String>,
+    /// Warn when the whole conversation, connect to login, takes longer than this.
+    pub warn_time: Option<Duration>,
+    /// Critical when the whole conversation, connect to login, takes longer than this.
+    pub crit_time: Option<Duration>,
+}
+
+impl Config {
+    /// Parses the config and checks the rules between keys that one key's check cannot see.
+    pub fn load(json: &str) -> Result<Config, ConfigError> {
+        let config = Config::parse(json)?;
+        let mut problems = Vec::new();
+        if config.tls && config.starttls {
+            problems.push(ConfigProblem::at_key(
+                "starttls",
+                "starttls and tls exclude each other: tls starts TLS at once (port 993), starttls upgrades a \
+                 plain connection (port 143)",
+            ));
+        }
+        if config.tls && config.require_starttls {
+            problems.push(ConfigProblem::at_key(
+                "require_starttls",
+                "require_starttls and tls exclude each other: over implicit TLS a server offers no STARTTLS",
+            ));
+        }
+        match (&config.user, &config.password) {
+            (Some(_), None) => problems.push(ConfigProblem::at_key("password", "user is set, so password is needed")),
+            (None, Some(_)) => problems.push(ConfigProblem::at_key("user", "password is set, so user is needed")),
+            _ => {}
+        }
+        for (key, value) in [("user", &config.user), ("password", &config.password)] {
+            if value.as_deref().is_some_and(|v| v.contains('\0')) {
+                problems.push(ConfigProblem::at_key(key, "contains a NUL character, which IMAP cannot carry"));
+            }
+        }
+        if problems.is_empty() { Ok(config) } else { Err(ConfigError::new(problems)) }
+    }
+
+    /// `warn_time` and `crit_time` as thresholds on milliseconds.
+    pub fn time_thresholds(&self) -> Thresholds {
+        Thresholds::time_ms(self.warn_time, self.crit_time)
+    }
+
+    /// Whether a server that does not offer STARTTLS fails the check.
+    pub fn needs_starttls(&self) -> bool {
+        self.require_starttls || self.starttls
+    }
+
+    /// The user and password to log in with, when both are given.
+    pub fn credentials(&self) -> Option<(&str, &str)> {
+        Some((self.user.as_deref()?, self.password.as_deref()?))
+    }
+}
+
+fn non_empty(text: &str) -> Result<(), String> {
+    if text.is_empty() { Err("must not be empty".to_string()) } else { Ok(()) }
+}
+
+/// Splits a target `host:port` or `[v6]:port` into the host (without brackets) and port.
+pub fn parse_target(target: &str) -> Result<(String, u16), String> {
+    let target = target.trim();
+    let (host, port) = if let Some(rest) = target.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or("missing ] after an IPv6 address")?;
+        let port = after.strip_prefix(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
+        (host, port)
+    } else {
+        let (host, port) = target
+            .rsplit_once(':')
+            .ok_or("expected host:port or [v6]:port, the port is missing (143, or 993 for IMAP over TLS)")?;
+        if host.contains(':') {
+            return Err("an IPv6 address needs brackets: [v6]:port".to_string());
+        }
+        (host, port)
+    };
+    if host.is_empty() {
+        return Err("the host is empty".to_string());
+    }
+    if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
+        return Err(format!("invalid host {host:?}"));
+    }
+    match port.parse::<u16>() {
+        // The text must be the number itself: no sign, no leading zeros.
+        Ok(number) if number > 0 && number.to_string() == port => Ok((host.to_string(), number)),
+        _ => Err(format!("invalid port {port:?} (1-65535)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(parse_target("127.0.0.1:143"), Ok(("127.0.0.1".into(), 143)));
+        assert_eq!(parse_target("[::1]:993"), Ok(("::1".into(), 993)));
+        for bad in ["", "imap", "imap:", ":143", "imap:0", "imap:99999", "imap:0143", "::1:143", "a b:143"] {
+            assert!(parse_target(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn defaults_and_key_errors() {
+        assert_eq!(Config::check_defaults(), []);
+        let config = match Config::load("{}") {
+            Ok(config) => config,
+            Err(error) => panic!("{error}"),
+        };
+        assert!(!config.tls && !config.starttls && !config.require_starttls && config.tls_verify);
+        assert_eq!(config.credentials(), None);
+        let config = match Config::load(r#"{"user": "alice", "password": "s3cret"}"#) {
+            Ok(config) => config,
+            Err(error) => panic!("{error}"),
+        };
+        assert_eq!(config.credentials(), Some(("alice", "s3cret")));
+        for (json, key) in [
+            (r#"{"expect_banner": ""}"#, "expect_banner"),
+            (r#"{"user": "", "password": "x"}"#, "user"),
+            (r#"{"user": "alice"}"#, "password"),
+            (r#"{"password": "x"}"#, "user"),
+            (r#"{"user": "alice", "password": "a\u0000b"}"#, "password"),
+            (r#"{"tls": true, "starttls": true}"#, "starttls"),
+            (r#"{"tls": true, "require_starttls": true}"#, "require_starttls"),
+            (r#"{"crit_time": "soon"}"#, "crit_time"),
+        ] {
+            match Config::load(json) {
+                Ok(_) => panic!("{json} was accepted"),
+                Err(error) => {
+                    let keys: Vec<_> = error.problems().iter().map(|p| p.key.as_deref()).collect();
+                    assert_eq!(keys, [Some(key)], "{json}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The `pop3` plugin's configuration keys, declared once, the rules between them, and the
+//! parsing of its target.
+
+use std::time::Duration;
+
+use vitals_sdk::{Config, ConfigError, ConfigProblem, PluginConfig, Thresholds};
+
+/// The parsed `[check.config]` table.
+#[derive(Debug, Config)]
+pub struct Config {
+    /// Text the server's +OK greeting must contain (e.g. "Dovecot" or "POP3").
+    #[config(check = non_empty)]
+    pub expect_banner: Option<String>,
+    /// Critical when the server does not offer STLS (POP3's STARTTLS) in its capabilities.
+    #[config(default = false)]
+    pub require_starttls: bool,
+    /// Upgrade with STLS (critical when it is not offered) and ask for the capabilities again over TLS.
+    #[config(default = false)]
+    pub starttls: bool,
+    /// Start TLS right after connecting (implicit TLS, "pop3s" on port 995).
+    #[config(default = false)]
+    pub tls: bool,
+    /// Verify the server's certificate and name when TLS is used (tls or starttls).
+    #[config(default = true)]
+    pub tls_verify: bool,
+    /// User to log in as with USER and PASS (then password is needed too); without it no login is tried.
+    #[config(check = one_line)]
+    pub user: Option<String>,
+    /// Password for PASS, e.g. "${env:POP3_PASSWORD}"; sent in clear text unless tls or starttls is on.
+    #[config(check = one_line)]
+    pub password: Option<String>,
+    /// Warn when the whole conversation, connect to the mailbox's STAT, takes longer than this.
+    pub warn_time: Option<Duration>,
+    /// Critical when the whole conversation, connect to the mailbox's STAT, takes longer than this.
+    pub crit_time: Option<Duration>,
+}
+
+impl Config {
+    /// Parses the config and checks the rules between keys that one key's check cannot see.
+    pub fn load(json: &str) -> Result<Config, ConfigError> {
+        let config = Config::parse(json)?;
+        let mut problems = Vec::new();
+        if config.tls && config.starttls {
+            problems.push(ConfigProblem::at_key(
+                "starttls",
+                "starttls and tls exclude each other: tls starts TLS at once (port 995), starttls upgrades a \
+                 plain connection with STLS (port 110)",
+            ));
+        }
+        if config.tls && config.require_starttls {
+            problems.push(ConfigProblem::at_key(
+                "require_starttls",
+                "require_starttls and tls exclude each other: over implicit TLS a server offers no STLS",
+            ));
+        }
+        match (&config.user, &config.password) {
+            (Some(_), None) => problems.push(ConfigProblem::at_key("password", "user is set, so password is needed")),
+            (None, Some(_)) => problems.push(ConfigProblem::at_key("user", "password is set, so user is needed")),
+            _ => {}
+        }
+        if problems.is_empty() { Ok(config) } else { Err(ConfigError::new(problems)) }
+    }
+
+    /// `warn_time` and `crit_time` as thresholds on milliseconds.
+    pub fn time_thresholds(&self) -> Thresholds {
+        Thresholds::time_ms(self.warn_time, self.crit_time)
+    }
+
+    /// Whether a server that does not offer STLS fails the check.
+    pub fn needs_starttls(&self) -> bool {
+        self.require_starttls || self.starttls
+    }
+
+    /// The user and password to log in with, when both are given.
+    pub fn credentials(&self) -> Option<(&str, &str)> {
+        Some((self.user.as_deref()?, self.password.as_deref()?))
+    }
+}
+
+fn non_empty(text: &str) -> Result<(), String> {
+    if text.is_empty() { Err("must not be empty".to_string()) } else { Ok(()) }
+}
+
+/// A value USER or PASS can carry: not empty, on one line.
+fn one_line(text: &str) -> Result<(), String> {
+    non_empty(text)?;
+    if text.contains(['\r', '\n', '\0']) {
+        return Err("contains a line break or NUL, which a POP3 command cannot carry".to_string());
+    }
+    Ok(())
+}
+
+/// Splits a target `host:port` or `[v6]:port` into the host (without brackets) and port.
+pub fn parse_target(target: &str) -> Result<(String, u16), String> {
+    let target = target.trim();
+    let (host, port) = if let Some(rest) = target.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or("missing ] after an IPv6 address")?;
+        let port = after.strip_prefix(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
+        (host, port)
+    } else {
+        let (host, port) = target
+            .rsplit_once(':')
+            .ok_or("expected host:port or [v6]:port, the port is missing (110, or 995 for POP3 over TLS)")?;
+        if host.contains(':') {
+            return Err("an IPv6 address needs brackets: [v6]:port".to_string());
+        }
+        (host, port)
+    };
+    if host.is_empty() {
+        return Err("the host is empty".to_string());
+    }
+    if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
+        return Err(format!("invalid host {host:?}"));
+    }
+    match port.parse::<u16>() {
+        // The text must be the number itself: no sign, no leading zeros.
+        Ok(number) if number > 0 && number.to_string() == port => Ok((host.to_string(), number)),
+        _ => Err(format!("invalid port {port:?} (1-65535)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(parse_target("127.0.0.1:110"), Ok(("127.0.0.1".into(), 110)));
+        assert_eq!(parse_target("[::1]:995"), Ok(("::1".into(), 995)));
+        for bad in ["", "pop", "pop:", ":110", "pop:0", "pop:70000", "pop:0110", "::1:110", "a b:110"] {
+            assert!(parse_target(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn defaults_and_key_errors() {
+        assert_eq!(Config::check_defaults(), []);
+        let config = match Config::load("{}") {
+            Ok(config) => config,
+            Err(error) => panic!("{error}"),
+        };
+        assert!(!config.tls && !config.starttls && !config.require_starttls && config.tls_verify);
+        assert_eq!(config.credentials(), None);
+        for (json, key) in [
+            (r#"{"expect_banner": ""}"#, "expect_banner"),
+            (r#"{"user": "alice"}"#, "password"),
+            (r#"{"password": "x"}"#, "user"),
+            (r#"{"user": "alice", "password": "a\r\nDELE 1"}"#, "password"),
+            (r#"{"user": "", "password": "x"}"#, "user"),
+            (r#"{"tls": true, "starttls": true}"#, "starttls"),
+            (r#"{"tls": true, "require_starttls": true}"#, "require_starttls"),
+        ] {
+            match Config::load(json) {
+                Ok(_) => panic!("{json} was accepted"),
+                Err(error) => {
+                    let keys: Vec<_> = error.problems().iter().map(|p| p.key.as_deref()).collect();
+                    assert_eq!(keys, [Some(key)], "{json}");
+                }
+            }
+        }
+    }
+}

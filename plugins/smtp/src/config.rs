@@ -1,0 +1,156 @@
+//! The `smtp` plugin's configuration keys, declared once, the rules between them, and the
+//! parsing of its target.
+
+use std::time::Duration;
+
+use vitals_sdk::{Config, ConfigError, ConfigProblem, PluginConfig, Thresholds};
+
+/// The parsed `[check.config]` table.
+#[derive(Debug, Config)]
+pub struct Config {
+    /// The name the check gives in EHLO (a domain, or an address literal such as "[192.0.2.1]").
+    #[config(default = "vitals.invalid", check = valid_helo)]
+    pub helo: String,
+    /// Text the server's 220 greeting must contain (e.g. "ESMTP" or the server's name).
+    #[config(check = non_empty)]
+    pub expect_banner: Option<String>,
+    /// Critical when the server does not offer STARTTLS in its EHLO answer.
+    #[config(default = false)]
+    pub require_starttls: bool,
+    /// Upgrade with STARTTLS (critical when it is not offered) and send EHLO again over TLS.
+    #[config(default = false)]
+    pub starttls: bool,
+    /// Start TLS right after connecting (implicit TLS, "submissions" on port 465).
+    #[config(default = false)]
+    pub tls: bool,
+    /// Verify the server's certificate and name when TLS is used (tls or starttls).
+    #[config(default = true)]
+    pub tls_verify: bool,
+    /// Warn when the whole conversation, connect to the last EHLO answer, takes longer than this.
+    pub warn_time: Option<Duration>,
+    /// Critical when the whole conversation, connect to the last EHLO answer, takes longer than this.
+    pub crit_time: Option<Duration>,
+}
+
+impl Config {
+    /// Parses the config and checks the rules between keys that one key's check cannot see.
+    pub fn load(json: &str) -> Result<Config, ConfigError> {
+        let config = Config::parse(json)?;
+        let mut problems = Vec::new();
+        if config.tls && config.starttls {
+            problems.push(ConfigProblem::at_key(
+                "starttls",
+                "starttls and tls exclude each other: tls starts TLS at once (port 465), starttls upgrades a \
+                 plain connection (ports 25 and 587)",
+            ));
+        }
+        if config.tls && config.require_starttls {
+            problems.push(ConfigProblem::at_key(
+                "require_starttls",
+                "require_starttls and tls exclude each other: over implicit TLS a server offers no STARTTLS",
+            ));
+        }
+        if problems.is_empty() { Ok(config) } else { Err(ConfigError::new(problems)) }
+    }
+
+    /// `warn_time` and `crit_time` as thresholds on milliseconds.
+    pub fn time_thresholds(&self) -> Thresholds {
+        Thresholds::time_ms(self.warn_time, self.crit_time)
+    }
+
+    /// Whether a server that does not offer STARTTLS fails the check.
+    pub fn needs_starttls(&self) -> bool {
+        self.require_starttls || self.starttls
+    }
+}
+
+fn non_empty(text: &str) -> Result<(), String> {
+    if text.is_empty() { Err("must not be empty".to_string()) } else { Ok(()) }
+}
+
+/// A name EHLO can carry: one word of printable ASCII.
+fn valid_helo(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".to_string());
+    }
+    if name.len() > 255 {
+        return Err("is longer than 255 characters".to_string());
+    }
+    match name.chars().find(|c| !c.is_ascii_graphic()) {
+        Some(bad) => Err(format!("contains {bad:?}; write one word, a domain or an address literal like [192.0.2.1]")),
+        None => Ok(()),
+    }
+}
+
+/// Splits a target `host:port` or `[v6]:port` into the host (without brackets) and port.
+pub fn parse_target(target: &str) -> Result<(String, u16), String> {
+    let target = target.trim();
+    let (host, port) = if let Some(rest) = target.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or("missing ] after an IPv6 address")?;
+        let port = after.strip_prefix(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
+        (host, port)
+    } else {
+        let (host, port) = target
+            .rsplit_once(':')
+            .ok_or("expected host:port or [v6]:port, the port is missing (25, 587 or 465 for SMTP)")?;
+        if host.contains(':') {
+            return Err("an IPv6 address needs brackets: [v6]:port".to_string());
+        }
+        (host, port)
+    };
+    if host.is_empty() {
+        return Err("the host is empty".to_string());
+    }
+    if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
+        return Err(format!("invalid host {host:?}"));
+    }
+    match port.parse::<u16>() {
+        // The text must be the number itself: no sign, no leading zeros.
+        Ok(number) if number > 0 && number.to_string() == port => Ok((host.to_string(), number)),
+        _ => Err(format!("invalid port {port:?} (1-65535)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(parse_target("127.0.0.1:25"), Ok(("127.0.0.1".into(), 25)));
+        assert_eq!(parse_target(" mail.example.com:587 "), Ok(("mail.example.com".into(), 587)));
+        assert_eq!(parse_target("[::1]:465"), Ok(("::1".into(), 465)));
+        for bad in ["", "mail", "mail:", ":25", "mail:0", "mail:65536", "mail:025", "::1:25", "[::1]", "a b:25"] {
+            assert!(parse_target(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn defaults_and_key_errors() {
+        assert_eq!(Config::check_defaults(), []);
+        let config = match Config::load("{}") {
+            Ok(config) => config,
+            Err(error) => panic!("{error}"),
+        };
+        assert_eq!(config.helo, "vitals.invalid");
+        assert!(!config.tls && !config.starttls && !config.require_starttls && config.tls_verify);
+        assert!(!config.needs_starttls());
+        for (json, key) in [
+            (r#"{"helo": ""}"#, "helo"),
+            (r#"{"helo": "two words"}"#, "helo"),
+            (r#"{"helo": "bad\r\nMAIL FROM:<x>"}"#, "helo"),
+            (r#"{"expect_banner": ""}"#, "expect_banner"),
+            (r#"{"tls": true, "starttls": true}"#, "starttls"),
+            (r#"{"tls": true, "require_starttls": true}"#, "require_starttls"),
+            (r#"{"warn_time": "soon"}"#, "warn_time"),
+        ] {
+            match Config::load(json) {
+                Ok(_) => panic!("{json} was accepted"),
+                Err(error) => {
+                    let keys: Vec<_> = error.problems().iter().map(|p| p.key.as_deref()).collect();
+                    assert_eq!(keys, [Some(key)], "{json}");
+                }
+            }
+        }
+    }
+}
