@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use vitals_sdk::tcp::{self, Connection, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
-    Status, Timings, critical, description, first_line, format_duration, format_ms, metric, net_failure, ok,
-    register_check, sanitize, unknown, us_to_ms, warning,
+    Status, Timings, critical, description, format_duration, format_ms, metric, net_failure, ok, register_check,
+    sanitize, unknown, us_to_ms, warning,
 };
 
 use crate::config::{Config, parse_target};
@@ -156,7 +156,7 @@ impl Ident {
 
     /// The line for a summary, cleaned and bounded.
     fn shown(&self) -> String {
-        first_line(&self.raw, MAX_SHOWN)
+        clean(&self.raw, MAX_SHOWN)
     }
 }
 
@@ -237,6 +237,13 @@ fn converse(
     outcome
 }
 
+/// Peer bytes for a summary: UTF-8 (invalid bytes replaced), every control character a
+/// space, then [`sanitize`]d, so that none is left at either end.
+fn clean(bytes: &[u8], max_chars: usize) -> String {
+    let text: String = String::from_utf8_lossy(bytes).chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    sanitize(&text, max_chars)
+}
+
 /// Microseconds since `start`.
 fn micros(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
@@ -277,15 +284,15 @@ fn read_ident(stream: &mut Stream, target: &str, deadline: &Deadline) -> Result<
             return parse_ident(line, target);
         }
         if line.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-            let shown = sanitize(&String::from_utf8_lossy(&line), MAX_SHOWN);
+            let shown = clean(&line, MAX_SHOWN);
             return Err(protocol(format!("{target} does not speak SSH: it sent \"{shown}\"")));
         }
         if first_other.is_none() {
-            first_other = Some(first_line(&line, MAX_SHOWN));
+            first_other = Some(clean(&line, MAX_SHOWN));
         }
     }
     Err(protocol(format!(
-        "{target} sent {MAX_LINES} lines without an SSH identification, the first \"{}\"",
+        "{target} sent more than {MAX_LINES} lines without an SSH identification, the first \"{}\"",
         first_other.unwrap_or_default()
     )))
 }
@@ -293,13 +300,13 @@ fn read_ident(stream: &mut Stream, target: &str, deadline: &Deadline) -> Result<
 /// Splits an identification line (starting with `SSH-`) into its parts.
 fn parse_ident(raw: Vec<u8>, target: &str) -> Result<Ident, Failure> {
     let text = String::from_utf8_lossy(&raw).into_owned();
-    let shown = first_line(&raw, MAX_SHOWN);
+    let shown = clean(&raw, MAX_SHOWN);
     let rest = text.get(4..).unwrap_or_default();
     let Some((proto, software)) = rest.split_once('-') else {
         return Err(protocol(format!("{target} sent a malformed SSH identification \"{shown}\"")));
     };
     let numeric = !proto.is_empty() && proto.chars().all(|c| c.is_ascii_digit() || c == '.');
-    let ident = Ident { proto: sanitize(proto, 16), software: sanitize(software, MAX_SHOWN).trim().to_string(), raw };
+    let ident = Ident { proto: sanitize(proto, 16), software: clean(software.as_bytes(), MAX_SHOWN), raw };
     if !numeric {
         return Err(protocol(format!("{target} sent a malformed SSH identification \"{shown}\"")));
     }
@@ -414,7 +421,7 @@ fn disconnected(payload: &[u8], target: &str) -> String {
     let mut r = Reader::new(payload);
     let _ = r.byte("message number");
     let code = r.u32("reason code");
-    let text = r.string("description").map(|d| sanitize(&String::from_utf8_lossy(d), MAX_SHOWN));
+    let text = r.string("description").map(|d| clean(d, MAX_SHOWN));
     match (code, text) {
         (Ok(code), Ok(text)) => format!("{target} disconnected during the key exchange: \"{text}\" (reason {code})"),
         _ => format!("{target} disconnected during the key exchange"),
@@ -438,7 +445,7 @@ fn read_packet(stream: &mut Stream, what: &str, target: &str, deadline: &Deadlin
             // Text, such as a server's complaint about our identification: quote its line.
             let mut text = head;
             text.extend(stream.read_line(2 * MAX_SHOWN).unwrap_or_default());
-            let shown = first_line(&text, MAX_SHOWN);
+            let shown = clean(text.split(|&b| b == b'\n').next().unwrap_or_default(), MAX_SHOWN);
             return Err(protocol(format!("{target} sent text where its {what} was expected: \"{shown}\"")));
         }
         return Err(protocol(format!("{target} sent a malformed packet where its {what} was expected: {why}")));
@@ -530,7 +537,7 @@ fn verdict(config: &Config, session: &Session) -> CheckResult {
 fn details(config: &Config, session: &Session) -> String {
     let mut lines = vec![format!("remote address: {}", session.remote)];
     if let Some(ident) = &session.ident {
-        lines.push(format!("identification: {}", first_line(&ident.raw, 255)));
+        lines.push(format!("identification: {}", clean(&ident.raw, 255)));
     }
     if let Some(key) = &session.host_key {
         lines.push(format!("key exchange: {}, host key algorithm {}", key.kex, key.algorithm));
