@@ -11,8 +11,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Built-in plugin name → crate artifact name (check plugins and the `webhook` notifier).
-const BUILTINS: &[(&str, &str)] =
-    &[("http", "vitals_plugin_http"), ("tcp", "vitals_plugin_tcp"), ("webhook", "vitals_plugin_webhook")];
+const BUILTINS: &[(&str, &str)] = &[
+    ("http", "vitals_plugin_http"),
+    ("tcp", "vitals_plugin_tcp"),
+    ("webhook", "vitals_plugin_webhook"),
+    ("postgres", "vitals_plugin_postgres"),
+    ("mysql", "vitals_plugin_mysql"),
+    ("redis", "vitals_plugin_redis"),
+    ("nats", "vitals_plugin_nats"),
+    ("mqtt", "vitals_plugin_mqtt"),
+    ("amqp", "vitals_plugin_amqp"),
+    ("smtp", "vitals_plugin_smtp"),
+    ("imap", "vitals_plugin_imap"),
+    ("pop3", "vitals_plugin_pop3"),
+    ("ssh", "vitals_plugin_ssh"),
+];
 const WASM_TARGET: &str = "wasm32-wasip2";
 
 fn main() {

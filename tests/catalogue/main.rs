@@ -5,6 +5,17 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod amqp;
+mod imap;
+mod mqtt;
+mod mysql;
+mod nats;
+mod pop3;
+mod postgres;
+mod redis;
+mod smtp;
+mod ssh;
+
 use support::Sandbox;
 
 /// One `run --once --format json` of a single check named `c`: `plugin` (a built-in name or
