@@ -67,7 +67,7 @@ impl Config {
         let mut expected: Vec<Expected> = Vec::new();
         for text in &self.expect {
             match Expected::parse(self.kind.0, text) {
-                Ok(value) if expected.contains(&value) => {}
+                Ok(value) if expected.iter().any(|e| e.same_as(&value)) => {}
                 Ok(value) => expected.push(value),
                 Err(why) => {
                     problems.push(ConfigProblem::at_key("expect", format!("{why}, as {} records hold", self.kind)))

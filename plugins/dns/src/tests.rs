@@ -73,6 +73,7 @@ fn every_record_type_matches_its_expected_values() {
         (RecordType::Cname, "www.example.test.", "WWW.example.test"),
         (RecordType::Mx, "10 mx1.example.test.", "10 mx1.example.test"),
         (RecordType::Mx, "10 mx1.example.test.", "mx1.example.test."),
+        (RecordType::Mx, "0 .", "0 ."),
         (RecordType::Txt, "v=spf1 -all", "v=spf1 -all"),
         (RecordType::Txt, "v=spf1 -all", "\"v=spf1 -all\""),
         (RecordType::Ns, "ns1.example.test.", "ns1.example.test"),
@@ -151,8 +152,12 @@ fn expect_exactly_refuses_other_records() {
     let result = judged(r#"{"expect": ["192.0.2.1"], "expect_exactly": true}"#, &addresses());
     assert_eq!((result.status, result.reason), (Status::Critical, Some(Reason::Assertion)));
     assert!(result.summary.ends_with(" in 1.2 ms: 192.0.2.2 not expected"), "{}", result.summary);
-    let result = judged(r#"{"expect": ["192.0.2.2", "192.0.2.1", "192.0.2.1"], "expect_exactly": true}"#, &addresses());
+    let result =
+        judged(r#"{"expect": ["192.0.2.2", "192.0.2.1", " 192.0.2.1"], "expect_exactly": true}"#, &addresses());
     assert_eq!(result.status, Status::Ok, "{}", result.summary);
+    // The same value written twice is looked for once.
+    let result = judged(r#"{"type": "MX", "expect": ["mx.example.test", "MX.example.test."]}"#, &addresses());
+    assert!(result.summary.ends_with("; mx.example.test not in the answer"), "{}", result.summary);
 }
 
 #[test]

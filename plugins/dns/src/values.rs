@@ -95,6 +95,11 @@ impl Expected {
         Ok(Expected { text: text.to_string(), fields, rule })
     }
 
+    /// Whether `other` is the same value, however differently it was written.
+    pub fn same_as(&self, other: &Expected) -> bool {
+        self.rule == other.rule && self.fields == other.fields
+    }
+
     /// Whether a record's data ([`Data::of`]) is this value.
     pub fn matches(&self, data: &Data) -> bool {
         let actual = &data.0;
@@ -175,10 +180,11 @@ fn normalize(field: Field, value: &str) -> Option<String> {
     match field {
         Field::V4 => value.parse::<Ipv4Addr>().ok().map(|ip| ip.to_string()),
         Field::V6 => value.trim_matches(['[', ']']).parse::<Ipv6Addr>().ok().map(|ip| ip.to_string()),
+        // The root (a null MX's exchange) is the one name that is only a dot.
+        Field::Name if value == "." => Some(".".to_string()),
         Field::Name => {
             let name = value.strip_suffix('.').unwrap_or(value);
-            let plausible = !name.is_empty() || value == ".";
-            plausible.then(|| if value == "." { ".".to_string() } else { name.to_ascii_lowercase() })
+            (!name.is_empty()).then(|| name.to_ascii_lowercase())
         }
         Field::Number => value.parse::<u32>().ok().map(|n| n.to_string()),
         Field::Word => Some(value.to_ascii_lowercase()),
