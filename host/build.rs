@@ -25,6 +25,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("imap", "vitals_plugin_imap"),
     ("pop3", "vitals_plugin_pop3"),
     ("ssh", "vitals_plugin_ssh"),
+    ("dns", "vitals_plugin_dns"),
 ];
 const WASM_TARGET: &str = "wasm32-wasip2";
 

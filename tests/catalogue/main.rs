@@ -6,6 +6,7 @@
 mod support;
 
 mod amqp;
+mod dns;
 mod imap;
 mod mqtt;
 mod mysql;
