@@ -26,6 +26,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("pop3", "vitals_plugin_pop3"),
     ("ssh", "vitals_plugin_ssh"),
     ("dns", "vitals_plugin_dns"),
+    ("tls", "vitals_plugin_tls"),
 ];
 const WASM_TARGET: &str = "wasm32-wasip2";
 

@@ -16,6 +16,7 @@ mod postgres;
 mod redis;
 mod smtp;
 mod ssh;
+mod tls;
 
 use support::Sandbox;
 

@@ -75,7 +75,7 @@ pub fn facts(conn: &rustls::ClientConnection, server_name: &str, roots: Arc<Root
     };
     let cipher = conn
         .negotiated_cipher_suite()
-        .map(|s| s.suite().as_str().unwrap_or("unknown").to_string())
+        .map(|s| iana_name(s.suite().as_str().unwrap_or("unknown")))
         .unwrap_or_else(|| "unknown".to_string());
     let alpn = conn.alpn_protocol().map(|p| output::one_line(&String::from_utf8_lossy(p), 64));
     let der: &[CertificateDer<'static>] = conn.peer_certificates().unwrap_or(&[]);
@@ -90,6 +90,14 @@ pub fn facts(conn: &rustls::ClientConnection, server_name: &str, roots: Arc<Root
         chain_valid,
         name_valid,
         problem,
+    }
+}
+
+/// A cipher suite's IANA name: rustls spells the TLS 1.3 ones `TLS13_...`.
+fn iana_name(rustls_name: &str) -> String {
+    match rustls_name.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => rustls_name.to_string(),
     }
 }
 
@@ -252,6 +260,11 @@ pub fn certificate_problem(error: &CertificateError, server_name: &str, leaf: Op
             None => format!("certificate for {name} was issued by an authority that is not trusted"),
         },
         CertificateError::BadSignature => format!("certificate for {name} has an invalid signature"),
+        CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+        | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => format!(
+            "certificate for {name} is signed with an algorithm that does not match the key of its issuer \
+             (or one this client does not support): it was not issued by a trusted authority"
+        ),
         CertificateError::Revoked => format!("certificate for {name} has been revoked"),
         CertificateError::BadEncoding => format!("certificate for {name} is not correctly encoded"),
         CertificateError::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
@@ -282,6 +295,9 @@ pub fn handshake_problem(error: &rustls::Error, server_name: &str) -> String {
         rustls::Error::InvalidCertificate(e) => certificate_problem(e, server_name, None),
         rustls::Error::AlertReceived(alert) => format!("the server refused the handshake ({alert:?} alert)"),
         rustls::Error::NoCertificatesPresented => "the server sent no certificate".to_string(),
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            format!("{server_name} does not speak TLS here (its answer is not a TLS handshake message)")
+        }
         rustls::Error::PeerIncompatible(why) => format!("the server offers nothing this client accepts ({why:?})"),
         other => other.to_string(),
     }
