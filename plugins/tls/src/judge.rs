@@ -91,7 +91,7 @@ pub fn judge(config: &Config, exchange: &Exchange, info: &TlsInfo, now_ms: i64) 
     findings.sort_by_key(|f| std::cmp::Reverse(severity(f.status)));
     let result = match findings.first() {
         None => {
-            let mut headline = format!("{} {}", sanitize(&info.version, 20), sanitize(&info.cipher, 60));
+            let mut headline = format!("{} {}", sanitize(&info.version, 20), cipher(&info.cipher));
             if let Some(leaf) = leaf {
                 let until = leaf.not_after_ms - now_ms;
                 headline.push_str(&format!(
@@ -234,6 +234,16 @@ fn common_name(certificate: &Certificate) -> Option<String> {
         .map(|cn| sanitize(cn, SHOWN))
 }
 
+/// The cipher suite as IANA names it: rustls calls the TLS 1.3 suites `TLS13_AES_…` where
+/// IANA (and OpenSSL, and check_ssl_cert) say `TLS_AES_…`.
+fn cipher(name: &str) -> String {
+    let name = sanitize(name, 60);
+    match name.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => name,
+    }
+}
+
 /// `3f:2a:9b:1c:04:5d:e6:77…`: the first 8 bytes of a hex fingerprint.
 fn short_fingerprint(hex: &str) -> String {
     let digits: Vec<char> = hex.chars().filter(char::is_ascii_hexdigit).take(16).collect();
@@ -340,7 +350,7 @@ fn details(exchange: &Exchange, info: &TlsInfo) -> String {
             exchange.remote,
             sanitize(&info.server_name, SHOWN),
             sanitize(&info.version, 20),
-            sanitize(&info.cipher, 60)
+            cipher(&info.cipher)
         ),
         format!(
             "chain {}, name {}{}",

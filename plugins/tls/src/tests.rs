@@ -123,6 +123,20 @@ fn forty_days_left_is_ok_with_everything_reported() {
 }
 
 #[test]
+fn tls13_suites_get_their_iana_names() {
+    let mut rustls_named = info(40);
+    rustls_named.cipher = "TLS13_AES_128_GCM_SHA256".into();
+    let result = judged("{}", &rustls_named);
+    assert!(result.summary.starts_with("TLSv1.3 TLS_AES_128_GCM_SHA256, "), "{}", result.summary);
+    assert!(
+        result
+            .details
+            .unwrap_or_default()
+            .starts_with("remote address 127.0.0.1:8443, server name localhost, TLSv1.3 TLS_AES_128_GCM_SHA256")
+    );
+}
+
+#[test]
 fn twenty_days_left_is_a_warning() {
     let result = judged("{}", &info(20));
     assert_result(
