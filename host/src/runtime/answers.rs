@@ -115,6 +115,8 @@ pub fn replay_http(
         redirects: reply.redirects,
         remote_addr: reply.remote_addr,
         timings: timings(&reply.timings),
+        // Cases carry no certificates.
+        tls: None,
     })
 }
 

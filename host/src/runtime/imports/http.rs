@@ -54,6 +54,9 @@ pub struct HttpRequest {
     pub tls_verify: bool,
     /// Keep at most this many body bytes; the rest is read, counted and dropped.
     pub max_body_bytes: u32,
+    /// Describe the final exchange's TLS handshake (`HttpResponse::tls`): the chain is
+    /// parsed and verified apart, which costs, so only when asked (`send-tls`).
+    pub tls_facts: bool,
 }
 
 impl HttpRequest {
@@ -70,6 +73,7 @@ impl HttpRequest {
             max_redirects: 0,
             tls_verify: true,
             max_body_bytes: 1024 * 1024,
+            tls_facts: false,
         }
     }
 }
@@ -96,6 +100,8 @@ pub struct HttpResponse {
     pub remote_addr: String,
     /// Phase timings of the final exchange; `total` covers every hop.
     pub timings: Timings,
+    /// What the final exchange's TLS handshake established, when asked for and https.
+    pub tls: Option<crate::runtime::imports::tls::TlsFacts>,
 }
 
 /// A request after validation.
@@ -162,8 +168,9 @@ pub async fn send(
     let keep = (request.max_body_bytes as usize).min(MAX_KEPT_BODY_BYTES);
     let mut redirects: u8 = 0;
     loop {
-        let (response, remote, mut timings, driver) =
-            exchange(grants, &url, &method, &headers, body.clone(), request.tls_verify, clock).await?;
+        let hop = Hop { tls_verify: request.tls_verify, tls_facts: request.tls_facts };
+        let (response, remote, mut timings, driver, tls) =
+            exchange(grants, &url, &method, &headers, body.clone(), hop, clock).await?;
         let status = response.status().as_u16();
         if redirects < request.max_redirects
             && matches!(status, 301 | 302 | 303 | 307 | 308)
@@ -213,8 +220,18 @@ pub async fn send(
             redirects,
             remote_addr: remote.to_string(),
             timings,
+            tls,
         });
     }
+}
+
+/// How one hop handles TLS.
+#[derive(Debug, Clone, Copy)]
+struct Hop {
+    /// Verify the certificate.
+    tls_verify: bool,
+    /// Describe the handshake.
+    tls_facts: bool,
 }
 
 /// Whether a request header was meant for the request's first origin only, and so is not
@@ -301,17 +318,23 @@ async fn exchange(
     method: &Method,
     headers: &[(HeaderName, HeaderValue)],
     body: Option<Bytes>,
-    tls_verify: bool,
+    hop: Hop,
     clock: Clock,
-) -> Result<(Response<Incoming>, SocketAddr, Timings, Driver), NetError> {
+) -> Result<(Response<Incoming>, SocketAddr, Timings, Driver, Option<crate::runtime::imports::tls::TlsFacts>), NetError>
+{
     let host = url.host_str().ok_or_else(|| NetError::Invalid(format!("the URL {url} has no host")))?;
     let port = url.port_or_known_default().ok_or_else(|| NetError::Invalid(format!("the URL {url} has no port")))?;
     let (stream, remote, mut timings) = net::connect_until(grants, host, port, clock.end, clock.limit).await?;
 
+    let mut facts = None;
     let (mut sender, mut driver) = if url.scheme() == "https" {
-        let connector = net::http_tls_connector(tls_verify, grants.trust());
+        let connector = net::http_tls_connector(hop.tls_verify, grants.trust());
         let (tls, took) = net::tls_handshake(&connector, stream, host, clock.end, clock.limit).await?;
         timings.tls = Some(took);
+        if hop.tls_facts {
+            let roots = net::roots(grants.trust());
+            facts = Some(crate::runtime::imports::tls::facts(tls.get_ref().1, host, roots));
+        }
         start_http1(tls, clock).await?
     } else {
         start_http1(stream, clock).await?
@@ -328,7 +351,7 @@ async fn exchange(
         }
     };
     timings.first_byte = Some(sent.elapsed());
-    Ok((response, remote, timings, driver))
+    Ok((response, remote, timings, driver, facts))
 }
 
 /// The HTTP/1.1 handshake over `io`, with the connection driven by a spawned task.

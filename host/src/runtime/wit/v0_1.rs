@@ -98,6 +98,24 @@ impl RunState {
 
 impl http::Host for RunState {
     async fn send(&mut self, req: http::Request) -> wasmtime::Result<Result<http::Response, types::NetError>> {
+        Ok(self.http_send(req, false).await?.map(|(response, _)| response))
+    }
+
+    async fn send_tls(
+        &mut self,
+        req: http::Request,
+    ) -> wasmtime::Result<Result<(http::Response, Option<types::TlsInfo>), types::NetError>> {
+        self.http_send(req, true).await
+    }
+}
+
+impl RunState {
+    /// `send` and `send-tls`: one request through the run's grants, answers and lanes.
+    async fn http_send(
+        &mut self,
+        req: http::Request,
+        tls_facts: bool,
+    ) -> wasmtime::Result<Result<(http::Response, Option<types::TlsInfo>), types::NetError>> {
         let limit = match self.call_limit(req.timeout_ms) {
             Ok(l) => l,
             Err(e) => return Ok(Err(e)),
@@ -111,13 +129,14 @@ impl http::Host for RunState {
             max_redirects: req.max_redirects,
             tls_verify: req.tls_verify,
             max_body_bytes: req.max_body_bytes,
+            tls_facts,
         };
         self.spend_attempt()?;
         if let Answers::Replay(replay) = &self.grant.answers {
             let outcome =
                 answers::replay_http(&self.grant.grants, replay, &request.method, &request.url, request.max_body_bytes);
             self.note(outcome.as_ref().map(|_| ()))?;
-            return Ok(outcome.map(response).map_err(net_error));
+            return Ok(outcome.map(|r| (response(r), None)).map_err(net_error));
         }
         let Call { lanes, grants, deadline, slots } = match self.call() {
             Ok(c) => c,
@@ -140,7 +159,12 @@ impl http::Host for RunState {
             answers::record_http(rec, &method, &url, &outcome);
         }
         self.note(outcome.as_ref().map(|_| ()))?;
-        Ok(outcome.map(response).map_err(net_error))
+        Ok(outcome
+            .map(|mut r| {
+                let tls = r.tls.take().map(tls_info);
+                (response(r), tls)
+            })
+            .map_err(net_error))
     }
 }
 
