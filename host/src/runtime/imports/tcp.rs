@@ -187,6 +187,7 @@ impl TcpConnection {
         server_name: Option<&str>,
         verify: bool,
         trust: Option<&Trust>,
+        alpn: &[String],
         timeout: Duration,
         deadline: Instant,
     ) -> Result<Duration, NetError> {
@@ -202,7 +203,8 @@ impl TcpConnection {
         let Stream::Plain(plain) = std::mem::replace(&mut self.stream, Stream::Broken) else {
             return Err(self.broken());
         };
-        let connector = net::tls_connector(verify, trust);
+        let connector =
+            if alpn.is_empty() { net::tls_connector(verify, trust) } else { net::alpn_connector(verify, trust, alpn)? };
         let (tls, took) = net::tls_handshake(&connector, plain, &name, Instant::now() + limit, limit).await?;
         self.tls_name = Some(name);
         self.trust = trust.cloned();
@@ -329,7 +331,7 @@ mod tests {
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"220 ready\r\n");
         c.send(b"STARTTLS\r\n", T, soon()).await.unwrap();
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"220 go\r\n");
-        let err = c.upgrade_tls(None, true, None, T, soon()).await.unwrap_err();
+        let err = c.upgrade_tls(None, true, None, &[], T, soon()).await.unwrap_err();
         assert!(
             matches!(err, NetError::Tls(ref m) if m.contains("certificate for localhost was issued by an authority that is not trusted")),
             "{err:?}"
@@ -341,7 +343,7 @@ mod tests {
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"220 ready\r\n");
         c.send(b"STARTTLS\r\n", T, soon()).await.unwrap();
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"220 go\r\n");
-        let took = c.upgrade_tls(Some("localhost"), false, None, T, soon()).await.unwrap();
+        let took = c.upgrade_tls(Some("localhost"), false, None, &[], T, soon()).await.unwrap();
         assert!(took > Duration::ZERO);
         assert!(c.is_tls());
         // The facts are there although nothing was verified, and say what is wrong.
@@ -357,7 +359,7 @@ mod tests {
         c.send(b"ping", T, soon()).await.unwrap();
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"ping");
         assert_eq!(c.receive(100, T, soon()).await.unwrap(), b"");
-        let again = c.upgrade_tls(None, false, None, T, soon()).await.unwrap_err();
+        let again = c.upgrade_tls(None, false, None, &[], T, soon()).await.unwrap_err();
         assert!(matches!(again, NetError::Invalid(ref m) if m.contains("already uses TLS")));
     }
 

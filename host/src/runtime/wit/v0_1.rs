@@ -333,34 +333,18 @@ impl tcp::HostConnection for RunState {
         verify: bool,
         timeout_ms: u32,
     ) -> wasmtime::Result<Result<u64, types::NetError>> {
-        let limit = match self.call_limit(Some(timeout_ms)) {
-            Ok(l) => l,
-            Err(e) => return Ok(Err(e)),
-        };
-        let (deadline, handle) = (self.grant.deadline, self.table.get(&conn)?);
-        let (shared, case_id) = (handle.shared(), handle.case_id());
-        let outcome = match (shared, &self.grant.answers) {
-            (None, Answers::Replay(replay)) => with_replay(replay, |r| r.upgrade_tls(case_id.unwrap_or(usize::MAX))),
-            (None, _) => Err(net::NetError::Invalid("replay: no such connection".into())),
-            (Some(conn), answers) => {
-                let lanes = match self.lanes() {
-                    Ok(l) => l,
-                    Err(e) => return Ok(Err(e)),
-                };
-                let trust = self.grant.grants.trust().cloned();
-                let upgrade = async move {
-                    conn.lock().await.upgrade_tls(server_name.as_deref(), verify, trust.as_ref(), limit, deadline).await
-                };
-                let outcome = lanes.io(upgrade).await;
-                if let Answers::Record(rec) = answers
-                    && let Ok(mut rec) = rec.lock()
-                {
-                    rec.tls(case_id, outcome.as_ref().copied().map_err(answers::failure));
-                }
-                outcome
-            }
-        };
-        Ok(outcome.map(micros).map_err(net_error))
+        self.upgrade(conn, server_name, verify, Vec::new(), timeout_ms).await
+    }
+
+    async fn upgrade_tls_alpn(
+        &mut self,
+        conn: Resource<host_tcp::Connection>,
+        server_name: Option<String>,
+        verify: bool,
+        alpn: Vec<String>,
+        timeout_ms: u32,
+    ) -> wasmtime::Result<Result<u64, types::NetError>> {
+        self.upgrade(conn, server_name, verify, alpn, timeout_ms).await
     }
 
     async fn remote_addr(&mut self, conn: Resource<host_tcp::Connection>) -> wasmtime::Result<String> {
@@ -647,6 +631,50 @@ fn tls_info(f: host_tls::TlsFacts) -> types::TlsInfo {
         chain_valid: f.chain_valid,
         name_valid: f.name_valid,
         problem: f.problem,
+    }
+}
+
+impl RunState {
+    /// `upgrade-tls` and `upgrade-tls-alpn`.
+    async fn upgrade(
+        &mut self,
+        conn: Resource<host_tcp::Connection>,
+        server_name: Option<String>,
+        verify: bool,
+        alpn: Vec<String>,
+        timeout_ms: u32,
+    ) -> wasmtime::Result<Result<u64, types::NetError>> {
+        let limit = match self.call_limit(Some(timeout_ms)) {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
+        };
+        let (deadline, handle) = (self.grant.deadline, self.table.get(&conn)?);
+        let (shared, case_id) = (handle.shared(), handle.case_id());
+        let outcome = match (shared, &self.grant.answers) {
+            (None, Answers::Replay(replay)) => with_replay(replay, |r| r.upgrade_tls(case_id.unwrap_or(usize::MAX))),
+            (None, _) => Err(net::NetError::Invalid("replay: no such connection".into())),
+            (Some(conn), answers) => {
+                let lanes = match self.lanes() {
+                    Ok(l) => l,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let trust = self.grant.grants.trust().cloned();
+                let upgrade = async move {
+                    conn.lock()
+                        .await
+                        .upgrade_tls(server_name.as_deref(), verify, trust.as_ref(), &alpn, limit, deadline)
+                        .await
+                };
+                let outcome = lanes.io(upgrade).await;
+                if let Answers::Record(rec) = answers
+                    && let Ok(mut rec) = rec.lock()
+                {
+                    rec.tls(case_id, outcome.as_ref().copied().map_err(answers::failure));
+                }
+                outcome
+            }
+        };
+        Ok(outcome.map(micros).map_err(net_error))
     }
 }
 
