@@ -474,3 +474,60 @@ fn init_writes_a_checks_toml_that_validates_and_runs_with_examples_that_validate
     assert_eq!(out.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&out.stderr).contains("vitals init"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// docs/plugins/ is what `vitals plugin docs --all` writes: a page per built-in and the
+/// index, each generated from the plugin's own description. A plugin whose keys or
+/// summary changed fails here until the pages are regenerated.
+#[test]
+fn docs_plugins_are_generated_from_the_builtins_and_up_to_date() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = support::vitals()
+        .args(["plugin", "docs", "--all", "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run vitals plugin docs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let committed = support::root().join("docs/plugins");
+    let names = |d: &std::path::Path| {
+        let mut n: Vec<String> =
+            std::fs::read_dir(d).expect("read dir").filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&committed), names(dir.path()), "docs/plugins/ must hold exactly the generated pages");
+    for name in names(dir.path()) {
+        let fresh = std::fs::read_to_string(dir.path().join(&name)).expect("generated page");
+        let kept = std::fs::read_to_string(committed.join(&name)).unwrap_or_default();
+        assert!(
+            fresh == kept,
+            "docs/plugins/{name} is out of date: run `vitals plugin docs --all --dir docs/plugins` and commit it"
+        );
+    }
+    let one = support::vitals().args(["plugin", "docs", "redis"]).output().expect("run vitals plugin docs redis");
+    assert_eq!(
+        String::from_utf8_lossy(&one.stdout),
+        std::fs::read_to_string(committed.join("redis.md")).expect("page")
+    );
+}
+
+/// A check granted a program (`allow = ["exec:PATH"]`) is valid, and `vitals validate`
+/// says that the program runs outside the sandbox; an exec entry that is not one absolute
+/// path is a configuration error at its line.
+#[test]
+fn validate_warns_about_programs_run_outside_the_sandbox_and_refuses_a_vague_one() {
+    let check = |allow: &str| {
+        format!("[[check]]\nname = \"disk\"\nplugin = \"tcp\"\ntarget = \"127.0.0.1:9\"\nallow = [{allow}]\n")
+    };
+    let sandbox = Sandbox::new(&check("\"exec:/usr/bin/true\", \"system\""));
+    let out = sandbox.vitals(&["validate"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("warning: check `disk` may run /usr/bin/true outside the sandbox"), "{stderr}");
+    for (entry, says) in [("\"exec:true\"", "absolute path"), ("\"exec:/bin/sh -c x\"", "no spaces")] {
+        let sandbox = Sandbox::new(&check(entry));
+        let out = sandbox.vitals(&["validate"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(78), "{entry}: {stderr}");
+        assert!(stderr.contains(says) && stderr.contains("checks.toml:5:"), "{entry}: {stderr}");
+    }
+}

@@ -12,6 +12,7 @@ pub mod init;
 pub mod kit;
 pub mod notify;
 mod prepare;
+pub mod reference;
 pub mod run;
 pub mod scaffold;
 pub mod sinks;

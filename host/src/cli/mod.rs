@@ -429,6 +429,14 @@ pub enum PluginCommand {
         vitals plugin inspect ./target/wasm32-wasip2/release/my_check.wasm --format json\n\n\
         Exit codes: 0 described, 65 not a usable plugin.")]
     Inspect(InspectArgs),
+    /// Print a plugin's reference page (Markdown) from what it says about itself, or
+    /// write one page per built-in (`--all --dir`), as docs/plugins/ holds them.
+    #[command(after_long_help = "Examples:\n  \
+        vitals plugin docs postgres\n  \
+        vitals plugin docs ./my_check.wasm > docs/my_check.md\n  \
+        vitals plugin docs --all --dir docs/plugins      # regenerate the built-ins' pages\n\n\
+        Exit codes: 0 written, 64 usage error, 65 not a usable plugin, 74 cannot write.")]
+    Docs(DocsArgs),
     /// Start a plugin project (Rust, Python or JavaScript) that builds with one command
     /// and passes its own test.
     New(NewArgs),
@@ -557,6 +565,20 @@ pub struct InspectArgs {
     pub format: InspectFormat,
 }
 
+/// `vitals plugin docs`.
+#[derive(Debug, Args)]
+pub struct DocsArgs {
+    /// A built-in plugin name (`postgres`) or a path to a .wasm component.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub plugin: Option<String>,
+    /// Every built-in plugin, one page each, plus an index (README.md), into `--dir`.
+    #[arg(long, requires = "dir")]
+    pub all: bool,
+    /// The directory `--all` writes into.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
 /// `plugin inspect` output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InspectFormat {
@@ -632,6 +654,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Store(StoreCommand::Check) => store::check(&cli),
         Command::Plugin(PluginCommand::Inspect(args)) => plugin::inspect(&cli, args).await,
         Command::Plugin(PluginCommand::List(args)) => plugin::list(&cli, args).await,
+        Command::Plugin(PluginCommand::Docs(args)) => plugin::docs(&cli, args).await,
         Command::Plugin(PluginCommand::New(args)) => plugin::new(args),
         Command::Plugin(PluginCommand::Run(args)) => plugin::run(&cli, args).await,
         Command::Plugin(PluginCommand::Test(args)) => plugin::test(&cli, args).await,

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::exit;
-use super::{Cli, InspectArgs, InspectFormat, Lang, ListArgs, NewArgs, PluginRunArgs, PluginTestArgs, TestFormat};
+use super::{
+    Cli, DocsArgs, InspectArgs, InspectFormat, Lang, ListArgs, NewArgs, PluginRunArgs, PluginTestArgs, TestFormat,
+};
 use super::{render, stdout};
 use crate::app::Failure;
 use crate::app::kit::{self, OneCheck};
@@ -144,7 +146,7 @@ pub async fn test(cli: &Cli, args: &PluginTestArgs) -> Result<u8, Failure> {
 fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), Failure> {
     let fail = |e: std::io::Error| Failure::store(format!("cannot write {}: {e}", path.display()));
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".recording");
+    tmp.push(".writing");
     let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, text).map_err(fail)?;
     std::fs::rename(&tmp, path).map_err(fail)
@@ -331,5 +333,48 @@ pub async fn inspect(cli: &Cli, args: &InspectArgs) -> Result<u8, Failure> {
             stdout::write(out.as_bytes())?;
         }
     }
+    Ok(exit::OK)
+}
+
+/// A plugin's description, WIT version, whether it validates, its imports and its kind.
+type Described = (crate::plan::describe::PluginDescription, String, bool, Vec<String>, &'static str);
+
+/// `vitals plugin docs`: one plugin's reference page on stdout, or every built-in's into
+/// a directory.
+pub async fn docs(cli: &Cli, args: &DocsArgs) -> Result<u8, Failure> {
+    use crate::app::reference;
+    let runtime = cli.context().runtime()?;
+    let facts = |loaded: &Loaded| -> Described {
+        match loaded {
+            Loaded::Check(p) => {
+                (p.description.clone(), p.wit_version.clone(), p.validates(), p.imports.clone(), "check")
+            }
+            Loaded::Notifier(p) => (p.description.clone(), p.wit_version.clone(), false, p.imports.clone(), "notifier"),
+        }
+    };
+    let Some(dir) = args.dir.as_ref().filter(|_| args.all) else {
+        let name = args.plugin.as_deref().ok_or_else(|| Failure::usage("name a plugin, or give --all --dir DIR"))?;
+        let reference = reference(name);
+        let builtin = matches!(reference, PluginRef::Builtin(_));
+        let loaded = load_any(&runtime, &reference).await?;
+        let (d, wit, validates, imports, kind) = facts(&loaded);
+        let page =
+            reference::page(&d, reference::Facts { kind, wit_version: &wit, validates, imports: &imports, builtin });
+        stdout::write_plain(page.as_bytes())?;
+        return Ok(exit::OK);
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Failure::store(format!("cannot create {}: {e}", dir.display())))?;
+    let mut described = Vec::new();
+    for name in builtin_names() {
+        let loaded = load_any(&runtime, &PluginRef::Builtin(name.to_string())).await?;
+        described.push(facts(&loaded));
+    }
+    for (d, wit, validates, imports, kind) in &described {
+        let facts = reference::Facts { kind, wit_version: wit, validates: *validates, imports, builtin: true };
+        write_atomically(&dir.join(format!("{}.md", d.name)), &reference::page(d, facts))?;
+    }
+    let listed: Vec<(&crate::plan::describe::PluginDescription, &str)> =
+        described.iter().map(|(d, _, _, _, kind)| (d, *kind)).collect();
+    write_atomically(&dir.join("README.md"), &reference::index(&listed))?;
     Ok(exit::OK)
 }

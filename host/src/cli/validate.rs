@@ -1,6 +1,8 @@
 //! `vitals validate`: the configuration and every plugin it names, checked without
 //! running anything.
 
+use std::io::Write as _;
+
 use super::render::count;
 use super::{Cli, exit, stdout};
 use crate::app::{Failure, notifiers, prepare_tagged};
@@ -25,5 +27,17 @@ pub async fn validate(cli: &Cli) -> Result<u8, Failure> {
         plugins.into_iter().collect::<Vec<_>>().join(", ")
     );
     stdout::write(line.as_bytes())?;
+    // Valid, but worth a second look: these programs run outside the sandbox.
+    for check in &plan.checks {
+        for program in check.grants.programs() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: check `{}` may run {program} outside the sandbox (allow \"exec:{program}\"): it can do \
+                 whatever that program can do as the user vitals runs as; the host gives it no shell, an empty \
+                 environment, no input and a time limit",
+                check.name
+            );
+        }
+    }
     Ok(exit::OK)
 }

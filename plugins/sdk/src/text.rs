@@ -7,12 +7,14 @@
 /// ```
 /// assert_eq!(vitals_sdk::sanitize("220 ready\r\n\x1b[31m", 80), "220 ready [31m");
 /// assert_eq!(vitals_sdk::sanitize("a long banner", 6), "a long…");
+/// assert_eq!(vitals_sdk::sanitize("\x1b[31mx\x07", 80), "[31mx");
 /// ```
 pub fn sanitize(text: &str, max_chars: usize) -> String {
     let mut out = String::new();
     let mut count = 0;
-    let mut last_space = false;
-    for c in text.trim().chars() {
+    // Starts as if after a space, so that a leading control character leaves no space.
+    let mut last_space = true;
+    for c in text.chars() {
         let c = if c.is_control() || c.is_whitespace() { ' ' } else { c };
         if c == ' ' && last_space {
             continue;
@@ -26,6 +28,8 @@ pub fn sanitize(text: &str, max_chars: usize) -> String {
         out.push(c);
         count += 1;
     }
+    // A trailing control character (a bell, an escape) leaves no space either.
+    out.truncate(out.trim_end().len());
     out
 }
 
