@@ -27,6 +27,8 @@ const BUILTINS: &[(&str, &str)] = &[
     ("ssh", "vitals_plugin_ssh"),
     ("dns", "vitals_plugin_dns"),
     ("tls", "vitals_plugin_tls"),
+    ("system", "vitals_plugin_system"),
+    ("ping", "vitals_plugin_ping"),
 ];
 const WASM_TARGET: &str = "wasm32-wasip2";
 

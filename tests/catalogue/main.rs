@@ -11,11 +11,13 @@ mod imap;
 mod mqtt;
 mod mysql;
 mod nats;
+mod ping;
 mod pop3;
 mod postgres;
 mod redis;
 mod smtp;
 mod ssh;
+mod system;
 mod tls;
 
 use support::Sandbox;
