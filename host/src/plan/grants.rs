@@ -110,6 +110,8 @@ pub struct Grants {
     system: bool,
     /// `allow = ["exec:/path"]`: the programs the check may run outside the sandbox.
     programs: Vec<String>,
+    /// `target = "ping:HOST"`: hosts that may be pinged (the `ping` interface), on no port.
+    icmp: Vec<HostRule>,
 }
 
 /// One `allow` entry: a network rule, or a capability beyond the network.
@@ -188,7 +190,9 @@ impl Grants {
     /// `system:WHAT` is about this machine and grants no host.
     pub fn for_check(target: &str, allow: &[String]) -> Result<Grants, GrantError> {
         let mut grants = Grants::default();
-        if let Some(rule) = parse_target(target)? {
+        if let Some(host) = target.trim().strip_prefix("ping:") {
+            grants.icmp.push(ping_target(target, host)?);
+        } else if let Some(rule) = parse_target(target)? {
             grants.push(rule);
         }
         for entry in allow {
@@ -252,13 +256,17 @@ impl Grants {
 
     /// Whether `host` may be reached on some port: for ICMP echo, which has no port.
     pub fn allows_host(&self, host: &str) -> bool {
-        self.allows_where(host, |_| true, |rule, ip| rule.matches_ip_any_port(ip))
+        let icmp = match parse_host_ip(host) {
+            Some(ip) => self.icmp.contains(&HostRule::Ip(ip)),
+            None => self.icmp.contains(&HostRule::Name(normalize_name(host))),
+        };
+        icmp || self.allows_where(host, |_| true, |rule, ip| rule.matches_ip_any_port(ip))
     }
 
     /// Whether `ip`, an address `host` resolved to, may be pinged (see [`Grants::allows_addr`]).
     pub fn allows_host_ip(&self, host: &str, ip: IpAddr) -> bool {
         let ip = ip.to_canonical();
-        if self.rules.iter().any(|rule| rule.matches_ip_any_port(ip)) {
+        if self.icmp.contains(&HostRule::Ip(ip)) || self.rules.iter().any(|rule| rule.matches_ip_any_port(ip)) {
             return true;
         }
         !is_sensitive(ip) && self.allows_host(host)
@@ -298,6 +306,10 @@ impl Grants {
     /// The granted entries in canonical spelling (`example.com:443`, `10.0.0.0/8:*`).
     pub fn entries(&self) -> Vec<String> {
         let mut entries: Vec<String> = self.rules.iter().map(Rule::to_string).collect();
+        for host in &self.icmp {
+            let spelled = Rule { host: host.clone(), port: None }.to_string();
+            entries.push(format!("ping:{}", spelled.trim_end_matches(":*")));
+        }
         if self.system {
             entries.push("system".to_string());
         }
@@ -308,7 +320,7 @@ impl Grants {
 
 impl fmt::Display for Grants {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.rules.is_empty() && !self.system && self.programs.is_empty() {
+        if self.rules.is_empty() && self.icmp.is_empty() && !self.system && self.programs.is_empty() {
             return f.write_str("nothing");
         }
         f.write_str(&self.entries().join(", "))
@@ -427,6 +439,24 @@ fn parse_target(target: &str) -> Result<Option<Rule>, GrantError> {
         GrantError::Target { problem, .. } => err(problem),
         other => other,
     })
+}
+
+/// A ping target: `ping:HOST` (a name, or an IP address, IPv6 bare or bracketed) lets the
+/// check ping HOST and reach nothing else: ICMP has no port, so none is granted.
+fn ping_target(target: &str, host: &str) -> Result<HostRule, GrantError> {
+    let err = |problem: String| GrantError::Target { target: target.to_string(), problem };
+    let host = host.trim();
+    if let Some(ip) = parse_host_ip(host) {
+        return Ok(HostRule::Ip(ip));
+    }
+    if host.is_empty() || host.contains(['*', '[', ']', ':', '/']) {
+        return Err(err(format!(
+            "ping:HOST names one host or IP address (ping:gw.example, ping:192.0.2.1, ping:[::1]), not {host:?}"
+        )));
+    }
+    let name = normalize_name(host);
+    valid_name(&name).map_err(err)?;
+    Ok(HostRule::Name(name))
 }
 
 fn parse_host_target(target: &str) -> Result<Rule, GrantError> {
@@ -721,6 +751,19 @@ mod tests {
         assert!(refused("*.local:22", &[]).contains("cannot contain `*`"));
         assert!(refused("foo://thing/x", &[]).contains("no default port"));
         assert!(refused("bad host:22", &[]).contains("not allowed in a host name"));
+    }
+
+    #[test]
+    fn ping_targets_grant_their_host_for_icmp_only() {
+        let g = grants("ping:GW.example.", &[]);
+        assert!(g.allows_host("gw.example") && !g.allows("gw.example", 7));
+        assert!(!g.allows_host_ip("gw.example", "169.254.1.1".parse().expect("ip")));
+        assert_eq!(g.entries(), vec!["ping:gw.example"]);
+        let g = grants("ping:::1", &[]);
+        assert!(g.allows_host("[::1]") && g.allows_host_ip("::1", "::1".parse().expect("ip")) && !g.allows("::1", 22));
+        assert_eq!(g.entries(), vec!["ping:[::1]"]);
+        assert!(refused("ping:", &[]).contains("ping:HOST"));
+        assert!(refused("ping:*.example", &[]).contains("ping:HOST"));
     }
 
     #[test]

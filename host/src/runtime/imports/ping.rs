@@ -66,9 +66,11 @@ pub async fn echo(grants: &Grants, echo: Echo, limit: Duration, deadline: Instan
     }
     let kind = if address.is_ipv4() { ICMP::V4 } else { ICMP::V6 };
     let client = Client::new(&Config::builder().kind(kind).build()).map_err(|e| {
+        // surge-ping's own message carries advice of its own; the OS error is enough here.
         NetError::Connect(format!(
-            "cannot open an ICMP socket ({e}); allow unprivileged ICMP with `sysctl -w \
-             net.ipv4.ping_group_range=\"0 2147483647\"`, or give vitals CAP_NET_RAW"
+            "cannot open an ICMP socket ({}); allow unprivileged ICMP with `sysctl -w \
+             net.ipv4.ping_group_range=\"0 2147483647\"`, or give vitals CAP_NET_RAW",
+            std::io::Error::from(e.kind())
         ))
     })?;
     let mut pinger = client.pinger(address, PingIdentifier(rand::random())).await;
