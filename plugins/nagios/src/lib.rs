@@ -29,6 +29,9 @@ const MAX_PERF: usize = 63;
 const MAX_NOTES: usize = 5;
 /// How much of stderr a summary quotes when stdout was empty, in characters.
 const MAX_STDERR_QUOTE: usize = 120;
+/// Longest summary of a program the host would not run, in characters (its message names
+/// the path and the grant to add).
+const MAX_REFUSAL: usize = 400;
 
 /// The `nagios` check.
 pub struct Nagios;
@@ -94,7 +97,7 @@ fn program_name(command: &str) -> &str {
 /// call): the check cannot run at all, as Nagios makes a missing plugin critical.
 fn refused(command: &str, err: &NetError) -> CheckResult {
     let mut result = net_failure(&format!("run {}", program_name(command)), err);
-    result.summary = sanitize(&result.summary, output::MAX_SUMMARY + 100);
+    result.summary = sanitize(&result.summary, MAX_REFUSAL);
     if let NetError::Denied(_) = err {
         result.status = Status::Critical;
     }
