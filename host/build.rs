@@ -29,6 +29,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("tls", "vitals_plugin_tls"),
     ("system", "vitals_plugin_system"),
     ("ping", "vitals_plugin_ping"),
+    ("nagios", "vitals_plugin_nagios"),
 ];
 const WASM_TARGET: &str = "wasm32-wasip2";
 

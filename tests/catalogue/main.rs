@@ -10,6 +10,7 @@ mod dns;
 mod imap;
 mod mqtt;
 mod mysql;
+mod nagios;
 mod nats;
 mod ping;
 mod pop3;

@@ -194,6 +194,11 @@ impl Resolver<'_> {
         for entry in raw.unwrap_or_default() {
             let Some(text) = self.expand(entry, secrets) else { continue };
             match Grants::check_entry(&text) {
+                Ok(()) if text.trim_start().starts_with("exec:") => self.error(
+                    entry.span(),
+                    format!("{text:?} in [defaults] would let every check run that program outside the sandbox"),
+                    "put exec:PATH in the allow list of the one check that runs it",
+                ),
                 Ok(()) => allow.push(text),
                 Err(e) => self.error(entry.span(), e.to_string(), ALLOW_HELP),
             }
