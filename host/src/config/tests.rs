@@ -484,3 +484,11 @@ fn a_check_ca_is_read_when_the_config_is_and_a_bad_one_points_at_its_line() {
         assert!(err.contains(says) && err.contains("checks.toml:5:6"), "{file}: {err}");
     }
 }
+
+#[test]
+fn exec_in_defaults_allow_is_refused_since_every_check_would_get_the_program() {
+    let err = error_text(
+        "[defaults]\nallow = [\"exec:/usr/bin/id\"]\n\n[[check]]\nname = \"a\"\nplugin = \"tcp\"\ntarget = \"127.0.0.1:9\"\n",
+    );
+    assert!(err.contains("would let every check run that program") && err.contains("checks.toml:2:10"), "{err}");
+}
