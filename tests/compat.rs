@@ -181,5 +181,13 @@ fn plugin_list_names_each_plugins_wit_version_and_its_users() {
     let out = support::vitals().current_dir(empty.path()).args(["plugin", "list"]).output().expect("runs vitals");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.lines().count(), 4, "a header and the three built-ins: {text}");
+    let json = support::vitals()
+        .current_dir(empty.path())
+        .args(["plugin", "list", "--format", "json"])
+        .output()
+        .expect("runs vitals");
+    let builtins: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON list");
+    let builtins = builtins.as_array().expect("a list");
+    assert!(builtins.iter().all(|p| p["source"] == "built-in") && builtins.len() >= 3, "{builtins:#?}");
+    assert_eq!(text.lines().count(), 1 + builtins.len(), "a header and one line per built-in: {text}");
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds js-status-page.wasm (or the path given as $1) from check.js and the helper layer
 # plugins/js/vitals-check.js, with componentize-js for world `validating-check` of
-# vitals:plugin@0.1.2. The tools come from, in this order: the shared cache
+# vitals:plugin@0.1.3. The tools come from, in this order: the shared cache
 # ${VITALS_TOOLS:-$HOME/.cache/vitals/tools} (filled by scripts/polyglot), componentize-js and
 # jco on PATH if they are the pinned versions, or ./node_modules (npm install, first run).
 set -euo pipefail
@@ -11,7 +11,7 @@ cd "$here"
 
 COMPONENTIZE_JS_VERSION=0.23.0
 JCO_VERSION=1.35.0
-WIT=../../wit                          # vitals:plugin@0.1.2
+WIT=../../wit                          # vitals:plugin@0.1.3
 HELPER=../../plugins/js/vitals-check.js
 TOOLS=${VITALS_TOOLS:-$HOME/.cache/vitals/tools}
 

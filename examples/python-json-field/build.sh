@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds python-json-field.wasm (or the path given as $1) from app.py and the helper layer
 # plugins/python/vitals_check.py, with componentize-py for world `validating-check` of
-# vitals:plugin@0.1.2. The tool comes from, in this order: the shared cache
+# vitals:plugin@0.1.3. The tool comes from, in this order: the shared cache
 # ${VITALS_TOOLS:-$HOME/.cache/vitals/tools} (filled by scripts/polyglot), componentize-py on
 # PATH if it is the pinned version, or ./.venv (installed from PyPI on first run).
 #
@@ -15,7 +15,7 @@ out=$(realpath -m "${1:-$here/python-json-field.wasm}")
 cd "$here"
 
 COMPONENTIZE_PY_VERSION=0.25.1
-WIT=../../wit                  # vitals:plugin@0.1.2
+WIT=../../wit                  # vitals:plugin@0.1.3
 HELPER=../../plugins/python    # vitals_check.py
 TOOLS=${VITALS_TOOLS:-$HOME/.cache/vitals/tools}
 

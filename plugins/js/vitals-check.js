@@ -1,4 +1,4 @@
-// The Vitals helper layer for JavaScript check plugins (componentize-js, WIT vitals:plugin@0.1.2).
+// The Vitals helper layer for JavaScript check plugins (componentize-js, WIT vitals:plugin@0.1.3).
 //
 // A check is a `run(target, config)` function and a `plugin({...})` declaration; this module
 // turns them into the `checker` and `validator` exports of world `validating-check`. The
@@ -32,9 +32,9 @@
 //
 // WIT in JS: enums are strings, options `undefined`, fields camelCase, u64 values BigInt.
 
-import { send } from 'vitals:plugin/http@0.1.2';
-import { connect as tcpConnect } from 'vitals:plugin/tcp@0.1.2';
-import { write } from 'vitals:plugin/log@0.1.2';
+import { send } from 'vitals:plugin/http@0.1.3';
+import { connect as tcpConnect } from 'vitals:plugin/tcp@0.1.3';
+import { write } from 'vitals:plugin/log@0.1.3';
 
 // ---------------------------------------------------------------------------------------
 // Results

@@ -1,4 +1,4 @@
-"""The Vitals helper layer for Python check plugins (componentize-py, WIT vitals:plugin@0.1.2).
+"""The Vitals helper layer for Python check plugins (componentize-py, WIT vitals:plugin@0.1.3).
 
 A check is a `run(target, config)` function and a `plugin(...)` declaration; this module
 turns them into the `Checker` and `Validator` exports componentize-py needs. The app module

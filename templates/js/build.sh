@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds {{name}}.wasm (or the path given as $1) from check.js and ./vitals-check.js with
-# componentize-js, for world `validating-check` of wit/plugin.wit (vitals:plugin@0.1.2).
+# componentize-js, for world `validating-check` of wit/plugin.wit (vitals:plugin@0.1.3).
 # The tools come from, in this order: the shared cache ${VITALS_TOOLS:-$HOME/.cache/vitals/tools}
 # (Vitals' scripts/polyglot fills it), componentize-js and jco on PATH if they are the
 # pinned versions, or ./node_modules (npm install, pinned in package.json, on first run).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds {{name}}.wasm (or the path given as $1) from app.py and ./vitals_check.py with
-# componentize-py, for world `validating-check` of wit/plugin.wit (vitals:plugin@0.1.2).
+# componentize-py, for world `validating-check` of wit/plugin.wit (vitals:plugin@0.1.3).
 # componentize-py comes from, in this order: the shared cache
 # ${VITALS_TOOLS:-$HOME/.cache/vitals/tools} (Vitals' scripts/polyglot fills it), componentize-py
 # on PATH if it is the pinned version, or ./.venv (installed from PyPI on first run).

@@ -851,11 +851,20 @@ mod tests {
         let url = format!("https://localhost:{}/", addr.port());
         let g = grants(&url, &[]);
         let err = send(&g, &[], HttpRequest::get(&url), soon()).await.unwrap_err();
-        assert!(matches!(err, NetError::Tls(ref m) if m.contains("UnknownIssuer")), "{err:?}");
+        assert!(
+            matches!(err, NetError::Tls(ref m) if m.ends_with("certificate for localhost was issued by an authority that is not trusted")),
+            "{err:?}"
+        );
         let mut req = HttpRequest::get(&url);
         req.tls_verify = false;
-        let r = send(&g, &[], req, soon()).await.unwrap();
+        let r = send(&g, &[], req.clone(), soon()).await.unwrap();
         assert_eq!(r.status, 200);
+        assert!(r.tls.is_none(), "facts only when asked");
+        req.tls_facts = true;
+        let r = send(&g, &[], req, soon()).await.unwrap();
+        let facts = r.tls.expect("the handshake's facts");
+        assert_eq!((facts.chain.len(), facts.chain_valid, facts.name_valid), (1, false, true), "{facts:?}");
+        assert_eq!(facts.alpn.as_deref(), Some("http/1.1"));
         assert_eq!(r.body, b"secure");
         assert!(r.timings.tls.is_some());
         assert!(r.timings.dns.is_some());
