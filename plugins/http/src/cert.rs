@@ -72,13 +72,18 @@ fn version_number(name: &str) -> Option<f64> {
 pub fn details(info: &TlsInfo, now_ms: i64) -> Vec<String> {
     let mut lines = Vec::new();
     let certificate = match leaf(info) {
-        Some(leaf) => format!(
-            "certificate {} (issuer {}), valid until {}, {} days",
-            sanitize(&leaf.subject, SHOWN),
-            sanitize(&leaf.issuer, SHOWN),
-            date_time(leaf.not_after_ms),
-            days_left(leaf, now_ms)
-        ),
+        Some(leaf) => {
+            let until = if leaf.not_after_ms <= now_ms {
+                format!("expired on {}, {} ago", date_time(leaf.not_after_ms), span(now_ms - leaf.not_after_ms))
+            } else {
+                format!("valid until {}, {} days", date_time(leaf.not_after_ms), days_left(leaf, now_ms))
+            };
+            format!(
+                "certificate {} (issuer {}), {until}",
+                sanitize(&leaf.subject, SHOWN),
+                sanitize(&leaf.issuer, SHOWN)
+            )
+        }
         None => "no certificate".to_string(),
     };
     lines.push(format!("TLS: {} {}, {certificate}", sanitize(&info.version, 20), sanitize(&info.cipher, 60)));

@@ -16,8 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use vitals_sdk::http::{self, Response};
 use vitals_sdk::{
-    Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Description, Metric, PluginConfig, Reason, Status,
-    Thresholds, TlsInfo, critical, description, first_line, format_bytes, format_duration, format_ms, metric,
+    Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Description, Metric, NetError, PluginConfig, Reason,
+    Status, Thresholds, TlsInfo, critical, description, first_line, format_bytes, format_duration, format_ms, metric,
     net_failure, ok, reason_phrase, register_check, sanitize, us_to_ms, warning,
 };
 
@@ -77,9 +77,23 @@ impl Check for Http {
         };
         match sent {
             Ok((response, tls)) => judge(&config, &response, tls.as_ref(), now_ms()),
-            Err(err) => net_failure(&format!("{} {}", req.method, request.target), &err),
+            Err(err) => failure(&format!("{} {}", req.method, request.target), &err),
         }
     }
+}
+
+/// The result of a request that got no response. A rejected certificate reads as the
+/// host words it (`certificate for api.example expired on 2026-11-28, 3 days ago`),
+/// without the `TLS handshake with … failed` around it, which the details keep.
+fn failure(context: &str, err: &NetError) -> CheckResult {
+    if let NetError::Tls(message) = err
+        && let Some((handshake, problem)) = message.split_once(" failed: ")
+        && handshake.starts_with("TLS handshake with ")
+        && problem.starts_with("certificate ")
+    {
+        return net_failure(context, &NetError::Tls(problem.to_string())).with_details(message.clone());
+    }
+    net_failure(context, err)
 }
 
 register_check!(Http);

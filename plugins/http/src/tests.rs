@@ -530,6 +530,9 @@ fn an_expired_certificate_accepted_with_tls_verify_off_is_judged_by_the_threshol
         details.contains("certificate not accepted (tls_verify = false): certificate for api.test expired on"),
         "{details}"
     );
+    assert!(
+        details.contains(", certificate CN=api.test (issuer CN=Test CA), expired on 2026-11-27 23:00 UTC, 3 days ago")
+    );
 }
 
 #[test]
