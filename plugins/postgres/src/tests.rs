@@ -224,6 +224,7 @@ fn validate_names_each_bad_key() {
 vitals_sdk::test_cases!(Postgres, "cases.toml");
 
 /// The SCRAM-SHA-256 exchanges, which only a native build can replay (the nonce).
+#[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn every_scram_case_passes() {
     vitals_sdk::testing::run_cases::<Postgres>(

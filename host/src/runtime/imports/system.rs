@@ -160,6 +160,8 @@ fn unescape(field: &str) -> String {
 }
 
 /// The usage of the file system at `path`; none when it cannot be read.
+// statvfs's fields are u64 here and narrower on 32-bit targets, so the casts stay.
+#[allow(clippy::unnecessary_cast)]
 fn statvfs(path: &Path) -> Option<Mount> {
     use std::os::unix::ffi::OsStrExt as _;
     let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
