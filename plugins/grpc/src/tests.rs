@@ -215,6 +215,79 @@ fn validate_names_each_bad_key() {
     );
 }
 
+/// Mangled answers, replayed natively by the test kit (which a wasm32 build leaves out).
+#[cfg(not(target_arch = "wasm32"))]
+mod mangled {
+    use super::*;
+
+    /// tonic-health's answer to `Check { service: "" }` (make_cases.py's RECORDED_SERVING).
+    const RECORDED: &str = "000012040000000000000400100000000500004000000600004000000000040100000000000004080000000000000f0001\
+        000026010400000001885f8b1d75d0620d263d4c4d65646196e4593e940094be52282009c502e5c03d700fa98b46ff\
+        0000070000000000010000000002080100000c01050000000140889acac8b21234da8f8107";
+
+    fn base64(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+            for i in 0..4 {
+                out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+            }
+        }
+        out
+    }
+
+    /// Mangled answers (bytes flipped, cut, repeated, spliced with random ones) never make the
+    /// plugin panic: every one ends in a result.
+    #[test]
+    fn mangled_answers_end_in_a_result() {
+        let recorded: Vec<u8> =
+            (0..RECORDED.len() / 2).map(|i| u8::from_str_radix(&RECORDED[2 * i..2 * i + 2], 16).unwrap_or(0)).collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below.max(1) as u64) as usize
+        };
+        let mut critical = 0;
+        for round in 0..1500 {
+            let mut bytes = recorded.clone();
+            for _ in 0..=next(4) {
+                let at = next(bytes.len());
+                match next(4) {
+                    0 => bytes[at] ^= 1 << next(8),
+                    1 => bytes[at] = next(256) as u8,
+                    2 => bytes.truncate(at),
+                    _ => {
+                        let piece: Vec<u8> = (0..next(40)).map(|_| next(256) as u8).collect();
+                        bytes.splice(at..at, piece);
+                    }
+                }
+                if bytes.is_empty() {
+                    bytes.push(0);
+                }
+            }
+            let toml = format!(
+                "[[case]]\nname = \"mangled {round}\"\ntarget = \"grpc.test:50051\"\nexpect.status = \"critical\"\n\
+                 [[case.tcp]]\nscript = [{{ send_base64 = \"{}\" }}, {{ receive_base64 = \"{}\" }}]\n",
+                base64(&h2::request(&grpc::header_block(false, "grpc.test:50051", &[]), &grpc::request_message(""))),
+                base64(&bytes)
+            );
+            let file = match vitals_sdk::testing::CaseFile::parse(&toml) {
+                Ok(file) => file,
+                Err(error) => panic!("{error}"),
+            };
+            // Any result will do; `Ok` is a critical one the replay had nothing to say about
+            // (it does about the SETTINGS ACK when the plugin still sends one).
+            if vitals_sdk::testing::run_case::<Grpc>(&file.cases[0]).is_ok() {
+                critical += 1;
+            }
+        }
+        assert!(critical > 300, "only {critical} mangled answers were critical");
+    }
+}
+
 // Every case of cases.toml, run natively through `Grpc::run` with the host's answers
 // replayed; `vitals plugin test` replays the same file in the real sandbox.
 vitals_sdk::test_cases!(Grpc, "cases.toml");
