@@ -298,8 +298,8 @@ impl<'a> Session<'a> {
     fn fill(&mut self, phase: Phase) -> Result<(), Failure> {
         if self.received >= MAX_RECEIVED {
             return Err(Failure::Protocol(format!(
-                "the server sent more than {} KiB without finishing the call",
-                MAX_RECEIVED / 1024
+                "the server sent more than {} without finishing the call",
+                vitals_sdk::format_bytes(MAX_RECEIVED as u64)
             )));
         }
         let room = u32::try_from(MAX_RECEIVED - self.received).unwrap_or(u32::MAX).min(64 * 1024);
