@@ -486,6 +486,12 @@ CASES = [
         tcp=tcp(call(goaway(11, b"too many pings\x1b[31m\x07"), "GOAWAY ENHANCE_YOUR_CALM with debug data")),
     ),
     dict(
+        name="GOAWAY instead of the server's SETTINGS is critical protocol too",
+        expect=("critical", "protocol", HEAD + r': the server sent GOAWAY PROTOCOL_ERROR: "invalid preface"$'),
+        tcp=tcp([S(request(), "preface, SETTINGS, HEADERS, DATA: Check"),
+                 R(goaway(1, b"invalid preface"), "GOAWAY PROTOCOL_ERROR as the first frame")]),
+    ),
+    dict(
         name="RST_STREAM on the call is critical protocol, its error code named",
         expect=("critical", "protocol", HEAD + r": the server reset the call with RST_STREAM REFUSED_STREAM$"),
         tcp=tcp(call(frame(RST_STREAM, 0, 1, struct.pack(">I", 7)), "RST_STREAM REFUSED_STREAM")),

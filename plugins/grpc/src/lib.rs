@@ -369,8 +369,9 @@ fn details(config: &Config, exchange: &Exchange) -> String {
         lines.push(format!(":status {}, content-type {}", shown(&fields.status), shown(&fields.content_type)));
         let kind = if response.trailers_only { " (trailers-only response)" } else { "" };
         lines.push(format!("grpc-status {}{kind}", shown(&fields.grpc_status)));
-        if let Some(message) = &fields.grpc_message {
-            lines.push(format!("grpc-message: {}", clean(&grpc::percent_decode(message), 300)));
+        let message = fields.grpc_message.as_deref().map(|m| clean(&grpc::percent_decode(m), 300));
+        if let Some(message) = message.filter(|m| !m.is_empty()) {
+            lines.push(format!("grpc-message: {message}"));
         }
     }
     lines.push(format!("received: {}", vitals_sdk::format_bytes(exchange.received as u64)));

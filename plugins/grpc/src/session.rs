@@ -138,6 +138,13 @@ impl<'a> Session<'a> {
     pub fn call(&mut self, request: &[u8]) -> Result<Response, Failure> {
         self.send(request)?;
         let first = self.head(Phase::Settings)?;
+        // A server that refuses the connection at once may send GOAWAY before SETTINGS.
+        if first.kind == kind::GOAWAY && first.stream == 0 && (8..=h2::MAX_FRAME).contains(&first.len) {
+            let frame = self.payload(first, Phase::Settings)?;
+            if let Some((_, code, debug)) = h2::goaway(&frame.payload) {
+                return Err(Failure::GoAway(code, debug.to_vec()));
+            }
+        }
         if first.kind != kind::SETTINGS || first.stream != 0 || first.has(flag::ACK) {
             return Err(Failure::NotHttp2);
         }
