@@ -27,6 +27,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("ssh", "vitals_plugin_ssh"),
     ("dns", "vitals_plugin_dns"),
     ("tls", "vitals_plugin_tls"),
+    ("grpc", "vitals_plugin_grpc"),
     ("system", "vitals_plugin_system"),
     ("ping", "vitals_plugin_ping"),
     ("nagios", "vitals_plugin_nagios"),

@@ -7,6 +7,7 @@ mod support;
 
 mod amqp;
 mod dns;
+mod grpc;
 mod http;
 mod imap;
 mod mqtt;
