@@ -69,32 +69,8 @@ fn vhost(text: &str) -> Result<(), String> {
     if text.len() > 255 { Err("is longer than 255 bytes".to_string()) } else { Ok(()) }
 }
 
-/// Splits a target `host:port` or `[v6]:port` into the host (without brackets) and port.
-pub fn parse_target(target: &str) -> Result<(String, u16), String> {
-    let target = target.trim();
-    let (host, port) = if let Some(rest) = target.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or("missing ] after an IPv6 address")?;
-        let port = after.strip_prefix(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
-        (host, port)
-    } else {
-        let (host, port) = target.rsplit_once(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
-        if host.contains(':') {
-            return Err("an IPv6 address needs brackets: [v6]:port".to_string());
-        }
-        (host, port)
-    };
-    if host.is_empty() {
-        return Err("the host is empty".to_string());
-    }
-    if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
-        return Err(format!("invalid host {host:?}"));
-    }
-    match port.parse::<u16>() {
-        // The text must be the number itself: no sign, no leading zeros.
-        Ok(number) if number > 0 && number.to_string() == port => Ok((host.to_string(), number)),
-        _ => Err(format!("invalid port {port:?} (1-65535)")),
-    }
-}
+/// Targets are parsed as every connecting plugin parses them.
+pub use vitals_sdk::tcp::parse_target;
 
 #[cfg(test)]
 mod tests {
@@ -106,15 +82,6 @@ mod tests {
         match Config::parse(json) {
             Ok(_) => None,
             Err(error) => error.problems().first().and_then(|p| p.key.clone()),
-        }
-    }
-
-    #[test]
-    fn targets() {
-        assert_eq!(parse_target("127.0.0.1:5672"), Ok(("127.0.0.1".into(), 5672)));
-        assert_eq!(parse_target("[::1]:5671"), Ok(("::1".into(), 5671)));
-        for bad in ["", "rabbit", "rabbit:", ":5672", "rabbit:0", "rabbit:70000", "::1:5672", "amqp://r:5672"] {
-            assert!(parse_target(bad).is_err(), "{bad:?} should be rejected");
         }
     }
 

@@ -4,9 +4,6 @@ use std::time::Duration;
 
 use vitals_sdk::{Config, Range, Thresholds};
 
-/// The port of a target written without one.
-pub const DEFAULT_PORT: u16 = 3306;
-
 /// Longest `query` accepted: one packet, and far more than a health query needs.
 const MAX_QUERY: usize = 64 * 1024;
 
@@ -81,61 +78,14 @@ fn statement(text: &str) -> Result<(), String> {
     }
 }
 
-/// Splits a target `host`, `host:port`, `[v6]` or `[v6]:port` into the host (without
-/// brackets) and port, 3306 when none is given.
-pub fn parse_target(target: &str) -> Result<(String, u16), String> {
-    let target = target.trim();
-    let (host, port) = if let Some(rest) = target.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or("missing ] after an IPv6 address")?;
-        match after {
-            "" => (host, None),
-            _ => (host, Some(after.strip_prefix(':').ok_or("expected [v6]:port after the brackets")?)),
-        }
-    } else {
-        match target.rsplit_once(':') {
-            Some((host, _)) if host.contains(':') => {
-                return Err("an IPv6 address needs brackets: [v6]:port".to_string());
-            }
-            Some((host, port)) => (host, Some(port)),
-            None => (target, None),
-        }
-    };
-    if host.is_empty() {
-        return Err("the host is empty".to_string());
-    }
-    if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
-        return Err(format!("invalid host {host:?}"));
-    }
-    let Some(port) = port else {
-        return Ok((host.to_string(), DEFAULT_PORT));
-    };
-    match port.parse::<u16>() {
-        // The text must be the number itself: no sign, no leading zeros.
-        Ok(number) if number > 0 && number.to_string() == port => Ok((host.to_string(), number)),
-        _ => Err(format!("invalid port {port:?} (1-65535)")),
-    }
-}
+/// Targets are parsed as every connecting plugin parses them.
+pub use vitals_sdk::tcp::parse_target;
 
 #[cfg(test)]
 mod tests {
     use vitals_sdk::PluginConfig;
 
     use super::*;
-
-    #[test]
-    fn targets() {
-        assert_eq!(parse_target("127.0.0.1:3306"), Ok(("127.0.0.1".into(), 3306)));
-        assert_eq!(parse_target("db.example"), Ok(("db.example".into(), 3306)));
-        assert_eq!(parse_target(" db.example:3307 "), Ok(("db.example".into(), 3307)));
-        assert_eq!(parse_target("[::1]:3307"), Ok(("::1".into(), 3307)));
-        assert_eq!(parse_target("[::1]"), Ok(("::1".into(), 3306)));
-        for bad in ["", "host:", ":3306", "host:0", "host:65536", "host:abc", "::1:3306", "[::1:3306", "[::1]3306"] {
-            assert!(parse_target(bad).is_err(), "{bad:?} should be rejected");
-        }
-        for bad in ["host:+3306", "host:03306", "a b:1", "mysql://x:3306"] {
-            assert!(parse_target(bad).is_err(), "{bad:?} should be rejected");
-        }
-    }
 
     #[test]
     fn config_defaults_and_errors() {

@@ -121,31 +121,8 @@ pub fn expand(args: &[String], target: &str) -> Result<Vec<String>, String> {
     Ok(args.iter().map(|a| a.replace(HOST_MACRO, &host).replace(PORT_MACRO, &port)).collect())
 }
 
-/// Splits a target `host:port` or `[v6]:port` into the host (without brackets) and port.
-pub fn parse_target(target: &str) -> Result<(String, u16), String> {
-    let target = target.trim();
-    let (host, port) = if let Some(rest) = target.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or("missing ] after an IPv6 address")?;
-        let port = after.strip_prefix(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
-        (host, port)
-    } else {
-        let (host, port) = target.rsplit_once(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
-        if host.contains(':') {
-            return Err("an IPv6 address needs brackets: [v6]:port".to_string());
-        }
-        (host, port)
-    };
-    if host.is_empty() {
-        return Err("the host is empty".to_string());
-    }
-    if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
-        return Err(format!("invalid host {host:?}"));
-    }
-    match port.parse::<u16>() {
-        Ok(number) if number > 0 && number.to_string() == port => Ok((host.to_string(), number)),
-        _ => Err(format!("invalid port {port:?} (1-65535)")),
-    }
-}
+/// Targets are parsed as every connecting plugin parses them.
+pub use vitals_sdk::tcp::parse_target;
 
 /// How long the program may run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,14 +231,6 @@ mod tests {
         assert_eq!(expand(&plain, "system:disk"), Ok(plain.clone()));
         let e = expand(&args, "system:disk").unwrap_err();
         assert!(e.contains("need a host:port target") && e.contains("\"system:disk\""), "{e}");
-    }
-
-    #[test]
-    fn targets() {
-        assert_eq!(parse_target("127.0.0.1:22"), Ok(("127.0.0.1".into(), 22)));
-        for bad in ["", "host", ":22", "host:0", "host:022", "::1:22", "[::1]", "a b:1", "http://x:80/"] {
-            assert!(parse_target(bad).is_err(), "{bad:?} should be rejected");
-        }
     }
 
     #[test]

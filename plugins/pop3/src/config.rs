@@ -90,47 +90,12 @@ fn one_line(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Splits a target `host:port` or `[v6]:port` into the host (without brackets) and port.
-pub fn parse_target(target: &str) -> Result<(String, u16), String> {
-    let target = target.trim();
-    let (host, port) = if let Some(rest) = target.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or("missing ] after an IPv6 address")?;
-        let port = after.strip_prefix(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
-        (host, port)
-    } else {
-        let (host, port) = target
-            .rsplit_once(':')
-            .ok_or("expected host:port or [v6]:port, the port is missing (110, or 995 for POP3 over TLS)")?;
-        if host.contains(':') {
-            return Err("an IPv6 address needs brackets: [v6]:port".to_string());
-        }
-        (host, port)
-    };
-    if host.is_empty() {
-        return Err("the host is empty".to_string());
-    }
-    if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
-        return Err(format!("invalid host {host:?}"));
-    }
-    match port.parse::<u16>() {
-        // The text must be the number itself: no sign, no leading zeros.
-        Ok(number) if number > 0 && number.to_string() == port => Ok((host.to_string(), number)),
-        _ => Err(format!("invalid port {port:?} (1-65535)")),
-    }
-}
+/// Targets are parsed as every connecting plugin parses them.
+pub use vitals_sdk::tcp::parse_target;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn targets() {
-        assert_eq!(parse_target("127.0.0.1:110"), Ok(("127.0.0.1".into(), 110)));
-        assert_eq!(parse_target("[::1]:995"), Ok(("::1".into(), 995)));
-        for bad in ["", "pop", "pop:", ":110", "pop:0", "pop:70000", "pop:0110", "::1:110", "a b:110"] {
-            assert!(parse_target(bad).is_err(), "{bad:?} should be rejected");
-        }
-    }
 
     #[test]
     fn defaults_and_key_errors() {

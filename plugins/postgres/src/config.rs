@@ -5,9 +5,6 @@ use std::time::Duration;
 use vitals_sdk::serde_json::Value;
 use vitals_sdk::{Config, ConfigType, ConfigValue, Range, Thresholds};
 
-/// The port of a target given without one.
-pub const DEFAULT_PORT: u16 = 5432;
-
 /// The parsed `[check.config]` table.
 #[derive(Debug, Config)]
 pub struct Config {
@@ -125,60 +122,14 @@ fn no_nul(text: &str) -> Result<(), String> {
     if text.contains('\0') { Err("must not contain a NUL character".to_string()) } else { Ok(()) }
 }
 
-/// Splits a target `host:port`, `[v6]:port`, `host` or `[v6]` into the host (without
-/// brackets) and port, 5432 when none is given.
-pub fn parse_target(target: &str) -> Result<(String, u16), String> {
-    let target = target.trim();
-    let (host, port) = if let Some(rest) = target.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or("missing ] after an IPv6 address")?;
-        match after {
-            "" => (host, None),
-            _ => (host, Some(after.strip_prefix(':').ok_or("expected [v6]:port after the ]")?)),
-        }
-    } else {
-        match target.rsplit_once(':') {
-            Some((host, _)) if host.contains(':') => {
-                return Err("an IPv6 address needs brackets: [v6]:port".to_string());
-            }
-            Some((host, port)) => (host, Some(port)),
-            None => (target, None),
-        }
-    };
-    if host.is_empty() {
-        return Err("the host is empty".to_string());
-    }
-    if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
-        return Err(format!("invalid host {host:?}"));
-    }
-    let Some(port) = port else {
-        return Ok((host.to_string(), DEFAULT_PORT));
-    };
-    match port.parse::<u16>() {
-        // The text must be the number itself: no sign, no leading zeros.
-        Ok(number) if number > 0 && number.to_string() == port => Ok((host.to_string(), number)),
-        _ => Err(format!("invalid port {port:?} (1-65535)")),
-    }
-}
+/// Targets are parsed as every connecting plugin parses them.
+pub use vitals_sdk::tcp::parse_target;
 
 #[cfg(test)]
 mod tests {
     use vitals_sdk::PluginConfig;
 
     use super::*;
-
-    #[test]
-    fn targets() {
-        assert_eq!(parse_target("127.0.0.1:5432"), Ok(("127.0.0.1".into(), 5432)));
-        assert_eq!(parse_target("db.example:6543"), Ok(("db.example".into(), 6543)));
-        assert_eq!(parse_target("db.example"), Ok(("db.example".into(), 5432)));
-        assert_eq!(parse_target("[::1]:5433"), Ok(("::1".into(), 5433)));
-        assert_eq!(parse_target("[::1]"), Ok(("::1".into(), 5432)));
-        for bad in
-            ["", "host:", ":5432", "host:0", "host:65536", "host:abc", "::1:5432", "[::1:5432", "[::1]5432", "a b:1"]
-        {
-            assert!(parse_target(bad).is_err(), "{bad:?} should be rejected");
-        }
-    }
 
     #[test]
     fn config_defaults_and_errors() {

@@ -125,6 +125,43 @@ pub fn connect(host: &str, port: u16, _timeout_ms: u32) -> Result<(Connection, T
     Ok((Connection { id, remote_addr }, timings))
 }
 
+/// Splits a check's target, `host:port` or `[v6]:port`, into the host (without brackets)
+/// and the port, or says for a person what is wrong with it: what every plugin that
+/// connects to its target parses first.
+///
+/// ```
+/// use vitals_sdk::tcp::parse_target;
+/// assert_eq!(parse_target("db.test:5432"), Ok(("db.test".to_string(), 5432)));
+/// assert_eq!(parse_target("[::1]:22"), Ok(("::1".to_string(), 22)));
+/// assert!(parse_target("db.test").unwrap_err().contains("the port is missing"));
+/// assert!(parse_target("db.test:0").unwrap_err().contains("invalid port"));
+/// ```
+pub fn parse_target(target: &str) -> Result<(String, u16), String> {
+    let target = target.trim();
+    let (host, port) = if let Some(rest) = target.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or("missing ] after an IPv6 address")?;
+        let port = after.strip_prefix(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
+        (host, port)
+    } else {
+        let (host, port) = target.rsplit_once(':').ok_or("expected host:port or [v6]:port, the port is missing")?;
+        if host.contains(':') {
+            return Err("an IPv6 address needs brackets: [v6]:port".to_string());
+        }
+        (host, port)
+    };
+    if host.is_empty() {
+        return Err("the host is empty".to_string());
+    }
+    if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
+        return Err(format!("invalid host {host:?}"));
+    }
+    match port.parse::<u16>() {
+        // The text must be the number itself: no sign, no leading zeros.
+        Ok(number) if number > 0 && number.to_string() == port => Ok((host.to_string(), number)),
+        _ => Err(format!("invalid port {port:?} (1-65535)")),
+    }
+}
+
 /// Largest piece asked of the host per receive by [`Stream`].
 const STREAM_CHUNK: u32 = 16 * 1024;
 
@@ -244,5 +281,36 @@ impl<'a> Stream<'a> {
         self.received += chunk.len();
         self.buffer.extend_from_slice(&chunk);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_target;
+
+    #[test]
+    fn targets() {
+        assert_eq!(parse_target("127.0.0.1:22"), Ok(("127.0.0.1".into(), 22)));
+        assert_eq!(parse_target("example.com:443"), Ok(("example.com".into(), 443)));
+        assert_eq!(parse_target("[::1]:8080"), Ok(("::1".into(), 8080)));
+        for bad in [
+            "",
+            "host",
+            "host:",
+            ":22",
+            "host:0",
+            "host:65536",
+            "host:abc",
+            "::1:22",
+            "[::1]",
+            "[::1:22",
+            "[::1]22",
+            "host:+22",
+            "host:022",
+            "a b:1",
+            "http://x:80",
+        ] {
+            assert!(parse_target(bad).is_err(), "{bad:?} should be rejected");
+        }
     }
 }
