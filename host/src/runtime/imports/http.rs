@@ -7,10 +7,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body as _, Incoming};
-use hyper::client::conn::http1::SendRequest;
+use hyper::client::conn::{http1, http2};
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 use url::Url;
@@ -335,12 +335,17 @@ async fn exchange(
             let roots = net::roots(grants.trust());
             facts = Some(crate::runtime::imports::tls::facts(tls.get_ref().1, host, roots));
         }
-        start_http1(tls, clock).await?
+        // HTTP/2 when the server chose it by ALPN (the client offers h2, then http/1.1).
+        if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+            start_http2(tls, clock).await?
+        } else {
+            start_http1(tls, clock).await?
+        }
     } else {
         start_http1(stream, clock).await?
     };
 
-    let request = build_request(url, method, headers, body)?;
+    let request = build_request(url, method, headers, body, sender.is_http2())?;
     let sent = Instant::now();
     let response = match tokio::time::timeout_at(clock.end, sender.send_request(request)).await {
         Err(_) => return Err(clock.timeout("waiting for the first byte")),
@@ -354,8 +359,52 @@ async fn exchange(
     Ok((response, remote, timings, driver, facts))
 }
 
+/// The request side of a connection, HTTP/1.1 or HTTP/2.
+enum Sender {
+    /// HTTP/1.1.
+    Http1(http1::SendRequest<Full<Bytes>>),
+    /// HTTP/2, chosen by ALPN.
+    Http2(http2::SendRequest<Full<Bytes>>),
+}
+
+impl Sender {
+    fn is_http2(&self) -> bool {
+        matches!(self, Sender::Http2(_))
+    }
+
+    async fn send_request(&mut self, request: Request<Full<Bytes>>) -> Result<Response<Incoming>, hyper::Error> {
+        match self {
+            Sender::Http1(s) => s.send_request(request).await,
+            Sender::Http2(s) => s.send_request(request).await,
+        }
+    }
+}
+
+/// The HTTP/2 handshake over `io` (after ALPN chose h2), with the connection driven by a
+/// spawned task; the same bounds on the response head as HTTP/1.1.
+async fn start_http2<T>(io: T, clock: Clock) -> Result<(Sender, Driver), NetError>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let handshake = http2::Builder::new(TokioExecutor::new())
+        .max_header_list_size(u32::try_from(MAX_RESPONSE_HEADER_BYTES).unwrap_or(u32::MAX))
+        .handshake::<_, Full<Bytes>>(TokioIo::new(io));
+    let (sender, connection) = tokio::time::timeout_at(clock.end, handshake)
+        .await
+        .map_err(|_| clock.timeout("starting the HTTP/2 exchange"))?
+        .map_err(|e| NetError::Protocol(format!("HTTP/2 handshake failed: {e}")))?;
+    let task = tokio::spawn(async move {
+        let result = connection.await;
+        if let Err(e) = &result {
+            tracing::debug!(error = %e, "HTTP/2 connection ended with an error");
+        }
+        result
+    });
+    Ok((Sender::Http2(sender), Driver(Some(task))))
+}
+
 /// The HTTP/1.1 handshake over `io`, with the connection driven by a spawned task.
-async fn start_http1<T>(io: T, clock: Clock) -> Result<(SendRequest<Full<Bytes>>, Driver), NetError>
+async fn start_http1<T>(io: T, clock: Clock) -> Result<(Sender, Driver), NetError>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -374,20 +423,40 @@ where
         }
         result
     });
-    Ok((sender, Driver(Some(task))))
+    Ok((Sender::Http1(sender), Driver(Some(task))))
 }
 
-/// The request in origin form, with Host, User-Agent and Content-Length added.
+/// The request with Host, User-Agent and Content-Length added: in origin form for
+/// HTTP/1.1; for HTTP/2 in absolute form, the Host (the plugin's own, else the URL's)
+/// becoming the `:authority`.
 fn build_request(
     url: &Url,
     method: &Method,
     headers: &[(HeaderName, HeaderValue)],
     body: Option<Bytes>,
+    http2: bool,
 ) -> Result<Request<Full<Bytes>>, NetError> {
     let mut target = url.path().to_string();
     if let Some(query) = url.query() {
         target.push('?');
         target.push_str(query);
+    }
+    let given_host = headers.iter().find(|(name, _)| name == header::HOST).map(|(_, v)| v.clone());
+    let host = match given_host {
+        Some(value) => value,
+        None => {
+            let host = url.host_str().unwrap_or_default();
+            let value = match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_string(),
+            };
+            HeaderValue::from_str(&value)
+                .map_err(|_| NetError::Invalid(format!("{value:?} is not a valid Host header")))?
+        }
+    };
+    if http2 {
+        let authority = host.to_str().map_err(|_| NetError::Invalid("the Host header is not ASCII".into()))?;
+        target = format!("{}://{authority}{target}", url.scheme());
     }
     let mut request = Request::builder()
         .method(method.clone())
@@ -398,15 +467,10 @@ fn build_request(
     for (name, value) in headers {
         map.append(name.clone(), value.clone());
     }
-    if !map.contains_key(header::HOST) {
-        let host = url.host_str().unwrap_or_default();
-        let value = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_string(),
-        };
-        let value = HeaderValue::from_str(&value)
-            .map_err(|_| NetError::Invalid(format!("{value:?} is not a valid Host header")))?;
-        map.insert(header::HOST, value);
+    if http2 {
+        map.remove(header::HOST);
+    } else {
+        map.insert(header::HOST, host);
     }
     if !map.contains_key(header::USER_AGENT) {
         map.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
@@ -843,6 +907,60 @@ mod tests {
         let r = send(&g, &[], req, soon()).await.unwrap();
         assert_eq!(r.body, b"GET 0");
         assert_eq!(r.redirects, 1);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_offers_h2_is_spoken_to_in_http2_and_one_that_does_not_in_http1() {
+        use crate::runtime::imports::net::tests::tls_acceptor_alpn;
+        for (alpn, expected) in
+            [(&[&b"h2"[..], b"http/1.1"][..], "HTTP/2.0 localhost"), (&[&b"http/1.1"[..]][..], "HTTP/1.1 localhost")]
+        {
+            let acceptor = tls_acceptor_alpn(alpn);
+            let (listener, addr) = listener().await;
+            tokio::spawn(async move {
+                while let Ok((s, _)) = listener.accept().await {
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        let Ok(tls) = acceptor.accept(s).await else { return };
+                        let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                        let service = hyper::service::service_fn(|req: Request<Incoming>| async move {
+                            // The version and the authority the request came with, HTTP/2's
+                            // :authority or HTTP/1.1's Host.
+                            let authority = req
+                                .uri()
+                                .host()
+                                .map(str::to_string)
+                                .or_else(|| {
+                                    req.headers()
+                                        .get(header::HOST)
+                                        .and_then(|h| h.to_str().ok())
+                                        .map(|h| h.split(':').next().unwrap_or("").to_string())
+                                })
+                                .unwrap_or_default();
+                            let text = format!("{:?} {authority}", req.version());
+                            Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from(text))))
+                        });
+                        let io = TokioIo::new(tls);
+                        if h2 {
+                            let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                                .serve_connection(io, service)
+                                .await;
+                        } else {
+                            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                        }
+                    });
+                }
+            });
+            let url = format!("https://localhost:{}/v", addr.port());
+            let g = grants(&url, &[]);
+            let mut req = HttpRequest::get(&url);
+            req.tls_verify = false;
+            req.tls_facts = true;
+            let r = send(&g, &[], req, soon()).await.unwrap();
+            assert_eq!((r.status, String::from_utf8_lossy(&r.body).as_ref()), (200, expected));
+            let chosen = r.tls.and_then(|t| t.alpn);
+            assert_eq!(chosen.as_deref(), Some(if expected.starts_with("HTTP/2") { "h2" } else { "http/1.1" }));
+        }
     }
 
     #[tokio::test]

@@ -336,7 +336,8 @@ fn build_config(verify: bool, alpn_http1: bool, roots: Option<Arc<RootCertStore>
             .with_no_client_auth()
     };
     if alpn_http1 {
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        // HTTP/2 when the server offers it, else HTTP/1.1.
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     }
     Arc::new(config)
 }
@@ -376,7 +377,7 @@ pub fn alpn_connector(verify: bool, trust: Option<&Trust>, alpn: &[String]) -> R
     Ok(TlsConnector::from(Arc::new(config)))
 }
 
-/// Like [`tls_connector`], advertising ALPN `http/1.1`, for the HTTP client.
+/// Like [`tls_connector`], offering ALPN `h2` then `http/1.1`, for the HTTP client.
 pub fn http_tls_connector(verify: bool, trust: Option<&Trust>) -> TlsConnector {
     static VERIFIED: OnceLock<Arc<ClientConfig>> = OnceLock::new();
     static UNVERIFIED: OnceLock<Arc<ClientConfig>> = OnceLock::new();
@@ -476,6 +477,11 @@ pub(crate) mod tests {
 
     /// A self-signed certificate for `localhost` and 127.0.0.1, as a TLS acceptor.
     pub(crate) fn tls_acceptor() -> TlsAcceptor {
+        tls_acceptor_alpn(&[b"http/1.1"])
+    }
+
+    /// A self-signed localhost acceptor that offers `alpn`.
+    pub(crate) fn tls_acceptor_alpn(alpn: &[&[u8]]) -> TlsAcceptor {
         let certified = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
         let cert = certified.cert.der().clone();
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
@@ -485,7 +491,7 @@ pub(crate) mod tests {
             .with_no_client_auth()
             .with_single_cert(vec![cert], key)
             .unwrap();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         TlsAcceptor::from(Arc::new(config))
     }
 
