@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use vitals_sdk::{Config, ConfigError, ConfigProblem, PluginConfig, Thresholds};
+use vitals_sdk::starttls::{Options, non_empty};
+use vitals_sdk::{Config, ConfigError, PluginConfig};
 
 /// The parsed `[check.config]` table.
 #[derive(Debug, Config)]
@@ -36,36 +37,22 @@ impl Config {
     /// Parses the config and checks the rules between keys that one key's check cannot see.
     pub fn load(json: &str) -> Result<Config, ConfigError> {
         let config = Config::parse(json)?;
-        let mut problems = Vec::new();
-        if config.tls && config.starttls {
-            problems.push(ConfigProblem::at_key(
-                "starttls",
-                "starttls and tls exclude each other: tls starts TLS at once (port 465), starttls upgrades a \
-                 plain connection (ports 25 and 587)",
-            ));
-        }
-        if config.tls && config.require_starttls {
-            problems.push(ConfigProblem::at_key(
-                "require_starttls",
-                "require_starttls and tls exclude each other: over implicit TLS a server offers no STARTTLS",
-            ));
-        }
+        let problems = config.options().problems("port 465", "a plain connection (ports 25 and 587)", "STARTTLS");
         if problems.is_empty() { Ok(config) } else { Err(ConfigError::new(problems)) }
     }
 
-    /// `warn_time` and `crit_time` as thresholds on milliseconds.
-    pub fn time_thresholds(&self) -> Thresholds {
-        Thresholds::time_ms(self.warn_time, self.crit_time)
+    /// The keys the mail checks share.
+    pub fn options(&self) -> Options {
+        Options {
+            expect_banner: self.expect_banner.clone(),
+            require_starttls: self.require_starttls,
+            starttls: self.starttls,
+            tls: self.tls,
+            tls_verify: self.tls_verify,
+            warn_time: self.warn_time,
+            crit_time: self.crit_time,
+        }
     }
-
-    /// Whether a server that does not offer STARTTLS fails the check.
-    pub fn needs_starttls(&self) -> bool {
-        self.require_starttls || self.starttls
-    }
-}
-
-fn non_empty(text: &str) -> Result<(), String> {
-    if text.is_empty() { Err("must not be empty".to_string()) } else { Ok(()) }
 }
 
 /// A name EHLO can carry: one word of printable ASCII.
@@ -82,9 +69,6 @@ fn valid_helo(name: &str) -> Result<(), String> {
     }
 }
 
-/// Targets are parsed as every connecting plugin parses them.
-pub use vitals_sdk::tcp::parse_target;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,7 +82,7 @@ mod tests {
         };
         assert_eq!(config.helo, "vitals.invalid");
         assert!(!config.tls && !config.starttls && !config.require_starttls && config.tls_verify);
-        assert!(!config.needs_starttls());
+        assert!(!config.options().needs_starttls());
         for (json, key) in [
             (r#"{"helo": ""}"#, "helo"),
             (r#"{"helo": "two words"}"#, "helo"),
