@@ -2,6 +2,9 @@
 //! and every case of cases.toml through `Imap::run`.
 
 use super::*;
+use std::time::Duration;
+use vitals_sdk::starttls::Encryption;
+use vitals_sdk::{Status, Timings};
 
 fn config(json: &str) -> Config {
     match Config::load(json) {
@@ -16,11 +19,11 @@ fn capabilities(list: &str) -> Capabilities {
 
 fn exchange(list: &str) -> Exchange {
     let timings = Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 };
-    let mut exchange = Exchange::new("imap.test:143", "192.0.2.1:143".into(), timings);
+    let mut exchange = Exchange::new(Session::new("imap.test:143", "192.0.2.1:143".into(), timings));
     exchange.greeting = Some((Greeting::Ok, "OK Dovecot ready.".into()));
-    exchange.banner_us = Some(150);
+    exchange.session.banner_us = Some(150);
     exchange.capabilities = Some(capabilities(list));
-    exchange.elapsed = Duration::from_millis(2);
+    exchange.session.elapsed = Duration::from_millis(2);
     exchange
 }
 
@@ -59,8 +62,8 @@ fn offers_are_bounded_and_cleaned() {
 #[test]
 fn login_tls_and_preauth_are_named() {
     let mut logged = exchange("IMAP4rev1");
-    logged.encryption = Encryption::StartTls;
-    logged.tls_us = Some(4_000);
+    logged.session.encryption = Encryption::StartTls;
+    logged.session.tls_us = Some(4_000);
     logged.capabilities_tls = Some(capabilities("IMAP4rev1 AUTH=PLAIN"));
     logged.logged_in = Some("alice".into());
     logged.login_us = Some(1_200);
@@ -76,7 +79,7 @@ fn login_tls_and_preauth_are_named() {
     assert!(details(&logged).ends_with("\ncapabilities over TLS: IMAP4rev1 AUTH=PLAIN\nlogged in as \"alice\""));
 
     let mut implicit = exchange("IMAP4rev1");
-    implicit.encryption = Encryption::Implicit;
+    implicit.session.encryption = Encryption::Implicit;
     assert!(judge(&config(r#"{"tls": true}"#), &implicit).summary.contains(" in 2.0 ms over TLS, offers"));
 
     let mut preauth = exchange("IMAP4rev1");
@@ -97,13 +100,13 @@ fn total_time_thresholds() {
     assert_eq!(total.as_ref().and_then(|m| m.crit.as_deref()), Some("5"));
 
     let mut slow = exchange("");
-    slow.elapsed = Duration::from_millis(9);
+    slow.session.elapsed = Duration::from_millis(9);
     assert_eq!(judge(&cfg, &slow).status, Status::Critical);
 
-    slow.elapsed = Duration::from_micros(10);
-    slow.timings.connect_us = Some(7_000);
-    slow.tls_us = Some(3_000);
-    assert_eq!(total_us(&slow), 10_000);
+    slow.session.elapsed = Duration::from_micros(10);
+    slow.session.timings.connect_us = Some(7_000);
+    slow.session.tls_us = Some(3_000);
+    assert_eq!(slow.session.total_us(), 10_000);
 }
 
 #[test]
