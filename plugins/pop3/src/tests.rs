@@ -2,6 +2,9 @@
 //! and every case of cases.toml through `Pop3::run`.
 
 use super::*;
+use std::time::Duration;
+use vitals_sdk::starttls::Encryption;
+use vitals_sdk::{Status, Timings};
 
 fn config(json: &str) -> Config {
     match Config::load(json) {
@@ -16,11 +19,11 @@ fn capabilities(lines: &[&str]) -> Capabilities {
 
 fn exchange(lines: &[&str]) -> Exchange {
     let timings = Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 };
-    let mut exchange = Exchange::new("pop.test:110", "192.0.2.1:110".into(), timings);
+    let mut exchange = Exchange::new(Session::new("pop.test:110", "192.0.2.1:110".into(), timings));
     exchange.greeting = Some(Reply { ok: true, text: "Dovecot ready.".into() });
-    exchange.banner_us = Some(150);
+    exchange.session.banner_us = Some(150);
     exchange.capabilities = Some(capabilities(lines));
-    exchange.elapsed = Duration::from_millis(2);
+    exchange.session.elapsed = Duration::from_millis(2);
     exchange
 }
 
@@ -55,8 +58,8 @@ fn offers_are_bounded_and_cleaned() {
 #[test]
 fn login_and_mailbox_size_are_reported() {
     let mut logged = exchange(&["USER"]);
-    logged.encryption = Encryption::StartTls;
-    logged.tls_us = Some(4_000);
+    logged.session.encryption = Encryption::StartTls;
+    logged.session.tls_us = Some(4_000);
     logged.capabilities_tls = Some(capabilities(&["USER", "SASL PLAIN"]));
     logged.logged_in = Some("alice".into());
     logged.login_us = Some(1_200);
@@ -80,9 +83,9 @@ fn total_time_thresholds() {
     assert_eq!((result.status, result.reason), (Status::Warning, Some(Reason::Assertion)));
     assert!(result.summary.ends_with(": slower than warn_time 1.0 ms"), "{}", result.summary);
     let mut slow = exchange(&[]);
-    slow.elapsed = Duration::from_micros(10);
-    slow.timings.connect_us = Some(7_000);
-    assert_eq!(total_us(&slow), 7_000);
+    slow.session.elapsed = Duration::from_micros(10);
+    slow.session.timings.connect_us = Some(7_000);
+    assert_eq!(slow.session.total_us(), 7_000);
     assert_eq!(judge(&cfg, &slow).status, Status::Critical);
 }
 
