@@ -16,7 +16,7 @@
 //! session.tls_us = Some(9_700);
 //! session.encryption = Encryption::StartTls;
 //! let result = session.judge(session.headline("SMTP 220", "STARTTLS"), &options);
-//! assert_eq!(result.summary, "SMTP 220 from mail.test:25 in 10.0 ms, upgraded with STARTTLS: slower than warn_time 5ms");
+//! assert_eq!(result.summary, "SMTP 220 from mail.test:25 in 10.0 ms, upgraded with STARTTLS: slower than warn_time 5.0 ms");
 //! assert_eq!(result.status, Status::Warning);
 //! ```
 
