@@ -11,11 +11,11 @@ mod response;
 
 use std::time::Instant;
 
-use vitals_sdk::starttls::{self, Conversation, Session, Stop, micros_since};
+use vitals_sdk::starttls::{self, Conversation, MailConfig, Session, Stop, micros_since};
 use vitals_sdk::tcp::{Connection, Stream};
 use vitals_sdk::{
-    Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason,
-    critical, description, register_check, sanitize,
+    Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason, critical,
+    description, register_check, sanitize,
 };
 
 use crate::config::Config;
@@ -88,18 +88,6 @@ struct Exchange {
 }
 
 impl Exchange {
-    fn new(session: Session) -> Exchange {
-        Exchange {
-            session,
-            login_us: None,
-            greeting: None,
-            capabilities: None,
-            capabilities_tls: None,
-            logged_in: None,
-            tags: 0,
-        }
-    }
-
     /// The tag of the next command.
     fn next_tag(&mut self) -> String {
         self.tags += 1;
@@ -120,36 +108,164 @@ impl Exchange {
 impl Conversation for Exchange {
     type Config = Config;
 
-    fn load(json: &str) -> Result<Config, ConfigError> {
-        Config::load(json)
-    }
-
     fn start(session: Session) -> Exchange {
-        Exchange::new(session)
+        Exchange {
+            session,
+            login_us: None,
+            greeting: None,
+            capabilities: None,
+            capabilities_tls: None,
+            logged_in: None,
+            tags: 0,
+        }
     }
 
     fn session(&mut self) -> &mut Session {
         &mut self.session
     }
 
+    /// Greeting, capabilities, STARTTLS and capabilities again, and LOGIN, as far as the
+    /// config asks and the server goes.
     fn converse(&mut self, config: &Config, connection: &Connection, deadline: &Deadline) -> Result<(), Stop> {
-        converse(config, connection, deadline, self)
+        let options = config.options();
+        let target = self.session.target.clone();
+        self.session.implicit_tls(connection, &options, deadline)?;
+        let mut stream = Stream::new(connection, *deadline, MAX_RECEIVED);
+
+        let started = Instant::now();
+        let (raw, line) = next_line(&mut stream, "the greeting", &target)?;
+        self.session.banner_us = Some(micros_since(started));
+        let Some(Line::Untagged(untagged)) = line else {
+            return Err(garbage("the greeting", &target, &format!("\"{}\"", quoted(&raw))));
+        };
+        let Some((kind, text)) = parse_greeting(&untagged) else {
+            return Err(garbage("the greeting", &target, &format!("\"{}\"", quoted(&raw))));
+        };
+        let shown = sanitize(&format!("* {untagged}"), MAX_SHOWN).trim_end().to_string();
+        let greeted = Capabilities::from_code(text);
+        self.greeting = Some((kind, untagged.clone()));
+        if kind == Greeting::Bye {
+            return Err(Stop::Verdict(critical(
+                format!("{target} greets with \"{shown}\": it refuses the session"),
+                Reason::Assertion,
+            )));
+        }
+        self.session.between_commands = true;
+        self.session.expect_banner(&options, &untagged, &shown, MAX_SHOWN)?;
+        let capabilities = match greeted {
+            Some(capabilities) => capabilities,
+            None => capability(&mut stream, self)?,
+        };
+        let offers_starttls = capabilities.has("STARTTLS");
+        self.capabilities = Some(capabilities);
+
+        if self.session.needs_starttls(&options) {
+            if kind == Greeting::Preauth {
+                return Err(Stop::Verdict(critical(
+                    format!("{target} greets with PREAUTH, so no STARTTLS can follow (\"{shown}\")"),
+                    Reason::Assertion,
+                )));
+            }
+            if !offers_starttls {
+                let offered = self.capabilities.as_ref().map(offers).unwrap_or_default();
+                return Err(Stop::Verdict(critical(
+                    format!("{target} does not offer STARTTLS (capabilities: {offered})"),
+                    Reason::Assertion,
+                )));
+            }
+        }
+        if config.starttls {
+            let tag = self.next_tag();
+            let done = command(&mut stream, self, &tag, &[format!("{tag} STARTTLS\r\n").into_bytes()], "STARTTLS")?;
+            if done.condition != Condition::Ok {
+                return Err(Stop::Verdict(critical(
+                    format!("{target} refuses STARTTLS: \"{}\"", done.shown()),
+                    Reason::Assertion,
+                )));
+            }
+            stream = self.session.start_tls(connection, stream, &options, deadline, "STARTTLS", MAX_RECEIVED)?;
+            self.capabilities_tls = Some(capability(&mut stream, self)?);
+        }
+
+        let Some((user, password)) = config.credentials() else {
+            return Ok(());
+        };
+        if self.preauth() {
+            return Ok(());
+        }
+        let shown_user = sanitize(user, MAX_USER);
+        if self.last_capabilities().is_some_and(|c| c.has("LOGINDISABLED")) {
+            return Err(Stop::Verdict(critical(
+                format!(
+                    "{target} disables LOGIN on this connection (LOGINDISABLED), so user \"{shown_user}\" cannot log in: \
+                     set starttls or tls"
+                ),
+                Reason::Assertion,
+            )));
+        }
+        let tag = self.next_tag();
+        let started = Instant::now();
+        let done = command(&mut stream, self, &tag, &login_command(&tag, user, password), "LOGIN")?;
+        self.login_us = Some(micros_since(started));
+        match done.condition {
+            Condition::Ok => {
+                self.logged_in = Some(shown_user);
+                Ok(())
+            }
+            Condition::No => {
+                let message = sanitize(&done.text, MAX_SHOWN).trim_end().to_string();
+                Err(Stop::Verdict(critical(
+                    format!("authentication failed for user \"{shown_user}\": {message}"),
+                    Reason::Assertion,
+                )))
+            }
+            Condition::Bad => Err(Stop::Verdict(critical(
+                format!("{target} answers LOGIN for user \"{shown_user}\" with \"{}\"", done.shown()),
+                Reason::Protocol,
+            ))),
+        }
     }
 
     fn goodbye(&mut self, connection: &Connection, deadline: &Deadline) {
         logout(connection, deadline, &self.next_tag());
     }
 
+    /// The result of a conversation that went to its end.
     fn judge(&self, config: &Config) -> CheckResult {
-        judge(config, self)
+        let word = if self.preauth() { "PREAUTH" } else { "OK" };
+        let mut headline = self.session.headline(&format!("IMAP {word}"), "STARTTLS");
+        if let Some(capabilities) = self.last_capabilities() {
+            headline.push_str(&format!(", offers {}", offers(capabilities)));
+        }
+        if let Some(user) = &self.logged_in {
+            headline.push_str(&format!(", logged in as \"{user}\""));
+        } else if self.preauth() && config.credentials().is_some() {
+            headline.push_str(", already logged in (no LOGIN)");
+        }
+        self.session.judge(headline, &config.options())
     }
 
+    /// The phase times.
     fn metrics(&self, config: &Config) -> Vec<Metric> {
-        metrics(config, self)
+        self.session.metrics(&config.options(), ("time_login", self.login_us))
     }
 
+    /// The remote address, the greeting and the capabilities, one line each, cleaned.
     fn details(&self) -> String {
-        details(self)
+        let mut lines = vec![format!("remote address: {}", self.session.remote)];
+        if let Some((_, greeting)) = &self.greeting {
+            lines.push(format!("greeting: * {}", sanitize(greeting, 300)));
+        }
+        if let Some(capabilities) = &self.capabilities {
+            lines.push(format!("capabilities: {}", capabilities.listed(600)));
+        }
+        if let Some(capabilities) = &self.capabilities_tls {
+            lines.push(format!("capabilities over TLS: {}", capabilities.listed(600)));
+        }
+        if let Some(user) = &self.logged_in {
+            lines.push(format!("logged in as \"{user}\""));
+        }
+        lines.join("\n")
     }
 }
 
@@ -250,113 +366,6 @@ fn capability(stream: &mut Stream, exchange: &mut Exchange) -> Result<Capabiliti
     Ok(found)
 }
 
-/// Greeting, capabilities, STARTTLS and capabilities again, and LOGIN, as far as the
-/// config asks and the server goes.
-fn converse(
-    config: &Config,
-    connection: &Connection,
-    deadline: &Deadline,
-    exchange: &mut Exchange,
-) -> Result<(), Stop> {
-    let options = config.options();
-    let target = exchange.session.target.clone();
-    exchange.session.implicit_tls(connection, &options, deadline)?;
-    let mut stream = Stream::new(connection, *deadline, MAX_RECEIVED);
-
-    let started = Instant::now();
-    let (raw, line) = next_line(&mut stream, "the greeting", &target)?;
-    exchange.session.banner_us = Some(micros_since(started));
-    let Some(Line::Untagged(untagged)) = line else {
-        return Err(garbage("the greeting", &target, &format!("\"{}\"", quoted(&raw))));
-    };
-    let Some((kind, text)) = parse_greeting(&untagged) else {
-        return Err(garbage("the greeting", &target, &format!("\"{}\"", quoted(&raw))));
-    };
-    let shown = sanitize(&format!("* {untagged}"), MAX_SHOWN).trim_end().to_string();
-    let greeted = Capabilities::from_code(text);
-    exchange.greeting = Some((kind, untagged.clone()));
-    if kind == Greeting::Bye {
-        return Err(Stop::Verdict(critical(
-            format!("{target} greets with \"{shown}\": it refuses the session"),
-            Reason::Assertion,
-        )));
-    }
-    exchange.session.between_commands = true;
-    exchange.session.expect_banner(&options, &untagged, &shown, MAX_SHOWN)?;
-    let capabilities = match greeted {
-        Some(capabilities) => capabilities,
-        None => capability(&mut stream, exchange)?,
-    };
-    let offers_starttls = capabilities.has("STARTTLS");
-    exchange.capabilities = Some(capabilities);
-
-    if exchange.session.needs_starttls(&options) {
-        if kind == Greeting::Preauth {
-            return Err(Stop::Verdict(critical(
-                format!("{target} greets with PREAUTH, so no STARTTLS can follow (\"{shown}\")"),
-                Reason::Assertion,
-            )));
-        }
-        if !offers_starttls {
-            let offered = exchange.capabilities.as_ref().map(offers).unwrap_or_default();
-            return Err(Stop::Verdict(critical(
-                format!("{target} does not offer STARTTLS (capabilities: {offered})"),
-                Reason::Assertion,
-            )));
-        }
-    }
-    if config.starttls {
-        let tag = exchange.next_tag();
-        let done = command(&mut stream, exchange, &tag, &[format!("{tag} STARTTLS\r\n").into_bytes()], "STARTTLS")?;
-        if done.condition != Condition::Ok {
-            return Err(Stop::Verdict(critical(
-                format!("{target} refuses STARTTLS: \"{}\"", done.shown()),
-                Reason::Assertion,
-            )));
-        }
-        stream = exchange.session.start_tls(connection, stream, &options, deadline, "STARTTLS", MAX_RECEIVED)?;
-        exchange.capabilities_tls = Some(capability(&mut stream, exchange)?);
-    }
-
-    let Some((user, password)) = config.credentials() else {
-        return Ok(());
-    };
-    if exchange.preauth() {
-        return Ok(());
-    }
-    let shown_user = sanitize(user, MAX_USER);
-    if exchange.last_capabilities().is_some_and(|c| c.has("LOGINDISABLED")) {
-        return Err(Stop::Verdict(critical(
-            format!(
-                "{target} disables LOGIN on this connection (LOGINDISABLED), so user \"{shown_user}\" cannot log in: \
-                 set starttls or tls"
-            ),
-            Reason::Assertion,
-        )));
-    }
-    let tag = exchange.next_tag();
-    let started = Instant::now();
-    let done = command(&mut stream, exchange, &tag, &login_command(&tag, user, password), "LOGIN")?;
-    exchange.login_us = Some(micros_since(started));
-    match done.condition {
-        Condition::Ok => {
-            exchange.logged_in = Some(shown_user);
-            Ok(())
-        }
-        Condition::No => {
-            let message = sanitize(&done.text, MAX_SHOWN).trim_end().to_string();
-            Err(Stop::Verdict(critical(
-                format!("authentication failed for user \"{shown_user}\": {message}"),
-                Reason::Assertion,
-            )))
-        }
-        Condition::Bad => Err(Stop::Verdict(critical(
-            format!("{target} answers LOGIN for user \"{shown_user}\" with \"{}\"", done.shown()),
-            Reason::Protocol,
-        ))),
-    }
-}
-
 /// Says LOGOUT and waits a little for its answer, whatever comes of it: the result is decided.
 fn logout(connection: &Connection, deadline: &Deadline, tag: &str) {
     let mut stream = starttls::farewell(connection, deadline, LOGOUT_WAIT_MS);
@@ -387,44 +396,6 @@ fn offers(capabilities: &Capabilities) -> String {
         parts.push(auth.join(" "));
     }
     if parts.is_empty() { "none known".to_string() } else { parts.join(", ") }
-}
-
-/// The result of a conversation that went to its end.
-fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
-    let word = if exchange.preauth() { "PREAUTH" } else { "OK" };
-    let mut headline = exchange.session.headline(&format!("IMAP {word}"), "STARTTLS");
-    if let Some(capabilities) = exchange.last_capabilities() {
-        headline.push_str(&format!(", offers {}", offers(capabilities)));
-    }
-    if let Some(user) = &exchange.logged_in {
-        headline.push_str(&format!(", logged in as \"{user}\""));
-    } else if exchange.preauth() && config.credentials().is_some() {
-        headline.push_str(", already logged in (no LOGIN)");
-    }
-    exchange.session.judge(headline, &config.options())
-}
-
-/// The phase times.
-fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    exchange.session.metrics(&config.options(), ("time_login", exchange.login_us))
-}
-
-/// The remote address, the greeting and the capabilities, one line each, cleaned.
-fn details(exchange: &Exchange) -> String {
-    let mut lines = vec![format!("remote address: {}", exchange.session.remote)];
-    if let Some((_, greeting)) = &exchange.greeting {
-        lines.push(format!("greeting: * {}", sanitize(greeting, 300)));
-    }
-    if let Some(capabilities) = &exchange.capabilities {
-        lines.push(format!("capabilities: {}", capabilities.listed(600)));
-    }
-    if let Some(capabilities) = &exchange.capabilities_tls {
-        lines.push(format!("capabilities over TLS: {}", capabilities.listed(600)));
-    }
-    if let Some(user) = &exchange.logged_in {
-        lines.push(format!("logged in as \"{user}\""));
-    }
-    lines.join("\n")
 }
 
 #[cfg(test)]

@@ -11,11 +11,11 @@ mod response;
 
 use std::time::Instant;
 
-use vitals_sdk::starttls::{self, Conversation, Session, Stop, micros_since};
+use vitals_sdk::starttls::{self, Conversation, MailConfig, Session, Stop, micros_since};
 use vitals_sdk::tcp::{Connection, Stream};
 use vitals_sdk::{
-    Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason,
-    critical, description, format_bytes, metric, register_check, sanitize,
+    Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason, critical,
+    description, format_bytes, metric, register_check, sanitize,
 };
 
 use crate::config::Config;
@@ -87,7 +87,16 @@ struct Exchange {
 }
 
 impl Exchange {
-    fn new(session: Session) -> Exchange {
+    /// The capabilities that count: over TLS after STLS, else the first.
+    fn last_capabilities(&self) -> Option<&Capabilities> {
+        self.capabilities_tls.as_ref().or(self.capabilities.as_ref())
+    }
+}
+
+impl Conversation for Exchange {
+    type Config = Config;
+
+    fn start(session: Session) -> Exchange {
         Exchange {
             session,
             login_us: None,
@@ -100,29 +109,72 @@ impl Exchange {
         }
     }
 
-    /// The capabilities that count: over TLS after STLS, else the first.
-    fn last_capabilities(&self) -> Option<&Capabilities> {
-        self.capabilities_tls.as_ref().or(self.capabilities.as_ref())
-    }
-}
-
-impl Conversation for Exchange {
-    type Config = Config;
-
-    fn load(json: &str) -> Result<Config, ConfigError> {
-        Config::load(json)
-    }
-
-    fn start(session: Session) -> Exchange {
-        Exchange::new(session)
-    }
-
     fn session(&mut self) -> &mut Session {
         &mut self.session
     }
 
+    /// Greeting, CAPA, STLS and CAPA again, USER, PASS and STAT, as far as the config asks and
+    /// the server goes.
     fn converse(&mut self, config: &Config, connection: &Connection, deadline: &Deadline) -> Result<(), Stop> {
-        converse(config, connection, deadline, self)
+        let options = config.options();
+        let target = self.session.target.clone();
+        self.session.implicit_tls(connection, &options, deadline)?;
+        let mut stream = Stream::new(connection, *deadline, MAX_RECEIVED);
+
+        let started = Instant::now();
+        let greeting = read_reply(&mut stream).map_err(|err| read_stop("the greeting", &target, err))?;
+        self.session.banner_us = Some(micros_since(started));
+        let shown = greeting.shown(MAX_SHOWN);
+        self.greeting = Some(greeting.clone());
+        if !greeting.ok {
+            return Err(Stop::Verdict(critical(
+                format!("{target} greets with \"{shown}\": it refuses the session"),
+                Reason::Assertion,
+            )));
+        }
+        self.session.between_commands = true;
+        self.session.expect_banner(&options, &greeting.text, &shown, MAX_SHOWN)?;
+
+        self.capabilities = capa(&mut stream, self)?;
+        if self.session.needs_starttls(&options) && !self.capabilities.as_ref().is_some_and(|c| c.has("STLS")) {
+            let offered = offers(self.capabilities.as_ref());
+            return Err(Stop::Verdict(critical(
+                format!("{target} does not offer STLS (capabilities: {offered})"),
+                Reason::Assertion,
+            )));
+        }
+        if config.starttls {
+            let reply = command(&mut stream, self, "STLS", "STLS")?;
+            if !reply.ok {
+                return Err(Stop::Verdict(critical(
+                    format!("{target} refuses STLS: \"{}\"", reply.shown(MAX_SHOWN)),
+                    Reason::Assertion,
+                )));
+            }
+            stream = self.session.start_tls(connection, stream, &options, deadline, "STLS", MAX_RECEIVED)?;
+            self.capabilities_tls = Some(capa(&mut stream, self)?.unwrap_or_default());
+        }
+
+        let Some((user, password)) = config.credentials() else {
+            return Ok(());
+        };
+        let shown_user = sanitize(user, MAX_USER);
+        let started = Instant::now();
+        let mut reply = command(&mut stream, self, &format!("USER {user}"), "USER")?;
+        if reply.ok {
+            reply = command(&mut stream, self, &format!("PASS {password}"), "PASS")?;
+        }
+        self.login_us = Some(micros_since(started));
+        if !reply.ok {
+            return Err(Stop::Verdict(critical(
+                format!("authentication failed for user \"{shown_user}\": {}", reply.message(MAX_SHOWN)),
+                Reason::Assertion,
+            )));
+        }
+        self.logged_in = Some(shown_user);
+        let stat = command(&mut stream, self, "STAT", "STAT")?;
+        self.stat = if stat.ok { parse_stat(&stat.text) } else { None };
+        Ok(())
     }
 
     fn goodbye(&mut self, connection: &Connection, deadline: &Deadline) {
@@ -132,16 +184,48 @@ impl Conversation for Exchange {
         }
     }
 
+    /// The result of a conversation that went to its end.
     fn judge(&self, config: &Config) -> CheckResult {
-        judge(config, self)
+        let mut headline = self.session.headline("POP3 +OK", "STLS");
+        headline.push_str(&format!(", offers {}", offers(self.last_capabilities())));
+        if let Some(user) = &self.logged_in {
+            headline.push_str(&format!(", logged in as \"{user}\""));
+            if let Some((count, size)) = self.stat {
+                let noun = if count == 1 { "message" } else { "messages" };
+                headline.push_str(&format!(" ({count} {noun}, {})", format_bytes(size)));
+            }
+        }
+        self.session.judge(headline, &config.options())
     }
 
+    /// The phase times, and the mailbox's size after a login.
     fn metrics(&self, config: &Config) -> Vec<Metric> {
-        metrics(config, self)
+        let mut metrics = self.session.metrics(&config.options(), ("time_login", self.login_us));
+        if let Some((count, size)) = self.stat {
+            metrics.push(metric("messages", count as f64, "").min(0.0));
+            metrics.push(metric("mailbox_size", size as f64, "B").min(0.0));
+        }
+        metrics
     }
 
+    /// The remote address, the greeting and the capabilities, one line each, cleaned.
     fn details(&self) -> String {
-        details(self)
+        let mut lines = vec![format!("remote address: {}", self.session.remote)];
+        if let Some(greeting) = &self.greeting {
+            lines.push(format!("greeting: {}", greeting.shown(300)));
+        }
+        if let Some(capabilities) = &self.capabilities {
+            lines.push(format!("capabilities: {}", capabilities.listed(600)));
+        } else if self.no_capa {
+            lines.push("capabilities: the server does not know CAPA".to_string());
+        }
+        if let Some(capabilities) = &self.capabilities_tls {
+            lines.push(format!("capabilities over TLS: {}", capabilities.listed(600)));
+        }
+        if let Some(user) = &self.logged_in {
+            lines.push(format!("logged in as \"{user}\""));
+        }
+        lines.join("\n")
     }
 }
 
@@ -180,75 +264,6 @@ fn capa(stream: &mut Stream, exchange: &mut Exchange) -> Result<Option<Capabilit
     Ok(Some(Capabilities::parse(&lines)))
 }
 
-/// Greeting, CAPA, STLS and CAPA again, USER, PASS and STAT, as far as the config asks and
-/// the server goes.
-fn converse(
-    config: &Config,
-    connection: &Connection,
-    deadline: &Deadline,
-    exchange: &mut Exchange,
-) -> Result<(), Stop> {
-    let options = config.options();
-    let target = exchange.session.target.clone();
-    exchange.session.implicit_tls(connection, &options, deadline)?;
-    let mut stream = Stream::new(connection, *deadline, MAX_RECEIVED);
-
-    let started = Instant::now();
-    let greeting = read_reply(&mut stream).map_err(|err| read_stop("the greeting", &target, err))?;
-    exchange.session.banner_us = Some(micros_since(started));
-    let shown = greeting.shown(MAX_SHOWN);
-    exchange.greeting = Some(greeting.clone());
-    if !greeting.ok {
-        return Err(Stop::Verdict(critical(
-            format!("{target} greets with \"{shown}\": it refuses the session"),
-            Reason::Assertion,
-        )));
-    }
-    exchange.session.between_commands = true;
-    exchange.session.expect_banner(&options, &greeting.text, &shown, MAX_SHOWN)?;
-
-    exchange.capabilities = capa(&mut stream, exchange)?;
-    if exchange.session.needs_starttls(&options) && !exchange.capabilities.as_ref().is_some_and(|c| c.has("STLS")) {
-        let offered = offers(exchange.capabilities.as_ref());
-        return Err(Stop::Verdict(critical(
-            format!("{target} does not offer STLS (capabilities: {offered})"),
-            Reason::Assertion,
-        )));
-    }
-    if config.starttls {
-        let reply = command(&mut stream, exchange, "STLS", "STLS")?;
-        if !reply.ok {
-            return Err(Stop::Verdict(critical(
-                format!("{target} refuses STLS: \"{}\"", reply.shown(MAX_SHOWN)),
-                Reason::Assertion,
-            )));
-        }
-        stream = exchange.session.start_tls(connection, stream, &options, deadline, "STLS", MAX_RECEIVED)?;
-        exchange.capabilities_tls = Some(capa(&mut stream, exchange)?.unwrap_or_default());
-    }
-
-    let Some((user, password)) = config.credentials() else {
-        return Ok(());
-    };
-    let shown_user = sanitize(user, MAX_USER);
-    let started = Instant::now();
-    let mut reply = command(&mut stream, exchange, &format!("USER {user}"), "USER")?;
-    if reply.ok {
-        reply = command(&mut stream, exchange, &format!("PASS {password}"), "PASS")?;
-    }
-    exchange.login_us = Some(micros_since(started));
-    if !reply.ok {
-        return Err(Stop::Verdict(critical(
-            format!("authentication failed for user \"{shown_user}\": {}", reply.message(MAX_SHOWN)),
-            Reason::Assertion,
-        )));
-    }
-    exchange.logged_in = Some(shown_user);
-    let stat = command(&mut stream, exchange, "STAT", "STAT")?;
-    exchange.stat = if stat.ok { parse_stat(&stat.text) } else { None };
-    Ok(())
-}
-
 /// STLS, the SASL mechanisms and USER, as a summary names what the server offers.
 fn offers(capabilities: Option<&Capabilities>) -> String {
     let Some(capabilities) = capabilities else {
@@ -266,50 +281,6 @@ fn offers(capabilities: Option<&Capabilities>) -> String {
         parts.push("USER".to_string());
     }
     if parts.is_empty() { "neither STLS nor SASL nor USER".to_string() } else { parts.join(", ") }
-}
-
-/// The result of a conversation that went to its end.
-fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
-    let mut headline = exchange.session.headline("POP3 +OK", "STLS");
-    headline.push_str(&format!(", offers {}", offers(exchange.last_capabilities())));
-    if let Some(user) = &exchange.logged_in {
-        headline.push_str(&format!(", logged in as \"{user}\""));
-        if let Some((count, size)) = exchange.stat {
-            let noun = if count == 1 { "message" } else { "messages" };
-            headline.push_str(&format!(" ({count} {noun}, {})", format_bytes(size)));
-        }
-    }
-    exchange.session.judge(headline, &config.options())
-}
-
-/// The phase times, and the mailbox's size after a login.
-fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let mut metrics = exchange.session.metrics(&config.options(), ("time_login", exchange.login_us));
-    if let Some((count, size)) = exchange.stat {
-        metrics.push(metric("messages", count as f64, "").min(0.0));
-        metrics.push(metric("mailbox_size", size as f64, "B").min(0.0));
-    }
-    metrics
-}
-
-/// The remote address, the greeting and the capabilities, one line each, cleaned.
-fn details(exchange: &Exchange) -> String {
-    let mut lines = vec![format!("remote address: {}", exchange.session.remote)];
-    if let Some(greeting) = &exchange.greeting {
-        lines.push(format!("greeting: {}", greeting.shown(300)));
-    }
-    if let Some(capabilities) = &exchange.capabilities {
-        lines.push(format!("capabilities: {}", capabilities.listed(600)));
-    } else if exchange.no_capa {
-        lines.push("capabilities: the server does not know CAPA".to_string());
-    }
-    if let Some(capabilities) = &exchange.capabilities_tls {
-        lines.push(format!("capabilities over TLS: {}", capabilities.listed(600)));
-    }
-    if let Some(user) = &exchange.logged_in {
-        lines.push(format!("logged in as \"{user}\""));
-    }
-    lines.join("\n")
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ fn capabilities(lines: &[&str]) -> Capabilities {
 
 fn exchange(lines: &[&str]) -> Exchange {
     let timings = Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 };
-    let mut exchange = Exchange::new(Session::new("pop.test:110", "192.0.2.1:110".into(), timings));
+    let mut exchange = Exchange::start(Session::new("pop.test:110", "192.0.2.1:110".into(), timings));
     exchange.greeting = Some(Reply { ok: true, text: "Dovecot ready.".into() });
     exchange.session.banner_us = Some(150);
     exchange.capabilities = Some(capabilities(lines));
@@ -34,7 +34,7 @@ fn value(result: &CheckResult, name: &str) -> Option<f64> {
 #[test]
 fn a_plain_session_names_what_is_offered() {
     let exchange = exchange(&["TOP", "STLS", "SASL PLAIN", "USER"]);
-    let result = judge(&config("{}"), &exchange).with_metrics(metrics(&config("{}"), &exchange));
+    let result = exchange.judge(&config("{}")).with_metrics(exchange.metrics(&config("{}")));
     assert_eq!(result.status, Status::Ok);
     assert_eq!(result.summary, "POP3 +OK from pop.test:110 in 2.0 ms, offers STLS, SASL PLAIN, USER");
     assert_eq!(value(&result, "time_connect"), Some(0.3));
@@ -42,7 +42,7 @@ fn a_plain_session_names_what_is_offered() {
     assert_eq!(value(&result, "time_total"), Some(2.0));
     assert_eq!((value(&result, "messages"), value(&result, "time_login")), (None, None));
     assert_eq!(
-        details(&exchange),
+        exchange.details(),
         "remote address: 192.0.2.1:110\ngreeting: +OK Dovecot ready.\ncapabilities: TOP, STLS, SASL PLAIN, USER"
     );
 }
@@ -65,7 +65,7 @@ fn login_and_mailbox_size_are_reported() {
     logged.login_us = Some(1_200);
     logged.stat = Some((3, 4096));
     let cfg = config(r#"{"starttls": true, "user": "alice", "password": "s3cret"}"#);
-    let result = judge(&cfg, &logged).with_metrics(metrics(&cfg, &logged));
+    let result = logged.judge(&cfg).with_metrics(logged.metrics(&cfg));
     assert_eq!(
         result.summary,
         "POP3 +OK from pop.test:110 in 4.3 ms, upgraded with STLS, offers SASL PLAIN, USER, logged in as \"alice\" \
@@ -79,14 +79,14 @@ fn login_and_mailbox_size_are_reported() {
 #[test]
 fn total_time_thresholds() {
     let cfg = config(r#"{"warn_time": "1ms", "crit_time": "5ms"}"#);
-    let result = judge(&cfg, &exchange(&[]));
+    let result = exchange(&[]).judge(&cfg);
     assert_eq!((result.status, result.reason), (Status::Warning, Some(Reason::Assertion)));
     assert!(result.summary.ends_with(": slower than warn_time 1.0 ms"), "{}", result.summary);
     let mut slow = exchange(&[]);
     slow.session.elapsed = Duration::from_micros(10);
     slow.session.timings.connect_us = Some(7_000);
     assert_eq!(slow.session.total_us(), 7_000);
-    assert_eq!(judge(&cfg, &slow).status, Status::Critical);
+    assert_eq!(slow.judge(&cfg).status, Status::Critical);
 }
 
 #[test]

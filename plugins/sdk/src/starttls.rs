@@ -373,13 +373,47 @@ pub fn farewell<'c>(connection: &'c Connection, deadline: &Deadline, wait_ms: u3
     Stream::new(connection, Deadline::from_ms(deadline.remaining_ms().min(wait_ms)), 4096)
 }
 
+/// A mail check's config: parsed with the rules between its keys, and the shared keys in
+/// it (write [`options`](Self::options) with [`starttls_options!`](crate::starttls_options)).
+pub trait MailConfig: Sized {
+    /// Parses the config and checks the rules between its keys.
+    fn load(json: &str) -> Result<Self, ConfigError>;
+
+    /// The keys every mail check shares.
+    fn options(&self) -> Options;
+}
+
+/// The [`Options`] of a config struct that has the shared keys as fields of the same names
+/// (`expect_banner`, `require_starttls`, `starttls`, `tls`, `tls_verify`, `warn_time`,
+/// `crit_time`).
+///
+/// ```
+/// struct Config { expect_banner: Option<String>, require_starttls: bool, starttls: bool, tls: bool, tls_verify: bool,
+///     warn_time: Option<std::time::Duration>, crit_time: Option<std::time::Duration>, helo: String }
+/// let config = Config { expect_banner: None, require_starttls: true, starttls: false, tls: false, tls_verify: true,
+///     warn_time: None, crit_time: None, helo: "x".into() };
+/// let options = vitals_sdk::starttls_options!(config);
+/// assert!(options.needs_starttls() && options.tls_verify);
+/// ```
+#[macro_export]
+macro_rules! starttls_options {
+    ($config:expr) => {
+        $crate::starttls::Options {
+            expect_banner: $config.expect_banner.clone(),
+            require_starttls: $config.require_starttls,
+            starttls: $config.starttls,
+            tls: $config.tls,
+            tls_verify: $config.tls_verify,
+            warn_time: $config.warn_time,
+            crit_time: $config.crit_time,
+        }
+    };
+}
+
 /// One mail protocol's conversation, which [`run`] drives.
 pub trait Conversation: Sized {
     /// The plugin's parsed config.
-    type Config;
-
-    /// Parses the config and checks the rules between its keys.
-    fn load(json: &str) -> Result<Self::Config, ConfigError>;
+    type Config: MailConfig;
 
     /// The conversation on a connection just opened.
     fn start(session: Session) -> Self;
@@ -405,7 +439,7 @@ pub trait Conversation: Sized {
 
 /// `validate` of a [`Conversation`]'s check: the problems of its config.
 pub fn validate<C: Conversation>(json: &str) -> Vec<ConfigProblem> {
-    match C::load(json) {
+    match C::Config::load(json) {
         Ok(_) => Vec::new(),
         Err(error) => error.into_problems(),
     }
@@ -415,7 +449,7 @@ pub fn validate<C: Conversation>(json: &str) -> Vec<ConfigProblem> {
 /// converses, says goodbye when it can, and gives the result with its metrics and details.
 pub fn run<C: Conversation>(request: &CheckRequest) -> CheckResult {
     let deadline = Deadline::from_ms(request.deadline_ms);
-    let config = match C::load(&request.config) {
+    let config = match C::Config::load(&request.config) {
         Ok(config) => config,
         Err(error) => return error.into(),
     };

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use vitals_sdk::starttls::{Options, non_empty};
+use vitals_sdk::starttls::{MailConfig, Options, non_empty};
 use vitals_sdk::{Config, ConfigError, PluginConfig};
 
 /// The parsed `[check.config]` table.
@@ -33,25 +33,16 @@ pub struct Config {
     pub crit_time: Option<Duration>,
 }
 
-impl Config {
+impl MailConfig for Config {
     /// Parses the config and checks the rules between keys that one key's check cannot see.
-    pub fn load(json: &str) -> Result<Config, ConfigError> {
+    fn load(json: &str) -> Result<Config, ConfigError> {
         let config = Config::parse(json)?;
         let problems = config.options().problems("port 465", "a plain connection (ports 25 and 587)", "STARTTLS");
         if problems.is_empty() { Ok(config) } else { Err(ConfigError::new(problems)) }
     }
 
-    /// The keys the mail checks share.
-    pub fn options(&self) -> Options {
-        Options {
-            expect_banner: self.expect_banner.clone(),
-            require_starttls: self.require_starttls,
-            starttls: self.starttls,
-            tls: self.tls,
-            tls_verify: self.tls_verify,
-            warn_time: self.warn_time,
-            crit_time: self.crit_time,
-        }
+    fn options(&self) -> Options {
+        vitals_sdk::starttls_options!(self)
     }
 }
 

@@ -3,11 +3,11 @@ mod reply;
 
 use std::time::Instant;
 
-use vitals_sdk::starttls::{self, Conversation, Session, Stop, micros_since};
+use vitals_sdk::starttls::{self, Conversation, MailConfig, Session, Stop, micros_since};
 use vitals_sdk::tcp::{Connection, Stream};
 use vitals_sdk::{
-    Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason,
-    critical, description, metric, register_check, sanitize,
+    Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason, critical,
+    description, metric, register_check, sanitize,
 };
 
 use crate::config::Config;
@@ -70,10 +70,6 @@ struct Exchange {
 }
 
 impl Exchange {
-    fn new(session: Session) -> Exchange {
-        Exchange { session, ehlo_us: None, greeting: None, ehlo: None, ehlo_tls: None }
-    }
-
     /// The EHLO answer that counts: over TLS after STARTTLS, else the first.
     fn last_ehlo(&self) -> Option<&Ehlo> {
         self.ehlo_tls.as_ref().or(self.ehlo.as_ref())
@@ -83,20 +79,66 @@ impl Exchange {
 impl Conversation for Exchange {
     type Config = Config;
 
-    fn load(json: &str) -> Result<Config, ConfigError> {
-        Config::load(json)
-    }
-
     fn start(session: Session) -> Exchange {
-        Exchange::new(session)
+        Exchange { session, ehlo_us: None, greeting: None, ehlo: None, ehlo_tls: None }
     }
 
     fn session(&mut self) -> &mut Session {
         &mut self.session
     }
 
+    /// Greeting, EHLO, STARTTLS and EHLO again, as far as the config asks and the server goes.
     fn converse(&mut self, config: &Config, connection: &Connection, deadline: &Deadline) -> Result<(), Stop> {
-        converse(config, connection, deadline, self)
+        let options = config.options();
+        let target = self.session.target.clone();
+        self.session.implicit_tls(connection, &options, deadline)?;
+        let mut stream = Stream::new(connection, *deadline, MAX_RECEIVED);
+
+        let started = Instant::now();
+        let greeting = read_reply(&mut stream).map_err(|err| reply_stop("the greeting", &target, err))?;
+        self.session.banner_us = Some(micros_since(started));
+        self.session.between_commands = true;
+        let shown = greeting.shown(MAX_SHOWN);
+        let text = greeting.text();
+        self.greeting = Some(greeting.clone());
+        if greeting.code != 220 {
+            return Err(Stop::Verdict(critical(
+                format!("{target} greets with \"{shown}\", not 220"),
+                Reason::Assertion,
+            )));
+        }
+        self.session.expect_banner(&options, &text, &shown, MAX_SHOWN)?;
+
+        let started = Instant::now();
+        let first = send_ehlo(config, &mut stream, self)?;
+        self.ehlo_us = Some(micros_since(started));
+        let offers_starttls = first.offers("STARTTLS");
+        self.ehlo = Some(first);
+        if self.session.needs_starttls(&options) && !offers_starttls {
+            let offered = self.ehlo.as_ref().map(offers).unwrap_or_default();
+            return Err(Stop::Verdict(critical(
+                format!("{target} does not offer STARTTLS (EHLO offers {offered})"),
+                Reason::Assertion,
+            )));
+        }
+        if !config.starttls {
+            return Ok(());
+        }
+
+        self.session.between_commands = false;
+        stream.send(b"STARTTLS\r\n").map_err(|err| Stop::Net(format!("send STARTTLS to {target}"), err))?;
+        let answer = read_reply(&mut stream).map_err(|err| reply_stop("the answer to STARTTLS", &target, err))?;
+        self.session.between_commands = true;
+        if answer.code != 220 {
+            return Err(Stop::Verdict(critical(
+                format!("{target} refuses STARTTLS: \"{}\"", answer.shown(MAX_SHOWN)),
+                Reason::Assertion,
+            )));
+        }
+        let mut stream = self.session.start_tls(connection, stream, &options, deadline, "STARTTLS", MAX_RECEIVED)?;
+        let again = send_ehlo(config, &mut stream, self)?;
+        self.ehlo_tls = Some(again);
+        Ok(())
     }
 
     fn goodbye(&mut self, connection: &Connection, deadline: &Deadline) {
@@ -106,16 +148,40 @@ impl Conversation for Exchange {
         }
     }
 
+    /// The result of a conversation that went to its end.
     fn judge(&self, config: &Config) -> CheckResult {
-        judge(config, self)
+        let mut headline = self.session.headline("SMTP 220", "STARTTLS");
+        if let Some(ehlo) = self.last_ehlo() {
+            headline.push_str(&format!(", EHLO offers {}", offers(ehlo)));
+        }
+        self.session.judge(headline, &config.options())
     }
 
+    /// The phase times, and the size limit the server states.
     fn metrics(&self, config: &Config) -> Vec<Metric> {
-        metrics(config, self)
+        let mut metrics = self.session.metrics(&config.options(), ("time_ehlo", self.ehlo_us));
+        if let Some(size) = self.last_ehlo().and_then(Ehlo::size_limit) {
+            metrics.push(metric("size_limit", size as f64, "B").min(0.0));
+        }
+        metrics
     }
 
+    /// The remote address, the greeting and the extensions, one line each, cleaned.
     fn details(&self) -> String {
-        details(self)
+        let mut lines = vec![format!("remote address: {}", self.session.remote)];
+        if let Some(greeting) = &self.greeting {
+            for (n, line) in greeting.lines.iter().take(10).enumerate() {
+                let sep = if n + 1 == greeting.lines.len() { ' ' } else { '-' };
+                lines.push(format!("greeting: {}{sep}{}", greeting.code, sanitize(line, 200)));
+            }
+        }
+        if let Some(ehlo) = &self.ehlo {
+            lines.push(format!("EHLO: {}; extensions: {}", sanitize(&ehlo.greeting, 100), ehlo.listed(600)));
+        }
+        if let Some(ehlo) = &self.ehlo_tls {
+            lines.push(format!("EHLO over TLS: {}; extensions: {}", sanitize(&ehlo.greeting, 100), ehlo.listed(600)));
+        }
+        lines.join("\n")
     }
 }
 
@@ -127,62 +193,6 @@ fn reply_stop(what: &str, target: &str, err: ReplyError) -> Stop {
             Stop::Verdict(critical(format!("{what} from {target} is not an SMTP reply: got {got}"), Reason::Protocol))
         }
     }
-}
-
-/// Greeting, EHLO, STARTTLS and EHLO again, as far as the config asks and the server goes.
-fn converse(
-    config: &Config,
-    connection: &Connection,
-    deadline: &Deadline,
-    exchange: &mut Exchange,
-) -> Result<(), Stop> {
-    let options = config.options();
-    let target = exchange.session.target.clone();
-    exchange.session.implicit_tls(connection, &options, deadline)?;
-    let mut stream = Stream::new(connection, *deadline, MAX_RECEIVED);
-
-    let started = Instant::now();
-    let greeting = read_reply(&mut stream).map_err(|err| reply_stop("the greeting", &target, err))?;
-    exchange.session.banner_us = Some(micros_since(started));
-    exchange.session.between_commands = true;
-    let shown = greeting.shown(MAX_SHOWN);
-    let text = greeting.text();
-    exchange.greeting = Some(greeting.clone());
-    if greeting.code != 220 {
-        return Err(Stop::Verdict(critical(format!("{target} greets with \"{shown}\", not 220"), Reason::Assertion)));
-    }
-    exchange.session.expect_banner(&options, &text, &shown, MAX_SHOWN)?;
-
-    let started = Instant::now();
-    let first = send_ehlo(config, &mut stream, exchange)?;
-    exchange.ehlo_us = Some(micros_since(started));
-    let offers_starttls = first.offers("STARTTLS");
-    exchange.ehlo = Some(first);
-    if exchange.session.needs_starttls(&options) && !offers_starttls {
-        let offered = exchange.ehlo.as_ref().map(offers).unwrap_or_default();
-        return Err(Stop::Verdict(critical(
-            format!("{target} does not offer STARTTLS (EHLO offers {offered})"),
-            Reason::Assertion,
-        )));
-    }
-    if !config.starttls {
-        return Ok(());
-    }
-
-    exchange.session.between_commands = false;
-    stream.send(b"STARTTLS\r\n").map_err(|err| Stop::Net(format!("send STARTTLS to {target}"), err))?;
-    let answer = read_reply(&mut stream).map_err(|err| reply_stop("the answer to STARTTLS", &target, err))?;
-    exchange.session.between_commands = true;
-    if answer.code != 220 {
-        return Err(Stop::Verdict(critical(
-            format!("{target} refuses STARTTLS: \"{}\"", answer.shown(MAX_SHOWN)),
-            Reason::Assertion,
-        )));
-    }
-    let mut stream = exchange.session.start_tls(connection, stream, &options, deadline, "STARTTLS", MAX_RECEIVED)?;
-    let again = send_ehlo(config, &mut stream, exchange)?;
-    exchange.ehlo_tls = Some(again);
-    Ok(())
 }
 
 /// Sends EHLO and reads its answer, which must be 250.
@@ -220,42 +230,6 @@ fn offers(ehlo: &Ehlo) -> String {
     } else {
         parts.join(", ")
     }
-}
-
-/// The result of a conversation that went to its end.
-fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
-    let mut headline = exchange.session.headline("SMTP 220", "STARTTLS");
-    if let Some(ehlo) = exchange.last_ehlo() {
-        headline.push_str(&format!(", EHLO offers {}", offers(ehlo)));
-    }
-    exchange.session.judge(headline, &config.options())
-}
-
-/// The phase times, and the size limit the server states.
-fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let mut metrics = exchange.session.metrics(&config.options(), ("time_ehlo", exchange.ehlo_us));
-    if let Some(size) = exchange.last_ehlo().and_then(Ehlo::size_limit) {
-        metrics.push(metric("size_limit", size as f64, "B").min(0.0));
-    }
-    metrics
-}
-
-/// The remote address, the greeting and the extensions, one line each, cleaned.
-fn details(exchange: &Exchange) -> String {
-    let mut lines = vec![format!("remote address: {}", exchange.session.remote)];
-    if let Some(greeting) = &exchange.greeting {
-        for (n, line) in greeting.lines.iter().take(10).enumerate() {
-            let sep = if n + 1 == greeting.lines.len() { ' ' } else { '-' };
-            lines.push(format!("greeting: {}{sep}{}", greeting.code, sanitize(line, 200)));
-        }
-    }
-    if let Some(ehlo) = &exchange.ehlo {
-        lines.push(format!("EHLO: {}; extensions: {}", sanitize(&ehlo.greeting, 100), ehlo.listed(600)));
-    }
-    if let Some(ehlo) = &exchange.ehlo_tls {
-        lines.push(format!("EHLO over TLS: {}; extensions: {}", sanitize(&ehlo.greeting, 100), ehlo.listed(600)));
-    }
-    lines.join("\n")
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ fn ehlo(extensions: &[&str]) -> Ehlo {
 
 fn exchange(extensions: &[&str]) -> Exchange {
     let timings = Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 };
-    let mut exchange = Exchange::new(Session::new("mail.test:25", "192.0.2.1:25".into(), timings));
+    let mut exchange = Exchange::start(Session::new("mail.test:25", "192.0.2.1:25".into(), timings));
     exchange.greeting = Some(Reply { code: 220, lines: vec!["mail.test ESMTP".into()] });
     exchange.session.banner_us = Some(150);
     exchange.ehlo_us = Some(250);
@@ -36,8 +36,9 @@ fn value(result: &CheckResult, name: &str) -> Option<f64> {
 
 #[test]
 fn a_plain_conversation_names_starttls_and_auth() {
-    let result = judge(&config("{}"), &exchange(&["STARTTLS", "AUTH PLAIN LOGIN", "SIZE 1000"]))
-        .with_metrics(metrics(&config("{}"), &exchange(&["SIZE 1000"])));
+    let result = exchange(&["STARTTLS", "AUTH PLAIN LOGIN", "SIZE 1000"])
+        .judge(&config("{}"))
+        .with_metrics(exchange(&["SIZE 1000"]).metrics(&config("{}")));
     assert_eq!(result.status, Status::Ok);
     assert_eq!(result.summary, "SMTP 220 from mail.test:25 in 2.0 ms, EHLO offers STARTTLS, AUTH PLAIN LOGIN");
     assert_eq!(value(&result, "time_connect"), Some(0.3));
@@ -64,32 +65,32 @@ fn tls_is_named_and_timed() {
     let mut implicit = exchange(&["AUTH PLAIN"]);
     implicit.session.encryption = Encryption::Implicit;
     implicit.session.tls_us = Some(4_000);
-    let result = judge(&config(r#"{"tls": true}"#), &implicit);
+    let result = implicit.judge(&config(r#"{"tls": true}"#));
     assert_eq!(result.summary, "SMTP 220 from mail.test:25 in 4.3 ms over TLS, EHLO offers AUTH PLAIN");
-    assert_eq!(value(&result.with_metrics(metrics(&config("{}"), &implicit)), "time_tls"), Some(4.0));
+    assert_eq!(value(&result.with_metrics(implicit.metrics(&config("{}"))), "time_tls"), Some(4.0));
 
     let mut upgraded = exchange(&["STARTTLS"]);
     upgraded.session.encryption = Encryption::StartTls;
     upgraded.ehlo_tls = Some(ehlo(&["AUTH LOGIN", "SIZE 2048"]));
-    let result = judge(&config(r#"{"starttls": true}"#), &upgraded);
+    let result = upgraded.judge(&config(r#"{"starttls": true}"#));
     assert_eq!(result.summary, "SMTP 220 from mail.test:25 in 2.0 ms, upgraded with STARTTLS, EHLO offers AUTH LOGIN");
-    assert_eq!(value(&result.with_metrics(metrics(&config("{}"), &upgraded)), "size_limit"), Some(2048.0));
-    assert!(details(&upgraded).contains("\nEHLO over TLS: mail.test; extensions: AUTH LOGIN, SIZE 2048"));
+    assert_eq!(value(&result.with_metrics(upgraded.metrics(&config("{}"))), "size_limit"), Some(2048.0));
+    assert!(upgraded.details().contains("\nEHLO over TLS: mail.test; extensions: AUTH LOGIN, SIZE 2048"));
 }
 
 #[test]
 fn total_time_thresholds() {
     let cfg = config(r#"{"warn_time": "1ms", "crit_time": "5ms"}"#);
-    let result = judge(&cfg, &exchange(&[]));
+    let result = exchange(&[]).judge(&cfg);
     assert_eq!((result.status, result.reason), (Status::Warning, Some(Reason::Assertion)));
     assert!(result.summary.ends_with(": slower than warn_time 1.0 ms"), "{}", result.summary);
-    let total = metrics(&cfg, &exchange(&[])).into_iter().find(|m| m.name == "time_total");
+    let total = exchange(&[]).metrics(&cfg).into_iter().find(|m| m.name == "time_total");
     assert_eq!(total.as_ref().and_then(|m| m.warn.as_deref()), Some("1"));
     assert_eq!(total.as_ref().and_then(|m| m.crit.as_deref()), Some("5"));
 
     let mut slow = exchange(&[]);
     slow.session.elapsed = Duration::from_millis(9);
-    let result = judge(&cfg, &slow);
+    let result = slow.judge(&cfg);
     assert_eq!(result.status, Status::Critical);
     assert!(result.summary.ends_with(": slower than crit_time 5.0 ms"), "{}", result.summary);
 }
@@ -110,7 +111,7 @@ fn details_quote_the_greeting_and_extensions_cleaned() {
     let mut exchange = exchange(&["PIPELINING", "SIZE 10240000"]);
     exchange.greeting = Some(Reply { code: 220, lines: vec!["mail.test ESMTP".into(), "no \u{1b}[31mUCE".into()] });
     assert_eq!(
-        details(&exchange),
+        exchange.details(),
         "remote address: 192.0.2.1:25\ngreeting: 220-mail.test ESMTP\ngreeting: 220 no [31mUCE\n\
          EHLO: mail.test; extensions: PIPELINING, SIZE 10240000"
     );
