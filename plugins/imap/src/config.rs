@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use vitals_sdk::{Config, ConfigError, ConfigProblem, PluginConfig, Thresholds};
+use vitals_sdk::starttls::{MailConfig, Options, credentials_problem, non_empty};
+use vitals_sdk::{Config, ConfigError, ConfigProblem, PluginConfig};
 
 /// The parsed `[check.config]` table.
 #[derive(Debug, Config)]
@@ -34,29 +35,12 @@ pub struct Config {
     pub crit_time: Option<Duration>,
 }
 
-impl Config {
+impl MailConfig for Config {
     /// Parses the config and checks the rules between keys that one key's check cannot see.
-    pub fn load(json: &str) -> Result<Config, ConfigError> {
+    fn load(json: &str) -> Result<Config, ConfigError> {
         let config = Config::parse(json)?;
-        let mut problems = Vec::new();
-        if config.tls && config.starttls {
-            problems.push(ConfigProblem::at_key(
-                "starttls",
-                "starttls and tls exclude each other: tls starts TLS at once (port 993), starttls upgrades a \
-                 plain connection (port 143)",
-            ));
-        }
-        if config.tls && config.require_starttls {
-            problems.push(ConfigProblem::at_key(
-                "require_starttls",
-                "require_starttls and tls exclude each other: over implicit TLS a server offers no STARTTLS",
-            ));
-        }
-        match (&config.user, &config.password) {
-            (Some(_), None) => problems.push(ConfigProblem::at_key("password", "user is set, so password is needed")),
-            (None, Some(_)) => problems.push(ConfigProblem::at_key("user", "password is set, so user is needed")),
-            _ => {}
-        }
+        let mut problems = config.options().problems("port 993", "a plain connection (port 143)", "STARTTLS");
+        problems.extend(credentials_problem(config.user.as_deref(), config.password.as_deref()));
         for (key, value) in [("user", &config.user), ("password", &config.password)] {
             if value.as_deref().is_some_and(|v| v.contains('\0')) {
                 problems.push(ConfigProblem::at_key(key, "contains a NUL character, which IMAP cannot carry"));
@@ -65,28 +49,17 @@ impl Config {
         if problems.is_empty() { Ok(config) } else { Err(ConfigError::new(problems)) }
     }
 
-    /// `warn_time` and `crit_time` as thresholds on milliseconds.
-    pub fn time_thresholds(&self) -> Thresholds {
-        Thresholds::time_ms(self.warn_time, self.crit_time)
+    fn options(&self) -> Options {
+        vitals_sdk::starttls_options!(self)
     }
+}
 
-    /// Whether a server that does not offer STARTTLS fails the check.
-    pub fn needs_starttls(&self) -> bool {
-        self.require_starttls || self.starttls
-    }
-
+impl Config {
     /// The user and password to log in with, when both are given.
     pub fn credentials(&self) -> Option<(&str, &str)> {
         Some((self.user.as_deref()?, self.password.as_deref()?))
     }
 }
-
-fn non_empty(text: &str) -> Result<(), String> {
-    if text.is_empty() { Err("must not be empty".to_string()) } else { Ok(()) }
-}
-
-/// Targets are parsed as every connecting plugin parses them.
-pub use vitals_sdk::tcp::parse_target;
 
 #[cfg(test)]
 mod tests {

@@ -9,16 +9,16 @@
 mod config;
 mod response;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use vitals_sdk::tcp::{self, Connection, Stream};
+use vitals_sdk::starttls::{self, Conversation, MailConfig, Session, Stop, micros_since};
+use vitals_sdk::tcp::{Connection, Stream};
 use vitals_sdk::{
-    Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
-    Status, Timings, critical, description, format_duration, format_ms, metric, net_failure, ok, register_check,
-    sanitize, unknown, us_to_ms, warning,
+    Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason, critical,
+    description, register_check, sanitize,
 };
 
-use crate::config::{Config, parse_target};
+use crate::config::Config;
 use crate::response::{
     Capabilities, Condition, Greeting, Line, ReadError, login_command, parse_greeting, parse_line, quoted, read_line,
 };
@@ -58,71 +58,21 @@ impl Check for Imap {
     }
 
     fn validate(config: &str) -> Vec<ConfigProblem> {
-        match Config::load(config) {
-            Ok(_) => Vec::new(),
-            Err(error) => error.into_problems(),
-        }
+        starttls::validate::<Exchange>(config)
     }
 
     fn run(request: CheckRequest) -> CheckResult {
-        let deadline = Deadline::from_ms(request.deadline_ms);
-        let config = match Config::load(&request.config) {
-            Ok(config) => config,
-            Err(error) => return error.into(),
-        };
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => {
-                return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError);
-            }
-        };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
-        };
-        let mut exchange = Exchange::new(target, connection.remote_addr(), timings);
-        let outcome = converse(&config, &connection, &deadline, &mut exchange);
-        exchange.elapsed = deadline.elapsed();
-        if exchange.between_commands {
-            logout(&connection, &deadline, &exchange.next_tag());
-        }
-        drop(connection);
-        let result = match outcome {
-            Ok(()) => judge(&config, &exchange),
-            Err(Stop::Net(context, err)) => net_failure(&context, &err),
-            Err(Stop::Verdict(result)) => result,
-        };
-        result.with_metrics(metrics(&config, &exchange)).with_details(details(&exchange))
+        starttls::run::<Exchange>(&request)
     }
 }
 
 register_check!(Imap);
 
-/// How the connection came to be encrypted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encryption {
-    /// Plain text all along.
-    None,
-    /// TLS right after connecting.
-    Implicit,
-    /// Upgraded with STARTTLS.
-    StartTls,
-}
-
 /// What happened on a connection, for judging it and for the metrics.
 #[derive(Debug)]
 struct Exchange {
-    /// The target as configured.
-    target: String,
-    /// The address connected to.
-    remote: String,
-    /// Resolution and connect times.
-    timings: Timings,
-    /// TLS handshake time, when TLS was used.
-    tls_us: Option<u64>,
-    /// How long the greeting took to arrive (after connect and any implicit TLS).
-    banner_us: Option<u64>,
+    /// The connection's facts: phase times, encryption, whether LOGOUT can be said.
+    session: Session,
     /// How long LOGIN took to be answered.
     login_us: Option<u64>,
     /// The greeting's kind and text (after the `* `).
@@ -131,38 +81,13 @@ struct Exchange {
     capabilities: Option<Capabilities>,
     /// The capabilities over TLS, after STARTTLS.
     capabilities_tls: Option<Capabilities>,
-    /// Whether TLS is on, and how.
-    encryption: Encryption,
     /// The user logged in as.
     logged_in: Option<String>,
     /// The number in the last tag used (`a1`, `a2`, ...).
     tags: u32,
-    /// Whether the last command was answered whole and none is pending: LOGOUT can be said.
-    between_commands: bool,
-    /// Time since the run started, up to the end of the conversation (before LOGOUT).
-    elapsed: Duration,
 }
 
 impl Exchange {
-    fn new(target: &str, remote: String, timings: Timings) -> Exchange {
-        Exchange {
-            target: target.to_string(),
-            remote,
-            timings,
-            tls_us: None,
-            banner_us: None,
-            login_us: None,
-            greeting: None,
-            capabilities: None,
-            capabilities_tls: None,
-            encryption: Encryption::None,
-            logged_in: None,
-            tags: 0,
-            between_commands: false,
-            elapsed: Duration::ZERO,
-        }
-    }
-
     /// The tag of the next command.
     fn next_tag(&mut self) -> String {
         self.tags += 1;
@@ -180,13 +105,168 @@ impl Exchange {
     }
 }
 
-/// Why a conversation stopped before its end.
-#[derive(Debug)]
-enum Stop {
-    /// A host call failed or the stream ended: what was being attempted, and the error.
-    Net(String, NetError),
-    /// The server answered, and the answer decides the result (its metrics come later).
-    Verdict(CheckResult),
+impl Conversation for Exchange {
+    type Config = Config;
+
+    fn start(session: Session) -> Exchange {
+        Exchange {
+            session,
+            login_us: None,
+            greeting: None,
+            capabilities: None,
+            capabilities_tls: None,
+            logged_in: None,
+            tags: 0,
+        }
+    }
+
+    fn session(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    /// Greeting, capabilities, STARTTLS and capabilities again, and LOGIN, as far as the
+    /// config asks and the server goes.
+    fn converse(&mut self, config: &Config, connection: &Connection, deadline: &Deadline) -> Result<(), Stop> {
+        let options = config.options();
+        let target = self.session.target.clone();
+        self.session.implicit_tls(connection, &options, deadline)?;
+        let mut stream = Stream::new(connection, *deadline, MAX_RECEIVED);
+
+        let started = Instant::now();
+        let (raw, line) = next_line(&mut stream, "the greeting", &target)?;
+        self.session.banner_us = Some(micros_since(started));
+        let Some(Line::Untagged(untagged)) = line else {
+            return Err(garbage("the greeting", &target, &format!("\"{}\"", quoted(&raw))));
+        };
+        let Some((kind, text)) = parse_greeting(&untagged) else {
+            return Err(garbage("the greeting", &target, &format!("\"{}\"", quoted(&raw))));
+        };
+        let shown = sanitize(&format!("* {untagged}"), MAX_SHOWN).trim_end().to_string();
+        let greeted = Capabilities::from_code(text);
+        self.greeting = Some((kind, untagged.clone()));
+        if kind == Greeting::Bye {
+            return Err(Stop::Verdict(critical(
+                format!("{target} greets with \"{shown}\": it refuses the session"),
+                Reason::Assertion,
+            )));
+        }
+        self.session.between_commands = true;
+        self.session.expect_banner(&options, &untagged, &shown, MAX_SHOWN)?;
+        let capabilities = match greeted {
+            Some(capabilities) => capabilities,
+            None => capability(&mut stream, self)?,
+        };
+        let offers_starttls = capabilities.has("STARTTLS");
+        self.capabilities = Some(capabilities);
+
+        if self.session.needs_starttls(&options) {
+            if kind == Greeting::Preauth {
+                return Err(Stop::Verdict(critical(
+                    format!("{target} greets with PREAUTH, so no STARTTLS can follow (\"{shown}\")"),
+                    Reason::Assertion,
+                )));
+            }
+            if !offers_starttls {
+                let offered = self.capabilities.as_ref().map(offers).unwrap_or_default();
+                return Err(Stop::Verdict(critical(
+                    format!("{target} does not offer STARTTLS (capabilities: {offered})"),
+                    Reason::Assertion,
+                )));
+            }
+        }
+        if config.starttls {
+            let tag = self.next_tag();
+            let done = command(&mut stream, self, &tag, &[format!("{tag} STARTTLS\r\n").into_bytes()], "STARTTLS")?;
+            if done.condition != Condition::Ok {
+                return Err(Stop::Verdict(critical(
+                    format!("{target} refuses STARTTLS: \"{}\"", done.shown()),
+                    Reason::Assertion,
+                )));
+            }
+            stream = self.session.start_tls(connection, stream, &options, deadline, "STARTTLS", MAX_RECEIVED)?;
+            self.capabilities_tls = Some(capability(&mut stream, self)?);
+        }
+
+        let Some((user, password)) = config.credentials() else {
+            return Ok(());
+        };
+        if self.preauth() {
+            return Ok(());
+        }
+        let shown_user = sanitize(user, MAX_USER);
+        if self.last_capabilities().is_some_and(|c| c.has("LOGINDISABLED")) {
+            return Err(Stop::Verdict(critical(
+                format!(
+                    "{target} disables LOGIN on this connection (LOGINDISABLED), so user \"{shown_user}\" cannot log in: \
+                     set starttls or tls"
+                ),
+                Reason::Assertion,
+            )));
+        }
+        let tag = self.next_tag();
+        let started = Instant::now();
+        let done = command(&mut stream, self, &tag, &login_command(&tag, user, password), "LOGIN")?;
+        self.login_us = Some(micros_since(started));
+        match done.condition {
+            Condition::Ok => {
+                self.logged_in = Some(shown_user);
+                Ok(())
+            }
+            Condition::No => {
+                let message = sanitize(&done.text, MAX_SHOWN).trim_end().to_string();
+                Err(Stop::Verdict(critical(
+                    format!("authentication failed for user \"{shown_user}\": {message}"),
+                    Reason::Assertion,
+                )))
+            }
+            Condition::Bad => Err(Stop::Verdict(critical(
+                format!("{target} answers LOGIN for user \"{shown_user}\" with \"{}\"", done.shown()),
+                Reason::Protocol,
+            ))),
+        }
+    }
+
+    fn goodbye(&mut self, connection: &Connection, deadline: &Deadline) {
+        logout(connection, deadline, &self.next_tag());
+    }
+
+    /// The result of a conversation that went to its end.
+    fn judge(&self, config: &Config) -> CheckResult {
+        let word = if self.preauth() { "PREAUTH" } else { "OK" };
+        let mut headline = self.session.headline(&format!("IMAP {word}"), "STARTTLS");
+        if let Some(capabilities) = self.last_capabilities() {
+            headline.push_str(&format!(", offers {}", offers(capabilities)));
+        }
+        if let Some(user) = &self.logged_in {
+            headline.push_str(&format!(", logged in as \"{user}\""));
+        } else if self.preauth() && config.credentials().is_some() {
+            headline.push_str(", already logged in (no LOGIN)");
+        }
+        self.session.judge(headline, &config.options())
+    }
+
+    /// The phase times.
+    fn metrics(&self, config: &Config) -> Vec<Metric> {
+        self.session.metrics(&config.options(), ("time_login", self.login_us))
+    }
+
+    /// The remote address, the greeting and the capabilities, one line each, cleaned.
+    fn details(&self) -> String {
+        let mut lines = vec![format!("remote address: {}", self.session.remote)];
+        if let Some((_, greeting)) = &self.greeting {
+            lines.push(format!("greeting: * {}", sanitize(greeting, 300)));
+        }
+        if let Some(capabilities) = &self.capabilities {
+            lines.push(format!("capabilities: {}", capabilities.listed(600)));
+        }
+        if let Some(capabilities) = &self.capabilities_tls {
+            lines.push(format!("capabilities over TLS: {}", capabilities.listed(600)));
+        }
+        if let Some(user) = &self.logged_in {
+            lines.push(format!("logged in as \"{user}\""));
+        }
+        lines.join("\n")
+    }
 }
 
 /// The tagged end of a command and the untagged lines before it.
@@ -210,11 +290,6 @@ impl Done {
         };
         sanitize(&format!("{word} {}", self.text), MAX_SHOWN).trim_end().to_string()
     }
-}
-
-/// Microseconds since `start`.
-fn micros_since(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
 /// The next response line, parsed; `what` names the answer being read, e.g. "the greeting".
@@ -243,9 +318,9 @@ fn command(
     pieces: &[Vec<u8>],
     what: &str,
 ) -> Result<Done, Stop> {
-    let target = exchange.target.clone();
+    let target = exchange.session.target.clone();
     let answer = format!("the answer to {what}");
-    exchange.between_commands = false;
+    exchange.session.between_commands = false;
     let mut untagged = Vec::new();
     for (n, piece) in pieces.iter().enumerate() {
         stream.send(piece).map_err(|err| Stop::Net(format!("send {what} to {target}"), err))?;
@@ -259,7 +334,7 @@ fn command(
                 }
                 Some(Line::Continue(_)) if !last => break,
                 Some(Line::Tagged { tag: got, condition, text }) if got == tag => {
-                    exchange.between_commands = true;
+                    exchange.session.between_commands = true;
                     return Ok(Done { condition, text, untagged });
                 }
                 Some(Line::Continue(_) | Line::Tagged { .. }) | None => {
@@ -278,7 +353,7 @@ fn capability(stream: &mut Stream, exchange: &mut Exchange) -> Result<Capabiliti
     let done = command(stream, exchange, &tag, &[format!("{tag} CAPABILITY\r\n").into_bytes()], "CAPABILITY")?;
     if done.condition != Condition::Ok {
         return Err(Stop::Verdict(critical(
-            format!("{} answers CAPABILITY with \"{}\"", exchange.target, done.shown()),
+            format!("{} answers CAPABILITY with \"{}\"", exchange.session.target, done.shown()),
             Reason::Protocol,
         )));
     }
@@ -291,138 +366,9 @@ fn capability(stream: &mut Stream, exchange: &mut Exchange) -> Result<Capabiliti
     Ok(found)
 }
 
-/// Greeting, capabilities, STARTTLS and capabilities again, and LOGIN, as far as the
-/// config asks and the server goes.
-fn converse(
-    config: &Config,
-    connection: &Connection,
-    deadline: &Deadline,
-    exchange: &mut Exchange,
-) -> Result<(), Stop> {
-    let target = exchange.target.clone();
-    if config.tls {
-        let us = connection
-            .upgrade_tls(None, config.tls_verify, deadline.remaining_ms())
-            .map_err(|err| Stop::Net(format!("TLS handshake with {target}"), err))?;
-        exchange.tls_us = Some(us);
-        exchange.encryption = Encryption::Implicit;
-    }
-    let mut stream = Stream::new(connection, *deadline, MAX_RECEIVED);
-
-    let started = Instant::now();
-    let (raw, line) = next_line(&mut stream, "the greeting", &target)?;
-    exchange.banner_us = Some(micros_since(started));
-    let Some(Line::Untagged(untagged)) = line else {
-        return Err(garbage("the greeting", &target, &format!("\"{}\"", quoted(&raw))));
-    };
-    let Some((kind, text)) = parse_greeting(&untagged) else {
-        return Err(garbage("the greeting", &target, &format!("\"{}\"", quoted(&raw))));
-    };
-    let shown = sanitize(&format!("* {untagged}"), MAX_SHOWN).trim_end().to_string();
-    let greeted = Capabilities::from_code(text);
-    exchange.greeting = Some((kind, untagged.clone()));
-    if kind == Greeting::Bye {
-        return Err(Stop::Verdict(critical(
-            format!("{target} greets with \"{shown}\": it refuses the session"),
-            Reason::Assertion,
-        )));
-    }
-    exchange.between_commands = true;
-    if let Some(expected) = &config.expect_banner
-        && !untagged.contains(expected.as_str())
-    {
-        return Err(Stop::Verdict(critical(
-            format!("the greeting of {target}, \"{shown}\", does not contain \"{}\"", sanitize(expected, MAX_SHOWN)),
-            Reason::Assertion,
-        )));
-    }
-    let capabilities = match greeted {
-        Some(capabilities) => capabilities,
-        None => capability(&mut stream, exchange)?,
-    };
-    let offers_starttls = capabilities.has("STARTTLS");
-    exchange.capabilities = Some(capabilities);
-
-    if exchange.encryption == Encryption::None && config.needs_starttls() {
-        if kind == Greeting::Preauth {
-            return Err(Stop::Verdict(critical(
-                format!("{target} greets with PREAUTH, so no STARTTLS can follow (\"{shown}\")"),
-                Reason::Assertion,
-            )));
-        }
-        if !offers_starttls {
-            let offered = exchange.capabilities.as_ref().map(offers).unwrap_or_default();
-            return Err(Stop::Verdict(critical(
-                format!("{target} does not offer STARTTLS (capabilities: {offered})"),
-                Reason::Assertion,
-            )));
-        }
-    }
-    if config.starttls {
-        let tag = exchange.next_tag();
-        let done = command(&mut stream, exchange, &tag, &[format!("{tag} STARTTLS\r\n").into_bytes()], "STARTTLS")?;
-        if done.condition != Condition::Ok {
-            return Err(Stop::Verdict(critical(
-                format!("{target} refuses STARTTLS: \"{}\"", done.shown()),
-                Reason::Assertion,
-            )));
-        }
-        exchange.between_commands = false;
-        // Whatever the server sent in plain text after its OK stays in the plain stream,
-        // dropped here, and is never taken for part of the TLS session (CVE-2011-0411).
-        drop(stream);
-        let us = connection
-            .upgrade_tls(None, config.tls_verify, deadline.remaining_ms())
-            .map_err(|err| Stop::Net(format!("STARTTLS with {target}"), err))?;
-        exchange.tls_us = Some(us);
-        exchange.encryption = Encryption::StartTls;
-        stream = Stream::new(connection, *deadline, MAX_RECEIVED);
-        exchange.capabilities_tls = Some(capability(&mut stream, exchange)?);
-    }
-
-    let Some((user, password)) = config.credentials() else {
-        return Ok(());
-    };
-    if exchange.preauth() {
-        return Ok(());
-    }
-    let shown_user = sanitize(user, MAX_USER);
-    if exchange.last_capabilities().is_some_and(|c| c.has("LOGINDISABLED")) {
-        return Err(Stop::Verdict(critical(
-            format!(
-                "{target} disables LOGIN on this connection (LOGINDISABLED), so user \"{shown_user}\" cannot log in: \
-                 set starttls or tls"
-            ),
-            Reason::Assertion,
-        )));
-    }
-    let tag = exchange.next_tag();
-    let started = Instant::now();
-    let done = command(&mut stream, exchange, &tag, &login_command(&tag, user, password), "LOGIN")?;
-    exchange.login_us = Some(micros_since(started));
-    match done.condition {
-        Condition::Ok => {
-            exchange.logged_in = Some(shown_user);
-            Ok(())
-        }
-        Condition::No => {
-            let message = sanitize(&done.text, MAX_SHOWN).trim_end().to_string();
-            Err(Stop::Verdict(critical(
-                format!("authentication failed for user \"{shown_user}\": {message}"),
-                Reason::Assertion,
-            )))
-        }
-        Condition::Bad => Err(Stop::Verdict(critical(
-            format!("{target} answers LOGIN for user \"{shown_user}\" with \"{}\"", done.shown()),
-            Reason::Protocol,
-        ))),
-    }
-}
-
 /// Says LOGOUT and waits a little for its answer, whatever comes of it: the result is decided.
 fn logout(connection: &Connection, deadline: &Deadline, tag: &str) {
-    let short = Deadline::from_ms(deadline.remaining_ms().min(LOGOUT_WAIT_MS));
-    let mut stream = Stream::new(connection, short, 4096);
+    let mut stream = starttls::farewell(connection, deadline, LOGOUT_WAIT_MS);
     if stream.send(format!("{tag} LOGOUT\r\n").as_bytes()).is_err() {
         return;
     }
@@ -445,103 +391,11 @@ fn offers(capabilities: &Capabilities) -> String {
         }
     }
     let mechanisms = capabilities.auth_mechanisms();
-    // Cleaned one by one (a control character becomes a space, trimmed away).
-    let mut auth: Vec<String> =
-        mechanisms.iter().take(MAX_MECHANISMS).map(|m| format!("AUTH={}", sanitize(m, 24).trim())).collect();
-    if mechanisms.len() > MAX_MECHANISMS {
-        auth.push("…".to_string());
-    }
+    let auth = starttls::mechanisms_shown(&mechanisms, MAX_MECHANISMS, "AUTH=");
     if !auth.is_empty() {
         parts.push(auth.join(" "));
     }
     if parts.is_empty() { "none known".to_string() } else { parts.join(", ") }
-}
-
-/// The whole conversation's time: the run's clock, and at least the host's phases in it
-/// (a replayed case reports phases that took no time on the clock).
-fn total_us(exchange: &Exchange) -> u64 {
-    let clock = u64::try_from(exchange.elapsed.as_micros()).unwrap_or(u64::MAX);
-    let phases = connect_us(&exchange.timings).saturating_add(exchange.tls_us.unwrap_or(0));
-    clock.max(phases)
-}
-
-/// The TCP connect time, or the whole connect call's time when the host gave no phase.
-fn connect_us(timings: &Timings) -> u64 {
-    timings.connect_us.unwrap_or(timings.total_us)
-}
-
-/// The result of a conversation that went to its end.
-fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
-    let total_ms = us_to_ms(total_us(exchange));
-    let word = if exchange.preauth() { "PREAUTH" } else { "OK" };
-    let mut headline = format!("IMAP {word} from {} in {}", exchange.target, format_ms(total_ms));
-    match exchange.encryption {
-        Encryption::None => {}
-        Encryption::Implicit => headline.push_str(" over TLS"),
-        Encryption::StartTls => headline.push_str(", upgraded with STARTTLS"),
-    }
-    if let Some(capabilities) = exchange.last_capabilities() {
-        headline.push_str(&format!(", offers {}", offers(capabilities)));
-    }
-    if let Some(user) = &exchange.logged_in {
-        headline.push_str(&format!(", logged in as \"{user}\""));
-    } else if exchange.preauth() && config.credentials().is_some() {
-        headline.push_str(", already logged in (no LOGIN)");
-    }
-    match config.time_thresholds().evaluate(total_ms) {
-        Status::Critical => {
-            critical(format!("{headline}: slower than crit_time {}", shown(config.crit_time)), Reason::Assertion)
-        }
-        Status::Warning => {
-            warning(format!("{headline}: slower than warn_time {}", shown(config.warn_time)), Reason::Assertion)
-        }
-        _ => ok(headline),
-    }
-}
-
-/// A threshold duration for a summary.
-fn shown(d: Option<Duration>) -> String {
-    d.map(format_duration).unwrap_or_default()
-}
-
-/// The phase times.
-fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let thresholds = config.time_thresholds();
-    let mut metrics = vec![metric("time_connect", us_to_ms(connect_us(&exchange.timings)), "ms").min(0.0)];
-    if let Some(us) = exchange.tls_us {
-        metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
-    }
-    if let Some(us) = exchange.banner_us {
-        metrics.push(metric("time_banner", us_to_ms(us), "ms").min(0.0));
-    }
-    if let Some(us) = exchange.login_us {
-        metrics.push(metric("time_login", us_to_ms(us), "ms").min(0.0));
-    }
-    metrics.push(
-        metric("time_total", us_to_ms(total_us(exchange)), "ms")
-            .warn_opt(thresholds.warn)
-            .crit_opt(thresholds.crit)
-            .min(0.0),
-    );
-    metrics
-}
-
-/// The remote address, the greeting and the capabilities, one line each, cleaned.
-fn details(exchange: &Exchange) -> String {
-    let mut lines = vec![format!("remote address: {}", exchange.remote)];
-    if let Some((_, greeting)) = &exchange.greeting {
-        lines.push(format!("greeting: * {}", sanitize(greeting, 300)));
-    }
-    if let Some(capabilities) = &exchange.capabilities {
-        lines.push(format!("capabilities: {}", capabilities.listed(600)));
-    }
-    if let Some(capabilities) = &exchange.capabilities_tls {
-        lines.push(format!("capabilities over TLS: {}", capabilities.listed(600)));
-    }
-    if let Some(user) = &exchange.logged_in {
-        lines.push(format!("logged in as \"{user}\""));
-    }
-    lines.join("\n")
 }
 
 #[cfg(test)]

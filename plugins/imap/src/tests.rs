@@ -2,6 +2,9 @@
 //! and every case of cases.toml through `Imap::run`.
 
 use super::*;
+use std::time::Duration;
+use vitals_sdk::starttls::Encryption;
+use vitals_sdk::{Status, Timings};
 
 fn config(json: &str) -> Config {
     match Config::load(json) {
@@ -16,11 +19,11 @@ fn capabilities(list: &str) -> Capabilities {
 
 fn exchange(list: &str) -> Exchange {
     let timings = Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 };
-    let mut exchange = Exchange::new("imap.test:143", "192.0.2.1:143".into(), timings);
+    let mut exchange = Exchange::start(Session::new("imap.test:143", "192.0.2.1:143".into(), timings));
     exchange.greeting = Some((Greeting::Ok, "OK Dovecot ready.".into()));
-    exchange.banner_us = Some(150);
+    exchange.session.banner_us = Some(150);
     exchange.capabilities = Some(capabilities(list));
-    exchange.elapsed = Duration::from_millis(2);
+    exchange.session.elapsed = Duration::from_millis(2);
     exchange
 }
 
@@ -31,7 +34,7 @@ fn value(result: &CheckResult, name: &str) -> Option<f64> {
 #[test]
 fn a_plain_session_names_what_is_offered() {
     let exchange = exchange("IMAP4rev1 SASL-IR STARTTLS AUTH=PLAIN AUTH=LOGIN");
-    let result = judge(&config("{}"), &exchange).with_metrics(metrics(&config("{}"), &exchange));
+    let result = exchange.judge(&config("{}")).with_metrics(exchange.metrics(&config("{}")));
     assert_eq!(result.status, Status::Ok);
     assert_eq!(
         result.summary,
@@ -59,13 +62,13 @@ fn offers_are_bounded_and_cleaned() {
 #[test]
 fn login_tls_and_preauth_are_named() {
     let mut logged = exchange("IMAP4rev1");
-    logged.encryption = Encryption::StartTls;
-    logged.tls_us = Some(4_000);
+    logged.session.encryption = Encryption::StartTls;
+    logged.session.tls_us = Some(4_000);
     logged.capabilities_tls = Some(capabilities("IMAP4rev1 AUTH=PLAIN"));
     logged.logged_in = Some("alice".into());
     logged.login_us = Some(1_200);
     let cfg = config(r#"{"starttls": true, "user": "alice", "password": "s3cret"}"#);
-    let result = judge(&cfg, &logged).with_metrics(metrics(&cfg, &logged));
+    let result = logged.judge(&cfg).with_metrics(logged.metrics(&cfg));
     assert_eq!(
         result.summary,
         "IMAP OK from imap.test:143 in 4.3 ms, upgraded with STARTTLS, offers IMAP4rev1, AUTH=PLAIN, logged in as \"alice\""
@@ -73,15 +76,15 @@ fn login_tls_and_preauth_are_named() {
     assert_eq!(value(&result, "time_tls"), Some(4.0));
     assert_eq!(value(&result, "time_login"), Some(1.2));
     assert!(!format!("{result:?}").contains("s3cret"));
-    assert!(details(&logged).ends_with("\ncapabilities over TLS: IMAP4rev1 AUTH=PLAIN\nlogged in as \"alice\""));
+    assert!(logged.details().ends_with("\ncapabilities over TLS: IMAP4rev1 AUTH=PLAIN\nlogged in as \"alice\""));
 
     let mut implicit = exchange("IMAP4rev1");
-    implicit.encryption = Encryption::Implicit;
-    assert!(judge(&config(r#"{"tls": true}"#), &implicit).summary.contains(" in 2.0 ms over TLS, offers"));
+    implicit.session.encryption = Encryption::Implicit;
+    assert!(implicit.judge(&config(r#"{"tls": true}"#)).summary.contains(" in 2.0 ms over TLS, offers"));
 
     let mut preauth = exchange("IMAP4rev1");
     preauth.greeting = Some((Greeting::Preauth, "PREAUTH hi".into()));
-    let result = judge(&config(r#"{"user": "a", "password": "b"}"#), &preauth);
+    let result = preauth.judge(&config(r#"{"user": "a", "password": "b"}"#));
     assert!(result.summary.starts_with("IMAP PREAUTH from imap.test:143"), "{}", result.summary);
     assert!(result.summary.ends_with(", already logged in (no LOGIN)"), "{}", result.summary);
 }
@@ -89,21 +92,21 @@ fn login_tls_and_preauth_are_named() {
 #[test]
 fn total_time_thresholds() {
     let cfg = config(r#"{"warn_time": "1ms", "crit_time": "5ms"}"#);
-    let result = judge(&cfg, &exchange("IMAP4rev1"));
+    let result = exchange("IMAP4rev1").judge(&cfg);
     assert_eq!((result.status, result.reason), (Status::Warning, Some(Reason::Assertion)));
     assert!(result.summary.ends_with(": slower than warn_time 1.0 ms"), "{}", result.summary);
-    let total = metrics(&cfg, &exchange("")).into_iter().find(|m| m.name == "time_total");
+    let total = exchange("").metrics(&cfg).into_iter().find(|m| m.name == "time_total");
     assert_eq!(total.as_ref().and_then(|m| m.warn.as_deref()), Some("1"));
     assert_eq!(total.as_ref().and_then(|m| m.crit.as_deref()), Some("5"));
 
     let mut slow = exchange("");
-    slow.elapsed = Duration::from_millis(9);
-    assert_eq!(judge(&cfg, &slow).status, Status::Critical);
+    slow.session.elapsed = Duration::from_millis(9);
+    assert_eq!(slow.judge(&cfg).status, Status::Critical);
 
-    slow.elapsed = Duration::from_micros(10);
-    slow.timings.connect_us = Some(7_000);
-    slow.tls_us = Some(3_000);
-    assert_eq!(total_us(&slow), 10_000);
+    slow.session.elapsed = Duration::from_micros(10);
+    slow.session.timings.connect_us = Some(7_000);
+    slow.session.tls_us = Some(3_000);
+    assert_eq!(slow.session.total_us(), 10_000);
 }
 
 #[test]

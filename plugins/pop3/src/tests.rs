@@ -2,6 +2,9 @@
 //! and every case of cases.toml through `Pop3::run`.
 
 use super::*;
+use std::time::Duration;
+use vitals_sdk::starttls::Encryption;
+use vitals_sdk::{Status, Timings};
 
 fn config(json: &str) -> Config {
     match Config::load(json) {
@@ -16,11 +19,11 @@ fn capabilities(lines: &[&str]) -> Capabilities {
 
 fn exchange(lines: &[&str]) -> Exchange {
     let timings = Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 };
-    let mut exchange = Exchange::new("pop.test:110", "192.0.2.1:110".into(), timings);
+    let mut exchange = Exchange::start(Session::new("pop.test:110", "192.0.2.1:110".into(), timings));
     exchange.greeting = Some(Reply { ok: true, text: "Dovecot ready.".into() });
-    exchange.banner_us = Some(150);
+    exchange.session.banner_us = Some(150);
     exchange.capabilities = Some(capabilities(lines));
-    exchange.elapsed = Duration::from_millis(2);
+    exchange.session.elapsed = Duration::from_millis(2);
     exchange
 }
 
@@ -31,7 +34,7 @@ fn value(result: &CheckResult, name: &str) -> Option<f64> {
 #[test]
 fn a_plain_session_names_what_is_offered() {
     let exchange = exchange(&["TOP", "STLS", "SASL PLAIN", "USER"]);
-    let result = judge(&config("{}"), &exchange).with_metrics(metrics(&config("{}"), &exchange));
+    let result = exchange.judge(&config("{}")).with_metrics(exchange.metrics(&config("{}")));
     assert_eq!(result.status, Status::Ok);
     assert_eq!(result.summary, "POP3 +OK from pop.test:110 in 2.0 ms, offers STLS, SASL PLAIN, USER");
     assert_eq!(value(&result, "time_connect"), Some(0.3));
@@ -39,7 +42,7 @@ fn a_plain_session_names_what_is_offered() {
     assert_eq!(value(&result, "time_total"), Some(2.0));
     assert_eq!((value(&result, "messages"), value(&result, "time_login")), (None, None));
     assert_eq!(
-        details(&exchange),
+        exchange.details(),
         "remote address: 192.0.2.1:110\ngreeting: +OK Dovecot ready.\ncapabilities: TOP, STLS, SASL PLAIN, USER"
     );
 }
@@ -55,14 +58,14 @@ fn offers_are_bounded_and_cleaned() {
 #[test]
 fn login_and_mailbox_size_are_reported() {
     let mut logged = exchange(&["USER"]);
-    logged.encryption = Encryption::StartTls;
-    logged.tls_us = Some(4_000);
+    logged.session.encryption = Encryption::StartTls;
+    logged.session.tls_us = Some(4_000);
     logged.capabilities_tls = Some(capabilities(&["USER", "SASL PLAIN"]));
     logged.logged_in = Some("alice".into());
     logged.login_us = Some(1_200);
     logged.stat = Some((3, 4096));
     let cfg = config(r#"{"starttls": true, "user": "alice", "password": "s3cret"}"#);
-    let result = judge(&cfg, &logged).with_metrics(metrics(&cfg, &logged));
+    let result = logged.judge(&cfg).with_metrics(logged.metrics(&cfg));
     assert_eq!(
         result.summary,
         "POP3 +OK from pop.test:110 in 4.3 ms, upgraded with STLS, offers SASL PLAIN, USER, logged in as \"alice\" \
@@ -76,14 +79,14 @@ fn login_and_mailbox_size_are_reported() {
 #[test]
 fn total_time_thresholds() {
     let cfg = config(r#"{"warn_time": "1ms", "crit_time": "5ms"}"#);
-    let result = judge(&cfg, &exchange(&[]));
+    let result = exchange(&[]).judge(&cfg);
     assert_eq!((result.status, result.reason), (Status::Warning, Some(Reason::Assertion)));
     assert!(result.summary.ends_with(": slower than warn_time 1.0 ms"), "{}", result.summary);
     let mut slow = exchange(&[]);
-    slow.elapsed = Duration::from_micros(10);
-    slow.timings.connect_us = Some(7_000);
-    assert_eq!(total_us(&slow), 7_000);
-    assert_eq!(judge(&cfg, &slow).status, Status::Critical);
+    slow.session.elapsed = Duration::from_micros(10);
+    slow.session.timings.connect_us = Some(7_000);
+    assert_eq!(slow.session.total_us(), 7_000);
+    assert_eq!(slow.judge(&cfg).status, Status::Critical);
 }
 
 #[test]

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use vitals_sdk::{Config, ConfigError, ConfigProblem, PluginConfig, Thresholds};
+use vitals_sdk::starttls::{MailConfig, Options, non_empty};
+use vitals_sdk::{Config, ConfigError, PluginConfig};
 
 /// The parsed `[check.config]` table.
 #[derive(Debug, Config)]
@@ -32,40 +33,17 @@ pub struct Config {
     pub crit_time: Option<Duration>,
 }
 
-impl Config {
+impl MailConfig for Config {
     /// Parses the config and checks the rules between keys that one key's check cannot see.
-    pub fn load(json: &str) -> Result<Config, ConfigError> {
+    fn load(json: &str) -> Result<Config, ConfigError> {
         let config = Config::parse(json)?;
-        let mut problems = Vec::new();
-        if config.tls && config.starttls {
-            problems.push(ConfigProblem::at_key(
-                "starttls",
-                "starttls and tls exclude each other: tls starts TLS at once (port 465), starttls upgrades a \
-                 plain connection (ports 25 and 587)",
-            ));
-        }
-        if config.tls && config.require_starttls {
-            problems.push(ConfigProblem::at_key(
-                "require_starttls",
-                "require_starttls and tls exclude each other: over implicit TLS a server offers no STARTTLS",
-            ));
-        }
+        let problems = config.options().problems("port 465", "a plain connection (ports 25 and 587)", "STARTTLS");
         if problems.is_empty() { Ok(config) } else { Err(ConfigError::new(problems)) }
     }
 
-    /// `warn_time` and `crit_time` as thresholds on milliseconds.
-    pub fn time_thresholds(&self) -> Thresholds {
-        Thresholds::time_ms(self.warn_time, self.crit_time)
+    fn options(&self) -> Options {
+        vitals_sdk::starttls_options!(self)
     }
-
-    /// Whether a server that does not offer STARTTLS fails the check.
-    pub fn needs_starttls(&self) -> bool {
-        self.require_starttls || self.starttls
-    }
-}
-
-fn non_empty(text: &str) -> Result<(), String> {
-    if text.is_empty() { Err("must not be empty".to_string()) } else { Ok(()) }
 }
 
 /// A name EHLO can carry: one word of printable ASCII.
@@ -82,9 +60,6 @@ fn valid_helo(name: &str) -> Result<(), String> {
     }
 }
 
-/// Targets are parsed as every connecting plugin parses them.
-pub use vitals_sdk::tcp::parse_target;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,7 +73,7 @@ mod tests {
         };
         assert_eq!(config.helo, "vitals.invalid");
         assert!(!config.tls && !config.starttls && !config.require_starttls && config.tls_verify);
-        assert!(!config.needs_starttls());
+        assert!(!config.options().needs_starttls());
         for (json, key) in [
             (r#"{"helo": ""}"#, "helo"),
             (r#"{"helo": "two words"}"#, "helo"),

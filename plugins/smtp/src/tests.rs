@@ -3,6 +3,9 @@
 
 use super::*;
 use crate::reply::Extension;
+use std::time::Duration;
+use vitals_sdk::starttls::Encryption;
+use vitals_sdk::{Status, Timings};
 
 fn config(json: &str) -> Config {
     match Config::load(json) {
@@ -18,12 +21,12 @@ fn ehlo(extensions: &[&str]) -> Ehlo {
 
 fn exchange(extensions: &[&str]) -> Exchange {
     let timings = Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 };
-    let mut exchange = Exchange::new("mail.test:25", "192.0.2.1:25".into(), timings);
+    let mut exchange = Exchange::start(Session::new("mail.test:25", "192.0.2.1:25".into(), timings));
     exchange.greeting = Some(Reply { code: 220, lines: vec!["mail.test ESMTP".into()] });
-    exchange.banner_us = Some(150);
+    exchange.session.banner_us = Some(150);
     exchange.ehlo_us = Some(250);
     exchange.ehlo = Some(ehlo(extensions));
-    exchange.elapsed = Duration::from_millis(2);
+    exchange.session.elapsed = Duration::from_millis(2);
     exchange
 }
 
@@ -33,8 +36,9 @@ fn value(result: &CheckResult, name: &str) -> Option<f64> {
 
 #[test]
 fn a_plain_conversation_names_starttls_and_auth() {
-    let result = judge(&config("{}"), &exchange(&["STARTTLS", "AUTH PLAIN LOGIN", "SIZE 1000"]))
-        .with_metrics(metrics(&config("{}"), &exchange(&["SIZE 1000"])));
+    let result = exchange(&["STARTTLS", "AUTH PLAIN LOGIN", "SIZE 1000"])
+        .judge(&config("{}"))
+        .with_metrics(exchange(&["SIZE 1000"]).metrics(&config("{}")));
     assert_eq!(result.status, Status::Ok);
     assert_eq!(result.summary, "SMTP 220 from mail.test:25 in 2.0 ms, EHLO offers STARTTLS, AUTH PLAIN LOGIN");
     assert_eq!(value(&result, "time_connect"), Some(0.3));
@@ -59,34 +63,34 @@ fn offers_are_bounded_and_cleaned() {
 #[test]
 fn tls_is_named_and_timed() {
     let mut implicit = exchange(&["AUTH PLAIN"]);
-    implicit.encryption = Encryption::Implicit;
-    implicit.tls_us = Some(4_000);
-    let result = judge(&config(r#"{"tls": true}"#), &implicit);
+    implicit.session.encryption = Encryption::Implicit;
+    implicit.session.tls_us = Some(4_000);
+    let result = implicit.judge(&config(r#"{"tls": true}"#));
     assert_eq!(result.summary, "SMTP 220 from mail.test:25 in 4.3 ms over TLS, EHLO offers AUTH PLAIN");
-    assert_eq!(value(&result.with_metrics(metrics(&config("{}"), &implicit)), "time_tls"), Some(4.0));
+    assert_eq!(value(&result.with_metrics(implicit.metrics(&config("{}"))), "time_tls"), Some(4.0));
 
     let mut upgraded = exchange(&["STARTTLS"]);
-    upgraded.encryption = Encryption::StartTls;
+    upgraded.session.encryption = Encryption::StartTls;
     upgraded.ehlo_tls = Some(ehlo(&["AUTH LOGIN", "SIZE 2048"]));
-    let result = judge(&config(r#"{"starttls": true}"#), &upgraded);
+    let result = upgraded.judge(&config(r#"{"starttls": true}"#));
     assert_eq!(result.summary, "SMTP 220 from mail.test:25 in 2.0 ms, upgraded with STARTTLS, EHLO offers AUTH LOGIN");
-    assert_eq!(value(&result.with_metrics(metrics(&config("{}"), &upgraded)), "size_limit"), Some(2048.0));
-    assert!(details(&upgraded).contains("\nEHLO over TLS: mail.test; extensions: AUTH LOGIN, SIZE 2048"));
+    assert_eq!(value(&result.with_metrics(upgraded.metrics(&config("{}"))), "size_limit"), Some(2048.0));
+    assert!(upgraded.details().contains("\nEHLO over TLS: mail.test; extensions: AUTH LOGIN, SIZE 2048"));
 }
 
 #[test]
 fn total_time_thresholds() {
     let cfg = config(r#"{"warn_time": "1ms", "crit_time": "5ms"}"#);
-    let result = judge(&cfg, &exchange(&[]));
+    let result = exchange(&[]).judge(&cfg);
     assert_eq!((result.status, result.reason), (Status::Warning, Some(Reason::Assertion)));
     assert!(result.summary.ends_with(": slower than warn_time 1.0 ms"), "{}", result.summary);
-    let total = metrics(&cfg, &exchange(&[])).into_iter().find(|m| m.name == "time_total");
+    let total = exchange(&[]).metrics(&cfg).into_iter().find(|m| m.name == "time_total");
     assert_eq!(total.as_ref().and_then(|m| m.warn.as_deref()), Some("1"));
     assert_eq!(total.as_ref().and_then(|m| m.crit.as_deref()), Some("5"));
 
     let mut slow = exchange(&[]);
-    slow.elapsed = Duration::from_millis(9);
-    let result = judge(&cfg, &slow);
+    slow.session.elapsed = Duration::from_millis(9);
+    let result = slow.judge(&cfg);
     assert_eq!(result.status, Status::Critical);
     assert!(result.summary.ends_with(": slower than crit_time 5.0 ms"), "{}", result.summary);
 }
@@ -94,12 +98,12 @@ fn total_time_thresholds() {
 #[test]
 fn total_time_counts_the_hosts_phases() {
     let mut replayed = exchange(&[]);
-    replayed.elapsed = Duration::from_micros(10);
-    replayed.timings.connect_us = Some(7_000);
-    replayed.tls_us = Some(3_000);
-    assert_eq!(total_us(&replayed), 10_000);
-    replayed.timings.connect_us = None;
-    assert_eq!(total_us(&replayed), 3_350);
+    replayed.session.elapsed = Duration::from_micros(10);
+    replayed.session.timings.connect_us = Some(7_000);
+    replayed.session.tls_us = Some(3_000);
+    assert_eq!(replayed.session.total_us(), 10_000);
+    replayed.session.timings.connect_us = None;
+    assert_eq!(replayed.session.total_us(), 3_350);
 }
 
 #[test]
@@ -107,7 +111,7 @@ fn details_quote_the_greeting_and_extensions_cleaned() {
     let mut exchange = exchange(&["PIPELINING", "SIZE 10240000"]);
     exchange.greeting = Some(Reply { code: 220, lines: vec!["mail.test ESMTP".into(), "no \u{1b}[31mUCE".into()] });
     assert_eq!(
-        details(&exchange),
+        exchange.details(),
         "remote address: 192.0.2.1:25\ngreeting: 220-mail.test ESMTP\ngreeting: 220 no [31mUCE\n\
          EHLO: mail.test; extensions: PIPELINING, SIZE 10240000"
     );
