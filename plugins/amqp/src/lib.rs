@@ -12,14 +12,15 @@ mod wire;
 
 use std::time::{Duration, Instant};
 
-use vitals_sdk::tcp::{self, Connection, Stream};
+use vitals_sdk::session::Peer;
+use vitals_sdk::tcp::{Connection, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
     Status, Timings, critical, description, first_line, format_bytes, format_duration, format_ms, metric, net_failure,
-    ok, register_check, sanitize, unknown, us_to_ms, warning,
+    ok, register_check, sanitize, us_to_ms, warning,
 };
 
-use crate::config::{Config, parse_target};
+use crate::config::Config;
 use crate::wire::{Frame, MethodId, Tune};
 
 /// How long a quoted peer text may get in a summary.
@@ -67,18 +68,13 @@ impl Check for Amqp {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError),
-        };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
+        let Peer { connection, target, remote, timings, .. } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
         let mut session = Session {
-            target: target.to_string(),
-            remote: connection.remote_addr(),
+            target,
+            remote,
             timings,
             tls_us: None,
             server: None,
@@ -640,8 +636,7 @@ fn shown(d: Option<Duration>) -> String {
 /// Connect, TLS, open, round-trip and total times: those that were measured.
 fn metrics(config: &Config, session: &Session) -> Vec<Metric> {
     let thresholds = config.time_thresholds();
-    let connect_us = session.timings.connect_us.unwrap_or(session.timings.total_us);
-    let mut metrics = vec![metric("time_connect", us_to_ms(connect_us), "ms").min(0.0)];
+    let mut metrics = vec![metric("time_connect", us_to_ms(session.timings.connect_time_us()), "ms").min(0.0)];
     if let Some(us) = session.tls_us {
         metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
     }

@@ -14,14 +14,15 @@ mod session;
 
 use std::time::{Duration, Instant};
 
-use vitals_sdk::tcp::{self, Connection};
+use vitals_sdk::session::{Peer, time_total};
+use vitals_sdk::tcp::Connection;
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
-    Status, Timings, TlsInfo, critical, description, first_line, format_duration, format_ms, metric, net_failure, ok,
-    register_check, sanitize, unknown, us_to_ms, warning,
+    Status, Thresholds, Timings, TlsInfo, critical, description, first_line, format_duration, format_ms, metric,
+    net_failure, ok, register_check, sanitize, unknown, us_to_ms, warning,
 };
 
-use crate::config::{Config, authority, parse_target};
+use crate::config::{Config, authority};
 use crate::grpc::code;
 use crate::session::{Failure, Response, Session};
 
@@ -57,16 +58,11 @@ impl Check for Grpc {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError),
+        let Peer { connection, target, host, port, remote, timings } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
-        };
-        let mut exchange = Exchange::new(&config, target, connection.remote_addr(), timings);
+        let mut exchange = Exchange::new(&config, &target, remote, timings);
         let outcome = converse(&config, &connection, &authority(&host, port), &deadline, &mut exchange);
         drop(connection);
         exchange.elapsed = deadline.elapsed();
@@ -328,27 +324,15 @@ fn rpc_ms(rpc: Duration) -> f64 {
     us_to_ms(u64::try_from(rpc.as_micros()).unwrap_or(u64::MAX))
 }
 
-/// The TCP connect time, or the whole connect call's time when the host gave no phase.
-fn connect_us(timings: &Timings) -> u64 {
-    timings.connect_us.unwrap_or(timings.total_us)
-}
-
 /// Connect, DNS, TLS, call and total times, and the serving status.
 fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let mut metrics = vec![metric("time_connect", us_to_ms(connect_us(&exchange.timings)), "ms").min(0.0)];
-    if let Some(us) = exchange.timings.dns_us {
-        metrics.push(metric("time_dns", us_to_ms(us), "ms").min(0.0));
-    }
-    if let Some(us) = exchange.tls_us {
-        metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
-    }
+    let mut metrics = exchange.timings.phase_metrics(exchange.tls_us, Thresholds::default());
     if let Some(rpc) = exchange.rpc {
         let thresholds = config.time_thresholds();
         metrics
             .push(metric("time_rpc", rpc_ms(rpc), "ms").warn_opt(thresholds.warn).crit_opt(thresholds.crit).min(0.0));
     }
-    let total_us = u64::try_from(exchange.elapsed.as_micros()).unwrap_or(u64::MAX);
-    metrics.push(metric("time_total", us_to_ms(total_us), "ms").min(0.0));
+    metrics.push(time_total(exchange.elapsed));
     if let Some(status) = exchange.serving_status {
         metrics.push(metric("serving_status", status as f64, "").min(0.0).max(3.0));
     }

@@ -10,14 +10,15 @@ mod proto;
 
 use std::time::{Duration, Instant};
 
+use vitals_sdk::session::{Peer, time_total};
 use vitals_sdk::tcp::{self, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason,
-    Status, Timings, critical, description, first_line, format_duration, format_ms, metric, net_failure, ok,
-    register_check, sanitize, unknown, us_to_ms, warning,
+    Status, Thresholds, Timings, critical, description, first_line, format_duration, format_ms, metric, net_failure,
+    ok, register_check, sanitize, warning,
 };
 
-use crate::config::{Config, parse_target};
+use crate::config::Config;
 use crate::proto::{Credentials, Op, ServerInfo, classify, connect_line};
 
 /// How much a server may send in all: INFO (large in a big cluster) and a few short lines.
@@ -69,18 +70,13 @@ impl Check for Nats {
         if !problems.is_empty() {
             return ConfigError::new(problems).into();
         }
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError),
-        };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
+        let Peer { connection, target, remote, timings, .. } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
         let mut exchange = Exchange {
-            target: target.to_string(),
-            remote: connection.remote_addr(),
+            target,
+            remote,
             timings,
             tls_us: None,
             info: None,
@@ -346,20 +342,9 @@ fn shown(d: Option<Duration>) -> String {
     d.map(format_duration).unwrap_or_default()
 }
 
-/// The TCP connect time, or the whole connect call's time when the host gave no phase.
-fn connect_us(timings: &Timings) -> u64 {
-    timings.connect_us.unwrap_or(timings.total_us)
-}
-
 /// The times measured.
 fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let mut metrics = vec![metric("time_connect", us_to_ms(connect_us(&exchange.timings)), "ms").min(0.0)];
-    if let Some(us) = exchange.timings.dns_us {
-        metrics.push(metric("time_dns", us_to_ms(us), "ms").min(0.0));
-    }
-    if let Some(us) = exchange.tls_us {
-        metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
-    }
+    let mut metrics = exchange.timings.phase_metrics(exchange.tls_us, Thresholds::default());
     if let Some(ping) = exchange.ping {
         let thresholds = config.time_thresholds();
         metrics.push(
@@ -369,7 +354,7 @@ fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
     if let Some(round_trip) = exchange.round_trip {
         metrics.push(metric("time_round_trip", duration_ms(round_trip), "ms").min(0.0));
     }
-    metrics.push(metric("time_total", duration_ms(exchange.elapsed), "ms").min(0.0));
+    metrics.push(time_total(exchange.elapsed));
     metrics
 }
 

@@ -13,14 +13,15 @@ mod session;
 
 use std::time::Duration;
 
-use vitals_sdk::tcp::{self, Connection};
+use vitals_sdk::session::{Peer, time_total};
+use vitals_sdk::tcp::Connection;
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason, Status,
-    Thresholds, Timings, critical, description, format_duration, format_ms, metric, net_failure, ok, register_check,
-    sanitize, unknown, us_to_ms, warning,
+    Thresholds, Timings, critical, description, format_duration, format_ms, metric, ok, register_check, sanitize,
+    unknown, us_to_ms, warning,
 };
 
-use crate::config::{Config, TlsMode, parse_target};
+use crate::config::{Config, TlsMode};
 use crate::protocol::MAX_SHOWN;
 use crate::session::{QueryOutcome, Session, TlsAnswer, with_server_details};
 
@@ -74,18 +75,11 @@ impl Check for Postgres {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => {
-                return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError);
-            }
+        let Peer { connection, target, remote, timings, .. } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
-        };
-        let mut exchange = Exchange::new(target, connection.remote_addr(), timings);
+        let mut exchange = Exchange::new(&target, remote, timings);
         let outcome = converse(&config, &connection, &deadline, &mut exchange);
         drop(connection);
         exchange.elapsed = deadline.elapsed();
@@ -458,28 +452,16 @@ fn seconds(s: f64) -> String {
     Duration::try_from_secs_f64(s).map(format_duration).unwrap_or_else(|_| format!("{s} s"))
 }
 
-/// The TCP connect time, or the whole connect call's time when the host gave no phase.
-fn connect_us(timings: &Timings) -> u64 {
-    timings.connect_us.unwrap_or(timings.total_us)
-}
-
 /// Phase times, connections and lag, each with the thresholds it was judged by.
 fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let mut metrics = vec![metric("time_connect", us_to_ms(connect_us(&exchange.timings)), "ms").min(0.0)];
-    if let Some(us) = exchange.timings.dns_us {
-        metrics.push(metric("time_dns", us_to_ms(us), "ms").min(0.0));
-    }
-    for (name, us) in
-        [("time_tls", exchange.tls_us), ("time_auth", exchange.auth_us), ("time_query", exchange.query_us)]
-    {
+    let mut metrics = exchange.timings.phase_metrics(exchange.tls_us, Thresholds::default());
+    for (name, us) in [("time_auth", exchange.auth_us), ("time_query", exchange.query_us)] {
         if let Some(us) = us {
             metrics.push(metric(name, us_to_ms(us), "ms").min(0.0));
         }
     }
     let time = config.time_thresholds();
-    metrics.push(
-        metric("time_total", us_to_ms(micros(exchange.elapsed)), "ms").warn_opt(time.warn).crit_opt(time.crit).min(0.0),
-    );
+    metrics.push(time_total(exchange.elapsed).warn_opt(time.warn).crit_opt(time.crit));
     if let Some((count, max)) = exchange.connections {
         let thresholds = config.connection_thresholds();
         let mut connections =

@@ -15,14 +15,15 @@ mod wire;
 
 use std::time::{Duration, Instant};
 
-use vitals_sdk::tcp::{self, Connection, Stream};
+use vitals_sdk::session::Peer;
+use vitals_sdk::tcp::{Connection, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
-    Status, Timings, critical, description, format_duration, format_ms, metric, net_failure, ok, register_check,
-    sanitize, unknown, us_to_ms, warning,
+    Status, Thresholds, Timings, critical, description, format_duration, format_ms, metric, net_failure, ok,
+    register_check, sanitize, unknown, us_to_ms, warning,
 };
 
-use crate::config::{Config, parse_target};
+use crate::config::Config;
 use crate::kex::{BadSignature, NoMatch, Transcript};
 use crate::wire::Reader;
 
@@ -81,20 +82,13 @@ impl Check for Ssh {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => {
-                return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError);
-            }
-        };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
+        let Peer { connection, target, remote, timings, .. } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
         let mut session = Session {
-            target: target.to_string(),
-            remote: connection.remote_addr(),
+            target,
+            remote,
             timings,
             ident: None,
             banner_us: None,
@@ -559,11 +553,6 @@ fn details(config: &Config, session: &Session) -> String {
     lines.join("\n")
 }
 
-/// The TCP connect time, or the whole connect call's time when the host gave no phase.
-fn connect_us(timings: &Timings) -> u64 {
-    timings.connect_us.unwrap_or(timings.total_us)
-}
-
 /// The whole run.
 fn total_us(session: &Session) -> u64 {
     u64::try_from(session.elapsed.as_micros()).unwrap_or(u64::MAX)
@@ -576,10 +565,7 @@ fn shown(d: Option<Duration>) -> String {
 
 /// Connect, DNS, identification, key exchange and total times, and the protocol version.
 fn metrics(config: &Config, session: &Session) -> Vec<Metric> {
-    let mut metrics = vec![metric("time_connect", us_to_ms(connect_us(&session.timings)), "ms").min(0.0)];
-    if let Some(us) = session.timings.dns_us {
-        metrics.push(metric("time_dns", us_to_ms(us), "ms").min(0.0));
-    }
+    let mut metrics = session.timings.phase_metrics(None, Thresholds::default());
     if let Some(us) = session.banner_us {
         metrics.push(metric("time_banner", us_to_ms(us), "ms").min(0.0));
     }

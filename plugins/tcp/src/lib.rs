@@ -9,14 +9,15 @@ mod config;
 
 use std::time::Duration;
 
-use vitals_sdk::tcp::{self, Connection};
+use vitals_sdk::session::{Peer, time_total};
+use vitals_sdk::tcp::Connection;
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
     Status, Timings, critical, description, first_line, format_bytes, format_duration, format_ms, metric, net_failure,
-    ok, register_check, sanitize, unknown, us_to_ms, warning,
+    ok, register_check, sanitize, us_to_ms, warning,
 };
 
-use crate::config::{Config, parse_target};
+use crate::config::Config;
 
 /// How long a quoted banner may get in a summary.
 const MAX_SHOWN: usize = 80;
@@ -48,20 +49,13 @@ impl Check for Tcp {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => {
-                return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError);
-            }
-        };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
+        let Peer { connection, target, remote, timings, .. } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
         let mut exchange = Exchange {
-            target: target.to_string(),
-            remote: connection.remote_addr(),
+            target,
+            remote,
             timings,
             tls_us: None,
             received: Vec::new(),
@@ -164,7 +158,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// The result of a connection that went through without host errors.
 fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
     let target = &exchange.target;
-    let connect_ms = us_to_ms(connect_us(&exchange.timings));
+    let connect_ms = us_to_ms(exchange.timings.connect_time_us());
     let mut headline = if exchange.remote.is_empty() || exchange.remote == *target {
         format!("connected to {target} in {}", format_ms(connect_ms))
     } else {
@@ -219,11 +213,6 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
     result.with_metrics(metrics(config, exchange)).with_details(format!("remote address: {}", exchange.remote))
 }
 
-/// The TCP connect time, or the whole connect call's time when the host gave no phase.
-fn connect_us(timings: &Timings) -> u64 {
-    timings.connect_us.unwrap_or(timings.total_us)
-}
-
 /// A threshold duration for a summary.
 fn shown(d: Option<Duration>) -> String {
     d.map(format_duration).unwrap_or_default()
@@ -231,21 +220,8 @@ fn shown(d: Option<Duration>) -> String {
 
 /// Connect, DNS, TLS and total times, and the bytes received.
 fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let thresholds = config.time_thresholds();
-    let mut metrics = vec![
-        metric("time_connect", us_to_ms(connect_us(&exchange.timings)), "ms")
-            .warn_opt(thresholds.warn)
-            .crit_opt(thresholds.crit)
-            .min(0.0),
-    ];
-    if let Some(us) = exchange.timings.dns_us {
-        metrics.push(metric("time_dns", us_to_ms(us), "ms").min(0.0));
-    }
-    if let Some(us) = exchange.tls_us {
-        metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
-    }
-    let total_us = u64::try_from(exchange.elapsed.as_micros()).unwrap_or(u64::MAX);
-    metrics.push(metric("time_total", us_to_ms(total_us), "ms").min(0.0));
+    let mut metrics = exchange.timings.phase_metrics(exchange.tls_us, config.time_thresholds());
+    metrics.push(time_total(exchange.elapsed));
     metrics.push(metric("bytes_received", exchange.received.len() as f64, "B").min(0.0));
     metrics
 }
