@@ -14,12 +14,12 @@ mod session;
 
 use std::time::{Duration, Instant};
 
-use vitals_sdk::session::{Peer, time_total};
+use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::tcp::Connection;
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
-    Status, Thresholds, Timings, TlsInfo, critical, description, first_line, format_duration, format_ms, metric,
-    net_failure, ok, register_check, sanitize, unknown, us_to_ms, warning,
+    Status, Thresholds, TlsInfo, critical, description, first_line, format_duration, format_ms, metric, net_failure,
+    ok, register_check, sanitize, unknown, us_to_ms, warning,
 };
 
 use crate::config::{Config, authority};
@@ -58,14 +58,14 @@ impl Check for Grpc {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let Peer { connection, target, host, port, remote, timings } = match Peer::open(&request, &deadline) {
+        let Peer { connection, host, port, link } = match Peer::open(&request, &deadline) {
             Ok(peer) => peer,
             Err(result) => return result,
         };
-        let mut exchange = Exchange::new(&config, &target, remote, timings);
+        let mut exchange = Exchange::new(&config, link);
         let outcome = converse(&config, &connection, &authority(&host, port), &deadline, &mut exchange);
         drop(connection);
-        exchange.elapsed = deadline.elapsed();
+        exchange.link.elapsed = deadline.elapsed();
         let result = match outcome {
             Ok(response) => judge(&config, &mut exchange, &response),
             Err(result) => result,
@@ -82,14 +82,8 @@ register_check!(Grpc);
 struct Exchange {
     /// The start of every summary after the connect: `gRPC health of "svc" at host:port`.
     head: String,
-    /// The target as configured.
-    target: String,
-    /// The address connected to.
-    remote: String,
-    /// Resolution and connect times.
-    timings: Timings,
-    /// TLS handshake time, when TLS was used.
-    tls_us: Option<u64>,
+    /// The target, the address connected to and the phase times.
+    link: Link,
     /// What the TLS handshake established, when the host says.
     tls_info: Option<TlsInfo>,
     /// From sending the request to the end of the response.
@@ -100,25 +94,19 @@ struct Exchange {
     response: Option<Response>,
     /// Bytes received from the server.
     received: usize,
-    /// Time since the run started.
-    elapsed: Duration,
 }
 
 impl Exchange {
-    fn new(config: &Config, target: &str, remote: String, timings: Timings) -> Exchange {
+    fn new(config: &Config, link: Link) -> Exchange {
         let over = if config.tls { " over TLS" } else { "" };
         Exchange {
-            head: format!("gRPC health of \"{}\" at {target}{over}", sanitize(&config.service, MAX_SHOWN)),
-            target: target.to_string(),
-            remote,
-            timings,
-            tls_us: None,
+            head: format!("gRPC health of \"{}\" at {}{over}", sanitize(&config.service, MAX_SHOWN), link.target),
+            link,
             tls_info: None,
             rpc: None,
             serving_status: None,
             response: None,
             received: 0,
-            elapsed: Duration::ZERO,
         }
     }
 }
@@ -134,10 +122,10 @@ fn converse(
     if config.tls {
         let alpn = ["h2".to_string()];
         let server_name = config.server_name.as_deref();
-        let us = connection
-            .upgrade_tls_alpn(server_name, config.tls_verify, &alpn, deadline.remaining_ms())
-            .map_err(|err| net_failure(&format!("TLS handshake with {}", exchange.target), &without_context(err)))?;
-        exchange.tls_us = Some(us);
+        let us = connection.upgrade_tls_alpn(server_name, config.tls_verify, &alpn, deadline.remaining_ms()).map_err(
+            |err| net_failure(&format!("TLS handshake with {}", exchange.link.target), &without_context(err)),
+        )?;
+        exchange.link.tls_us = Some(us);
         exchange.tls_info = connection.tls_info();
         // The test kit's connections carry no TLS facts; the host always has them.
         if let Some(info) = &exchange.tls_info
@@ -326,13 +314,13 @@ fn rpc_ms(rpc: Duration) -> f64 {
 
 /// Connect, DNS, TLS, call and total times, and the serving status.
 fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let mut metrics = exchange.timings.phase_metrics(exchange.tls_us, Thresholds::default());
+    let mut metrics = exchange.link.phase_metrics(Thresholds::default());
     if let Some(rpc) = exchange.rpc {
         let thresholds = config.time_thresholds();
         metrics
             .push(metric("time_rpc", rpc_ms(rpc), "ms").warn_opt(thresholds.warn).crit_opt(thresholds.crit).min(0.0));
     }
-    metrics.push(time_total(exchange.elapsed));
+    metrics.push(exchange.link.time_total());
     if let Some(status) = exchange.serving_status {
         metrics.push(metric("serving_status", status as f64, "").min(0.0).max(3.0));
     }
@@ -341,7 +329,7 @@ fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
 
 /// The remote address, the TLS facts, what the response said and how much arrived.
 fn details(config: &Config, exchange: &Exchange) -> String {
-    let mut lines = vec![format!("remote address: {}", exchange.remote)];
+    let mut lines = vec![format!("remote address: {}", exchange.link.remote)];
     if let Some(info) = &exchange.tls_info {
         let alpn = info.alpn.as_deref().map(|a| clean(a, 20)).unwrap_or_else(|| "none".to_string());
         let verified = if config.tls_verify { "verified" } else { "not verified (tls_verify = false)" };

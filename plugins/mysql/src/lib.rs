@@ -14,7 +14,7 @@ mod session;
 
 use std::time::Instant;
 
-use vitals_sdk::session::Peer;
+use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason, Status,
     Thresholds, Timings, critical, description, format_duration, format_ms, metric, net_failure, ok, register_check,
@@ -59,7 +59,8 @@ impl Check for Mysql {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let Peer { connection, target, remote, timings, .. } = match Peer::open(&request, &deadline) {
+        let Peer { connection, link: Link { target, remote, timings, .. }, .. } = match Peer::open(&request, &deadline)
+        {
             Ok(peer) => peer,
             Err(result) => return result,
         };

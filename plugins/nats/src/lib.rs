@@ -10,12 +10,12 @@ mod proto;
 
 use std::time::{Duration, Instant};
 
-use vitals_sdk::session::{Peer, time_total};
+use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::tcp::{self, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason,
-    Status, Thresholds, Timings, critical, description, first_line, format_duration, format_ms, metric, net_failure,
-    ok, register_check, sanitize, warning,
+    Status, Thresholds, critical, description, first_line, format_duration, format_ms, metric, net_failure, ok,
+    register_check, sanitize, warning,
 };
 
 use crate::config::Config;
@@ -70,23 +70,14 @@ impl Check for Nats {
         if !problems.is_empty() {
             return ConfigError::new(problems).into();
         }
-        let Peer { connection, target, remote, timings, .. } = match Peer::open(&request, &deadline) {
+        let Peer { connection, link, .. } = match Peer::open(&request, &deadline) {
             Ok(peer) => peer,
             Err(result) => return result,
         };
-        let mut exchange = Exchange {
-            target,
-            remote,
-            timings,
-            tls_us: None,
-            info: None,
-            ping: None,
-            round_trip: None,
-            elapsed: Duration::ZERO,
-        };
+        let mut exchange = Exchange { link, info: None, ping: None, round_trip: None };
         let outcome = converse(&config, &connection, deadline, &mut exchange);
         drop(connection);
-        exchange.elapsed = deadline.elapsed();
+        exchange.link.elapsed = deadline.elapsed();
         match outcome {
             Ok(()) => judge(&config, &exchange),
             Err(failure) => failure.with_metrics(metrics(&config, &exchange)),
@@ -99,22 +90,14 @@ register_check!(Nats);
 /// What happened on the connection, for judging it.
 #[derive(Debug)]
 struct Exchange {
-    /// The target as configured.
-    target: String,
-    /// The address connected to.
-    remote: String,
-    /// Resolution and connect times.
-    timings: Timings,
-    /// TLS handshake time, when TLS was used.
-    tls_us: Option<u64>,
+    /// The target, the address connected to and the phase times.
+    link: Link,
     /// What the server's INFO said, once it has.
     info: Option<ServerInfo>,
     /// How long PING took to answer, once it has.
     ping: Option<Duration>,
     /// How long a published message took to come back, when round_trip is on.
     round_trip: Option<Duration>,
-    /// Time since the run started.
-    elapsed: Duration,
 }
 
 /// The protocol on an open connection; a failure comes back as its result (without metrics).
@@ -124,7 +107,7 @@ fn converse(
     deadline: Deadline,
     exchange: &mut Exchange,
 ) -> Result<(), CheckResult> {
-    let target = exchange.target.clone();
+    let target = exchange.link.target.clone();
     let mut stream = Stream::new(connection, deadline, MAX_RECEIVED);
     let line = stream.read_line(MAX_LINE).map_err(|err| net_failure(&format!("INFO from {target}"), &err))?;
     let Some(json) = strip_op(&line, "INFO") else {
@@ -146,7 +129,7 @@ fn converse(
         let us = connection
             .upgrade_tls(None, config.tls_verify, deadline.remaining_ms())
             .map_err(|err| net_failure(&format!("TLS handshake with {target}"), &err))?;
-        exchange.tls_us = Some(us);
+        exchange.link.tls_us = Some(us);
     }
 
     let credentials = match (&config.user, &config.password, &config.token) {
@@ -294,7 +277,7 @@ fn quote(data: &[u8]) -> String {
 fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
     let info = exchange.info.clone().unwrap_or_default();
     let version = if info.version.is_empty() { "(no version)" } else { info.version.as_str() };
-    let mut headline = format!("NATS {version} at {}", exchange.target);
+    let mut headline = format!("NATS {version} at {}", exchange.link.target);
     if info.jetstream {
         headline.push_str(" (JetStream)");
     }
@@ -316,7 +299,7 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
         }
         _ => {}
     }
-    let mut lines = vec![format!("remote address: {}", exchange.remote)];
+    let mut lines = vec![format!("remote address: {}", exchange.link.remote)];
     lines.extend(info.details());
     let result = if findings.is_empty() {
         ok(headline)
@@ -344,7 +327,7 @@ fn shown(d: Option<Duration>) -> String {
 
 /// The times measured.
 fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let mut metrics = exchange.timings.phase_metrics(exchange.tls_us, Thresholds::default());
+    let mut metrics = exchange.link.phase_metrics(Thresholds::default());
     if let Some(ping) = exchange.ping {
         let thresholds = config.time_thresholds();
         metrics.push(
@@ -354,7 +337,7 @@ fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
     if let Some(round_trip) = exchange.round_trip {
         metrics.push(metric("time_round_trip", duration_ms(round_trip), "ms").min(0.0));
     }
-    metrics.push(time_total(exchange.elapsed));
+    metrics.push(exchange.link.time_total());
     metrics
 }
 

@@ -10,11 +10,11 @@ mod resp;
 
 use std::time::{Duration, Instant};
 
-use vitals_sdk::session::{Peer, time_total};
+use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::tcp::{self, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason,
-    Status, Thresholds, Timings, critical, description, first_line, format_bytes, format_duration, format_ms, metric,
+    Status, Thresholds, critical, description, first_line, format_bytes, format_duration, format_ms, metric,
     net_failure, ok, register_check, sanitize, unknown, warning,
 };
 
@@ -66,22 +66,14 @@ impl Check for Redis {
         if !problems.is_empty() {
             return ConfigError::new(problems).into();
         }
-        let Peer { connection, target, remote, timings, .. } = match Peer::open(&request, &deadline) {
+        let Peer { connection, link, .. } = match Peer::open(&request, &deadline) {
             Ok(peer) => peer,
             Err(result) => return result,
         };
-        let mut exchange = Exchange {
-            target,
-            remote,
-            timings,
-            tls_us: None,
-            ping: None,
-            info: Info::default(),
-            elapsed: Duration::ZERO,
-        };
+        let mut exchange = Exchange { link, ping: None, info: Info::default() };
         let outcome = converse(&config, &connection, deadline, &mut exchange);
         drop(connection);
-        exchange.elapsed = deadline.elapsed();
+        exchange.link.elapsed = deadline.elapsed();
         match outcome {
             Ok(()) => judge(&config, &exchange),
             Err(failure) => failure.with_metrics(metrics(&config, &exchange)),
@@ -94,20 +86,12 @@ register_check!(Redis);
 /// What happened on the connection, for judging it.
 #[derive(Debug)]
 struct Exchange {
-    /// The target as configured.
-    target: String,
-    /// The address connected to.
-    remote: String,
-    /// Resolution and connect times.
-    timings: Timings,
-    /// TLS handshake time, when TLS was used.
-    tls_us: Option<u64>,
+    /// The target, the address connected to and the phase times.
+    link: Link,
     /// How long PING took to answer, once it has.
     ping: Option<Duration>,
     /// What INFO said (empty until it has).
     info: Info,
-    /// Time since the run started.
-    elapsed: Duration,
 }
 
 /// TLS, AUTH, PING and INFO; a failure comes back as its result (without metrics).
@@ -117,12 +101,12 @@ fn converse(
     deadline: Deadline,
     exchange: &mut Exchange,
 ) -> Result<(), CheckResult> {
-    let target = exchange.target.clone();
+    let target = exchange.link.target.clone();
     if config.tls {
         let us = connection
             .upgrade_tls(None, config.tls_verify, deadline.remaining_ms())
             .map_err(|err| net_failure(&format!("TLS handshake with {target}"), &err))?;
-        exchange.tls_us = Some(us);
+        exchange.link.tls_us = Some(us);
     }
     let mut stream = Stream::new(connection, deadline, MAX_RECEIVED);
     let user =
@@ -239,7 +223,7 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
     let role = Role::from_info(&role_text);
     // INFO says `slave`; the summary and the config say `replica`.
     let role_name = role.map_or(role_text.as_str(), |role| role.name());
-    let mut headline = format!("{} {role_name} at {}", info.product(), exchange.target);
+    let mut headline = format!("{} {role_name} at {}", info.product(), exchange.link.target);
     if role == Some(Role::Replica) {
         let master = info.master().unwrap_or_else(|| "?".to_string());
         let link = info.shown("master_link_status").unwrap_or_else(|| "?".to_string());
@@ -295,7 +279,7 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
         _ => {}
     }
 
-    let mut lines = vec![format!("remote address: {}", exchange.remote)];
+    let mut lines = vec![format!("remote address: {}", exchange.link.remote)];
     lines.extend(info.details());
     let details = lines.join("\n");
     let result = match findings.iter().max_by_key(|f| f.rank()) {
@@ -370,14 +354,14 @@ fn shown(d: Option<Duration>) -> String {
 
 /// The times measured, and what INFO said of memory, clients and the master link.
 fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let mut metrics = exchange.timings.phase_metrics(exchange.tls_us, Thresholds::default());
+    let mut metrics = exchange.link.phase_metrics(Thresholds::default());
     if let Some(ping) = exchange.ping {
         let thresholds = config.time_thresholds();
         metrics.push(
             metric("time_ping", duration_ms(ping), "ms").warn_opt(thresholds.warn).crit_opt(thresholds.crit).min(0.0),
         );
     }
-    metrics.push(time_total(exchange.elapsed));
+    metrics.push(exchange.link.time_total());
     let info = &exchange.info;
     if let Some(used) = info.unsigned("used_memory") {
         let maxmemory = info.unsigned("maxmemory").unwrap_or(0);

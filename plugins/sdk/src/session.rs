@@ -1,23 +1,33 @@
 //! What every plugin that connects to its `host:port` target does first, and the phase
 //! metrics it reports last: [`Peer::open`] parses the target and connects, giving the
-//! ready result of a failure; [`Timings::phase_metrics`] and [`time_total`] are the
-//! standard `time_connect`, `time_dns`, `time_tls` and `time_total` metrics.
+//! ready result of a failure; its [`Link`] is the part of the plugin's record of the run
+//! that every connecting plugin keeps, and [`Link::phase_metrics`] and
+//! [`Link::time_total`] are the standard `time_connect`, `time_dns`, `time_tls` and
+//! `time_total` metrics.
 //!
 //! ```no_run
-//! use vitals_sdk::session::{Peer, time_total};
-//! use vitals_sdk::{CheckRequest, CheckResult, Deadline, Thresholds, ok};
+//! use vitals_sdk::session::Peer;
+//! use vitals_sdk::{CheckRequest, CheckResult, Deadline, Thresholds, net_failure, ok};
 //!
 //! fn run(request: CheckRequest) -> CheckResult {
 //!     let deadline = Deadline::from_ms(request.deadline_ms);
-//!     let peer = match Peer::open(&request, &deadline) {
+//!     let Peer { connection, mut link, .. } = match Peer::open(&request, &deadline) {
 //!         Ok(peer) => peer,
 //!         Err(result) => return result,
 //!     };
-//!     let tls_us = peer.connection.upgrade_tls(None, true, deadline.remaining_ms()).ok();
-//!     let mut metrics = peer.timings.phase_metrics(tls_us, Thresholds::default());
-//!     drop(peer.connection);
-//!     metrics.push(time_total(deadline.elapsed()));
-//!     ok(format!("connected to {}", peer.target)).with_metrics(metrics)
+//!     let handshake = connection.upgrade_tls(None, true, deadline.remaining_ms());
+//!     drop(connection);
+//!     link.elapsed = deadline.elapsed();
+//!     let result = match handshake {
+//!         Ok(us) => {
+//!             link.tls_us = Some(us);
+//!             ok(format!("TLS with {} ({})", link.target, link.remote))
+//!         }
+//!         Err(err) => net_failure(&format!("TLS handshake with {}", link.target), &err),
+//!     };
+//!     let mut metrics = link.phase_metrics(Thresholds::default());
+//!     metrics.push(link.time_total());
+//!     result.with_metrics(metrics)
 //! }
 //! # let _ = run;
 //! ```
@@ -34,16 +44,13 @@ use crate::{
 pub struct Peer {
     /// The connection; dropping it closes it.
     pub connection: Connection,
-    /// The target as configured, trimmed: `host:port` or `[v6]:port`.
-    pub target: String,
     /// The target's host, without brackets.
     pub host: String,
     /// The target's port.
     pub port: u16,
-    /// The address connected to, `ip:port`, as the host says.
-    pub remote: String,
-    /// Resolution and connect times.
-    pub timings: Timings,
+    /// The target, the address connected to and the connect's times, for the plugin's
+    /// record of the run.
+    pub link: Link,
 }
 
 impl Peer {
@@ -66,8 +73,64 @@ impl Peer {
             .map_err(|why| unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError))?;
         let (connection, timings) = tcp::connect(&host, port, deadline.remaining_ms())
             .map_err(|err| net_failure(&format!("connect to {target}"), &err))?;
-        let remote = connection.remote_addr();
-        Ok(Peer { connection, target: target.to_string(), host, port, remote, timings })
+        let link = Link::new(target, connection.remote_addr(), timings);
+        Ok(Peer { connection, host, port, link })
+    }
+}
+
+/// The part of a connecting plugin's record of a run that every such plugin keeps: the
+/// target, the address connected to, the connect's times, the TLS handshake's time and
+/// the run's total time, with the standard metrics of those phases.
+///
+/// ```
+/// use std::time::Duration;
+/// use vitals_sdk::{Thresholds, Timings, session::Link};
+///
+/// let timings = Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 };
+/// let mut link = Link::new("db.test:5432", "192.0.2.7:5432".into(), timings);
+/// link.tls_us = Some(2_000);
+/// link.elapsed = Duration::from_millis(3);
+/// let mut metrics = link.phase_metrics(Thresholds::default());
+/// metrics.push(link.time_total());
+/// let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
+/// assert_eq!(names, ["time_connect", "time_tls", "time_total"]);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    /// The target as configured, trimmed: `host:port` or `[v6]:port`.
+    pub target: String,
+    /// The address connected to, `ip:port`, as the host says.
+    pub remote: String,
+    /// Resolution and connect times.
+    pub timings: Timings,
+    /// TLS handshake time, when TLS was used.
+    pub tls_us: Option<u64>,
+    /// Time since the run started, once the plugin has set it.
+    pub elapsed: Duration,
+}
+
+impl Link {
+    /// A link to `target`, connected to `remote` in `timings`, without TLS and with no
+    /// time elapsed yet.
+    ///
+    /// ```
+    /// # let timings = vitals_sdk::Timings { dns_us: None, connect_us: None, tls_us: None, first_byte_us: None, total_us: 0 };
+    /// let link = vitals_sdk::session::Link::new("a.test:1", "192.0.2.1:1".into(), timings);
+    /// assert_eq!((link.target.as_str(), link.tls_us), ("a.test:1", None));
+    /// ```
+    pub fn new(target: &str, remote: String, timings: Timings) -> Link {
+        Link { target: target.to_string(), remote, timings, tls_us: None, elapsed: Duration::ZERO }
+    }
+
+    /// [`Timings::phase_metrics`] of this link's connect and TLS handshake:
+    /// `time_connect` (with `connect`'s thresholds), `time_dns` and `time_tls`.
+    pub fn phase_metrics(&self, connect: Thresholds) -> Vec<Metric> {
+        self.timings.phase_metrics(self.tls_us, connect)
+    }
+
+    /// [`time_total`] of [`Link::elapsed`].
+    pub fn time_total(&self) -> Metric {
+        time_total(self.elapsed)
     }
 }
 
