@@ -69,9 +69,6 @@ fn vhost(text: &str) -> Result<(), String> {
     if text.len() > 255 { Err("is longer than 255 bytes".to_string()) } else { Ok(()) }
 }
 
-/// Targets are parsed as every connecting plugin parses them.
-pub use vitals_sdk::tcp::parse_target;
-
 #[cfg(test)]
 mod tests {
     use vitals_sdk::PluginConfig;

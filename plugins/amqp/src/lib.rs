@@ -12,14 +12,15 @@ mod wire;
 
 use std::time::{Duration, Instant};
 
-use vitals_sdk::tcp::{self, Connection, Stream};
+use vitals_sdk::session::{self, Peer};
+use vitals_sdk::tcp::{Connection, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
-    Status, Timings, critical, description, first_line, format_bytes, format_duration, format_ms, metric, net_failure,
-    ok, register_check, sanitize, unknown, us_to_ms, warning,
+    Status, critical, description, first_line, format_bytes, format_duration, format_ms, metric, net_failure, ok,
+    register_check, sanitize, us_to_ms, warning,
 };
 
-use crate::config::{Config, parse_target};
+use crate::config::Config;
 use crate::wire::{Frame, MethodId, Tune};
 
 /// How long a quoted peer text may get in a summary.
@@ -67,31 +68,15 @@ impl Check for Amqp {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError),
+        let Peer { connection, link, .. } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
-        };
-        let mut session = Session {
-            target: target.to_string(),
-            remote: connection.remote_addr(),
-            timings,
-            tls_us: None,
-            server: None,
-            tune: None,
-            open: None,
-            queue: None,
-            round_trip: None,
-            teardown: None,
-            elapsed: Duration::ZERO,
-        };
+        let mut session =
+            Session { link, server: None, tune: None, open: None, queue: None, round_trip: None, teardown: None };
         let outcome = converse(&config, &connection, &deadline, &mut session);
         drop(connection);
-        session.elapsed = deadline.elapsed();
+        session.link.elapsed = deadline.elapsed();
         judge(&config, &session, outcome)
     }
 }
@@ -101,14 +86,8 @@ register_check!(Amqp);
 /// What happened on the connection, for judging it.
 #[derive(Debug)]
 struct Session {
-    /// The target as configured.
-    target: String,
-    /// The address connected to.
-    remote: String,
-    /// Resolution and connect times.
-    timings: Timings,
-    /// TLS handshake time, when TLS was used.
-    tls_us: Option<u64>,
+    /// The target, the address connected to and the phase times.
+    link: session::Link,
     /// Connection.Start, once read.
     server: Option<wire::Start>,
     /// The limits agreed: channel_max, frame_max, and the server's heartbeat.
@@ -121,8 +100,6 @@ struct Session {
     round_trip: Option<Duration>,
     /// What went wrong closing the channel and connection after a good check.
     teardown: Option<String>,
-    /// Time since the run started.
-    elapsed: Duration,
 }
 
 /// Why a conversation did not end well.
@@ -156,12 +133,12 @@ fn converse(
     deadline: &Deadline,
     session: &mut Session,
 ) -> Result<(), Failure> {
-    let target = session.target.clone();
+    let target = session.link.target.clone();
     if config.tls {
         let us = connection
             .upgrade_tls(None, config.tls_verify, deadline.remaining_ms())
             .map_err(|err| Failure::Net(format!("TLS handshake with {target}"), err))?;
-        session.tls_us = Some(us);
+        session.link.tls_us = Some(us);
     }
     let mut link = Link::new(Stream::new(connection, *deadline, STREAM_LIMIT), &config.password, &target);
     let started = Instant::now();
@@ -232,7 +209,7 @@ fn converse(
 
 /// Channel.Open, Queue.Declare, Basic.Consume, then Basic.Publish and wait for the delivery.
 fn round_trip(link: &mut Link, session: &mut Session) -> Result<(), Failure> {
-    let target = session.target.clone();
+    let target = session.link.target.clone();
     link.send(&wire::channel_open(CHANNEL), "Channel.Open")?;
     link.expect(CHANNEL, &[wire::CHANNEL_OPEN_OK])?;
     link.send(&wire::queue_declare(CHANNEL), "Queue.Declare")?;
@@ -565,7 +542,7 @@ fn result_of(failure: Failure, server: &str) -> CheckResult {
 
 /// The result of a conversation.
 fn judge(config: &Config, session: &Session, outcome: Result<(), Failure>) -> CheckResult {
-    let target = &session.target;
+    let target = &session.link.target;
     let product = session.server.as_ref().and_then(|s| s.property("product")).map(|p| sanitize(p, 40));
     let version = session.server.as_ref().and_then(|s| s.property("version")).map(|v| sanitize(v, 40));
     let server = match (product, version) {
@@ -603,7 +580,7 @@ fn judge(config: &Config, session: &Session, outcome: Result<(), Failure>) -> Ch
 
 /// The server's properties, the limits agreed and what else is worth knowing.
 fn details(session: &Session) -> String {
-    let mut lines = vec![format!("remote address: {}", session.remote)];
+    let mut lines = vec![format!("remote address: {}", session.link.remote)];
     if let Some(start) = &session.server {
         for key in ["product", "version", "platform", "cluster_name"] {
             if let Some(value) = start.property(key) {
@@ -640,9 +617,8 @@ fn shown(d: Option<Duration>) -> String {
 /// Connect, TLS, open, round-trip and total times: those that were measured.
 fn metrics(config: &Config, session: &Session) -> Vec<Metric> {
     let thresholds = config.time_thresholds();
-    let connect_us = session.timings.connect_us.unwrap_or(session.timings.total_us);
-    let mut metrics = vec![metric("time_connect", us_to_ms(connect_us), "ms").min(0.0)];
-    if let Some(us) = session.tls_us {
+    let mut metrics = vec![metric("time_connect", us_to_ms(session.link.timings.connect_time_us()), "ms").min(0.0)];
+    if let Some(us) = session.link.tls_us {
         metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
     }
     if let Some(open) = session.open {
@@ -651,7 +627,7 @@ fn metrics(config: &Config, session: &Session) -> Vec<Metric> {
     if let Some(round_trip) = session.round_trip {
         metrics.push(metric("time_round_trip", ms(round_trip), "ms").min(0.0));
     }
-    metrics.push(metric("time_total", ms(session.elapsed), "ms").min(0.0));
+    metrics.push(metric("time_total", ms(session.link.elapsed), "ms").min(0.0));
     metrics
 }
 

@@ -2,6 +2,7 @@
 //! and every case of cases.toml through the native test kit.
 
 use super::*;
+use vitals_sdk::Timings;
 
 fn config(json: &str) -> Config {
     match Config::parse(json) {
@@ -25,17 +26,19 @@ fn start() -> wire::Start {
 
 fn session() -> Session {
     Session {
-        target: "127.0.0.1:5672".into(),
-        remote: "127.0.0.1:5672".into(),
-        timings: Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 },
-        tls_us: None,
+        link: vitals_sdk::session::Link {
+            target: "127.0.0.1:5672".into(),
+            remote: "127.0.0.1:5672".into(),
+            timings: Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 },
+            tls_us: None,
+            elapsed: Duration::from_millis(4),
+        },
         server: Some(start()),
         tune: Some(Tune { channel_max: 2047, frame_max: 131_072, heartbeat: 60 }),
         open: Some(Duration::from_micros(2_500)),
         queue: None,
         round_trip: None,
         teardown: None,
-        elapsed: Duration::from_millis(4),
     }
 }
 

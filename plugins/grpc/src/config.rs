@@ -111,9 +111,6 @@ fn metadata(map: &BTreeMap<String, String>) -> Result<(), String> {
     Ok(())
 }
 
-/// Targets are parsed as every connecting plugin parses them.
-pub use vitals_sdk::tcp::parse_target;
-
 /// The `:authority` of the call: the target's host and port, an IPv6 address in brackets.
 pub fn authority(host: &str, port: u16) -> String {
     if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }

@@ -14,14 +14,15 @@ mod session;
 
 use std::time::{Duration, Instant};
 
-use vitals_sdk::tcp::{self, Connection};
+use vitals_sdk::session::{Link, Peer};
+use vitals_sdk::tcp::Connection;
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
-    Status, Timings, TlsInfo, critical, description, first_line, format_duration, format_ms, metric, net_failure, ok,
-    register_check, sanitize, unknown, us_to_ms, warning,
+    Status, Thresholds, TlsInfo, critical, description, first_line, format_duration, format_ms, metric, net_failure,
+    ok, register_check, sanitize, unknown, us_to_ms, warning,
 };
 
-use crate::config::{Config, authority, parse_target};
+use crate::config::{Config, authority};
 use crate::grpc::code;
 use crate::session::{Failure, Response, Session};
 
@@ -57,19 +58,14 @@ impl Check for Grpc {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError),
+        let Peer { connection, host, port, link } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
-        };
-        let mut exchange = Exchange::new(&config, target, connection.remote_addr(), timings);
+        let mut exchange = Exchange::new(&config, link);
         let outcome = converse(&config, &connection, &authority(&host, port), &deadline, &mut exchange);
         drop(connection);
-        exchange.elapsed = deadline.elapsed();
+        exchange.link.elapsed = deadline.elapsed();
         let result = match outcome {
             Ok(response) => judge(&config, &mut exchange, &response),
             Err(result) => result,
@@ -86,14 +82,8 @@ register_check!(Grpc);
 struct Exchange {
     /// The start of every summary after the connect: `gRPC health of "svc" at host:port`.
     head: String,
-    /// The target as configured.
-    target: String,
-    /// The address connected to.
-    remote: String,
-    /// Resolution and connect times.
-    timings: Timings,
-    /// TLS handshake time, when TLS was used.
-    tls_us: Option<u64>,
+    /// The target, the address connected to and the phase times.
+    link: Link,
     /// What the TLS handshake established, when the host says.
     tls_info: Option<TlsInfo>,
     /// From sending the request to the end of the response.
@@ -104,25 +94,19 @@ struct Exchange {
     response: Option<Response>,
     /// Bytes received from the server.
     received: usize,
-    /// Time since the run started.
-    elapsed: Duration,
 }
 
 impl Exchange {
-    fn new(config: &Config, target: &str, remote: String, timings: Timings) -> Exchange {
+    fn new(config: &Config, link: Link) -> Exchange {
         let over = if config.tls { " over TLS" } else { "" };
         Exchange {
-            head: format!("gRPC health of \"{}\" at {target}{over}", sanitize(&config.service, MAX_SHOWN)),
-            target: target.to_string(),
-            remote,
-            timings,
-            tls_us: None,
+            head: format!("gRPC health of \"{}\" at {}{over}", sanitize(&config.service, MAX_SHOWN), link.target),
+            link,
             tls_info: None,
             rpc: None,
             serving_status: None,
             response: None,
             received: 0,
-            elapsed: Duration::ZERO,
         }
     }
 }
@@ -138,10 +122,10 @@ fn converse(
     if config.tls {
         let alpn = ["h2".to_string()];
         let server_name = config.server_name.as_deref();
-        let us = connection
-            .upgrade_tls_alpn(server_name, config.tls_verify, &alpn, deadline.remaining_ms())
-            .map_err(|err| net_failure(&format!("TLS handshake with {}", exchange.target), &without_context(err)))?;
-        exchange.tls_us = Some(us);
+        let us = connection.upgrade_tls_alpn(server_name, config.tls_verify, &alpn, deadline.remaining_ms()).map_err(
+            |err| net_failure(&format!("TLS handshake with {}", exchange.link.target), &without_context(err)),
+        )?;
+        exchange.link.tls_us = Some(us);
         exchange.tls_info = connection.tls_info();
         // The test kit's connections carry no TLS facts; the host always has them.
         if let Some(info) = &exchange.tls_info
@@ -328,27 +312,15 @@ fn rpc_ms(rpc: Duration) -> f64 {
     us_to_ms(u64::try_from(rpc.as_micros()).unwrap_or(u64::MAX))
 }
 
-/// The TCP connect time, or the whole connect call's time when the host gave no phase.
-fn connect_us(timings: &Timings) -> u64 {
-    timings.connect_us.unwrap_or(timings.total_us)
-}
-
 /// Connect, DNS, TLS, call and total times, and the serving status.
 fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let mut metrics = vec![metric("time_connect", us_to_ms(connect_us(&exchange.timings)), "ms").min(0.0)];
-    if let Some(us) = exchange.timings.dns_us {
-        metrics.push(metric("time_dns", us_to_ms(us), "ms").min(0.0));
-    }
-    if let Some(us) = exchange.tls_us {
-        metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
-    }
+    let mut metrics = exchange.link.phase_metrics(Thresholds::default());
     if let Some(rpc) = exchange.rpc {
         let thresholds = config.time_thresholds();
         metrics
             .push(metric("time_rpc", rpc_ms(rpc), "ms").warn_opt(thresholds.warn).crit_opt(thresholds.crit).min(0.0));
     }
-    let total_us = u64::try_from(exchange.elapsed.as_micros()).unwrap_or(u64::MAX);
-    metrics.push(metric("time_total", us_to_ms(total_us), "ms").min(0.0));
+    metrics.push(exchange.link.time_total());
     if let Some(status) = exchange.serving_status {
         metrics.push(metric("serving_status", status as f64, "").min(0.0).max(3.0));
     }
@@ -357,7 +329,7 @@ fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
 
 /// The remote address, the TLS facts, what the response said and how much arrived.
 fn details(config: &Config, exchange: &Exchange) -> String {
-    let mut lines = vec![format!("remote address: {}", exchange.remote)];
+    let mut lines = vec![format!("remote address: {}", exchange.link.remote)];
     if let Some(info) = &exchange.tls_info {
         let alpn = info.alpn.as_deref().map(|a| clean(a, 20)).unwrap_or_else(|| "none".to_string());
         let verified = if config.tls_verify { "verified" } else { "not verified (tls_verify = false)" };

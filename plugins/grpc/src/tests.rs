@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::session::Fields;
+use vitals_sdk::Timings;
 
 fn config(json: &str) -> Config {
     match Config::parse(json) {
@@ -12,9 +13,9 @@ fn config(json: &str) -> Config {
 
 fn exchange(config: &Config) -> Exchange {
     let timings = Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 };
-    let mut exchange = Exchange::new(config, "127.0.0.1:50051", "127.0.0.1:50051".into(), timings);
+    let mut exchange = Exchange::new(config, Link::new("127.0.0.1:50051", "127.0.0.1:50051".into(), timings));
     exchange.rpc = Some(Duration::from_micros(1_234));
-    exchange.elapsed = Duration::from_millis(3);
+    exchange.link.elapsed = Duration::from_millis(3);
     exchange.received = 133;
     exchange
 }

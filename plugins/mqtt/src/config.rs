@@ -146,9 +146,6 @@ pub fn random_u32() -> u32 {
     hasher.finish() as u32
 }
 
-/// Targets are parsed as every connecting plugin parses them.
-pub use vitals_sdk::tcp::parse_target;
-
 #[cfg(test)]
 mod tests {
     use super::*;

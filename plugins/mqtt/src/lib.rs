@@ -11,14 +11,15 @@ mod wire;
 
 use std::time::{Duration, Instant};
 
-use vitals_sdk::tcp::{self, Connection, Stream};
+use vitals_sdk::session::{Link, Peer};
+use vitals_sdk::tcp::{Connection, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
-    Status, Timings, critical, description, first_line, format_bytes, format_duration, format_ms, metric, net_failure,
-    ok, register_check, sanitize, unknown, us_to_ms, warning,
+    Status, critical, description, first_line, format_bytes, format_duration, format_ms, metric, net_failure, ok,
+    register_check, sanitize, us_to_ms, warning,
 };
 
-use crate::config::{Config, default_client_id, parse_target, random_u32};
+use crate::config::{Config, default_client_id, random_u32};
 use crate::wire::Packet;
 
 /// How long a quoted peer text may get in a summary.
@@ -59,32 +60,16 @@ impl Check for Mqtt {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError),
-        };
         let client_id = config.client_id.clone().unwrap_or_else(|| default_client_id(&request.name, random_u32()));
         let topic = config.topic.clone().unwrap_or_else(|| format!("vitals/{client_id}"));
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
+        let Peer { connection, link, .. } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
-        let mut session = Session {
-            target: target.to_string(),
-            remote: connection.remote_addr(),
-            timings,
-            client_id,
-            topic,
-            tls_us: None,
-            connack: None,
-            session_present: false,
-            round_trip: None,
-            elapsed: Duration::ZERO,
-        };
+        let mut session = Session { link, client_id, topic, connack: None, session_present: false, round_trip: None };
         let outcome = converse(&config, &connection, &deadline, &mut session);
         drop(connection);
-        session.elapsed = deadline.elapsed();
+        session.link.elapsed = deadline.elapsed();
         judge(&config, &session, outcome)
     }
 }
@@ -94,26 +79,18 @@ register_check!(Mqtt);
 /// What happened on the connection, for judging it.
 #[derive(Debug)]
 struct Session {
-    /// The target as configured.
-    target: String,
-    /// The address connected to.
-    remote: String,
-    /// Resolution and connect times.
-    timings: Timings,
+    /// The target, the address connected to and the phase times.
+    link: Link,
     /// The client identifier sent in CONNECT.
     client_id: String,
     /// The round trip's topic.
     topic: String,
-    /// TLS handshake time, when TLS was used.
-    tls_us: Option<u64>,
     /// CONNECT sent to CONNACK read, once it was.
     connack: Option<Duration>,
     /// What the CONNACK said of the session.
     session_present: bool,
     /// PUBLISH sent to its delivery back, once it came.
     round_trip: Option<Duration>,
-    /// Time since the run started.
-    elapsed: Duration,
 }
 
 /// Why a conversation did not end well.
@@ -134,12 +111,12 @@ fn converse(
     deadline: &Deadline,
     session: &mut Session,
 ) -> Result<(), Failure> {
-    let target = session.target.clone();
+    let target = session.link.target.clone();
     if config.tls {
         let us = connection
             .upgrade_tls(None, config.tls_verify, deadline.remaining_ms())
             .map_err(|err| Failure::Net(format!("TLS handshake with {target}"), err))?;
-        session.tls_us = Some(us);
+        session.link.tls_us = Some(us);
     }
     let mut reader = Reader::new(Stream::new(connection, *deadline, STREAM_LIMIT), config.password.as_deref());
     let connect =
@@ -174,7 +151,7 @@ fn converse(
 
 /// SUBSCRIBE/SUBACK, then PUBLISH and wait for the message to come back.
 fn round_trip(reader: &mut Reader, session: &mut Session) -> Result<(), Failure> {
-    let target = session.target.clone();
+    let target = session.link.target.clone();
     let topic = session.topic.clone();
     let shown_topic = sanitize(&topic, MAX_SHOWN);
     reader
@@ -392,7 +369,7 @@ fn judge(config: &Config, session: &Session, outcome: Result<(), Failure>) -> Ch
                 Some(user) => format!("user \"{}\"", sanitize(user, MAX_SHOWN)),
                 None => "an anonymous client".to_string(),
             };
-            let mut headline = format!("{} accepted {who} in {}", session.target, format_ms(connack));
+            let mut headline = format!("{} accepted {who} in {}", session.link.target, format_ms(connack));
             if let Some(round_trip) = session.round_trip {
                 headline.push_str(&format!(", round trip in {}", format_ms(ms(round_trip))));
             }
@@ -409,7 +386,8 @@ fn judge(config: &Config, session: &Session, outcome: Result<(), Failure>) -> Ch
             }
         }
     };
-    let mut details = vec![format!("remote address: {}", session.remote), format!("client id: {}", session.client_id)];
+    let mut details =
+        vec![format!("remote address: {}", session.link.remote), format!("client id: {}", session.client_id)];
     if session.connack.is_some() {
         details.push(format!("session present: {}", if session.session_present { "yes" } else { "no" }));
     }
@@ -432,9 +410,8 @@ fn shown(d: Option<Duration>) -> String {
 /// Connect, TLS, CONNACK, round-trip and total times: those that were measured.
 fn metrics(config: &Config, session: &Session) -> Vec<Metric> {
     let thresholds = config.time_thresholds();
-    let connect_us = session.timings.connect_us.unwrap_or(session.timings.total_us);
-    let mut metrics = vec![metric("time_connect", us_to_ms(connect_us), "ms").min(0.0)];
-    if let Some(us) = session.tls_us {
+    let mut metrics = vec![metric("time_connect", us_to_ms(session.link.timings.connect_time_us()), "ms").min(0.0)];
+    if let Some(us) = session.link.tls_us {
         metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
     }
     if let Some(connack) = session.connack {
@@ -445,7 +422,7 @@ fn metrics(config: &Config, session: &Session) -> Vec<Metric> {
     if let Some(round_trip) = session.round_trip {
         metrics.push(metric("time_round_trip", ms(round_trip), "ms").min(0.0));
     }
-    metrics.push(metric("time_total", ms(session.elapsed), "ms").min(0.0));
+    metrics.push(metric("time_total", ms(session.link.elapsed), "ms").min(0.0));
     metrics
 }
 

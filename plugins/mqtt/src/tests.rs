@@ -2,6 +2,7 @@
 //! and every case of cases.toml through the native test kit.
 
 use super::*;
+use vitals_sdk::Timings;
 
 fn config(json: &str) -> Config {
     match Config::load(json) {
@@ -12,16 +13,18 @@ fn config(json: &str) -> Config {
 
 fn session() -> Session {
     Session {
-        target: "127.0.0.1:1883".into(),
-        remote: "127.0.0.1:1883".into(),
-        timings: Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 },
+        link: Link {
+            target: "127.0.0.1:1883".into(),
+            remote: "127.0.0.1:1883".into(),
+            timings: Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 },
+            tls_us: None,
+            elapsed: Duration::from_millis(4),
+        },
         client_id: "vitals-c-00000001".into(),
         topic: "vitals/vitals-c-00000001".into(),
-        tls_us: None,
         connack: Some(Duration::from_micros(1_500)),
         session_present: false,
         round_trip: None,
-        elapsed: Duration::from_millis(4),
     }
 }
 

@@ -78,9 +78,6 @@ fn statement(text: &str) -> Result<(), String> {
     }
 }
 
-/// Targets are parsed as every connecting plugin parses them.
-pub use vitals_sdk::tcp::parse_target;
-
 #[cfg(test)]
 mod tests {
     use vitals_sdk::PluginConfig;

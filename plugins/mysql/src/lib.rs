@@ -14,14 +14,14 @@ mod session;
 
 use std::time::Instant;
 
-use vitals_sdk::tcp;
+use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason, Status,
-    Timings, critical, description, format_duration, format_ms, metric, net_failure, ok, register_check, sanitize,
-    unknown, us_to_ms, warning,
+    Thresholds, Timings, critical, description, format_duration, format_ms, metric, net_failure, ok, register_check,
+    sanitize, unknown, us_to_ms, warning,
 };
 
-use crate::config::{Config, parse_target};
+use crate::config::Config;
 use crate::protocol::{ER_ACCESS_DENIED, ER_READ_ONLY_TRANSACTION};
 use crate::session::{DEFAULT_QUERY, Failure, Outcome, Phase, Session};
 
@@ -59,25 +59,18 @@ impl Check for Mysql {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => {
-                return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError);
-            }
-        };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
+        let Peer { connection, link: Link { target, remote, timings, .. }, .. } = match Peer::open(&request, &deadline)
+        {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
         let opened = Instant::now();
         let mut session = Session::default();
-        let outcome = session::converse(&config, &connection, deadline, target, &mut session);
-        let remote = connection.remote_addr();
+        let outcome = session::converse(&config, &connection, deadline, &target, &mut session);
         drop(connection);
         // The host's connect call, then the plugin's own clock from there.
         let after_connect = u64::try_from(opened.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let run = Run { target: target.to_string(), remote, timings, total_us: timings.total_us + after_connect };
+        let run = Run { target, remote, timings, total_us: timings.total_us + after_connect };
         judge(&config, &run, &session, outcome)
     }
 }
@@ -266,13 +259,7 @@ fn shown(d: Option<std::time::Duration>) -> String {
 /// The phase times measured so far, and the connections when read.
 fn metrics(config: &Config, run: &Run, session: &Session) -> Vec<Metric> {
     let ms = |name: &str, us: u64| metric(name, us_to_ms(us), "ms").min(0.0);
-    let mut metrics = vec![ms("time_connect", run.timings.connect_us.unwrap_or(run.timings.total_us))];
-    if let Some(us) = run.timings.dns_us {
-        metrics.push(ms("time_dns", us));
-    }
-    if let Some(us) = session.tls_us {
-        metrics.push(ms("time_tls", us));
-    }
+    let mut metrics = run.timings.phase_metrics(session.tls_us, Thresholds::default());
     if let Some(us) = session.auth_us {
         metrics.push(ms("time_auth", us));
     }

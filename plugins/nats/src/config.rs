@@ -61,9 +61,6 @@ fn non_empty(text: &str) -> Result<(), String> {
     if text.is_empty() { Err("must not be empty".to_string()) } else { Ok(()) }
 }
 
-/// Targets are parsed as every connecting plugin parses them.
-pub use vitals_sdk::tcp::parse_target;
-
 #[cfg(test)]
 mod tests {
     use vitals_sdk::PluginConfig;

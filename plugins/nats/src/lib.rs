@@ -10,14 +10,15 @@ mod proto;
 
 use std::time::{Duration, Instant};
 
+use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::tcp::{self, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason,
-    Status, Timings, critical, description, first_line, format_duration, format_ms, metric, net_failure, ok,
-    register_check, sanitize, unknown, us_to_ms, warning,
+    Status, Thresholds, critical, description, first_line, format_duration, format_ms, metric, net_failure, ok,
+    register_check, sanitize, warning,
 };
 
-use crate::config::{Config, parse_target};
+use crate::config::Config;
 use crate::proto::{Credentials, Op, ServerInfo, classify, connect_line};
 
 /// How much a server may send in all: INFO (large in a big cluster) and a few short lines.
@@ -69,28 +70,14 @@ impl Check for Nats {
         if !problems.is_empty() {
             return ConfigError::new(problems).into();
         }
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError),
+        let Peer { connection, link, .. } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
-        };
-        let mut exchange = Exchange {
-            target: target.to_string(),
-            remote: connection.remote_addr(),
-            timings,
-            tls_us: None,
-            info: None,
-            ping: None,
-            round_trip: None,
-            elapsed: Duration::ZERO,
-        };
+        let mut exchange = Exchange { link, info: None, ping: None, round_trip: None };
         let outcome = converse(&config, &connection, deadline, &mut exchange);
         drop(connection);
-        exchange.elapsed = deadline.elapsed();
+        exchange.link.elapsed = deadline.elapsed();
         match outcome {
             Ok(()) => judge(&config, &exchange),
             Err(failure) => failure.with_metrics(metrics(&config, &exchange)),
@@ -103,22 +90,14 @@ register_check!(Nats);
 /// What happened on the connection, for judging it.
 #[derive(Debug)]
 struct Exchange {
-    /// The target as configured.
-    target: String,
-    /// The address connected to.
-    remote: String,
-    /// Resolution and connect times.
-    timings: Timings,
-    /// TLS handshake time, when TLS was used.
-    tls_us: Option<u64>,
+    /// The target, the address connected to and the phase times.
+    link: Link,
     /// What the server's INFO said, once it has.
     info: Option<ServerInfo>,
     /// How long PING took to answer, once it has.
     ping: Option<Duration>,
     /// How long a published message took to come back, when round_trip is on.
     round_trip: Option<Duration>,
-    /// Time since the run started.
-    elapsed: Duration,
 }
 
 /// The protocol on an open connection; a failure comes back as its result (without metrics).
@@ -128,7 +107,7 @@ fn converse(
     deadline: Deadline,
     exchange: &mut Exchange,
 ) -> Result<(), CheckResult> {
-    let target = exchange.target.clone();
+    let target = exchange.link.target.clone();
     let mut stream = Stream::new(connection, deadline, MAX_RECEIVED);
     let line = stream.read_line(MAX_LINE).map_err(|err| net_failure(&format!("INFO from {target}"), &err))?;
     let Some(json) = strip_op(&line, "INFO") else {
@@ -150,7 +129,7 @@ fn converse(
         let us = connection
             .upgrade_tls(None, config.tls_verify, deadline.remaining_ms())
             .map_err(|err| net_failure(&format!("TLS handshake with {target}"), &err))?;
-        exchange.tls_us = Some(us);
+        exchange.link.tls_us = Some(us);
     }
 
     let credentials = match (&config.user, &config.password, &config.token) {
@@ -298,7 +277,7 @@ fn quote(data: &[u8]) -> String {
 fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
     let info = exchange.info.clone().unwrap_or_default();
     let version = if info.version.is_empty() { "(no version)" } else { info.version.as_str() };
-    let mut headline = format!("NATS {version} at {}", exchange.target);
+    let mut headline = format!("NATS {version} at {}", exchange.link.target);
     if info.jetstream {
         headline.push_str(" (JetStream)");
     }
@@ -320,7 +299,7 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
         }
         _ => {}
     }
-    let mut lines = vec![format!("remote address: {}", exchange.remote)];
+    let mut lines = vec![format!("remote address: {}", exchange.link.remote)];
     lines.extend(info.details());
     let result = if findings.is_empty() {
         ok(headline)
@@ -346,20 +325,9 @@ fn shown(d: Option<Duration>) -> String {
     d.map(format_duration).unwrap_or_default()
 }
 
-/// The TCP connect time, or the whole connect call's time when the host gave no phase.
-fn connect_us(timings: &Timings) -> u64 {
-    timings.connect_us.unwrap_or(timings.total_us)
-}
-
 /// The times measured.
 fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let mut metrics = vec![metric("time_connect", us_to_ms(connect_us(&exchange.timings)), "ms").min(0.0)];
-    if let Some(us) = exchange.timings.dns_us {
-        metrics.push(metric("time_dns", us_to_ms(us), "ms").min(0.0));
-    }
-    if let Some(us) = exchange.tls_us {
-        metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
-    }
+    let mut metrics = exchange.link.phase_metrics(Thresholds::default());
     if let Some(ping) = exchange.ping {
         let thresholds = config.time_thresholds();
         metrics.push(
@@ -369,7 +337,7 @@ fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
     if let Some(round_trip) = exchange.round_trip {
         metrics.push(metric("time_round_trip", duration_ms(round_trip), "ms").min(0.0));
     }
-    metrics.push(metric("time_total", duration_ms(exchange.elapsed), "ms").min(0.0));
+    metrics.push(exchange.link.time_total());
     metrics
 }
 

@@ -1,6 +1,7 @@
 //! Unit tests of how servers are judged (pure logic, no host calls), and the cases.
 
 use super::*;
+use vitals_sdk::Timings;
 
 fn config(json: &str) -> Config {
     match Config::parse(json) {
@@ -18,14 +19,16 @@ fn info(json: &str) -> ServerInfo {
 
 fn exchange(ping_us: u64, round_trip_us: Option<u64>) -> Exchange {
     Exchange {
-        target: "127.0.0.1:4222".into(),
-        remote: "127.0.0.1:4222".into(),
-        timings: Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 },
-        tls_us: None,
+        link: Link {
+            target: "127.0.0.1:4222".into(),
+            remote: "127.0.0.1:4222".into(),
+            timings: Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 },
+            tls_us: None,
+            elapsed: Duration::from_millis(2),
+        },
         info: Some(info(r#"{"server_id":"NABC","version":"2.10.12","jetstream":true,"client_id":3}"#)),
         ping: Some(Duration::from_micros(ping_us)),
         round_trip: round_trip_us.map(Duration::from_micros),
-        elapsed: Duration::from_millis(2),
     }
 }
 

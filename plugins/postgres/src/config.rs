@@ -122,9 +122,6 @@ fn no_nul(text: &str) -> Result<(), String> {
     if text.contains('\0') { Err("must not contain a NUL character".to_string()) } else { Ok(()) }
 }
 
-/// Targets are parsed as every connecting plugin parses them.
-pub use vitals_sdk::tcp::parse_target;
-
 #[cfg(test)]
 mod tests {
     use vitals_sdk::PluginConfig;

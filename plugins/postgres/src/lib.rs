@@ -13,14 +13,15 @@ mod session;
 
 use std::time::Duration;
 
-use vitals_sdk::tcp::{self, Connection};
+use vitals_sdk::session::{Link, Peer};
+use vitals_sdk::tcp::Connection;
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason, Status,
-    Thresholds, Timings, critical, description, format_duration, format_ms, metric, net_failure, ok, register_check,
-    sanitize, unknown, us_to_ms, warning,
+    Thresholds, critical, description, format_duration, format_ms, metric, ok, register_check, sanitize, unknown,
+    us_to_ms, warning,
 };
 
-use crate::config::{Config, TlsMode, parse_target};
+use crate::config::{Config, TlsMode};
 use crate::protocol::MAX_SHOWN;
 use crate::session::{QueryOutcome, Session, TlsAnswer, with_server_details};
 
@@ -74,21 +75,14 @@ impl Check for Postgres {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => {
-                return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError);
-            }
+        let Peer { connection, link, .. } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
-        };
-        let mut exchange = Exchange::new(target, connection.remote_addr(), timings);
+        let mut exchange = Exchange::new(link);
         let outcome = converse(&config, &connection, &deadline, &mut exchange);
         drop(connection);
-        exchange.elapsed = deadline.elapsed();
+        exchange.link.elapsed = deadline.elapsed();
         let result = match outcome {
             Ok(()) => judge(&config, &exchange),
             Err(result) => result,
@@ -134,16 +128,10 @@ impl Replication {
 /// What happened in one check, for judging it and for its metrics.
 #[derive(Debug)]
 struct Exchange {
-    /// The target as configured.
-    target: String,
-    /// The address connected to.
-    remote: String,
-    /// Resolution and connect times.
-    timings: Timings,
+    /// The target, the address connected to and the phase times.
+    link: Link,
     /// How the connection was secured.
     tls: Tls,
-    /// TLS handshake time.
-    tls_us: Option<u64>,
     /// From the StartupMessage to ReadyForQuery.
     auth_us: Option<u64>,
     /// How the server authenticated the user.
@@ -160,18 +148,13 @@ struct Exchange {
     replication: Option<Replication>,
     /// Bytes received from the server.
     received: usize,
-    /// Time since the run started.
-    elapsed: Duration,
 }
 
 impl Exchange {
-    fn new(target: &str, remote: String, timings: Timings) -> Exchange {
+    fn new(link: Link) -> Exchange {
         Exchange {
-            target: target.to_string(),
-            remote,
-            timings,
+            link,
             tls: Tls::Disabled,
-            tls_us: None,
             auth_us: None,
             auth_method: None,
             server_version: None,
@@ -180,7 +163,6 @@ impl Exchange {
             connections: None,
             replication: None,
             received: 0,
-            elapsed: Duration::ZERO,
         }
     }
 }
@@ -192,7 +174,7 @@ fn converse(
     deadline: &Deadline,
     exchange: &mut Exchange,
 ) -> Result<(), CheckResult> {
-    let mut session = Session::new(connection, *deadline, &exchange.target);
+    let mut session = Session::new(connection, *deadline, &exchange.link.target);
     let outcome = talk(config, &mut session, deadline, exchange);
     session.terminate();
     exchange.received = session.received();
@@ -206,13 +188,13 @@ fn talk(
     deadline: &Deadline,
     exchange: &mut Exchange,
 ) -> Result<(), CheckResult> {
-    let target = exchange.target.clone();
+    let target = exchange.link.target.clone();
     if config.tls != TlsMode::Disable {
         match session.request_tls()? {
             TlsAnswer::Accepted => {
                 let verified = config.tls == TlsMode::Require && config.tls_verify;
                 exchange.tls = Tls::Failed;
-                exchange.tls_us = Some(session.upgrade_tls(verified)?);
+                exchange.link.tls_us = Some(session.upgrade_tls(verified)?);
                 exchange.tls = Tls::Used { verified };
             }
             TlsAnswer::Declined if config.tls == TlsMode::Require => {
@@ -346,14 +328,14 @@ fn first_value(outcome: Option<&QueryOutcome>) -> Option<&[u8]> {
 fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
     let version = exchange.server_version.as_deref().and_then(|v| v.split_whitespace().next());
     let mut headline = match version {
-        Some(version) => format!("PostgreSQL {} on {}", sanitize(version, 32), exchange.target),
-        None => format!("PostgreSQL on {}", exchange.target),
+        Some(version) => format!("PostgreSQL {} on {}", sanitize(version, 32), exchange.link.target),
+        None => format!("PostgreSQL on {}", exchange.link.target),
     };
     if matches!(exchange.tls, Tls::Used { .. }) {
         headline.push_str(" over TLS");
     }
     let query_ms = us_to_ms(exchange.query_us.unwrap_or(0));
-    let total_ms = us_to_ms(micros(exchange.elapsed));
+    let total_ms = us_to_ms(micros(exchange.link.elapsed));
     headline.push_str(&format!(
         ": {} returned {} in {}, {} in all",
         shown_query(&config.query),
@@ -458,28 +440,16 @@ fn seconds(s: f64) -> String {
     Duration::try_from_secs_f64(s).map(format_duration).unwrap_or_else(|_| format!("{s} s"))
 }
 
-/// The TCP connect time, or the whole connect call's time when the host gave no phase.
-fn connect_us(timings: &Timings) -> u64 {
-    timings.connect_us.unwrap_or(timings.total_us)
-}
-
 /// Phase times, connections and lag, each with the thresholds it was judged by.
 fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let mut metrics = vec![metric("time_connect", us_to_ms(connect_us(&exchange.timings)), "ms").min(0.0)];
-    if let Some(us) = exchange.timings.dns_us {
-        metrics.push(metric("time_dns", us_to_ms(us), "ms").min(0.0));
-    }
-    for (name, us) in
-        [("time_tls", exchange.tls_us), ("time_auth", exchange.auth_us), ("time_query", exchange.query_us)]
-    {
+    let mut metrics = exchange.link.phase_metrics(Thresholds::default());
+    for (name, us) in [("time_auth", exchange.auth_us), ("time_query", exchange.query_us)] {
         if let Some(us) = us {
             metrics.push(metric(name, us_to_ms(us), "ms").min(0.0));
         }
     }
     let time = config.time_thresholds();
-    metrics.push(
-        metric("time_total", us_to_ms(micros(exchange.elapsed)), "ms").warn_opt(time.warn).crit_opt(time.crit).min(0.0),
-    );
+    metrics.push(exchange.link.time_total().warn_opt(time.warn).crit_opt(time.crit));
     if let Some((count, max)) = exchange.connections {
         let thresholds = config.connection_thresholds();
         let mut connections =
@@ -498,7 +468,7 @@ fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
 
 /// What the session found, one fact a line.
 fn details(config: &Config, exchange: &Exchange) -> String {
-    let mut lines = vec![format!("remote address: {}", exchange.remote)];
+    let mut lines = vec![format!("remote address: {}", exchange.link.remote)];
     lines.push(format!(
         "user: \"{}\", database: \"{}\"",
         sanitize(&config.user, MAX_SHOWN),

@@ -2,6 +2,7 @@
 //! the replayed cases.
 
 use super::*;
+use vitals_sdk::Timings;
 
 fn config(json: &str) -> Config {
     match Config::parse(json) {
@@ -11,11 +12,11 @@ fn config(json: &str) -> Config {
 }
 
 fn exchange(value: Option<&str>) -> Exchange {
-    let mut exchange = Exchange::new(
+    let mut exchange = Exchange::new(Link::new(
         "db.test:5432",
         "192.0.2.1:5432".into(),
         Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 },
-    );
+    ));
     exchange.auth_us = Some(1_200);
     exchange.auth_method = Some("trust".into());
     exchange.server_version = Some("15.20 (Debian 15.20-0+deb12u1)".into());
@@ -25,7 +26,7 @@ fn exchange(value: Option<&str>) -> Exchange {
         rows: u64::from(value.is_some()),
         error: None,
     });
-    exchange.elapsed = Duration::from_millis(3);
+    exchange.link.elapsed = Duration::from_millis(3);
     exchange
 }
 
@@ -59,7 +60,7 @@ fn a_plain_select_is_ok_with_its_times() {
 fn tls_shows_in_the_summary_and_details() {
     let mut ex = exchange(Some("1"));
     ex.tls = Tls::Used { verified: false };
-    ex.tls_us = Some(2_000);
+    ex.link.tls_us = Some(2_000);
     let cfg = config("{}");
     let result = judge(&cfg, &ex);
     assert!(result.summary.starts_with("PostgreSQL 15.20 on db.test:5432 over TLS: "), "{}", result.summary);
@@ -106,7 +107,7 @@ fn the_total_time_has_the_thresholds() {
     let total = metric_of(&result, "time_total");
     assert_eq!((total.warn.as_deref(), total.crit.as_deref()), (Some("2"), Some("10")));
     let mut slow = exchange(Some("1"));
-    slow.elapsed = Duration::from_millis(20);
+    slow.link.elapsed = Duration::from_millis(20);
     assert_eq!(judge(&cfg, &slow).status, Status::Critical);
 }
 

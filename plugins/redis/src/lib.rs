@@ -10,14 +10,15 @@ mod resp;
 
 use std::time::{Duration, Instant};
 
+use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::tcp::{self, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason,
-    Status, Timings, critical, description, first_line, format_bytes, format_duration, format_ms, metric, net_failure,
-    ok, register_check, sanitize, unknown, us_to_ms, warning,
+    Status, Thresholds, critical, description, first_line, format_bytes, format_duration, format_ms, metric,
+    net_failure, ok, register_check, sanitize, unknown, warning,
 };
 
-use crate::config::{Config, MemoryLimit, Role, parse_target};
+use crate::config::{Config, MemoryLimit, Role};
 use crate::info::Info;
 use crate::resp::{Reply, command};
 
@@ -65,27 +66,14 @@ impl Check for Redis {
         if !problems.is_empty() {
             return ConfigError::new(problems).into();
         }
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError),
+        let Peer { connection, link, .. } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
-        };
-        let mut exchange = Exchange {
-            target: target.to_string(),
-            remote: connection.remote_addr(),
-            timings,
-            tls_us: None,
-            ping: None,
-            info: Info::default(),
-            elapsed: Duration::ZERO,
-        };
+        let mut exchange = Exchange { link, ping: None, info: Info::default() };
         let outcome = converse(&config, &connection, deadline, &mut exchange);
         drop(connection);
-        exchange.elapsed = deadline.elapsed();
+        exchange.link.elapsed = deadline.elapsed();
         match outcome {
             Ok(()) => judge(&config, &exchange),
             Err(failure) => failure.with_metrics(metrics(&config, &exchange)),
@@ -98,20 +86,12 @@ register_check!(Redis);
 /// What happened on the connection, for judging it.
 #[derive(Debug)]
 struct Exchange {
-    /// The target as configured.
-    target: String,
-    /// The address connected to.
-    remote: String,
-    /// Resolution and connect times.
-    timings: Timings,
-    /// TLS handshake time, when TLS was used.
-    tls_us: Option<u64>,
+    /// The target, the address connected to and the phase times.
+    link: Link,
     /// How long PING took to answer, once it has.
     ping: Option<Duration>,
     /// What INFO said (empty until it has).
     info: Info,
-    /// Time since the run started.
-    elapsed: Duration,
 }
 
 /// TLS, AUTH, PING and INFO; a failure comes back as its result (without metrics).
@@ -121,12 +101,12 @@ fn converse(
     deadline: Deadline,
     exchange: &mut Exchange,
 ) -> Result<(), CheckResult> {
-    let target = exchange.target.clone();
+    let target = exchange.link.target.clone();
     if config.tls {
         let us = connection
             .upgrade_tls(None, config.tls_verify, deadline.remaining_ms())
             .map_err(|err| net_failure(&format!("TLS handshake with {target}"), &err))?;
-        exchange.tls_us = Some(us);
+        exchange.link.tls_us = Some(us);
     }
     let mut stream = Stream::new(connection, deadline, MAX_RECEIVED);
     let user =
@@ -243,7 +223,7 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
     let role = Role::from_info(&role_text);
     // INFO says `slave`; the summary and the config say `replica`.
     let role_name = role.map_or(role_text.as_str(), |role| role.name());
-    let mut headline = format!("{} {role_name} at {}", info.product(), exchange.target);
+    let mut headline = format!("{} {role_name} at {}", info.product(), exchange.link.target);
     if role == Some(Role::Replica) {
         let master = info.master().unwrap_or_else(|| "?".to_string());
         let link = info.shown("master_link_status").unwrap_or_else(|| "?".to_string());
@@ -299,7 +279,7 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
         _ => {}
     }
 
-    let mut lines = vec![format!("remote address: {}", exchange.remote)];
+    let mut lines = vec![format!("remote address: {}", exchange.link.remote)];
     lines.extend(info.details());
     let details = lines.join("\n");
     let result = match findings.iter().max_by_key(|f| f.rank()) {
@@ -372,27 +352,16 @@ fn shown(d: Option<Duration>) -> String {
     d.map(format_duration).unwrap_or_default()
 }
 
-/// The TCP connect time, or the whole connect call's time when the host gave no phase.
-fn connect_us(timings: &Timings) -> u64 {
-    timings.connect_us.unwrap_or(timings.total_us)
-}
-
 /// The times measured, and what INFO said of memory, clients and the master link.
 fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let mut metrics = vec![metric("time_connect", us_to_ms(connect_us(&exchange.timings)), "ms").min(0.0)];
-    if let Some(us) = exchange.timings.dns_us {
-        metrics.push(metric("time_dns", us_to_ms(us), "ms").min(0.0));
-    }
-    if let Some(us) = exchange.tls_us {
-        metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
-    }
+    let mut metrics = exchange.link.phase_metrics(Thresholds::default());
     if let Some(ping) = exchange.ping {
         let thresholds = config.time_thresholds();
         metrics.push(
             metric("time_ping", duration_ms(ping), "ms").warn_opt(thresholds.warn).crit_opt(thresholds.crit).min(0.0),
         );
     }
-    metrics.push(metric("time_total", duration_ms(exchange.elapsed), "ms").min(0.0));
+    metrics.push(exchange.link.time_total());
     let info = &exchange.info;
     if let Some(used) = info.unsigned("used_memory") {
         let maxmemory = info.unsigned("maxmemory").unwrap_or(0);

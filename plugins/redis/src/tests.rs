@@ -1,6 +1,7 @@
 //! Unit tests of how servers are judged (pure logic, no host calls), and the cases.
 
 use super::*;
+use vitals_sdk::Timings;
 
 fn config(json: &str) -> Config {
     match Config::parse(json) {
@@ -14,13 +15,15 @@ const MASTER: &str = "# Server\r\nredis_version:7.0.15\r\n# Clients\r\nconnected
 
 fn exchange(info: &str, ping_us: u64) -> Exchange {
     Exchange {
-        target: "127.0.0.1:6379".into(),
-        remote: "127.0.0.1:6379".into(),
-        timings: Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 },
-        tls_us: None,
+        link: Link {
+            target: "127.0.0.1:6379".into(),
+            remote: "127.0.0.1:6379".into(),
+            timings: Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 },
+            tls_us: None,
+            elapsed: Duration::from_millis(2),
+        },
         ping: Some(Duration::from_micros(ping_us)),
         info: Info::parse(info),
-        elapsed: Duration::from_millis(2),
     }
 }
 

@@ -494,6 +494,7 @@ pub mod exec;
 pub mod http;
 pub mod log;
 pub mod ping;
+pub mod session;
 pub mod starttls;
 pub mod system;
 pub mod tcp;

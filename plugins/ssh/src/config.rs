@@ -131,9 +131,6 @@ fn digit_value(c: char) -> Option<u8> {
     Some(v)
 }
 
-/// Targets are parsed as every connecting plugin parses them.
-pub use vitals_sdk::tcp::parse_target;
-
 #[cfg(test)]
 mod tests {
     use vitals_sdk::PluginConfig;

@@ -15,14 +15,15 @@ mod wire;
 
 use std::time::{Duration, Instant};
 
-use vitals_sdk::tcp::{self, Connection, Stream};
+use vitals_sdk::session::{Link, Peer};
+use vitals_sdk::tcp::{Connection, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
-    Status, Timings, critical, description, format_duration, format_ms, metric, net_failure, ok, register_check,
+    Status, Thresholds, critical, description, format_duration, format_ms, metric, net_failure, ok, register_check,
     sanitize, unknown, us_to_ms, warning,
 };
 
-use crate::config::{Config, parse_target};
+use crate::config::Config;
 use crate::kex::{BadSignature, NoMatch, Transcript};
 use crate::wire::Reader;
 
@@ -81,30 +82,14 @@ impl Check for Ssh {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => {
-                return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError);
-            }
+        let Peer { connection, link, .. } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
-        };
-        let mut session = Session {
-            target: target.to_string(),
-            remote: connection.remote_addr(),
-            timings,
-            ident: None,
-            banner_us: None,
-            kex_us: None,
-            host_key: None,
-            elapsed: Duration::ZERO,
-        };
+        let mut session = Session { link, ident: None, banner_us: None, kex_us: None, host_key: None };
         let outcome = converse(&config, &connection, &deadline, &mut session);
         drop(connection);
-        session.elapsed = deadline.elapsed();
+        session.link.elapsed = deadline.elapsed();
         match outcome {
             Ok(()) => judge(&config, &session),
             Err(failure) => {
@@ -119,12 +104,8 @@ register_check!(Ssh);
 /// What the server said and proved, for judging it.
 #[derive(Debug)]
 struct Session {
-    /// The target as configured.
-    target: String,
-    /// The address connected to.
-    remote: String,
-    /// Resolution and connect times.
-    timings: Timings,
+    /// The target, the address connected to and the phase times.
+    link: Link,
     /// The server's identification, once read.
     ident: Option<Ident>,
     /// Microseconds from connected to the identification.
@@ -133,8 +114,6 @@ struct Session {
     kex_us: Option<u64>,
     /// The host key, after a key exchange.
     host_key: Option<HostKey>,
-    /// Time since the run started.
-    elapsed: Duration,
 }
 
 /// The server's identification line, `SSH-protoversion-softwareversion SP comments`.
@@ -213,7 +192,7 @@ fn converse(
 ) -> Result<(), Failure> {
     let mut stream = Stream::new(connection, *deadline, MAX_RECEIVED);
     let connected = Instant::now();
-    let ident = read_ident(&mut stream, &session.target, deadline)?;
+    let ident = read_ident(&mut stream, &session.link.target, deadline)?;
     session.banner_us = Some(micros(connected));
     let version_1 = ident.is_version_1();
     session.ident = Some(ident);
@@ -224,7 +203,7 @@ fn converse(
     let sent = Instant::now();
     stream
         .send(format!("{CLIENT_IDENT}\r\n").as_bytes())
-        .map_err(|err| Failure::Net(format!("send the identification to {}", session.target), err))?;
+        .map_err(|err| Failure::Net(format!("send the identification to {}", session.link.target), err))?;
     let outcome =
         if config.wants_key_exchange() { key_exchange(config, &mut stream, session, deadline) } else { Ok(()) };
     if outcome.is_ok() && config.wants_key_exchange() {
@@ -323,7 +302,7 @@ fn key_exchange(
     session: &mut Session,
     deadline: &Deadline,
 ) -> Result<(), Failure> {
-    let target = session.target.clone();
+    let target = session.link.target.clone();
     let server_kexinit = expect_message(stream, kex::MSG_KEXINIT, "KEXINIT", &target, deadline)?;
     let server = kex::parse_kexinit(&server_kexinit)
         .map_err(|why| protocol(format!("{target} sent a malformed KEXINIT: {why}")))?;
@@ -464,7 +443,7 @@ fn judge(config: &Config, session: &Session) -> CheckResult {
 
 /// Status, reason and summary.
 fn verdict(config: &Config, session: &Session) -> CheckResult {
-    let target = &session.target;
+    let target = &session.link.target;
     let Some(ident) = &session.ident else {
         return unknown(format!("no identification was read from {target}"), Reason::PluginError);
     };
@@ -535,7 +514,7 @@ fn verdict(config: &Config, session: &Session) -> CheckResult {
 
 /// The details of a run: where it went and what the server showed.
 fn details(config: &Config, session: &Session) -> String {
-    let mut lines = vec![format!("remote address: {}", session.remote)];
+    let mut lines = vec![format!("remote address: {}", session.link.remote)];
     if let Some(ident) = &session.ident {
         lines.push(format!("identification: {}", clean(&ident.raw, 255)));
     }
@@ -559,14 +538,9 @@ fn details(config: &Config, session: &Session) -> String {
     lines.join("\n")
 }
 
-/// The TCP connect time, or the whole connect call's time when the host gave no phase.
-fn connect_us(timings: &Timings) -> u64 {
-    timings.connect_us.unwrap_or(timings.total_us)
-}
-
 /// The whole run.
 fn total_us(session: &Session) -> u64 {
-    u64::try_from(session.elapsed.as_micros()).unwrap_or(u64::MAX)
+    u64::try_from(session.link.elapsed.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// A threshold duration for a summary.
@@ -576,10 +550,7 @@ fn shown(d: Option<Duration>) -> String {
 
 /// Connect, DNS, identification, key exchange and total times, and the protocol version.
 fn metrics(config: &Config, session: &Session) -> Vec<Metric> {
-    let mut metrics = vec![metric("time_connect", us_to_ms(connect_us(&session.timings)), "ms").min(0.0)];
-    if let Some(us) = session.timings.dns_us {
-        metrics.push(metric("time_dns", us_to_ms(us), "ms").min(0.0));
-    }
+    let mut metrics = session.link.timings.phase_metrics(None, Thresholds::default());
     if let Some(us) = session.banner_us {
         metrics.push(metric("time_banner", us_to_ms(us), "ms").min(0.0));
     }

@@ -8,6 +8,7 @@ use ed25519_dalek::Signer as _;
 use super::*;
 use crate::kex::{Reply, ServerKexinit};
 use crate::wire::Writer;
+use vitals_sdk::Timings;
 
 fn config(json: &str) -> Config {
     match Config::parse(json) {
@@ -291,14 +292,17 @@ fn identification_lines() {
 
 fn session(line: &str, host_key: Option<HostKey>) -> Session {
     Session {
-        target: "ssh.test:22".into(),
-        remote: "192.0.2.1:22".into(),
-        timings: Timings { dns_us: None, connect_us: Some(400), tls_us: None, first_byte_us: None, total_us: 450 },
+        link: Link {
+            target: "ssh.test:22".into(),
+            remote: "192.0.2.1:22".into(),
+            timings: Timings { dns_us: None, connect_us: Some(400), tls_us: None, first_byte_us: None, total_us: 450 },
+            tls_us: None,
+            elapsed: Duration::from_millis(5),
+        },
         ident: Some(ident(line)),
         banner_us: Some(1_200),
         kex_us: host_key.as_ref().map(|_| 3_000),
         host_key,
-        elapsed: Duration::from_millis(5),
     }
 }
 
@@ -390,7 +394,7 @@ fn total_time_thresholds() {
     assert_eq!(total.and_then(|m| m.warn.clone()).as_deref(), Some("2"));
     assert_eq!(total.and_then(|m| m.crit.clone()).as_deref(), Some("10"));
     let mut slow = session("SSH-2.0-OpenSSH_9.2p1", None);
-    slow.elapsed = Duration::from_millis(12);
+    slow.link.elapsed = Duration::from_millis(12);
     assert_eq!(judge(&cfg, &slow).status, Status::Critical);
 }
 

@@ -87,9 +87,6 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
     Ok(out.into_bytes())
 }
 
-/// Targets are parsed as every connecting plugin parses them.
-pub use vitals_sdk::tcp::parse_target;
-
 #[cfg(test)]
 mod tests {
     use vitals_sdk::PluginConfig;

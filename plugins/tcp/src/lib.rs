@@ -9,14 +9,15 @@ mod config;
 
 use std::time::Duration;
 
-use vitals_sdk::tcp::{self, Connection};
+use vitals_sdk::session::{Link, Peer};
+use vitals_sdk::tcp::Connection;
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
-    Status, Timings, critical, description, first_line, format_bytes, format_duration, format_ms, metric, net_failure,
-    ok, register_check, sanitize, unknown, us_to_ms, warning,
+    Status, critical, description, first_line, format_bytes, format_duration, format_ms, metric, net_failure, ok,
+    register_check, sanitize, us_to_ms, warning,
 };
 
-use crate::config::{Config, parse_target};
+use crate::config::Config;
 
 /// How long a quoted banner may get in a summary.
 const MAX_SHOWN: usize = 80;
@@ -48,29 +49,14 @@ impl Check for Tcp {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let target = request.target.trim();
-        let (host, port) = match parse_target(target) {
-            Ok(parsed) => parsed,
-            Err(why) => {
-                return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError);
-            }
+        let Peer { connection, link, .. } = match Peer::open(&request, &deadline) {
+            Ok(peer) => peer,
+            Err(result) => return result,
         };
-        let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-            Ok(connected) => connected,
-            Err(err) => return net_failure(&format!("connect to {target}"), &err),
-        };
-        let mut exchange = Exchange {
-            target: target.to_string(),
-            remote: connection.remote_addr(),
-            timings,
-            tls_us: None,
-            received: Vec::new(),
-            wait: None,
-            elapsed: Duration::ZERO,
-        };
+        let mut exchange = Exchange { link, received: Vec::new(), wait: None };
         let outcome = converse(&config, &connection, &deadline, &mut exchange);
         drop(connection);
-        exchange.elapsed = deadline.elapsed();
+        exchange.link.elapsed = deadline.elapsed();
         match outcome {
             Ok(()) => judge(&config, &exchange),
             Err((context, err)) => net_failure(&context, &err).with_metrics(metrics(&config, &exchange)),
@@ -96,20 +82,12 @@ enum Wait {
 /// What happened on a connection, for judging it.
 #[derive(Debug)]
 struct Exchange {
-    /// The target as configured.
-    target: String,
-    /// The address connected to.
-    remote: String,
-    /// Resolution and connect times.
-    timings: Timings,
-    /// TLS handshake time, when TLS was used.
-    tls_us: Option<u64>,
+    /// The target, the address connected to and the phase times.
+    link: Link,
     /// Everything read while waiting for `expect`.
     received: Vec<u8>,
     /// How waiting for `expect` ended; none without `expect`.
     wait: Option<Wait>,
-    /// Time since the run started.
-    elapsed: Duration,
 }
 
 /// TLS, send and receive on an open connection; a host error comes back with what was
@@ -120,12 +98,12 @@ fn converse(
     deadline: &Deadline,
     exchange: &mut Exchange,
 ) -> Result<(), (String, NetError)> {
-    let target = exchange.target.clone();
+    let target = exchange.link.target.clone();
     if config.tls {
         let us = connection
             .upgrade_tls(None, config.tls_verify, deadline.remaining_ms())
             .map_err(|err| (format!("TLS handshake with {target}"), err))?;
-        exchange.tls_us = Some(us);
+        exchange.link.tls_us = Some(us);
     }
     if let Some(data) = config.send.as_deref().filter(|data| !data.is_empty()) {
         connection.send(data, deadline.remaining_ms()).map_err(|err| (format!("send to {target}"), err))?;
@@ -163,20 +141,20 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// The result of a connection that went through without host errors.
 fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
-    let target = &exchange.target;
-    let connect_ms = us_to_ms(connect_us(&exchange.timings));
-    let mut headline = if exchange.remote.is_empty() || exchange.remote == *target {
+    let target = &exchange.link.target;
+    let connect_ms = us_to_ms(exchange.link.timings.connect_time_us());
+    let mut headline = if exchange.link.remote.is_empty() || exchange.link.remote == *target {
         format!("connected to {target} in {}", format_ms(connect_ms))
     } else {
-        format!("connected to {target} ({}) in {}", exchange.remote, format_ms(connect_ms))
+        format!("connected to {target} ({}) in {}", exchange.link.remote, format_ms(connect_ms))
     };
-    if let Some(tls_us) = exchange.tls_us {
+    if let Some(tls_us) = exchange.link.tls_us {
         headline.push_str(&format!(", TLS in {}", format_ms(us_to_ms(tls_us))));
     }
     let banner = first_line(&exchange.received, MAX_SHOWN);
     let expect = config.expect.as_deref().map(|e| sanitize(e, MAX_SHOWN));
     let expect = expect.unwrap_or_default();
-    let waited = format_duration(exchange.elapsed);
+    let waited = format_duration(exchange.link.elapsed);
     let result = match exchange.wait {
         Some(Wait::TimedOut) if exchange.received.is_empty() => {
             critical(format!("no data from {target} within {waited} (expected \"{expect}\")"), Reason::Timeout)
@@ -216,12 +194,7 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
             }
         }
     };
-    result.with_metrics(metrics(config, exchange)).with_details(format!("remote address: {}", exchange.remote))
-}
-
-/// The TCP connect time, or the whole connect call's time when the host gave no phase.
-fn connect_us(timings: &Timings) -> u64 {
-    timings.connect_us.unwrap_or(timings.total_us)
+    result.with_metrics(metrics(config, exchange)).with_details(format!("remote address: {}", exchange.link.remote))
 }
 
 /// A threshold duration for a summary.
@@ -231,21 +204,8 @@ fn shown(d: Option<Duration>) -> String {
 
 /// Connect, DNS, TLS and total times, and the bytes received.
 fn metrics(config: &Config, exchange: &Exchange) -> Vec<Metric> {
-    let thresholds = config.time_thresholds();
-    let mut metrics = vec![
-        metric("time_connect", us_to_ms(connect_us(&exchange.timings)), "ms")
-            .warn_opt(thresholds.warn)
-            .crit_opt(thresholds.crit)
-            .min(0.0),
-    ];
-    if let Some(us) = exchange.timings.dns_us {
-        metrics.push(metric("time_dns", us_to_ms(us), "ms").min(0.0));
-    }
-    if let Some(us) = exchange.tls_us {
-        metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
-    }
-    let total_us = u64::try_from(exchange.elapsed.as_micros()).unwrap_or(u64::MAX);
-    metrics.push(metric("time_total", us_to_ms(total_us), "ms").min(0.0));
+    let mut metrics = exchange.link.phase_metrics(config.time_thresholds());
+    metrics.push(exchange.link.time_total());
     metrics.push(metric("bytes_received", exchange.received.len() as f64, "B").min(0.0));
     metrics
 }

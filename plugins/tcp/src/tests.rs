@@ -1,6 +1,7 @@
 //! Unit tests of how exchanges are judged (pure logic, no host calls).
 
 use super::*;
+use vitals_sdk::Timings;
 
 fn config(json: &str) -> Config {
     match Config::parse(json) {
@@ -11,13 +12,15 @@ fn config(json: &str) -> Config {
 
 fn exchange(received: &[u8], wait: Option<Wait>) -> Exchange {
     Exchange {
-        target: "127.0.0.1:22".into(),
-        remote: "127.0.0.1:22".into(),
-        timings: Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 },
-        tls_us: None,
+        link: Link {
+            target: "127.0.0.1:22".into(),
+            remote: "127.0.0.1:22".into(),
+            timings: Timings { dns_us: None, connect_us: Some(300), tls_us: None, first_byte_us: None, total_us: 350 },
+            tls_us: None,
+            elapsed: Duration::from_millis(2),
+        },
         received: received.to_vec(),
         wait,
-        elapsed: Duration::from_millis(2),
     }
 }
 
@@ -83,16 +86,16 @@ fn connect_time_thresholds() {
     assert_eq!(connect.and_then(|m| m.crit.clone()).as_deref(), Some("1"));
 
     let mut slow = exchange(b"", None);
-    slow.timings.connect_us = Some(5_000);
+    slow.link.timings.connect_us = Some(5_000);
     assert_eq!(judge(&cfg, &slow).status, Status::Critical);
 }
 
 #[test]
 fn tls_and_remote_in_summary() {
     let mut tls = exchange(b"", None);
-    tls.target = "localhost:443".into();
-    tls.remote = "127.0.0.1:443".into();
-    tls.tls_us = Some(2_100);
+    tls.link.target = "localhost:443".into();
+    tls.link.remote = "127.0.0.1:443".into();
+    tls.link.tls_us = Some(2_100);
     let result = judge(&config(r#"{"tls": true}"#), &tls);
     assert_eq!(result.summary, "connected to localhost:443 (127.0.0.1:443) in 300 µs, TLS in 2.1 ms");
     assert_eq!(value(&result, "time_tls"), Some(2.1));
