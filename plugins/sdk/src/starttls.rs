@@ -22,10 +22,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::tcp::{self, Connection, Stream};
+use crate::tcp::{Connection, Stream};
 use crate::{
     CheckRequest, CheckResult, ConfigError, ConfigProblem, Deadline, Metric, NetError, Reason, Status, Thresholds,
-    Timings, critical, format_duration, format_ms, metric, net_failure, ok, sanitize, unknown, us_to_ms, warning,
+    Timings, critical, format_duration, format_ms, metric, net_failure, ok, sanitize, us_to_ms, warning,
 };
 
 /// How the connection came to be encrypted.
@@ -453,16 +453,11 @@ pub fn run<C: Conversation>(request: &CheckRequest) -> CheckResult {
         Ok(config) => config,
         Err(error) => return error.into(),
     };
-    let target = request.target.trim();
-    let (host, port) = match tcp::parse_target(target) {
-        Ok(parsed) => parsed,
-        Err(why) => return unknown(format!("invalid target {target:?}: {why}"), Reason::PluginError),
+    let crate::session::Peer { connection, link, .. } = match crate::session::Peer::open(request, &deadline) {
+        Ok(peer) => peer,
+        Err(result) => return result,
     };
-    let (connection, timings) = match tcp::connect(&host, port, deadline.remaining_ms()) {
-        Ok(connected) => connected,
-        Err(err) => return net_failure(&format!("connect to {target}"), &err),
-    };
-    let mut conversation = C::start(Session::new(target, connection.remote_addr(), timings));
+    let mut conversation = C::start(Session::new(&link.target, link.remote, link.timings));
     let outcome = conversation.converse(&config, &connection, &deadline);
     conversation.session().elapsed = deadline.elapsed();
     if conversation.session().between_commands {
