@@ -13,11 +13,13 @@ and a dynamic-table entry, no Huffman), except RECORDED_*: real answers of tonic
 `python3 make_cases.py --record 127.0.0.1:PORT [SERVICE]` against a tonic-health server.
 """
 
-import base64
 import os
 import socket
 import struct
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from casegen import E, R, S, TLS, tcp, write as write_cases  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VERSION = "0.1.0"
@@ -184,20 +186,8 @@ ee62155102a3a55102c2cc6424b6164f6196e4593e940094be52282009c502e5c03d702053168dff
 # --- steps --------------------------------------------------------------------------------
 
 
-def S(data, note):
-    return ("send", data, note)
 
 
-def R(data, note):
-    return ("receive", data, note)
-
-
-def TLS(took):
-    return ("tls", took, "TLS handshake")
-
-
-def E(kind, message):
-    return ("error", (kind, message), f"{kind} error")
 
 
 def call(answer, note, req=None, start=SERVER_START + SERVER_ACK):
@@ -219,62 +209,8 @@ def serving(status=1):
     return response_headers() + health_response(status) + trailers()
 
 
-def toml_str(text):
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_step(step):
-    kind, data, note = step
-    if kind == "send":
-        body = f"send_base64 = {toml_str(base64.b64encode(data).decode())}"
-    elif kind == "receive":
-        printable = all(32 <= b < 127 or b in (9, 10, 13) for b in data)
-        body = f"receive = {toml_str(data.decode())}" if printable and data else (
-            f"receive_base64 = {toml_str(base64.b64encode(data).decode())}"
-        )
-        body = body.replace("\r", "\\r").replace("\n", "\\n")
-    elif kind == "tls":
-        body = f"tls = {toml_str(data)}"
-    else:
-        error_kind, message = data
-        body = f"error = {{ kind = {toml_str(error_kind)}, message = {toml_str(message)} }}"
-    return f"  {{ {body} }},  # {note}"
-
-
-def render_case(case):
-    lines = ["[[case]]", f"name = {toml_str(case['name'])}", f"target = {toml_str(case.get('target', TARGET))}"]
-    if "timeout" in case:
-        lines.append(f"timeout = {toml_str(case['timeout'])}")
-    if "config" in case:
-        lines.append(f"config = {case['config']}")
-    expect = case["expect"]
-    lines.append(f"expect.status = {toml_str(expect[0])}")
-    if expect[1]:
-        lines.append(f"expect.reason = {toml_str(expect[1])}")
-    if len(expect) > 2 and expect[2]:
-        pattern = expect[2]
-        lines.append(f"expect.summary = {toml_str(pattern)}" if "'" in pattern else f"expect.summary = '{pattern}'")
-    if len(expect) > 3:
-        lines.append(f"expect.metrics = {expect[3]}")
-    for answer in case.get("tcp", []):
-        lines.append("[[case.tcp]]")
-        if "host" in answer:
-            lines.append(f"host = {toml_str(answer['host'])}")
-            lines.append(f"port = {answer['port']}")
-        if "timings" in answer:
-            lines.append(f"timings = {answer['timings']}")
-        if "error" in answer:
-            kind, message = answer["error"]
-            lines.append(f"error = {{ kind = {toml_str(kind)}, message = {toml_str(message)} }}")
-        if answer.get("script"):
-            lines.append("script = [")
-            lines.extend(render_step(step) for step in answer["script"])
-            lines.append("]")
-    return "\n".join(lines)
-
-
-def tcp(script, timings='{ connect = "1ms" }', **extra):
-    return [dict(timings=timings, script=script, **extra)]
 
 
 TARGET = "grpc.test:50051"
@@ -550,13 +486,6 @@ HEADER = """\
 """
 
 
-def write(path, header, cases):
-    parts = [header]
-    for case in cases:
-        parts.append(case if isinstance(case, str) else render_case(case))
-    with open(os.path.join(HERE, path), "w") as out:
-        out.write("\n\n".join(parts) + "\n")
-
 
 def record(address, service=""):
     """Sends the plugin's request to a live server and prints what it answers, in hex."""
@@ -583,4 +512,4 @@ if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--record":
         record(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "")
     else:
-        write("cases.toml", HEADER, CASES)
+        write_cases(HERE, "cases.toml", HEADER, CASES, TARGET)

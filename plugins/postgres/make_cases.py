@@ -15,6 +15,10 @@ import hashlib
 import hmac
 import os
 import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from casegen import E, R, S, TLS, tcp, write as write_cases  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -140,20 +144,8 @@ def rows(column, *values):
 # --- steps ------------------------------------------------------------------------------
 
 
-def S(data, note):
-    return ("send", data, note)
 
 
-def R(data, note):
-    return ("receive", data, note)
-
-
-def TLS(took):
-    return ("tls", took, "TLS handshake")
-
-
-def E(kind, message):
-    return ("error", (kind, message), f"{kind} error")
 
 
 def login(user="postgres", database=None):
@@ -174,62 +166,8 @@ def session(sql="SELECT 1", answer=None, user="postgres", database=None):
     ]
 
 
-def toml_str(text):
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_step(step):
-    kind, data, note = step
-    if kind == "send":
-        body = f"send_base64 = {toml_str(base64.b64encode(data).decode())}"
-    elif kind == "receive":
-        printable = all(32 <= b < 127 or b in (9, 10, 13) for b in data)
-        body = f"receive = {toml_str(data.decode())}" if printable and data else (
-            f"receive_base64 = {toml_str(base64.b64encode(data).decode())}"
-        )
-        body = body.replace("\r", "\\r").replace("\n", "\\n")
-    elif kind == "tls":
-        body = f"tls = {toml_str(data)}"
-    else:
-        error_kind, message = data
-        body = f"error = {{ kind = {toml_str(error_kind)}, message = {toml_str(message)} }}"
-    return f"  {{ {body} }},  # {note}"
-
-
-def render_case(case):
-    lines = ["[[case]]", f"name = {toml_str(case['name'])}", f"target = {toml_str(case.get('target', 'db.test:5432'))}"]
-    if "timeout" in case:
-        lines.append(f"timeout = {toml_str(case['timeout'])}")
-    if "config" in case:
-        lines.append(f"config = {case['config']}")
-    expect = case["expect"]
-    lines.append(f"expect.status = {toml_str(expect[0])}")
-    if expect[1]:
-        lines.append(f"expect.reason = {toml_str(expect[1])}")
-    if len(expect) > 2 and expect[2]:
-        pattern = expect[2]
-        lines.append(f"expect.summary = {toml_str(pattern)}" if "'" in pattern else f"expect.summary = '{pattern}'")
-    if len(expect) > 3:
-        lines.append(f"expect.metrics = {expect[3]}")
-    for answer in case.get("tcp", []):
-        lines.append("[[case.tcp]]")
-        if "host" in answer:
-            lines.append(f"host = {toml_str(answer['host'])}")
-            lines.append(f"port = {answer['port']}")
-        if "timings" in answer:
-            lines.append(f"timings = {answer['timings']}")
-        if "error" in answer:
-            kind, message = answer["error"]
-            lines.append(f"error = {{ kind = {toml_str(kind)}, message = {toml_str(message)} }}")
-        if answer.get("script"):
-            lines.append("script = [")
-            lines.extend(render_step(step) for step in answer["script"])
-            lines.append("]")
-    return "\n".join(lines)
-
-
-def tcp(script, timings='{ connect = "1ms" }', **extra):
-    return [dict(timings=timings, script=script, **extra)]
 
 
 def plain(sql="SELECT 1", answer=None, **kw):
@@ -728,14 +666,7 @@ SCRAM_HEADER = """\
 """
 
 
-def write(path, header, cases):
-    parts = [header]
-    for case in cases:
-        parts.append(case if isinstance(case, str) else render_case(case))
-    with open(os.path.join(HERE, path), "w") as out:
-        out.write("\n\n".join(parts) + "\n")
-
 
 if __name__ == "__main__":
-    write("cases.toml", HEADER, CASES)
-    write("scram-cases.toml", SCRAM_HEADER, SCRAM_CASES)
+    write_cases(HERE, "cases.toml", HEADER, CASES, "db.test:5432")
+    write_cases(HERE, "scram-cases.toml", SCRAM_HEADER, SCRAM_CASES, "db.test:5432")
