@@ -489,6 +489,7 @@ pub mod __private;
 // The derive's code names the SDK `::vitals_sdk`, which this makes work inside the SDK too.
 extern crate self as vitals_sdk;
 
+pub mod calendar;
 pub mod dns;
 pub mod exec;
 pub mod http;

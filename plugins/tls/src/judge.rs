@@ -2,6 +2,7 @@
 //! the config, at a given time. Pure: no host calls, so unit tests give it any chain.
 
 use std::time::Duration;
+pub use vitals_sdk::calendar::{date, date_time};
 
 use vitals_sdk::{
     Certificate, CheckResult, Metric, Reason, Status, Timings, TlsInfo, critical, format_duration, format_ms, metric,
@@ -266,36 +267,6 @@ pub fn span(ms: i64) -> String {
         (0, hours, _) => plural(hours, "hour"),
         (days, _, _) => plural(days, "day"),
     }
-}
-
-/// `2027-03-01` (UTC) for milliseconds since the epoch.
-pub fn date(ms: i64) -> String {
-    let (y, m, d, _, _) = civil(ms);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// `2027-03-01 14:05 UTC` for milliseconds since the epoch.
-pub fn date_time(ms: i64) -> String {
-    let (y, m, d, hour, minute) = civil(ms);
-    format!("{y:04}-{m:02}-{d:02} {hour:02}:{minute:02} UTC")
-}
-
-/// Year, month, day, hour and minute (UTC) of milliseconds since the epoch (Howard
-/// Hinnant's `civil_from_days`, proleptic Gregorian calendar).
-fn civil(ms: i64) -> (i64, i64, i64, i64, i64) {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let of_day = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day, of_day / 3600, of_day % 3600 / 60)
 }
 
 /// The TCP connect time, or the whole connect call's time when the host gave no phase.
