@@ -7,13 +7,10 @@
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
@@ -84,64 +81,34 @@ fn bearer_token(request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic
     }
 }
 
-/// A private CA and a leaf for 127.0.0.1 and localhost signed by it; the CA's certificate
-/// is written as PEM for the check's `ca`.
+/// A private CA and a leaf for 127.0.0.1 and localhost it signed.
 struct Pki {
-    leaf_pem: String,
-    key_pem: String,
-    leaf_der: CertificateDer<'static>,
-    key_der: PrivateKeyDer<'static>,
-    ca_pem: PathBuf,
-    _dir: tempfile::TempDir,
+    ca: crate::pki::Ca,
+    leaf: crate::pki::Served,
 }
 
 impl Pki {
     fn new() -> Pki {
-        let ca_key = KeyPair::generate().expect("CA key");
-        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca.distinguished_name.push(DnType::CommonName, "Vitals gRPC Test CA");
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
-        let issuer = Issuer::new(ca, ca_key);
-        let key = KeyPair::generate().expect("leaf key");
-        let mut leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).expect("params");
-        leaf.distinguished_name.push(DnType::CommonName, "localhost");
-        let leaf = leaf.signed_by(&key, &issuer).expect("leaf certificate");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let ca_pem = dir.path().join("ca.pem");
-        std::fs::write(&ca_pem, ca_cert.pem()).expect("write ca.pem");
-        Pki {
-            leaf_pem: leaf.pem(),
-            key_pem: key.serialize_pem(),
-            leaf_der: leaf.der().clone(),
-            key_der: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-            ca_pem,
-            _dir: dir,
-        }
+        let ca = crate::pki::Ca::new("Vitals gRPC Test CA");
+        let leaf = ca.valid_for(90);
+        Pki { ca, leaf }
     }
 
     /// The leaf and its key for tonic.
     fn identity(&self) -> Identity {
-        Identity::from_pem(&self.leaf_pem, &self.key_pem)
+        Identity::from_pem(&self.leaf.cert_pem, &self.leaf.key_pem)
     }
 
     /// `ca = "…/ca.pem"`, for the [[check]] table.
     fn ca_setting(&self) -> String {
-        format!("ca = {}", crate::support::toml_str(&self.ca_pem.display().to_string()))
+        self.ca.setting()
     }
 }
 
 /// A TLS server (rustls, no ALPN configured) that completes the handshake and then only
 /// reads: it agrees to no application protocol.
 fn tls_server_without_alpn(pki: &Pki) -> SocketAddr {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![pki.leaf_der.clone()], pki.key_der.clone_key())
-        .expect("server certificate");
-    let config = Arc::new(config);
+    let config = Arc::new(pki.leaf.server_config(false));
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a TLS test server");
     let addr = listener.local_addr().expect("server address");
     thread::spawn(move || {

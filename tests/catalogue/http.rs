@@ -7,21 +7,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-
-use crate::support::{metric, servers, toml_str};
+use crate::pki::{Ca, DAY, HOUR, LOCAL, Served, When};
+use crate::support::{metric, servers};
 use crate::{reason, run, run_env, status, summary};
-
-const DAY: Duration = Duration::from_secs(86_400);
-/// A leaf's validity runs out an hour after its last whole day, so that its whole days
-/// left do not depend on how long the test takes to get to the check.
-const HOUR: Duration = Duration::from_secs(3_600);
 
 /// The user and password the Basic server accepts, and that header as it must arrive.
 const BASIC_USER: &str = "probe";
@@ -137,85 +129,9 @@ fn echo(request: &Received) -> Reply {
     ("200 OK", "application/json", echoed.to_string())
 }
 
-/// How long ago (`-`) or from now (`+`) a validity bound lies.
-#[derive(Clone, Copy)]
-enum When {
-    Ago(Duration),
-    In(Duration),
-}
-
-/// Sets a certificate's validity, `from` and `until` relative to now.
-fn validity(params: &mut CertificateParams, from: When, until: When) {
-    let now = rcgen::date_time_ymd(1970, 1, 1) + SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    let shift = |when: When| match when {
-        When::Ago(d) => now - d,
-        When::In(d) => now + d,
-    };
-    params.not_before = shift(from);
-    params.not_after = shift(until);
-}
-
-/// A certificate to serve and its key.
-struct Served {
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-}
-
-/// A private CA, its certificate written as PEM for the check's `ca`.
-struct Ca {
-    issuer: Issuer<'static, KeyPair>,
-    pem: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Ca {
-    fn new() -> Ca {
-        let key = KeyPair::generate().expect("CA key");
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        params.distinguished_name.push(DnType::CommonName, "Vitals HTTP Test CA");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        validity(&mut params, When::Ago(DAY), When::In(3650 * DAY));
-        let cert = params.self_signed(&key).expect("CA certificate");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let pem = dir.path().join("ca.pem");
-        std::fs::write(&pem, cert.pem()).expect("write ca.pem");
-        Ca { issuer: Issuer::new(params, key), pem, _dir: dir }
-    }
-
-    /// `ca = "…/ca.pem"`, for the [[check]] table.
-    fn setting(&self) -> String {
-        format!("ca = {}", toml_str(&self.pem.display().to_string()))
-    }
-
-    /// A leaf for 127.0.0.1 and localhost, valid from `from` to `until`, signed by this CA.
-    fn leaf(&self, from: When, until: When) -> Served {
-        let key = KeyPair::generate().expect("leaf key");
-        let mut params =
-            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).expect("leaf params");
-        params.distinguished_name.push(DnType::CommonName, "localhost");
-        validity(&mut params, from, until);
-        let cert = params.signed_by(&key, &self.issuer).expect("leaf certificate");
-        Served {
-            chain: vec![cert.der().clone()],
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        }
-    }
-
-    /// A leaf valid until `days` days (and an hour) from now.
-    fn valid_for(&self, days: u32) -> Served {
-        self.leaf(When::Ago(DAY), When::In(days * DAY + HOUR))
-    }
-}
-
 /// An HTTPS server on 127.0.0.1 presenting `served`, answering `up` to every request.
 fn https_server(served: Served) -> SocketAddr {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(rustls::ALL_VERSIONS)
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(served.chain, served.key)
-        .expect("server certificate");
+    let config = served.server_config(false);
     let config = Arc::new(config);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an HTTPS test server");
     let addr = listener.local_addr().expect("server address");
@@ -401,7 +317,7 @@ json = { "/content_type" = "application/json" }"#;
 
 #[test]
 fn https_with_a_private_ca_reports_days_to_expiry_and_the_tls_version() {
-    let ca = Ca::new();
+    let ca = Ca::new("Vitals HTTP Test CA");
     let addr = https_server(ca.valid_for(90));
     let (code, result, stderr) = run("http", &https_url(addr), &ca.setting(), "");
     assert_eq!((status(&result), code), ("ok", 0), "{result:#}\n{stderr}");
@@ -420,7 +336,7 @@ fn https_with_a_private_ca_reports_days_to_expiry_and_the_tls_version() {
 
 #[test]
 fn a_certificate_expiring_in_three_days_is_critical_under_cert_crit_days() {
-    let ca = Ca::new();
+    let ca = Ca::new("Vitals HTTP Test CA");
     let addr = https_server(ca.valid_for(3));
     let (code, result, stderr) = run("http", &https_url(addr), &ca.setting(), "cert_crit_days = 7");
     assert_eq!((status(&result), reason(&result), code), ("critical", "assertion", 2), "{result:#}\n{stderr}");
@@ -441,8 +357,8 @@ fn a_certificate_expiring_in_three_days_is_critical_under_cert_crit_days() {
 
 #[test]
 fn an_expired_certificate_is_critical_tls_in_words() {
-    let ca = Ca::new();
-    let addr = https_server(ca.leaf(When::Ago(30 * DAY), When::Ago(3 * DAY + HOUR)));
+    let ca = Ca::new("Vitals HTTP Test CA");
+    let addr = https_server(ca.leaf(&LOCAL, When::Ago(30 * DAY), When::Ago(3 * DAY + HOUR)));
     let (_, result, stderr) = run("http", &https_url(addr), &ca.setting(), "");
     assert_eq!((status(&result), reason(&result)), ("critical", "tls"), "{result:#}\n{stderr}");
     let expected = format!("GET {} failed: certificate for 127.0.0.1 expired on ", https_url(addr));

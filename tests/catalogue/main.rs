@@ -15,6 +15,7 @@ mod mysql;
 mod nagios;
 mod nats;
 mod ping;
+mod pki;
 mod pop3;
 mod postgres;
 mod redis;

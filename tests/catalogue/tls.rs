@@ -7,113 +7,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-
+use crate::pki::{Ca, DAY, HOUR, Served, When, self_signed};
 use crate::support::{metric, servers};
 use crate::{reason, run, status, summary};
-
-const DAY: Duration = Duration::from_secs(86_400);
-/// A leaf's validity runs out an hour after its last whole day, so that its whole days
-/// left do not depend on how long the test takes to get to the check.
-const HOUR: Duration = Duration::from_secs(3_600);
-
-/// How long ago (`-`) or from now (`+`) a validity bound lies.
-#[derive(Clone, Copy)]
-enum When {
-    Ago(Duration),
-    In(Duration),
-}
-
-/// Sets a certificate's validity, `from` and `until` relative to now (rcgen's date type is
-/// reached by inference, without naming the `time` crate).
-fn validity(params: &mut CertificateParams, from: When, until: When) {
-    let now = rcgen::date_time_ymd(1970, 1, 1) + SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    let shift = |when: When| match when {
-        When::Ago(d) => now - d,
-        When::In(d) => now + d,
-    };
-    params.not_before = shift(from);
-    params.not_after = shift(until);
-}
-
-/// A certificate to serve: its chain (its own first) and its key.
-struct Served {
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-}
-
-/// A private CA, its certificate written as PEM for the check's `ca`.
-struct Ca {
-    issuer: Issuer<'static, KeyPair>,
-    pem: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Ca {
-    fn new() -> Ca {
-        let key = KeyPair::generate().expect("CA key");
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        params.distinguished_name.push(DnType::CommonName, "Vitals Test CA");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        validity(&mut params, When::Ago(DAY), When::In(3650 * DAY));
-        let cert = params.self_signed(&key).expect("CA certificate");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let pem = dir.path().join("ca.pem");
-        std::fs::write(&pem, pem_certificate(cert.der())).expect("write ca.pem");
-        Ca { issuer: Issuer::new(params, key), pem, _dir: dir }
-    }
-
-    /// `ca = "…/ca.pem"`, for the [[check]] table.
-    fn setting(&self) -> String {
-        format!("ca = {}", crate::support::toml_str(&self.pem.display().to_string()))
-    }
-
-    /// A leaf for `names`, valid from `from` to `until`, signed by this CA.
-    fn leaf(&self, names: &[&str], from: When, until: When) -> Served {
-        let key = KeyPair::generate().expect("leaf key");
-        let params = leaf_params(names, from, until);
-        let cert = params.signed_by(&key, &self.issuer).expect("leaf certificate");
-        served(cert.der().clone(), &key)
-    }
-}
-
-fn leaf_params(names: &[&str], from: When, until: When) -> CertificateParams {
-    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    let mut params = CertificateParams::new(names).expect("leaf params");
-    params.distinguished_name.push(DnType::CommonName, "localhost");
-    validity(&mut params, from, until);
-    params
-}
-
-fn served(der: CertificateDer<'static>, key: &KeyPair) -> Served {
-    Served { chain: vec![der], key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())) }
-}
-
-/// A self-signed certificate for 127.0.0.1, valid 90 days; with `ca`, a CA certificate.
-fn self_signed(ca: bool) -> Served {
-    let key = KeyPair::generate().expect("key");
-    let mut params = leaf_params(&["localhost", "127.0.0.1"], When::Ago(DAY), When::In(90 * DAY + HOUR));
-    // Its own issuer: a name no system root has (Debian's trusted snakeoil is CN=localhost,
-    // and a root of the same name would be tried as the issuer).
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    params.distinguished_name.push(DnType::CommonName, "Vitals self-signed test");
-    if ca {
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    }
-    let cert = params.self_signed(&key).expect("certificate");
-    served(cert.der().clone(), &key)
-}
-
-/// A leaf for 127.0.0.1 and localhost, valid until `days` days (and an hour) from now.
-fn valid_for(ca: &Ca, days: u32) -> Served {
-    ca.leaf(&["localhost", "127.0.0.1"], When::Ago(DAY), When::In(days * DAY + HOUR))
-}
 
 /// Before the handshake, on the plain socket (a STARTTLS dialogue); an error ends the
 /// connection there.
@@ -121,15 +21,7 @@ type Prelude = fn(&mut TcpStream) -> std::io::Result<()>;
 
 /// A TLS server on 127.0.0.1 presenting `served`, TLS 1.2 only with `tls12_only`.
 fn tls_server(served: Served, tls12_only: bool, prelude: Option<Prelude>) -> SocketAddr {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let versions: &[&rustls::SupportedProtocolVersion] =
-        if tls12_only { &[&rustls::version::TLS12] } else { rustls::ALL_VERSIONS };
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(versions)
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(served.chain, served.key)
-        .expect("server certificate");
+    let config = served.server_config(tls12_only);
     let config = Arc::new(config);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a TLS test server");
     let addr = listener.local_addr().expect("server address");
@@ -192,34 +84,14 @@ fn smtp_no_tls(tcp: &mut TcpStream) -> std::io::Result<()> {
     Err(std::io::Error::other("no TLS here"))
 }
 
-/// A certificate in PEM.
-fn pem_certificate(der: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut b64 = String::new();
-    for chunk in der.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(chunk.get(1).copied().unwrap_or(0)) << 8)
-            | u32::from(chunk.get(2).copied().unwrap_or(0));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                b64.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                b64.push('=');
-            }
-        }
-    }
-    let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|l| std::str::from_utf8(l).unwrap_or_default()).collect();
-    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
-}
-
 fn target(addr: SocketAddr) -> String {
     format!("127.0.0.1:{}", addr.port())
 }
 
 #[test]
 fn a_leaf_of_a_private_ca_is_ok_when_the_check_trusts_the_ca() {
-    let ca = Ca::new();
-    let addr = tls_server(valid_for(&ca, 90), false, None);
+    let ca = Ca::new("Vitals Test CA");
+    let addr = tls_server(ca.valid_for(90), false, None);
     let (code, result, stderr) = run("tls", &target(addr), &ca.setting(), "");
     assert_eq!((status(&result), code), ("ok", 0), "{result:#}\n{stderr}");
     assert!(summary(&result).starts_with("TLSv1.3 TLS_"), "{}", summary(&result));
@@ -239,8 +111,8 @@ fn a_leaf_of_a_private_ca_is_ok_when_the_check_trusts_the_ca() {
 
 #[test]
 fn a_leaf_of_a_private_ca_is_critical_without_the_ca() {
-    let ca = Ca::new();
-    let addr = tls_server(valid_for(&ca, 90), false, None);
+    let ca = Ca::new("Vitals Test CA");
+    let addr = tls_server(ca.valid_for(90), false, None);
     let (code, result, stderr) = run("tls", &target(addr), "", "");
     assert_eq!((status(&result), reason(&result), code), ("critical", "tls", 2), "{result:#}\n{stderr}");
     assert!(summary(&result).contains("issued by CN=Vitals Test CA, which is not a trusted authority"), "{result:#}");
@@ -250,8 +122,8 @@ fn a_leaf_of_a_private_ca_is_critical_without_the_ca() {
 
 #[test]
 fn a_certificate_expiring_in_three_days_is_critical_by_default_and_a_warning_with_lower_thresholds() {
-    let ca = Ca::new();
-    let addr = tls_server(valid_for(&ca, 3), false, None);
+    let ca = Ca::new("Vitals Test CA");
+    let addr = tls_server(ca.valid_for(3), false, None);
     let (_, result, stderr) = run("tls", &target(addr), &ca.setting(), "");
     assert_eq!((status(&result), reason(&result)), ("critical", "assertion"), "{result:#}\n{stderr}");
     assert!(summary(&result).starts_with("certificate for 127.0.0.1 expires in 3 days ("), "{result:#}");
@@ -268,7 +140,7 @@ fn a_certificate_expiring_in_three_days_is_critical_by_default_and_a_warning_wit
 
 #[test]
 fn an_expired_certificate_is_critical_tls() {
-    let ca = Ca::new();
+    let ca = Ca::new("Vitals Test CA");
     let expired = ca.leaf(&["127.0.0.1"], When::Ago(30 * DAY), When::Ago(3 * DAY + HOUR));
     let addr = tls_server(expired, false, None);
     let (_, result, stderr) = run("tls", &target(addr), &ca.setting(), "");
@@ -280,7 +152,7 @@ fn an_expired_certificate_is_critical_tls() {
 
 #[test]
 fn a_certificate_for_another_name_is_critical_unless_the_name_is_not_verified() {
-    let ca = Ca::new();
+    let ca = Ca::new("Vitals Test CA");
     let addr = tls_server(ca.leaf(&["other.example"], When::Ago(DAY), When::In(90 * DAY + HOUR)), false, None);
     let (_, result, stderr) = run("tls", &target(addr), &ca.setting(), "");
     assert_eq!((status(&result), reason(&result)), ("critical", "tls"), "{result:#}\n{stderr}");
@@ -332,8 +204,8 @@ fn a_ca_certificate_as_the_server_certificate_is_critical() {
 
 #[test]
 fn starttls_smtp_then_the_certificate() {
-    let ca = Ca::new();
-    let addr = tls_server(valid_for(&ca, 90), false, Some(smtp_starttls));
+    let ca = Ca::new("Vitals Test CA");
+    let addr = tls_server(ca.valid_for(90), false, Some(smtp_starttls));
     let (_, result, stderr) = run("tls", &target(addr), &ca.setting(), "starttls = \"smtp\"");
     assert_eq!(status(&result), "ok", "{result:#}\n{stderr}");
     assert!(summary(&result).contains(", certificate for 127.0.0.1 (CN=localhost) valid until "), "{result:#}");
@@ -343,8 +215,8 @@ fn starttls_smtp_then_the_certificate() {
 
 #[test]
 fn starttls_refused_by_the_smtp_server_is_critical_tls() {
-    let ca = Ca::new();
-    let addr = tls_server(valid_for(&ca, 90), false, Some(smtp_no_tls));
+    let ca = Ca::new("Vitals Test CA");
+    let addr = tls_server(ca.valid_for(90), false, Some(smtp_no_tls));
     let (_, result, stderr) = run("tls", &target(addr), &ca.setting(), "starttls = \"smtp\"");
     assert_eq!((status(&result), reason(&result)), ("critical", "tls"), "{result:#}\n{stderr}");
     assert_eq!(
@@ -358,8 +230,8 @@ fn starttls_refused_by_the_smtp_server_is_critical_tls() {
 
 #[test]
 fn min_version_tls13_against_a_tls12_server_is_critical() {
-    let ca = Ca::new();
-    let addr = tls_server(valid_for(&ca, 90), true, None);
+    let ca = Ca::new("Vitals Test CA");
+    let addr = tls_server(ca.valid_for(90), true, None);
     let (_, result, stderr) = run("tls", &target(addr), &ca.setting(), "min_version = \"TLSv1.3\"");
     assert_eq!((status(&result), reason(&result)), ("critical", "assertion"), "{result:#}\n{stderr}");
     assert_eq!(summary(&result), "the server negotiated TLSv1.2, older than min_version TLSv1.3");
