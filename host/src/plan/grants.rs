@@ -327,11 +327,30 @@ impl fmt::Display for Grants {
     }
 }
 
-/// Link-local and unspecified addresses: reachable only through an explicit IP grant.
+/// Addresses reachable only through an explicit IP grant: link-local and unspecified
+/// ones, multicast, the cloud metadata endpoints outside link-local (Alibaba's
+/// 100.100.100.200, AWS's fd00:ec2::254), and IPv6 forms that embed a sensitive IPv4
+/// address (NAT64 64:ff9b::/96, 6to4 2002::/16, IPv4-compatible ::a.b.c.d).
 fn is_sensitive(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => v4.is_link_local() || v4.is_unspecified(),
-        IpAddr::V6(v6) => v6.is_unspecified() || (v6.segments()[0] & 0xffc0) == 0xfe80,
+        IpAddr::V4(v4) => {
+            v4.is_link_local() || v4.is_unspecified() || v4.is_multicast() || v4 == Ipv4Addr::new(100, 100, 100, 200)
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let embedded = |high: u16, low: u16| {
+                let [a, b] = high.to_be_bytes();
+                let [c, d] = low.to_be_bytes();
+                is_sensitive(IpAddr::V4(Ipv4Addr::new(a, b, c, d)))
+            };
+            v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xffc0) == 0xfe80
+                || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
+                || (s[0..6] == [0x64, 0xff9b, 0, 0, 0, 0] && embedded(s[6], s[7]))
+                || (s[0] == 0x2002 && embedded(s[1], s[2]))
+                || (s[0..6] == [0, 0, 0, 0, 0, 0] && !v6.is_loopback() && embedded(s[6], s[7]))
+        }
     }
 }
 
@@ -751,6 +770,27 @@ mod tests {
         assert!(refused("*.local:22", &[]).contains("cannot contain `*`"));
         assert!(refused("foo://thing/x", &[]).contains("no default port"));
         assert!(refused("bad host:22", &[]).contains("not allowed in a host name"));
+    }
+
+    #[test]
+    fn metadata_endpoints_and_disguised_link_local_addresses_need_an_explicit_grant() {
+        let g = grants("metadata.example:80", &[]);
+        for ip in [
+            "169.254.169.254",
+            "100.100.100.200",
+            "224.0.0.1",
+            "[fd00:ec2::254]",
+            "[64:ff9b::a9fe:a9fe]",
+            "[2002:a9fe:a9fe::]",
+            "[::169.254.169.254]",
+            "[ff02::1]",
+        ] {
+            let addr: SocketAddr = format!("{ip}:80").parse().expect("address");
+            assert!(!g.allows_addr("metadata.example", addr), "{ip} was allowed through a name");
+        }
+        assert!(g.allows_addr("metadata.example", "10.0.0.7:80".parse().expect("address")));
+        assert!(g.allows_addr("metadata.example", "[::1]:80".parse().expect("address")));
+        assert!(grants("169.254.169.254:80", &[]).allows_addr("x", "169.254.169.254:80".parse().expect("address")));
     }
 
     #[test]

@@ -231,7 +231,9 @@ fn common_name(certificate: &Certificate) -> Option<String> {
     certificate
         .subject
         .split(", ")
-        .find(|part| part.len() > 3 && part[..3].eq_ignore_ascii_case("CN="))
+        // By `get`, not by slicing: the subject is UTF-8 and byte 3 may fall inside a
+        // character (`O=Ärztekammer`).
+        .find(|part| part.len() > 3 && part.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("CN=")))
         .map(|cn| sanitize(cn, SHOWN))
 }
 

@@ -376,3 +376,14 @@ fn validate_names_each_bad_key() {
 // Every case of cases.toml, run natively through `Tls::run` with the host's answers
 // replayed; `vitals plugin test` replays the same file in the real sandbox.
 vitals_sdk::test_cases!(Tls, "cases.toml");
+
+#[test]
+fn a_subject_with_non_ascii_parts_is_named_without_slicing_a_character() {
+    let mut peer = info(90);
+    peer.chain[0].subject = "L=Évry, O=Ärztekammer, CN=localhost".into();
+    let result = judged("{}", &peer);
+    assert_eq!(result.status, Status::Ok, "{}", result.summary);
+    assert!(result.summary.contains("(CN=localhost)"), "{}", result.summary);
+    peer.chain[0].subject = "O=Ä, C=É".into();
+    assert_eq!(judged("{}", &peer).status, Status::Ok);
+}

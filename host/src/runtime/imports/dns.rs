@@ -158,7 +158,7 @@ pub async fn resolve(
                      check's target (dns:{asked}) or add \"{asked}:53\" to its allow list"
                 )));
             }
-            system_server()?
+            system_server().await?
         }
     };
     let mut message = Message::new();
@@ -236,8 +236,9 @@ fn parse_server(text: &str) -> Result<SocketAddr, NetError> {
 }
 
 /// The first name server of the system's resolver configuration.
-fn system_server() -> Result<SocketAddr, NetError> {
-    let text = std::fs::read(RESOLV_CONF)
+async fn system_server() -> Result<SocketAddr, NetError> {
+    let text = tokio::fs::read(RESOLV_CONF)
+        .await
         .map_err(|e| NetError::Dns(format!("cannot read the system's resolver configuration {RESOLV_CONF}: {e}")))?;
     let config =
         resolv_conf::Config::parse(&text).map_err(|e| NetError::Dns(format!("cannot parse {RESOLV_CONF}: {e}")))?;

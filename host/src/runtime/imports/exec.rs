@@ -82,35 +82,54 @@ pub async fn run(
         return Err(NetError::Invalid(format!("cannot read the output of {program}")));
     };
     let end = (start + limit).min(deadline);
-    let work = async {
-        let (out, err, status) = tokio::join!(capped(stdout, MAX_STDOUT), capped(stderr, MAX_STDERR), child.wait());
-        (out, err, status)
-    };
-    match tokio::time::timeout_at(end, work).await {
-        Ok(((stdout, out_cut), (stderr, err_cut), status)) => {
-            let status = status.map_err(|e| NetError::Invalid(format!("cannot wait for {program}: {e}")))?;
-            Ok(Exit {
-                code: status.code(),
-                timed_out: false,
-                stdout,
-                stderr,
-                truncated: out_cut || err_cut,
-                time: start.elapsed(),
-            })
-        }
+    // Whatever happens from here (an exit, the time limit, the run being dropped at its
+    // deadline), the program's process group ends with it: nothing it started in the
+    // background outlives the call.
+    let _group = Group(pid);
+    let out = tokio::spawn(capped(stdout, MAX_STDOUT));
+    let err = tokio::spawn(capped(stderr, MAX_STDERR));
+    let status = match tokio::time::timeout_at(end, child.wait()).await {
+        Ok(status) => status.map_err(|e| NetError::Invalid(format!("cannot wait for {program}: {e}")))?,
         Err(_) => {
             kill_group(pid);
             let _ = child.kill().await;
+            out.abort();
+            err.abort();
             tracing::debug!(program, "ended at its time limit of {}", human_duration(limit));
-            Ok(Exit {
+            return Ok(Exit {
                 code: None,
                 timed_out: true,
                 stdout: Vec::new(),
                 stderr: Vec::new(),
                 truncated: false,
                 time: start.elapsed(),
-            })
+            });
         }
+    };
+    let time = start.elapsed();
+    // The program has exited; a child it left holding the pipes is ended now, so that
+    // the rest of its output is read to the end at once.
+    kill_group(pid);
+    let rest = (Instant::now() + OUTPUT_GRACE).min(end.max(Instant::now() + OUTPUT_GRACE));
+    let read = |task: tokio::task::JoinHandle<(Vec<u8>, bool)>| async move {
+        match tokio::time::timeout_at(rest, task).await {
+            Ok(Ok(read)) => read,
+            _ => (Vec::new(), true),
+        }
+    };
+    let ((stdout, out_cut), (stderr, err_cut)) = tokio::join!(read(out), read(err));
+    Ok(Exit { code: status.code(), timed_out: false, stdout, stderr, truncated: out_cut || err_cut, time })
+}
+
+/// How long the rest of a program's output may take to be read once it has exited.
+const OUTPUT_GRACE: Duration = Duration::from_millis(500);
+
+/// The process group of a program run by [`run`], killed when this is dropped.
+struct Group(Option<u32>);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        kill_group(self.0);
     }
 }
 
@@ -171,6 +190,35 @@ mod tests {
             (exit.code, exit.stdout.as_slice(), exit.stderr.as_slice()),
             (Some(3), &b"out\n"[..], &b"err\n"[..])
         );
+    }
+
+    #[tokio::test]
+    async fn what_a_program_leaves_running_ends_with_it_and_its_output_is_kept() {
+        let g = grants(&["exec:/bin/sh"]);
+        // A background child that would outlive the program, holding its stdout; its
+        // argument (seconds to sleep) marks it in /proc.
+        let seconds = format!("77.{}", std::process::id());
+        let marker = format!("sleep\0{seconds}");
+        let args = ["-c".to_string(), format!("sleep {seconds} & echo started; exit 2")];
+        let running = || {
+            std::fs::read_dir("/proc")
+                .expect("proc")
+                .flatten()
+                .filter(|e| {
+                    std::fs::read(e.path().join("cmdline"))
+                        .is_ok_and(|c| c.windows(marker.len()).any(|w| w == marker.as_bytes()))
+                })
+                .count()
+        };
+        let exit = run(&g, "/bin/sh", &args, Duration::from_secs(5), soon()).await.expect("runs");
+        assert_eq!(
+            (exit.code, exit.timed_out, exit.stdout.as_slice()),
+            (Some(2), false, &b"started\n"[..]),
+            "{exit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let left = running();
+        assert_eq!(left, 0, "the background child outlived the program");
     }
 
     #[tokio::test]

@@ -40,6 +40,26 @@ const VIRTUAL: &[&str] = &[
     "overlay_internal",
 ];
 
+/// File system types on another machine (or in a user-space daemon), left out of
+/// `mounts` too: statvfs(2) on a hung NFS, CIFS or FUSE mount never returns (`df -l`
+/// leaves them out for the same reason).
+const REMOTE: &[&str] = &[
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "9p",
+    "ceph",
+    "glusterfs",
+    "afs",
+    "lustre",
+    "gfs2",
+    "ocfs2",
+    "fuse",
+    "fuseblk",
+];
+
 /// One mounted file system.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mount {
@@ -102,7 +122,7 @@ fn read(path: &str) -> Result<String, NetError> {
     std::fs::read_to_string(path).map_err(|e| NetError::Invalid(format!("cannot read {path}: {e}")))
 }
 
-/// The mounted file systems with storage, each with its usage.
+/// The mounted file systems with storage on this machine, each with its usage.
 pub fn mounts() -> Result<Vec<Mount>, NetError> {
     let table = read("/proc/self/mounts")?;
     let mut seen = std::collections::HashSet::new();
@@ -113,7 +133,8 @@ pub fn mounts() -> Result<Vec<Mount>, NetError> {
             continue;
         };
         let path = unescape(path);
-        if VIRTUAL.contains(&fs_type) || !seen.insert(path.clone()) {
+        let remote = REMOTE.contains(&fs_type) || fs_type.starts_with("fuse.");
+        if VIRTUAL.contains(&fs_type) || remote || !seen.insert(path.clone()) {
             continue;
         }
         let Some(usage) = statvfs(Path::new(&path)) else { continue };

@@ -457,7 +457,8 @@ impl system::Host for RunState {
         if let Err(e) = self.local_call("system", host_system::granted(&self.grant.grants))? {
             return Ok(Err(e));
         }
-        Ok(host_system::mounts()
+        let outcome = Self::off_the_guest(self.grant.deadline, "the mounted file systems", host_system::mounts).await;
+        Ok(outcome
             .map(|all| {
                 all.into_iter()
                     .map(|m| system::Mount {
@@ -502,10 +503,8 @@ impl system::Host for RunState {
         if let Err(e) = self.local_call("system", host_system::granted(&self.grant.grants))? {
             return Ok(Err(e));
         }
-        // Walking /proc takes a while on a busy machine: off the guest's thread.
-        let outcome = tokio::task::spawn_blocking(move || host_system::processes(&name))
-            .await
-            .unwrap_or_else(|e| Err(net::NetError::Invalid(format!("process count failed: {e}"))));
+        let outcome =
+            Self::off_the_guest(self.grant.deadline, "the process count", move || host_system::processes(&name)).await;
         self.note(outcome.as_ref().map(|_| ()))?;
         Ok(outcome.map_err(net_error))
     }
@@ -514,7 +513,27 @@ impl system::Host for RunState {
         if let Err(e) = self.local_call("system", host_system::granted(&self.grant.grants))? {
             return Ok(Err(e));
         }
-        Ok(host_system::listening(port).map_err(net_error))
+        let outcome =
+            Self::off_the_guest(self.grant.deadline, "the listening sockets", move || host_system::listening(port))
+                .await;
+        Ok(outcome.map_err(net_error))
+    }
+}
+
+impl RunState {
+    /// Runs a read of this machine's facts on a blocking thread, until the check's
+    /// deadline: a /proc file of a process stuck in the kernel, or a file system that
+    /// stopped answering, then costs that thread, not the guest's, and the run ends on time.
+    async fn off_the_guest<T: Send + 'static>(
+        deadline: tokio::time::Instant,
+        what: &str,
+        read: impl FnOnce() -> Result<T, net::NetError> + Send + 'static,
+    ) -> Result<T, net::NetError> {
+        match tokio::time::timeout_at(deadline, tokio::task::spawn_blocking(read)).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(e)) => Err(net::NetError::Invalid(format!("reading {what} failed: {e}"))),
+            Err(_) => Err(net::NetError::Timeout(format!("reading {what} did not finish before the check's deadline"))),
+        }
     }
 }
 
