@@ -16,8 +16,8 @@ use vitals_sdk::session::{self, Peer};
 use vitals_sdk::tcp::{Connection, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
-    Status, critical, description, first_line, format_bytes, format_duration, format_ms, metric, net_failure, ok,
-    register_check, sanitize, us_to_ms, warning,
+    Status, critical, description, duration_ms, first_line, format_bytes, format_ms, metric, net_failure, ok,
+    register_check, sanitize, shown_duration, us_to_ms, warning,
 };
 
 use crate::config::Config;
@@ -554,21 +554,21 @@ fn judge(config: &Config, session: &Session, outcome: Result<(), Failure>) -> Ch
         Err(failure @ Failure::Closed { .. }) => result_of(failure, &format!("{server} at {target}")),
         Err(failure) => result_of(failure, target),
         Ok(()) => {
-            let open = session.open.map(ms).unwrap_or_default();
+            let open = session.open.map(duration_ms).unwrap_or_default();
             let user = sanitize(&config.user, MAX_SHOWN);
             let vhost = sanitize(&config.vhost, MAX_SHOWN);
             let mut headline =
                 format!("{server} at {target}: user \"{user}\" opened vhost \"{vhost}\" in {}", format_ms(open));
             if let Some(round_trip) = session.round_trip {
-                headline.push_str(&format!(", round trip in {}", format_ms(ms(round_trip))));
+                headline.push_str(&format!(", round trip in {}", format_ms(duration_ms(round_trip))));
             }
             match config.time_thresholds().evaluate(open) {
                 Status::Critical => critical(
-                    format!("{headline}: opening slower than crit_time {}", shown(config.crit_time)),
+                    format!("{headline}: opening slower than crit_time {}", shown_duration(config.crit_time)),
                     Reason::Assertion,
                 ),
                 Status::Warning => warning(
-                    format!("{headline}: opening slower than warn_time {}", shown(config.warn_time)),
+                    format!("{headline}: opening slower than warn_time {}", shown_duration(config.warn_time)),
                     Reason::Assertion,
                 ),
                 _ => ok(headline),
@@ -604,16 +604,6 @@ fn details(session: &Session) -> String {
     lines.join("\n")
 }
 
-/// A duration in milliseconds, rounded up to the microsecond (the host's resolution).
-fn ms(d: Duration) -> f64 {
-    us_to_ms(u64::try_from(d.as_nanos().div_ceil(1000)).unwrap_or(u64::MAX))
-}
-
-/// A configured threshold for a summary.
-fn shown(d: Option<Duration>) -> String {
-    d.map(format_duration).unwrap_or_default()
-}
-
 /// Connect, TLS, open, round-trip and total times: those that were measured.
 fn metrics(config: &Config, session: &Session) -> Vec<Metric> {
     let thresholds = config.time_thresholds();
@@ -622,12 +612,14 @@ fn metrics(config: &Config, session: &Session) -> Vec<Metric> {
         metrics.push(metric("time_tls", us_to_ms(us), "ms").min(0.0));
     }
     if let Some(open) = session.open {
-        metrics.push(metric("time_open", ms(open), "ms").warn_opt(thresholds.warn).crit_opt(thresholds.crit).min(0.0));
+        metrics.push(
+            metric("time_open", duration_ms(open), "ms").warn_opt(thresholds.warn).crit_opt(thresholds.crit).min(0.0),
+        );
     }
     if let Some(round_trip) = session.round_trip {
-        metrics.push(metric("time_round_trip", ms(round_trip), "ms").min(0.0));
+        metrics.push(metric("time_round_trip", duration_ms(round_trip), "ms").min(0.0));
     }
-    metrics.push(metric("time_total", ms(session.link.elapsed), "ms").min(0.0));
+    metrics.push(metric("time_total", duration_ms(session.link.elapsed), "ms").min(0.0));
     metrics
 }
 

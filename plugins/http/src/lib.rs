@@ -17,8 +17,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use vitals_sdk::http::{self, Response};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Description, Metric, NetError, PluginConfig, Reason,
-    Status, Thresholds, TlsInfo, critical, description, first_line, format_bytes, format_duration, format_ms, metric,
-    net_failure, ok, reason_phrase, register_check, sanitize, us_to_ms, warning,
+    Status, Thresholds, TlsInfo, critical, description, first_line, format_bytes, format_ms, metric, net_failure, ok,
+    reason_phrase, register_check, sanitize, shown_duration, us_to_ms, warning,
 };
 
 use crate::config::Config;
@@ -122,7 +122,8 @@ fn judge(config: &Config, response: &Response, tls: Option<&TlsInfo>, now_ms: i6
     let failures = assertions::failures(config, response);
     let certificate = cert::verdict(config, tls, now_ms);
     let time = config.time_thresholds().evaluate(total_ms);
-    let slower = |key: &str, limit: Option<Duration>| format!("{headline}: slower than {key} {}", shown(limit));
+    let slower =
+        |key: &str, limit: Option<Duration>| format!("{headline}: slower than {key} {}", shown_duration(limit));
 
     let result = if !config.expect_status.contains(response.status) {
         critical(
@@ -157,11 +158,6 @@ fn judge(config: &Config, response: &Response, tls: Option<&TlsInfo>, now_ms: i6
         metrics.extend(cert::metrics(config, info, now_ms));
     }
     result.with_metrics(metrics).with_details(details(config, response, &failures.lines, tls, now_ms))
-}
-
-/// A threshold duration for a summary.
-fn shown(d: Option<Duration>) -> String {
-    d.map(format_duration).unwrap_or_default()
 }
 
 /// The metrics of a response: timings in ms, status code, body size and redirects.

@@ -15,8 +15,8 @@ use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::tcp::{Connection, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
-    Status, critical, description, first_line, format_bytes, format_duration, format_ms, metric, net_failure, ok,
-    register_check, sanitize, us_to_ms, warning,
+    Status, critical, description, duration_ms, first_line, format_bytes, format_ms, metric, net_failure, ok,
+    register_check, sanitize, shown_duration, us_to_ms, warning,
 };
 
 use crate::config::{Config, default_client_id, random_u32};
@@ -364,22 +364,22 @@ fn judge(config: &Config, session: &Session, outcome: Result<(), Failure>) -> Ch
         Err(Failure::Protocol(summary)) => critical(summary, Reason::Protocol),
         Err(Failure::Refused(summary)) => critical(summary, Reason::Assertion),
         Ok(()) => {
-            let connack = session.connack.map(ms).unwrap_or_default();
+            let connack = session.connack.map(duration_ms).unwrap_or_default();
             let who = match &config.user {
                 Some(user) => format!("user \"{}\"", sanitize(user, MAX_SHOWN)),
                 None => "an anonymous client".to_string(),
             };
             let mut headline = format!("{} accepted {who} in {}", session.link.target, format_ms(connack));
             if let Some(round_trip) = session.round_trip {
-                headline.push_str(&format!(", round trip in {}", format_ms(ms(round_trip))));
+                headline.push_str(&format!(", round trip in {}", format_ms(duration_ms(round_trip))));
             }
             match config.time_thresholds().evaluate(connack) {
                 Status::Critical => critical(
-                    format!("{headline}: CONNACK slower than crit_time {}", shown(config.crit_time)),
+                    format!("{headline}: CONNACK slower than crit_time {}", shown_duration(config.crit_time)),
                     Reason::Assertion,
                 ),
                 Status::Warning => warning(
-                    format!("{headline}: CONNACK slower than warn_time {}", shown(config.warn_time)),
+                    format!("{headline}: CONNACK slower than warn_time {}", shown_duration(config.warn_time)),
                     Reason::Assertion,
                 ),
                 _ => ok(headline),
@@ -397,16 +397,6 @@ fn judge(config: &Config, session: &Session, outcome: Result<(), Failure>) -> Ch
     result.with_metrics(metrics(config, session)).with_details(details.join("\n"))
 }
 
-/// A duration in milliseconds, rounded up to the microsecond (the host's resolution).
-fn ms(d: Duration) -> f64 {
-    us_to_ms(u64::try_from(d.as_nanos().div_ceil(1000)).unwrap_or(u64::MAX))
-}
-
-/// A configured threshold for a summary.
-fn shown(d: Option<Duration>) -> String {
-    d.map(format_duration).unwrap_or_default()
-}
-
 /// Connect, TLS, CONNACK, round-trip and total times: those that were measured.
 fn metrics(config: &Config, session: &Session) -> Vec<Metric> {
     let thresholds = config.time_thresholds();
@@ -416,13 +406,16 @@ fn metrics(config: &Config, session: &Session) -> Vec<Metric> {
     }
     if let Some(connack) = session.connack {
         metrics.push(
-            metric("time_connack", ms(connack), "ms").warn_opt(thresholds.warn).crit_opt(thresholds.crit).min(0.0),
+            metric("time_connack", duration_ms(connack), "ms")
+                .warn_opt(thresholds.warn)
+                .crit_opt(thresholds.crit)
+                .min(0.0),
         );
     }
     if let Some(round_trip) = session.round_trip {
-        metrics.push(metric("time_round_trip", ms(round_trip), "ms").min(0.0));
+        metrics.push(metric("time_round_trip", duration_ms(round_trip), "ms").min(0.0));
     }
-    metrics.push(metric("time_total", ms(session.link.elapsed), "ms").min(0.0));
+    metrics.push(metric("time_total", duration_ms(session.link.elapsed), "ms").min(0.0));
     metrics
 }
 

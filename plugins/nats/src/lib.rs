@@ -14,8 +14,8 @@ use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::tcp::{self, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason,
-    Status, Thresholds, critical, description, first_line, format_duration, format_ms, metric, net_failure, ok,
-    register_check, sanitize, warning,
+    Status, Thresholds, critical, description, duration_ms, first_line, format_ms, metric, net_failure, ok,
+    register_check, sanitize, shown_duration, warning,
 };
 
 use crate::config::Config;
@@ -291,11 +291,10 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
         findings.push((Status::Critical, "JetStream is not enabled (require_jetstream)".to_string()));
     }
     match config.time_thresholds().evaluate(ping_ms) {
-        Status::Critical => {
-            findings.push((Status::Critical, format!("PING slower than crit_time {}", shown(config.crit_time))))
-        }
+        Status::Critical => findings
+            .push((Status::Critical, format!("PING slower than crit_time {}", shown_duration(config.crit_time)))),
         Status::Warning => {
-            findings.push((Status::Warning, format!("PING slower than warn_time {}", shown(config.warn_time))))
+            findings.push((Status::Warning, format!("PING slower than warn_time {}", shown_duration(config.warn_time))))
         }
         _ => {}
     }
@@ -313,16 +312,6 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
         }
     };
     result.with_metrics(metrics(config, exchange)).with_details(lines.join("\n"))
-}
-
-/// A duration in milliseconds (to the nanosecond), for metrics and thresholds.
-fn duration_ms(d: Duration) -> f64 {
-    d.as_nanos() as f64 / 1e6
-}
-
-/// A threshold duration for a summary.
-fn shown(d: Option<Duration>) -> String {
-    d.map(format_duration).unwrap_or_default()
 }
 
 /// The times measured.

@@ -17,8 +17,8 @@ use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::tcp::Connection;
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason, Status,
-    Thresholds, critical, description, format_duration, format_ms, metric, ok, register_check, sanitize, unknown,
-    us_to_ms, warning,
+    Thresholds, critical, description, format_duration, format_ms, metric, ok, register_check, sanitize,
+    shown_duration, unknown, us_to_ms, warning,
 };
 
 use crate::config::{Config, TlsMode};
@@ -352,10 +352,10 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
     }
     match config.time_thresholds().evaluate(total_ms) {
         Status::Critical => {
-            problems.push((Status::Critical, format!("slower than crit_time {}", shown(config.crit_time))))
+            problems.push((Status::Critical, format!("slower than crit_time {}", shown_duration(config.crit_time))))
         }
         Status::Warning => {
-            problems.push((Status::Warning, format!("slower than warn_time {}", shown(config.warn_time))))
+            problems.push((Status::Warning, format!("slower than warn_time {}", shown_duration(config.warn_time))))
         }
         _ => {}
     }
@@ -389,7 +389,7 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
                     } else {
                         config.replication_lag_warn
                     };
-                    problems.push((status, format!("replication lag over {key} {}", shown(limit))));
+                    problems.push((status, format!("replication lag over {key} {}", shown_duration(limit))));
                 }
             }
             None => problems.push((Status::Warning, "the standby has replayed no transaction yet".to_string())),
@@ -428,11 +428,6 @@ fn severity(status: Status) -> u8 {
 /// `word` with an `s` unless there is one.
 fn plural(count: u64, word: &str) -> String {
     if count == 1 { word.to_string() } else { format!("{word}s") }
-}
-
-/// A threshold duration for a summary.
-fn shown(d: Option<Duration>) -> String {
-    d.map(format_duration).unwrap_or_default()
 }
 
 /// Seconds of lag for a summary.

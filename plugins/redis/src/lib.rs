@@ -14,8 +14,8 @@ use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::tcp::{self, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason,
-    Status, Thresholds, critical, description, first_line, format_bytes, format_duration, format_ms, metric,
-    net_failure, ok, register_check, sanitize, unknown, warning,
+    Status, Thresholds, critical, description, duration_ms, first_line, format_bytes, format_duration, format_ms,
+    metric, net_failure, ok, register_check, sanitize, shown_duration, unknown, warning,
 };
 
 use crate::config::{Config, MemoryLimit, Role};
@@ -269,12 +269,12 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
         Status::Critical => findings.push(Finding::new(
             Status::Critical,
             Reason::Assertion,
-            format!("PING slower than crit_time {}", shown(config.crit_time)),
+            format!("PING slower than crit_time {}", shown_duration(config.crit_time)),
         )),
         Status::Warning => findings.push(Finding::new(
             Status::Warning,
             Reason::Assertion,
-            format!("PING slower than warn_time {}", shown(config.warn_time)),
+            format!("PING slower than warn_time {}", shown_duration(config.warn_time)),
         )),
         _ => {}
     }
@@ -340,16 +340,6 @@ fn memory_findings(config: &Config, used: Option<u64>, maxmemory: u64) -> Vec<Fi
 /// `part` as a percentage of `whole` (not 0).
 fn percent(part: u64, whole: u64) -> f64 {
     part as f64 * 100.0 / whole as f64
-}
-
-/// A duration in milliseconds (to the nanosecond), for metrics and thresholds.
-fn duration_ms(d: Duration) -> f64 {
-    d.as_nanos() as f64 / 1e6
-}
-
-/// A threshold duration for a summary.
-fn shown(d: Option<Duration>) -> String {
-    d.map(format_duration).unwrap_or_default()
 }
 
 /// The times measured, and what INFO said of memory, clients and the master link.

@@ -368,7 +368,7 @@ pub use notifier_bindings::exports::vitals::plugin::notifier::ChangeKind;
 pub use notifier_bindings::exports::vitals::plugin::notifier::StateChange;
 pub use plugin_config::{ConfigError, PluginConfig, validate_config};
 pub use range::{Range, Thresholds};
-pub use result::{critical, format_ms, metric, ok, unknown, us_to_ms, warning};
+pub use result::{critical, duration_ms, format_ms, metric, ok, shown_duration, unknown, us_to_ms, warning};
 pub use status_codes::{StatusCodes, reason_phrase};
 pub use text::{first_line, sanitize};
 /// Why a duration, size or range could not be read (from `vitals-units`).

@@ -187,6 +187,28 @@ pub fn us_to_ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
+/// A measured duration in milliseconds for a metric, rounded up to the microsecond (the
+/// host's resolution).
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(vitals_sdk::duration_ms(Duration::from_nanos(3_250_001)), 3.251);
+/// ```
+pub fn duration_ms(d: std::time::Duration) -> f64 {
+    us_to_ms(u64::try_from(d.as_nanos().div_ceil(1000)).unwrap_or(u64::MAX))
+}
+
+/// A configured duration (a threshold) for a summary, empty when there is none.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(vitals_sdk::shown_duration(Some(Duration::from_millis(250))), "250.0 ms");
+/// assert_eq!(vitals_sdk::shown_duration(None), "");
+/// ```
+pub fn shown_duration(d: Option<std::time::Duration>) -> String {
+    d.map(vitals_units::format_duration).unwrap_or_default()
+}
+
 /// Milliseconds (as a metric holds them) for a summary, in the one duration format of
 /// `vitals-units` (`"3.2 ms"`, `"24 µs"`, `"1.2 s"`); a negative or non-finite value reads 0.
 ///

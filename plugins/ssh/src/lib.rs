@@ -13,14 +13,14 @@ mod config;
 mod kex;
 mod wire;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::tcp::{Connection, Stream};
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
     Status, Thresholds, critical, description, format_duration, format_ms, metric, net_failure, ok, register_check,
-    sanitize, unknown, us_to_ms, warning,
+    sanitize, shown_duration, unknown, us_to_ms, warning,
 };
 
 use crate::config::Config;
@@ -502,12 +502,14 @@ fn verdict(config: &Config, session: &Session) -> CheckResult {
         );
     }
     match config.time_thresholds().evaluate(total_ms) {
-        Status::Critical => {
-            critical(format!("{headline}: slower than crit_time {}", shown(config.crit_time)), Reason::Assertion)
-        }
-        Status::Warning => {
-            warning(format!("{headline}: slower than warn_time {}", shown(config.warn_time)), Reason::Assertion)
-        }
+        Status::Critical => critical(
+            format!("{headline}: slower than crit_time {}", shown_duration(config.crit_time)),
+            Reason::Assertion,
+        ),
+        Status::Warning => warning(
+            format!("{headline}: slower than warn_time {}", shown_duration(config.warn_time)),
+            Reason::Assertion,
+        ),
         _ => ok(headline),
     }
 }
@@ -541,11 +543,6 @@ fn details(config: &Config, session: &Session) -> String {
 /// The whole run.
 fn total_us(session: &Session) -> u64 {
     u64::try_from(session.link.elapsed.as_micros()).unwrap_or(u64::MAX)
-}
-
-/// A threshold duration for a summary.
-fn shown(d: Option<Duration>) -> String {
-    d.map(format_duration).unwrap_or_default()
 }
 
 /// Connect, DNS, identification, key exchange and total times, and the protocol version.

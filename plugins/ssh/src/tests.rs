@@ -5,6 +5,8 @@
 
 use ed25519_dalek::Signer as _;
 
+use std::time::Duration;
+
 use super::*;
 use crate::kex::{Reply, ServerKexinit};
 use crate::wire::Writer;

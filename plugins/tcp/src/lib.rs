@@ -7,14 +7,12 @@
 
 mod config;
 
-use std::time::Duration;
-
 use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::tcp::Connection;
 use vitals_sdk::{
     Check, CheckRequest, CheckResult, ConfigProblem, Deadline, Description, Metric, NetError, PluginConfig, Reason,
     Status, critical, description, first_line, format_bytes, format_duration, format_ms, metric, net_failure, ok,
-    register_check, sanitize, us_to_ms, warning,
+    register_check, sanitize, shown_duration, us_to_ms, warning,
 };
 
 use crate::config::Config;
@@ -184,22 +182,18 @@ fn judge(config: &Config, exchange: &Exchange) -> CheckResult {
             }
             match config.time_thresholds().evaluate(connect_ms) {
                 Status::Critical => critical(
-                    format!("{headline}: slower than crit_time {}", shown(config.crit_time)),
+                    format!("{headline}: slower than crit_time {}", shown_duration(config.crit_time)),
                     Reason::Assertion,
                 ),
-                Status::Warning => {
-                    warning(format!("{headline}: slower than warn_time {}", shown(config.warn_time)), Reason::Assertion)
-                }
+                Status::Warning => warning(
+                    format!("{headline}: slower than warn_time {}", shown_duration(config.warn_time)),
+                    Reason::Assertion,
+                ),
                 _ => ok(headline),
             }
         }
     };
     result.with_metrics(metrics(config, exchange)).with_details(format!("remote address: {}", exchange.link.remote))
-}
-
-/// A threshold duration for a summary.
-fn shown(d: Option<Duration>) -> String {
-    d.map(format_duration).unwrap_or_default()
 }
 
 /// Connect, DNS, TLS and total times, and the bytes received.

@@ -1,5 +1,7 @@
 //! Unit tests of how exchanges are judged (pure logic, no host calls).
 
+use std::time::Duration;
+
 use super::*;
 use vitals_sdk::Timings;
 
