@@ -9,7 +9,8 @@ use std::time::Duration;
 use regex::Regex;
 use vitals_sdk::serde_json::Value;
 use vitals_sdk::{
-    Config, ConfigProblem, ConfigType, ConfigValue, ListItem, OptionalValue, Range, StatusCodes, Thresholds,
+    Config, ConfigProblem, ConfigType, ConfigValue, CrossChecked, ListItem, OptionalValue, Range, StatusCodes,
+    Thresholds,
 };
 
 /// The parsed `[check.config]` table.
@@ -101,51 +102,6 @@ impl Config {
             (None, Some(_)) => "POST",
             (None, None) => "GET",
         }
-    }
-
-    /// What is wrong with the keys taken together (each one alone has been checked).
-    pub fn problems(&self) -> Vec<ConfigProblem> {
-        let mut problems = Vec::new();
-        let basic = self.basic_user.is_some() || self.basic_password.is_some();
-        if self.basic_user.is_some() && self.basic_password.is_none() {
-            problems.push(ConfigProblem::at_key(
-                "basic_user",
-                "needs basic_password (write basic_password = \"\" for an empty one)",
-            ));
-        }
-        if self.basic_password.is_some() && self.basic_user.is_none() {
-            problems.push(ConfigProblem::at_key("basic_password", "needs basic_user"));
-        }
-        if basic && self.bearer_token.is_some() {
-            problems.push(ConfigProblem::at_key(
-                "bearer_token",
-                "give bearer_token or basic_user and basic_password, not both: each is the Authorization header",
-            ));
-        }
-        if (basic || self.bearer_token.is_some()) && self.header("authorization").is_some() {
-            let key = if basic { "basic_user" } else { "bearer_token" };
-            problems.push(ConfigProblem::at_key(
-                "headers",
-                format!("sets Authorization, and so does {key}: give one of them"),
-            ));
-        }
-        if self.content_type.is_some() {
-            if self.body.is_none() {
-                problems.push(ConfigProblem::at_key("content_type", "needs body"));
-            }
-            if self.header("content-type").is_some() {
-                problems.push(ConfigProblem::at_key("content_type", "headers sets Content-Type too: give one of them"));
-            }
-        }
-        if let (Some(warn), Some(crit)) = (self.cert_warn_days, self.cert_crit_days)
-            && warn < crit
-        {
-            problems.push(ConfigProblem::at_key(
-                "cert_warn_days",
-                format!("{warn} is below cert_crit_days {crit}, so it would never warn"),
-            ));
-        }
-        problems
     }
 
     /// The value of request header `name` (lower case) in `headers`, whatever its case there.
@@ -327,6 +283,52 @@ impl<V: ConfigValue> ConfigValue for PointerMap<V> {
 impl<V: ConfigValue> OptionalValue for PointerMap<V> {
     fn absent() -> PointerMap<V> {
         PointerMap(Vec::new())
+    }
+}
+
+impl CrossChecked for Config {
+    fn problems(&self) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        let basic = self.basic_user.is_some() || self.basic_password.is_some();
+        if self.basic_user.is_some() && self.basic_password.is_none() {
+            problems.push(ConfigProblem::at_key(
+                "basic_user",
+                "needs basic_password (write basic_password = \"\" for an empty one)",
+            ));
+        }
+        if self.basic_password.is_some() && self.basic_user.is_none() {
+            problems.push(ConfigProblem::at_key("basic_password", "needs basic_user"));
+        }
+        if basic && self.bearer_token.is_some() {
+            problems.push(ConfigProblem::at_key(
+                "bearer_token",
+                "give bearer_token or basic_user and basic_password, not both: each is the Authorization header",
+            ));
+        }
+        if (basic || self.bearer_token.is_some()) && self.header("authorization").is_some() {
+            let key = if basic { "basic_user" } else { "bearer_token" };
+            problems.push(ConfigProblem::at_key(
+                "headers",
+                format!("sets Authorization, and so does {key}: give one of them"),
+            ));
+        }
+        if self.content_type.is_some() {
+            if self.body.is_none() {
+                problems.push(ConfigProblem::at_key("content_type", "needs body"));
+            }
+            if self.header("content-type").is_some() {
+                problems.push(ConfigProblem::at_key("content_type", "headers sets Content-Type too: give one of them"));
+            }
+        }
+        if let (Some(warn), Some(crit)) = (self.cert_warn_days, self.cert_crit_days)
+            && warn < crit
+        {
+            problems.push(ConfigProblem::at_key(
+                "cert_warn_days",
+                format!("{warn} is below cert_crit_days {crit}, so it would never warn"),
+            ));
+        }
+        problems
     }
 }
 

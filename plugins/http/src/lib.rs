@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use vitals_sdk::http::{self, Response};
 use vitals_sdk::{
-    Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Description, Metric, NetError, PluginConfig, Reason,
+    Check, CheckRequest, CheckResult, ConfigProblem, CrossChecked, Description, Metric, NetError, PluginConfig, Reason,
     Status, Thresholds, TlsInfo, critical, description, first_line, format_bytes, format_ms, metric, net_failure, ok,
     reason_phrase, register_check, sanitize, shown_duration, us_to_ms, warning,
 };
@@ -51,21 +51,14 @@ impl Check for Http {
     }
 
     fn validate(config: &str) -> Vec<ConfigProblem> {
-        match Config::parse(config) {
-            Ok(config) => config.problems(),
-            Err(error) => error.into_problems(),
-        }
+        vitals_sdk::validate_checked::<Config>(config)
     }
 
     fn run(request: CheckRequest) -> CheckResult {
-        let config = match Config::parse(&request.config) {
+        let config = match Config::load(&request.config) {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let problems = config.problems();
-        if !problems.is_empty() {
-            return ConfigError::new(problems).into();
-        }
         let req = request::build(&config, &request.target, request.deadline_ms);
         // The TLS facts cost the host a second look at the chain: asked for https only, or
         // when a certificate threshold is set (an http URL may redirect to https).

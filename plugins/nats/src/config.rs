@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use vitals_sdk::{Config, ConfigProblem, Thresholds};
+use vitals_sdk::{Config, ConfigProblem, CrossChecked, Thresholds};
 
 /// The parsed `[check.config]` table.
 #[derive(Debug, Config)]
@@ -41,9 +41,14 @@ impl Config {
     pub fn time_thresholds(&self) -> Thresholds {
         Thresholds::time_ms(self.warn_time, self.crit_time)
     }
+}
 
-    /// What is wrong with the keys taken together (each one alone has been checked).
-    pub fn problems(&self) -> Vec<ConfigProblem> {
+fn non_empty(text: &str) -> Result<(), String> {
+    if text.is_empty() { Err("must not be empty".to_string()) } else { Ok(()) }
+}
+
+impl CrossChecked for Config {
+    fn problems(&self) -> Vec<ConfigProblem> {
         let mut problems = Vec::new();
         match (&self.user, &self.password) {
             (Some(_), None) => problems.push(ConfigProblem::at_key("user", "needs password")),
@@ -55,10 +60,6 @@ impl Config {
         }
         problems
     }
-}
-
-fn non_empty(text: &str) -> Result<(), String> {
-    if text.is_empty() { Err("must not be empty".to_string()) } else { Ok(()) }
 }
 
 #[cfg(test)]

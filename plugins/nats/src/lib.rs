@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use vitals_sdk::session::{Link, Peer};
 use vitals_sdk::tcp::{self, Stream};
 use vitals_sdk::{
-    Check, CheckRequest, CheckResult, ConfigError, ConfigProblem, Deadline, Description, Metric, PluginConfig, Reason,
+    Check, CheckRequest, CheckResult, ConfigProblem, CrossChecked, Deadline, Description, Metric, PluginConfig, Reason,
     Status, Thresholds, critical, description, duration_ms, first_line, format_ms, metric, net_failure, ok,
     register_check, sanitize, shown_duration, warning,
 };
@@ -54,22 +54,15 @@ impl Check for Nats {
     }
 
     fn validate(config: &str) -> Vec<ConfigProblem> {
-        match Config::parse(config) {
-            Ok(config) => config.problems(),
-            Err(error) => error.into_problems(),
-        }
+        vitals_sdk::validate_checked::<Config>(config)
     }
 
     fn run(request: CheckRequest) -> CheckResult {
         let deadline = Deadline::from_ms(request.deadline_ms);
-        let config = match Config::parse(&request.config) {
+        let config = match Config::load(&request.config) {
             Ok(config) => config,
             Err(error) => return error.into(),
         };
-        let problems = config.problems();
-        if !problems.is_empty() {
-            return ConfigError::new(problems).into();
-        }
         let Peer { connection, link, .. } = match Peer::open(&request, &deadline) {
             Ok(peer) => peer,
             Err(result) => return result,

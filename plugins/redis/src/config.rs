@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use vitals_sdk::serde_json::Value;
-use vitals_sdk::{Config, ConfigProblem, ConfigType, ConfigValue, Range, Thresholds, format_bytes};
+use vitals_sdk::{Config, ConfigProblem, ConfigType, ConfigValue, CrossChecked, Range, Thresholds, format_bytes};
 
 /// The parsed `[check.config]` table.
 #[derive(Debug, Config)]
@@ -37,21 +37,6 @@ impl Config {
     /// `warn_time` and `crit_time` as thresholds on milliseconds.
     pub fn time_thresholds(&self) -> Thresholds {
         Thresholds::time_ms(self.warn_time, self.crit_time)
-    }
-
-    /// What is wrong with the keys taken together (each one alone has been checked).
-    pub fn problems(&self) -> Vec<ConfigProblem> {
-        let mut problems = Vec::new();
-        if self.user.is_some() && self.password.is_none() {
-            problems.push(ConfigProblem::at_key("user", "needs password (AUTH user password)"));
-        }
-        if let (Some(warn), Some(crit)) = (self.memory_warn, self.memory_crit)
-            && warn.same_kind(&crit)
-            && warn.amount() > crit.amount()
-        {
-            problems.push(ConfigProblem::at_key("memory_warn", format!("{warn} is above memory_crit {crit}")));
-        }
-        problems
     }
 }
 
@@ -169,6 +154,22 @@ impl ConfigValue for MemoryLimit {
             Ok(bytes) => Ok(MemoryLimit::Bytes(bytes)),
             Err(error) => Err(format!("{error} (or a percentage of maxmemory such as \"80%\")")),
         }
+    }
+}
+
+impl CrossChecked for Config {
+    fn problems(&self) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        if self.user.is_some() && self.password.is_none() {
+            problems.push(ConfigProblem::at_key("user", "needs password (AUTH user password)"));
+        }
+        if let (Some(warn), Some(crit)) = (self.memory_warn, self.memory_crit)
+            && warn.same_kind(&crit)
+            && warn.amount() > crit.amount()
+        {
+            problems.push(ConfigProblem::at_key("memory_warn", format!("{warn} is above memory_crit {crit}")));
+        }
+        problems
     }
 }
 

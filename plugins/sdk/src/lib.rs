@@ -366,7 +366,7 @@ pub use notifier_bindings::exports::vitals::plugin::notifier::ChangeKind;
 /// assert_eq!(event.new_status, Some(Status::Critical));
 /// ```
 pub use notifier_bindings::exports::vitals::plugin::notifier::StateChange;
-pub use plugin_config::{ConfigError, PluginConfig, validate_config};
+pub use plugin_config::{ConfigError, CrossChecked, PluginConfig, validate_checked, validate_config};
 pub use range::{Range, Thresholds};
 pub use result::{critical, duration_ms, format_ms, metric, ok, shown_duration, unknown, us_to_ms, warning};
 pub use status_codes::{StatusCodes, reason_phrase};

@@ -170,6 +170,56 @@ pub fn validate_config<C: PluginConfig>(json: &str) -> Vec<ConfigProblem> {
     }
 }
 
+/// A config whose keys must also agree with each other (a user needs a password, a warning
+/// level lies below its critical one): the derive checks each key alone, this the keys
+/// together, once, for `validate` and `run` alike.
+///
+/// ```
+/// use vitals_sdk::{ConfigProblem, CrossChecked};
+///
+/// #[derive(vitals_sdk::Config)]
+/// struct Login {
+///     /// Who logs in.
+///     user: Option<String>,
+///     /// Their password.
+///     password: Option<String>,
+/// }
+///
+/// impl CrossChecked for Login {
+///     fn problems(&self) -> Vec<ConfigProblem> {
+///         match (&self.user, &self.password) {
+///             (Some(_), None) => vec![ConfigProblem::at_key("user", "needs password")],
+///             _ => Vec::new(),
+///         }
+///     }
+/// }
+///
+/// assert!(Login::load(r#"{"user": "a", "password": "b"}"#).is_ok());
+/// let problems = vitals_sdk::validate_checked::<Login>(r#"{"user": "a"}"#);
+/// assert_eq!(problems[0].key.as_deref(), Some("user"));
+/// ```
+pub trait CrossChecked: PluginConfig {
+    /// What is wrong with the keys taken together (each one alone has been checked).
+    fn problems(&self) -> Vec<ConfigProblem>;
+
+    /// The config in `json`, its keys checked alone and then together.
+    fn load(json: &str) -> Result<Self, ConfigError> {
+        let config = Self::parse(json)?;
+        match config.problems() {
+            problems if problems.is_empty() => Ok(config),
+            problems => Err(ConfigError::new(problems)),
+        }
+    }
+}
+
+/// `validate` of a [`CrossChecked`] config: every problem, of the keys alone or together.
+pub fn validate_checked<C: CrossChecked>(json: &str) -> Vec<ConfigProblem> {
+    match C::load(json) {
+        Ok(_) => Vec::new(),
+        Err(error) => error.into_problems(),
+    }
+}
+
 /// The table in `json`, or the problem with it.
 fn json_object(json: &str) -> Result<Map<String, Value>, ConfigProblem> {
     let json = if json.trim().is_empty() { "{}" } else { json };
