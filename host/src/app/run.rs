@@ -13,7 +13,7 @@ use crate::result::state::{CheckState, FLAP_HISTORY};
 use crate::runtime::Runtime;
 use crate::schedule::scheduler::Settings;
 use crate::schedule::{Clock, Prepared, SandboxExecutor, Scheduler, wall_clock_ms};
-use crate::store::ResultStore;
+use crate::store::{Observation, ResultStore};
 
 /// Runs `prepared` once through the scheduler, with states carried on from the store's
 /// history, and writes results and events in one transaction. Returns the results in
@@ -52,29 +52,36 @@ pub fn housekeeping(store: &mut dyn ResultStore, plan: &Plan) {
 }
 
 /// Each check's state rebuilt from its last results in the store, so that a restart, or
-/// the next `run --once` from cron, carries on where the last one ended.
+/// the next `run --once` from cron, carries on where the last one ended. One read for
+/// every check (a check without history starts afresh).
 pub fn history_states(prepared: &[Prepared], store: &dyn ResultStore) -> HashMap<String, CheckState> {
+    // Enough results to rebuild flapping and a recovery still being counted, for the check
+    // that needs the most.
+    let needed = |p: &Prepared| {
+        let policy = p.check.timing.policy;
+        FLAP_HISTORY.max((policy.recover_after + policy.retries + 1) as usize)
+    };
+    let most = prepared.iter().map(needed).max().unwrap_or(FLAP_HISTORY);
+    let names: Vec<&str> = prepared.iter().map(|p| p.check.name.as_str()).collect();
+    let mut history = store.recent_observations(&names, most).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot read the checks' history; their states start afresh");
+        HashMap::new()
+    });
     prepared
         .iter()
         .map(|p| {
-            let policy = p.check.timing.policy;
-            // Enough results to rebuild flapping and a recovery still being counted.
-            let needed = FLAP_HISTORY.max((policy.recover_after + policy.retries + 1) as usize);
-            let mut recent = store.recent(Some(&p.check.name), needed).unwrap_or_else(|e| {
-                tracing::warn!(check = %p.check.name, error = %e, "cannot read this check's history; its state starts afresh");
-                Vec::new()
-            });
-            recent.reverse();
-            (p.check.name.clone(), replay(&recent, &policy))
+            let seen = history.remove(&p.check.name).unwrap_or_default();
+            let from = seen.len().saturating_sub(needed(p));
+            (p.check.name.clone(), replay(&seen[from..], &p.check.timing.policy))
         })
         .collect()
 }
 
-/// The state a check is in after `history` (oldest result first).
-fn replay(history: &[CheckResult], policy: &crate::plan::StatePolicy) -> CheckState {
+/// The state a check is in after `history` (oldest first).
+fn replay(history: &[Observation], policy: &crate::plan::StatePolicy) -> CheckState {
     let mut state = CheckState::new();
-    for result in history {
-        state.observe(result.status, result.started_at_ms, policy);
+    for seen in history {
+        state.observe(seen.status, seen.started_at_ms, policy);
     }
     state
 }

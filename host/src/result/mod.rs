@@ -119,7 +119,7 @@ pub struct StateInfo {
 }
 
 /// One measured value with its perfdata attributes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Metric {
     /// Metric name (`time_total`).
     pub name: String,
@@ -128,16 +128,16 @@ pub struct Metric {
     /// Unit of measure (`ms`, `B`, `%`, or empty).
     pub unit: String,
     /// Warning range, Monitoring Plugins syntax.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warn: Option<String>,
     /// Critical range, Monitoring Plugins syntax.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crit: Option<String>,
     /// Smallest possible value.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
     /// Largest possible value.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
 }
 

@@ -16,12 +16,13 @@
 //! The schema is versioned (see `migrations.rs`); a database written by a newer
 //! Vitals is refused rather than misread.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::result::CheckResult;
 use crate::result::EventRecord;
+use crate::result::{CheckResult, Status};
 
 pub mod blocks;
 mod null;
@@ -83,6 +84,16 @@ pub enum ChangeKind {
     Flapping,
 }
 
+/// One past result, as much of it as a check's state needs: when it started and how it
+/// ended. What a runner replays to carry each check's SOFT/HARD and flapping state on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observation {
+    /// When the run started, in milliseconds since the Unix epoch.
+    pub started_at_ms: i64,
+    /// Its status.
+    pub status: Status,
+}
+
 /// Where check results are kept.
 pub trait ResultStore: Send {
     /// Writes the results of one run and the events they caused in one transaction:
@@ -106,6 +117,30 @@ pub trait ResultStore: Send {
     /// The newest results, newest first, optionally of one check (used by tests now,
     /// reports later).
     fn recent(&self, check: Option<&str>, limit: usize) -> Result<Vec<CheckResult>, StoreError>;
+
+    /// For each of `checks`, the observations of its newest `limit` results (sealed hours
+    /// included), oldest first; a check without results is absent. A store answers it in
+    /// as few queries as it can: a run of thousands of checks asks it once, not once per
+    /// check.
+    fn recent_observations(
+        &self,
+        checks: &[&str],
+        limit: usize,
+    ) -> Result<HashMap<String, Vec<Observation>>, StoreError> {
+        let mut out = HashMap::new();
+        for check in checks {
+            let mut seen: Vec<Observation> = self
+                .recent(Some(check), limit)?
+                .iter()
+                .map(|r| Observation { started_at_ms: r.started_at_ms, status: r.status })
+                .collect();
+            if !seen.is_empty() {
+                seen.reverse();
+                out.insert((*check).to_owned(), seen);
+            }
+        }
+        Ok(out)
+    }
 
     /// The state events of one `kind` of `check` in `[from_ms, to_ms)`, oldest first, and
     /// the last one before `from_ms` (the state the window starts in): the HARD changes, or

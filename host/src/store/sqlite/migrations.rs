@@ -132,6 +132,18 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE hourly ADD COLUMN degraded_ms INTEGER NOT NULL DEFAULT 0;
     ",
+    // 5: a result's metrics in its own row, as one JSON array (NULL for none), instead of
+    // a row per metric: one insert per result rather than seven, and a read without a
+    // second lookup. The rows of the `metrics` table move into the column, in order.
+    "
+    ALTER TABLE results ADD COLUMN metrics TEXT;
+    UPDATE results SET metrics = (
+        SELECT json_group_array(json_object('name', name, 'value', value, 'unit', unit,
+                   'warn', warn, 'crit', crit, 'min', min, 'max', max) ORDER BY position)
+        FROM metrics WHERE result_id = results.id)
+    WHERE EXISTS (SELECT 1 FROM metrics WHERE result_id = results.id);
+    DROP TABLE metrics;
+    ",
 ];
 
 /// The newest schema version this program knows.
@@ -247,7 +259,7 @@ mod tests {
         assert_eq!(version, latest());
         let app: i64 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).unwrap();
         assert_eq!(app, APPLICATION_ID);
-        for table in ["runs", "results", "metrics"] {
+        for table in ["runs", "results", "events", "sealed_hours", "hourly"] {
             let n: i64 = conn
                 .query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1", [table], |r| {
                     r.get(0)
@@ -272,7 +284,7 @@ mod tests {
         let (_dir, path, mut conn) = fresh();
         conn.pragma_update(None, "user_version", 7).unwrap();
         let err = apply(&mut conn, &path, BUSY).unwrap_err();
-        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 4, .. }), "{err:?}");
+        assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 5, .. }), "{err:?}");
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, 7);
     }
@@ -309,5 +321,42 @@ mod tests {
         assert_eq!(apply_list(&mut conn, &path, BUSY, &list).unwrap(), 1);
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, 2);
+    }
+
+    #[test]
+    fn migration_5_moves_each_results_metric_rows_into_its_metrics_column_in_order() {
+        let (_dir, path, mut conn) = fresh();
+        apply_list(&mut conn, &path, BUSY, &MIGRATIONS[..4]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO runs (id, started_at_ms, finished_at_ms, checks) VALUES (1, 0, 1, 2);
+             INSERT INTO results (id, run_id, check_name, plugin, plugin_version, target, started_at_ms,
+                 duration_us, status, summary) VALUES
+               (1, 1, 'web', 'http', '1', 't', 0, 5, 'ok', 'fine'),
+               (2, 1, 'bare', 'http', '1', 't', 0, 5, 'ok', 'no metrics');
+             INSERT INTO metrics (result_id, position, name, value, unit, warn, crit, min, max) VALUES
+               (1, 1, 'second', 2.5, 'ms', '10', '@0:5', 0.0, NULL),
+               (1, 0, 'first', 1.0, '', NULL, NULL, NULL, 100.0);",
+        )
+        .unwrap();
+        drop(conn);
+
+        let store = super::super::SqliteStore::open(&path).unwrap();
+        let mut back = crate::store::ResultStore::recent(&store, None, 10).unwrap();
+        back.sort_by(|a, b| a.check.cmp(&b.check));
+        assert!(back[0].metrics.is_empty(), "{:?}", back[0].metrics);
+        let names: Vec<&str> = back[1].metrics.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["first", "second"]);
+        let second = &back[1].metrics[1];
+        assert_eq!((second.value, second.unit.as_str()), (2.5, "ms"));
+        assert_eq!((second.warn.as_deref(), second.crit.as_deref()), (Some("10"), Some("@0:5")));
+        assert_eq!((second.min, second.max), (Some(0.0), None));
+        assert_eq!(back[1].metrics[0].max, Some(100.0));
+        let gone: i64 = store_tables(&path, "metrics");
+        assert_eq!(gone, 0, "the metrics table is dropped");
+    }
+
+    fn store_tables(path: &Path, name: &str) -> i64 {
+        let conn = Connection::open(path).unwrap();
+        conn.query_row("SELECT count(*) FROM sqlite_schema WHERE name = ?1", [name], |r| r.get(0)).unwrap()
     }
 }

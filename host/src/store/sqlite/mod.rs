@@ -5,13 +5,14 @@
 //! Every rusqlite error leaves this module through [`classify`], which turns SQLite's
 //! result code into a [`StoreError`] a person can act on.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::{ChangeKind, HourRollup, ResultStore, StoreError};
+use super::{ChangeKind, HourRollup, Observation, ResultStore, StoreError};
 
 mod migrations;
 mod results;
@@ -23,7 +24,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Result columns, in the order [`read_result`] reads them.
 const RESULT_COLUMNS: &str = "id, check_name, plugin, plugin_version, target, started_at_ms, \
-     duration_us, status, summary, reason, details, state_type, attempt";
+     duration_us, status, summary, reason, details, state_type, attempt, metrics";
 
 /// A result store in one SQLite file.
 pub struct SqliteStore {
@@ -173,6 +174,14 @@ impl ResultStore for SqliteStore {
 
     fn recent(&self, check: Option<&str>, limit: usize) -> Result<Vec<CheckResult>, StoreError> {
         self.recent_impl(check, limit)
+    }
+
+    fn recent_observations(
+        &self,
+        checks: &[&str],
+        limit: usize,
+    ) -> Result<HashMap<String, Vec<Observation>>, StoreError> {
+        self.recent_observations_impl(checks, limit)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Raw results and events in SQLite: the one transaction a run is written in, and the
 //! reads of recent results, a window (sealed hours included) and events.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use rusqlite::{Row, TransactionBehavior, params};
@@ -8,11 +9,50 @@ use rusqlite::{Row, TransactionBehavior, params};
 use super::{RESULT_COLUMNS, SqliteStore, ceil_millis, classify};
 use crate::result::state::Event;
 use crate::result::{CheckResult, EventRecord, Metric, Reason, StateInfo, StateType, Status};
-use crate::store::StoreError;
+use crate::store::{Observation, StoreError};
+
+/// Writes the metrics of `result` that SQLite can hold into `out` as one JSON array (the
+/// `metrics` column), and says whether there were any. A metric whose value is NaN or
+/// infinite is left out (JSON has no such number), and so is a non-finite `min` or `max`.
+fn metrics_json(result: &CheckResult, out: &mut String) -> bool {
+    out.clear();
+    let finite = |v: Option<f64>| v.is_none_or(f64::is_finite);
+    let json = if result.metrics.iter().all(|m| m.value.is_finite() && finite(m.min) && finite(m.max)) {
+        if result.metrics.is_empty() {
+            return false;
+        }
+        serde_json::to_string(&result.metrics)
+    } else {
+        let kept: Vec<Metric> = result
+            .metrics
+            .iter()
+            .filter(|m| {
+                if !m.value.is_finite() {
+                    tracing::debug!(check = %result.check, metric = %m.name, value = m.value,
+                        "not storing a metric whose value is not a finite number");
+                }
+                m.value.is_finite()
+            })
+            .map(|m| Metric { min: m.min.filter(|v| v.is_finite()), max: m.max.filter(|v| v.is_finite()), ..m.clone() })
+            .collect();
+        if kept.is_empty() {
+            return false;
+        }
+        serde_json::to_string(&kept)
+    };
+    // Plain strings and finite numbers always serialize.
+    match json {
+        Ok(json) => {
+            *out = json;
+            true
+        }
+        Err(_) => false,
+    }
+}
 
 impl SqliteStore {
-    /// Turns one `results` row (columns [`RESULT_COLUMNS`]) into a result without metrics,
-    /// returning its id too.
+    /// Turns one `results` row (columns [`RESULT_COLUMNS`]) into a result, returning its id
+    /// too.
     pub(super) fn read_result(&self, row: &Row<'_>) -> Result<(i64, CheckResult), StoreError> {
         let id: i64 = row.get(0).map_err(|e| self.err(e))?;
         let text = |i| row.get::<_, String>(i).map_err(|e| self.err(e));
@@ -45,7 +85,7 @@ impl SqliteStore {
                 status,
                 summary: text(8)?,
                 reason,
-                metrics: Vec::new(),
+                metrics: self.read_metrics(id, opt(13)?.as_deref())?,
                 details: opt(10)?,
                 state: self.read_state(id, opt(11)?, row.get::<_, Option<i64>>(12).map_err(|e| self.err(e))?)?,
             },
@@ -82,9 +122,7 @@ impl SqliteStore {
         let mut rows = stmt.query(args).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            let (id, mut result) = self.read_result(row)?;
-            result.metrics = self.read_metrics(id)?;
-            out.push(result);
+            out.push(self.read_result(row)?.1);
         }
         Ok(out)
     }
@@ -124,29 +162,13 @@ impl SqliteStore {
         Ok(out)
     }
 
-    /// The metrics of one result, in their original order.
-    pub(super) fn read_metrics(&self, result_id: i64) -> Result<Vec<Metric>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT name, value, unit, warn, crit, min, max FROM metrics \
-                 WHERE result_id = ?1 ORDER BY position",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([result_id], |r| {
-                Ok(Metric {
-                    name: r.get(0)?,
-                    value: r.get(1)?,
-                    unit: r.get(2)?,
-                    warn: r.get(3)?,
-                    crit: r.get(4)?,
-                    min: r.get(5)?,
-                    max: r.get(6)?,
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    /// The metrics of result `id` from its `metrics` column (a JSON array, or NULL for none).
+    fn read_metrics(&self, id: i64, column: Option<&str>) -> Result<Vec<Metric>, StoreError> {
+        match column {
+            None => Ok(Vec::new()),
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| self.corrupt(format!("results row {id} has unreadable metrics: {e}"))),
+        }
     }
 
     pub(super) fn write_run_impl(&mut self, results: &[CheckResult], events: &[EventRecord]) -> Result<(), StoreError> {
@@ -169,19 +191,15 @@ impl SqliteStore {
             let mut insert_result = tx
                 .prepare_cached(
                     "INSERT INTO results (run_id, check_name, plugin, plugin_version, target, \
-                     started_at_ms, duration_us, status, summary, reason, details, state_type, attempt) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                     started_at_ms, duration_us, status, summary, reason, details, state_type, attempt, \
+                     metrics) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 )
                 .map_err(err)?;
-            let mut insert_metric = tx
-                .prepare_cached(
-                    "INSERT INTO metrics (result_id, position, name, value, unit, warn, crit, min, max) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .map_err(err)?;
+            let mut metrics = String::new();
             for r in results {
-                let result_id = insert_result
-                    .insert(params![
+                let has_metrics = metrics_json(r, &mut metrics);
+                insert_result
+                    .execute(params![
                         run_id,
                         r.check,
                         r.plugin,
@@ -195,28 +213,9 @@ impl SqliteStore {
                         r.details,
                         r.state.map(|st| st.kind.as_str()),
                         r.state.map(|st| i64::from(st.attempt)),
+                        has_metrics.then_some(metrics.as_str()),
                     ])
                     .map_err(err)?;
-                for (position, m) in r.metrics.iter().enumerate() {
-                    if !m.value.is_finite() {
-                        tracing::debug!(check = %r.check, metric = %m.name, value = m.value,
-                            "not storing a metric whose value is not a finite number");
-                        continue;
-                    }
-                    insert_metric
-                        .execute(params![
-                            result_id,
-                            position as i64,
-                            m.name,
-                            m.value,
-                            m.unit,
-                            m.warn,
-                            m.crit,
-                            m.min.filter(|v| v.is_finite()),
-                            m.max.filter(|v| v.is_finite()),
-                        ])
-                        .map_err(err)?;
-                }
             }
         }
         {
@@ -324,6 +323,73 @@ impl SqliteStore {
             out.extend(sealed.into_iter().filter(|r| r.started_at_ms <= oldest));
             out.sort_by_key(|r| std::cmp::Reverse(r.started_at_ms));
             out.truncate(wanted);
+        }
+        Ok(out)
+    }
+
+    pub(super) fn recent_observations_impl(
+        &self,
+        checks: &[&str],
+        limit: usize,
+    ) -> Result<HashMap<String, Vec<Observation>>, StoreError> {
+        let mut out: HashMap<String, Vec<(i64, Observation)>> = HashMap::new();
+        if checks.is_empty() || limit == 0 {
+            return Ok(HashMap::new());
+        }
+        // One statement for every check: SQLite walks each check's (check_name,
+        // started_at_ms) index backwards for its newest rows, without a statement (and a
+        // re-prepare) per check.
+        let names = serde_json::to_string(checks).map_err(|e| self.corrupt(format!("check names: {e}")))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT c.value, r.id, r.started_at_ms, r.status FROM json_each(?1) AS c \
+                 JOIN results AS r ON r.id IN (SELECT id FROM results WHERE check_name = c.value \
+                 ORDER BY started_at_ms DESC, id DESC LIMIT ?2)",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(params![names, i64::try_from(limit).unwrap_or(i64::MAX)]).map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let name: String = row.get(0).map_err(|e| self.err(e))?;
+            let id: i64 = row.get(1).map_err(|e| self.err(e))?;
+            let word: String = row.get(3).map_err(|e| self.err(e))?;
+            let status = Status::parse(&word)
+                .ok_or_else(|| self.corrupt(format!("results row {id} has an unknown status {word:?}")))?;
+            let started_at_ms = row.get(2).map_err(|e| self.err(e))?;
+            out.entry(name).or_default().push((id, Observation { started_at_ms, status }));
+        }
+        let mut out: HashMap<String, Vec<Observation>> = out
+            .into_iter()
+            .map(|(name, mut seen)| {
+                seen.sort_by_key(|(id, o)| (o.started_at_ms, *id));
+                (name, seen.into_iter().map(|(_, o)| o).collect())
+            })
+            .collect();
+        // Checks with fewer unsealed results than wanted go on into their sealed hours, which
+        // are older than every unsealed row of their check; a store without sealed hours (a
+        // new one) is not asked per check.
+        if !self.has_sealed_hours()? {
+            return Ok(out);
+        }
+        for check in checks {
+            let have = out.get(*check).map_or(0, Vec::len);
+            if have >= limit {
+                continue;
+            }
+            let oldest = out.get(*check).and_then(|seen| seen.first()).map_or(i64::MAX, |o| o.started_at_ms);
+            let mut older: Vec<Observation> = self
+                .recent_sealed(Some(check), limit - have)?
+                .into_iter()
+                .filter(|r| r.started_at_ms <= oldest)
+                .map(|r| Observation { started_at_ms: r.started_at_ms, status: r.status })
+                .collect();
+            if older.is_empty() {
+                continue;
+            }
+            older.reverse();
+            let seen = out.entry((*check).to_owned()).or_default();
+            older.append(seen);
+            *seen = older;
         }
         Ok(out)
     }

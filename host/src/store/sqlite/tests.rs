@@ -200,14 +200,16 @@ fn one_transaction_per_run_a_failure_mid_run_leaves_nothing() {
 
     assert_eq!(count(&store.conn, "runs"), 1);
     assert_eq!(count(&store.conn, "results"), 1);
-    assert_eq!(count(&store.conn, "metrics"), 0);
     // Another connection sees the same, and the store is usable again afterwards.
     let other = Connection::open(store.path.clone()).unwrap();
     assert_eq!(count(&other, "results"), 1);
     store.conn.execute_batch("DROP TRIGGER fail_second").unwrap();
     store.write_run_only(&run).unwrap();
     assert_eq!(count(&other, "results"), 4);
-    assert_eq!(count(&other, "metrics"), 2);
+    let stored: i64 = other
+        .query_row("SELECT sum(json_array_length(metrics)) FROM results WHERE check_name = 'first'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 2, "the first result's two metrics, in its one row");
 }
 
 #[test]
@@ -274,13 +276,18 @@ fn a_newer_schema_version_is_refused_with_the_message() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vitals.db");
     drop(SqliteStore::open(&path).unwrap());
-    Connection::open(&path).unwrap().pragma_update(None, "user_version", 7).unwrap();
+    let known = super::migrations::MIGRATIONS.len() as i64;
+    let newer = known + 2;
+    Connection::open(&path).unwrap().pragma_update(None, "user_version", newer).unwrap();
 
     let err = SqliteStore::open(&path).err().expect("refused");
-    assert!(matches!(err, StoreError::NewerSchema { found: 7, known: 4, .. }), "{err:?}");
+    assert!(matches!(err, StoreError::NewerSchema { found, known: k, .. } if found == newer && k == known), "{err:?}");
     assert_eq!(
         err.to_string(),
-        format!("{} was written by a newer Vitals (schema 7, this one knows up to 4); upgrade vitals", path.display())
+        format!(
+            "{} was written by a newer Vitals (schema {newer}, this one knows up to {known}); upgrade vitals",
+            path.display()
+        )
     );
 }
 
@@ -526,4 +533,74 @@ fn a_row_the_database_refuses_is_an_error_about_the_data() {
     assert!(store.recent(None, 10).unwrap().is_empty());
     store.write_run_only(&[result("web", 0, Status::Ok)]).unwrap();
     assert_eq!(store.recent(None, 10).unwrap().len(), 1);
+}
+
+/// What `recent` says of `check`, as the observations `recent_observations` gives.
+fn observed(store: &SqliteStore, check: &str, limit: usize) -> Vec<Observation> {
+    let mut seen: Vec<Observation> = store
+        .recent(Some(check), limit)
+        .unwrap()
+        .iter()
+        .map(|r| Observation { started_at_ms: r.started_at_ms, status: r.status })
+        .collect();
+    seen.reverse();
+    seen
+}
+
+#[test]
+fn recent_observations_of_many_checks_in_one_query_agree_with_recent() {
+    let (_dir, _path, mut store) = store();
+    assert!(store.recent_observations(&["a", "b"], 5).unwrap().is_empty(), "a new store has none");
+    let statuses = [Status::Ok, Status::Critical, Status::Warning, Status::Unknown];
+    for i in 0..12 {
+        let mut run = vec![result("a", 1_000 * i, statuses[i as usize % 4])];
+        if i % 3 == 0 {
+            run.push(result("b", 1_000 * i, statuses[(i as usize + 1) % 4]));
+        }
+        // Two results of one check at the same time: the later written is the newer.
+        if i == 7 {
+            run.push(result("a", 1_000 * i, Status::Ok));
+        }
+        store.write_run_only(&run).unwrap();
+    }
+    let names = ["a", "b", "never-ran", "it's \"quoted\""];
+    let got = store.recent_observations(&names, 5).unwrap();
+    assert_eq!(got.len(), 2, "checks without results are absent: {got:?}");
+    assert_eq!(got["a"], observed(&store, "a", 5));
+    assert_eq!(got["b"], observed(&store, "b", 5));
+    assert_eq!(got["a"].len(), 5);
+    assert_eq!(got["b"].len(), 4, "b ran only 4 times");
+    assert!(got["a"].windows(2).all(|w| w[0].started_at_ms <= w[1].started_at_ms), "oldest first");
+    assert!(store.recent_observations(&names, 0).unwrap().is_empty());
+}
+
+#[test]
+fn recent_observations_go_on_into_sealed_hours() {
+    let (_dir, _path, mut store) = store();
+    // An hour of "a", sealed, then two unsealed results in the next hour.
+    let sealed: Vec<CheckResult> =
+        (0..4).map(|i| result("a", 600_000 * i, if i == 2 { Status::Critical } else { Status::Ok })).collect();
+    store.write_run_only(&sealed).unwrap();
+    let rollup = HourRollup {
+        check: "a".into(),
+        hour_ms: 0,
+        up_ms: crate::store::HOUR_MS,
+        degraded_ms: 0,
+        down_ms: 0,
+        no_data_ms: 0,
+        counts: crate::store::StatusCounts::default(),
+        soft: 0,
+        hard: 4,
+        latency: None,
+        phases: None,
+    };
+    store.seal_hour(&rollup, &sealed).unwrap();
+    store.write_run_only(&[result("a", 3_700_000, Status::Warning), result("a", 3_800_000, Status::Ok)]).unwrap();
+    assert_eq!(count(&store.conn, "results"), 2, "the sealed hour left the raw rows");
+
+    let got = store.recent_observations(&["a"], 4).unwrap();
+    let times: Vec<i64> = got["a"].iter().map(|o| o.started_at_ms).collect();
+    assert_eq!(times, [1_200_000, 1_800_000, 3_700_000, 3_800_000]);
+    assert_eq!(got["a"], observed(&store, "a", 4));
+    assert_eq!(got["a"][0].status, Status::Critical);
 }

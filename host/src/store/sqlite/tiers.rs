@@ -47,16 +47,27 @@ impl SqliteStore {
         Ok(self.unpack(check, &blob)?.into_iter().rfind(|r| r.started_at_ms < before_ms))
     }
 
+    /// Whether any hour is sealed.
+    pub(super) fn has_sealed_hours(&self) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM sealed_hours)")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(|e| self.err(e))
+    }
+
     /// The newest sealed results, newest first, at most `limit`, optionally of one check.
     pub(super) fn recent_sealed(&self, check: Option<&str>, limit: usize) -> Result<Vec<CheckResult>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT check_name, block FROM sealed_hours WHERE ?1 IS NULL OR check_name = ?1 \
-                 ORDER BY hour_ms DESC",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query(params![check]).map_err(|e| self.err(e))?;
+        // One statement per case, so that one check's walks its primary key backwards.
+        let sql = match check {
+            Some(_) => "SELECT check_name, block FROM sealed_hours WHERE check_name = ?1 ORDER BY hour_ms DESC",
+            None => "SELECT check_name, block FROM sealed_hours ORDER BY hour_ms DESC",
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let mut rows = match check {
+            Some(name) => stmt.query(params![name]),
+            None => stmt.query([]),
+        }
+        .map_err(|e| self.err(e))?;
         let mut out: Vec<CheckResult> = Vec::new();
         let mut hour_done = i64::MAX;
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
