@@ -81,6 +81,15 @@ pub const MAX_PENDING_BYTES: usize = 256 << 20;
 /// At most one log line per this long about dropped results; the rest are counted in it.
 const DROP_LOG_EVERY: Duration = Duration::from_secs(10);
 
+/// How long the writer gathers results after the first of a batch before it writes them:
+/// one transaction per quarter second at most, not one per result. At 50 checks a second
+/// a transaction per result rewrote the same few 16 KiB pages into the WAL fifty times a
+/// second (docs/PERFORMANCE.md §2); a result waits at most this long to be readable.
+const GATHER: Duration = Duration::from_millis(250);
+
+/// A batch is written as soon as it holds this many results, gathering or not.
+const MAX_BATCH: usize = 5_000;
+
 /// The pause before the first retry of a failed write, doubled up to [`MAX_PAUSE`].
 const FIRST_PAUSE: Duration = Duration::from_millis(100);
 const MAX_PAUSE: Duration = Duration::from_secs(5);
@@ -311,8 +320,20 @@ fn write_until_closed(
                 Ok(item) => batch.push(item),
                 Err(_) => break,
             }
+            let until = Instant::now() + GATHER;
+            while open && batch.len() < MAX_BATCH {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                match rx.recv_timeout(left) {
+                    Ok(item) => batch.push(item),
+                    Err(mpsc::RecvTimeoutError::Timeout) => break,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => open = false,
+                }
+            }
         }
-        loop {
+        while open && batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(item) => batch.push(item),
                 Err(mpsc::TryRecvError::Empty) => break,
