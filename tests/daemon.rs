@@ -187,7 +187,8 @@ fn metrics_healthz_and_status_describe_the_running_checks() {
     let sandbox = Sandbox::new(
         &(check("home", &format!("http://{web}/ok"), "") + &check("broken", &format!("http://{web}/fail"), "")),
     );
-    let daemon = Daemon::start(&sandbox);
+    // The opt-in series too, so that every metric docs/output.md names is in the scrape.
+    let daemon = Daemon::start_with(&sandbox, &["--check-histograms", "--plugin-metrics"]);
     wait_until("both checks ran", Duration::from_secs(10), || {
         let (_, body) = servers::get(daemon.listen, "/metrics");
         body.contains("vitals_check_status{check=\"broken\"") && body.contains("vitals_check_status{check=\"home\"")

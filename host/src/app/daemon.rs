@@ -23,6 +23,7 @@ use crate::report::rollup::Cadence;
 use crate::runtime::Runtime;
 use crate::schedule::scheduler::Settings;
 use crate::schedule::{Clock, Control, SandboxExecutor, Scheduler, SharedStates, wall_clock_ms};
+pub use crate::serve::metrics::Detail;
 use crate::serve::metrics::Telemetry;
 use crate::store::StoreError;
 
@@ -45,6 +46,8 @@ pub struct DaemonOptions {
     pub watch: bool,
     /// How long runs in flight may take to finish at shutdown.
     pub grace: Duration,
+    /// The opt-in per-check series of `/metrics`.
+    pub detail: Detail,
 }
 
 /// What a run of the daemon did, for its last log line.
@@ -65,7 +68,7 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
     let handle = notifiers(&runtime, &plan, &prepared).await?;
     let store = context.open_store()?;
     let states = history_states(&prepared, &*store);
-    let telemetry = Arc::new(Telemetry::new());
+    let telemetry = Arc::new(Telemetry::with_detail(options.detail));
     let checks = prepared.len();
     let settings = Settings {
         max_per_host: plan.max_per_host,

@@ -376,6 +376,16 @@ pub struct RunArgs {
     /// Daemon: reload the configuration when the file changes (as SIGHUP does).
     #[arg(long)]
     pub watch: bool,
+    /// Daemon: also export a duration histogram per check in /metrics
+    /// (`vitals_check_duration_seconds`, 17 series a check). Off by default: at thousands
+    /// of checks it makes most of the page.
+    #[arg(long)]
+    pub check_histograms: bool,
+    /// Daemon: also export every value a plugin reports as a gauge in /metrics
+    /// (`vitals_check_metric{check, metric, unit}`, up to 64 a check). Off by default; the
+    /// values are stored either way, for reports and `vitals gate`.
+    #[arg(long)]
+    pub plugin_metrics: bool,
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {

@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use super::{Cli, Format, RunArgs, exit, render, stdout};
-use crate::app::daemon::{self, DaemonOptions};
+use crate::app::daemon::{self, DaemonOptions, Detail};
 use crate::app::run::{housekeeping, run_once};
 use crate::app::sinks::Collect;
 use crate::app::{Failure, notifiers, prepare_tagged};
@@ -26,6 +26,7 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
             listen: args.listen,
             watch: args.watch,
             grace: args.grace,
+            detail: Detail { histograms: args.check_histograms, plugin_metrics: args.plugin_metrics },
         };
         daemon::run(&context, &options).await?;
         return Ok(exit::OK);

@@ -76,11 +76,41 @@ struct BuildLabels {
 /// A gauge holding a float.
 type FloatGauge = Gauge<f64, AtomicU64>;
 
+/// Which per-check series cost more than they tell at thousands of checks, and so are
+/// only exported when asked for (`vitals run --check-histograms --plugin-metrics`). Off,
+/// a check has 7 series (about 400 bytes a scrape); with both on, 30 or more.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Detail {
+    /// `vitals_check_duration_seconds`, a 14-bucket histogram per check. Without it,
+    /// `vitals_check_last_duration_seconds` and the runner's lateness histogram remain.
+    pub histograms: bool,
+    /// `vitals_check_metric`, a gauge per value a plugin reports (its perfdata). The
+    /// values are in the store and in `/status` either way.
+    pub plugin_metrics: bool,
+}
+
+/// The series of one check, created with its first result and updated through these
+/// handles (which share their value with the family's series): a run costs one map
+/// lookup, not a label set built and hashed per family.
+#[derive(Debug)]
+struct Series {
+    /// The plugin label they carry.
+    plugin: String,
+    status: Gauge,
+    last_duration: FloatGauge,
+    duration: Option<Histogram>,
+    state_hard: Gauge,
+    flapping: Gauge,
+    last_run: FloatGauge,
+    /// `vitals_check_runs_total`, by status, created on the first run of each status.
+    runs: [Option<Counter>; 4],
+}
+
 /// The label sets that exist for one check, so that all of them can be removed.
 #[derive(Debug, Default)]
 struct Tracked {
-    /// The plugin label of the per-check series, once a result was recorded.
-    plugin: Option<String>,
+    /// The per-check series, once a result was recorded.
+    series: Option<Series>,
     /// The plugin metric series of the latest run.
     metrics: HashSet<MetricLabels>,
 }
@@ -102,6 +132,7 @@ pub struct Telemetry {
     skipped: Family<CheckOnly, Counter>,
     checks: Gauge,
     results_dropped: Counter,
+    detail: Detail,
     /// Per check name, the label sets in use. Held across every update of a check's
     /// series so that a concurrent `forget_check` cannot leave a series behind.
     tracked: Mutex<HashMap<String, Tracked>>,
@@ -124,8 +155,14 @@ fn clip(s: &str) -> String {
 }
 
 impl Telemetry {
-    /// Creates every metric family, registered and empty (`vitals_build_info` set to 1).
+    /// Creates every metric family, registered and empty (`vitals_build_info` set to 1),
+    /// without the opt-in per-check series.
     pub fn new() -> Telemetry {
+        Telemetry::with_detail(Detail::default())
+    }
+
+    /// [`Telemetry::new`] with the opt-in per-check series of `detail`.
+    pub fn with_detail(detail: Detail) -> Telemetry {
         let mut registry = Registry::default();
 
         let status = Family::<CheckLabels, Gauge>::default();
@@ -211,6 +248,7 @@ impl Telemetry {
             skipped,
             checks,
             results_dropped,
+            detail,
             tracked: Mutex::new(HashMap::new()),
         }
     }
@@ -228,28 +266,39 @@ impl Telemetry {
     /// result, the series labelled with the old plugin are removed.
     pub fn record_result(&self, result: &CheckResult, hard: bool, flapping: bool) {
         let mut tracked = self.tracked();
-        let entry = tracked.entry(result.check.clone()).or_default();
-        if let Some(old) = &entry.plugin
-            && *old != result.plugin
-        {
-            self.remove_plugin_series(&CheckLabels { check: result.check.clone(), plugin: old.clone() });
+        let current = tracked.get(result.check.as_str()).and_then(|t| t.series.as_ref()).map(|s| s.plugin.as_str());
+        if current != Some(result.plugin.as_str()) {
+            if let Some(old) = current {
+                let old = CheckLabels { check: result.check.clone(), plugin: old.to_owned() };
+                self.remove_plugin_series(&old);
+            }
+            let series = self.series(&result.check, &result.plugin);
+            tracked.entry(result.check.clone()).or_default().series = Some(series);
         }
-        entry.plugin = Some(result.plugin.clone());
+        let Some(entry) = tracked.get_mut(result.check.as_str()) else { return };
+        let Some(series) = entry.series.as_mut() else { return };
 
-        let labels = CheckLabels { check: result.check.clone(), plugin: result.plugin.clone() };
         let seconds = result.duration.as_secs_f64();
-        self.status.get_or_create(&labels).set(i64::from(result.status.exit_code()));
-        self.last_duration.get_or_create(&labels).set(seconds);
-        self.duration.get_or_create(&labels).observe(seconds);
-        self.state_hard.get_or_create(&labels).set(i64::from(hard));
-        self.flapping.get_or_create(&labels).set(i64::from(flapping));
-        // Milliseconds to seconds; f64 holds epoch milliseconds exactly for millions of years.
-        self.last_run.get_or_create(&labels).set(result.started_at_ms as f64 / 1000.0);
-        self.runs.get_or_create(&RunLabels { check: result.check.clone(), status: result.status.as_str() }).inc();
-        // A check that never had a run skipped shows 0, not nothing, so that rate() and
-        // alerts on the counter work from its first run.
-        let _ = self.skipped.get_or_create(&CheckOnly { check: result.check.clone() });
+        series.status.set(i64::from(result.status.exit_code()));
+        series.last_duration.set(seconds);
+        if let Some(histogram) = &series.duration {
+            histogram.observe(seconds);
+        }
+        series.state_hard.set(i64::from(hard));
+        series.flapping.set(i64::from(flapping));
+        series.last_run.set(result.started_at_ms as f64 / 1000.0);
+        let slot = Status::ALL.iter().position(|s| *s == result.status).unwrap_or(0);
+        series.runs[slot]
+            .get_or_insert_with(|| {
+                self.runs
+                    .get_or_create(&RunLabels { check: result.check.clone(), status: result.status.as_str() })
+                    .clone()
+            })
+            .inc();
 
+        if !self.detail.plugin_metrics {
+            return;
+        }
         let mut fresh = HashSet::new();
         for metric in &result.metrics {
             let series =
@@ -266,7 +315,23 @@ impl Telemetry {
         entry.metrics = fresh;
     }
 
-    /// Removes the series of one check that carry the plugin label.
+    /// Creates the per-check series of `check` run by `plugin` (and its skipped-runs
+    /// counter, at 0), returning their handles.
+    fn series(&self, check: &str, plugin: &str) -> Series {
+        let labels = CheckLabels { check: check.to_owned(), plugin: plugin.to_owned() };
+        let _ = self.skipped.get_or_create(&CheckOnly { check: check.to_owned() });
+        Series {
+            plugin: plugin.to_owned(),
+            status: self.status.get_or_create(&labels).clone(),
+            last_duration: self.last_duration.get_or_create(&labels).clone(),
+            duration: self.detail.histograms.then(|| self.duration.get_or_create(&labels).clone()),
+            state_hard: self.state_hard.get_or_create(&labels).clone(),
+            flapping: self.flapping.get_or_create(&labels).clone(),
+            last_run: self.last_run.get_or_create(&labels).clone(),
+            runs: Default::default(),
+        }
+    }
+
     fn remove_plugin_series(&self, labels: &CheckLabels) {
         self.status.remove(labels);
         self.last_duration.remove(labels);
@@ -315,8 +380,8 @@ impl Telemetry {
         let Some(entry) = tracked.remove(check) else {
             return;
         };
-        if let Some(plugin) = entry.plugin {
-            self.remove_plugin_series(&CheckLabels { check: check.to_owned(), plugin });
+        if let Some(series) = entry.series {
+            self.remove_plugin_series(&CheckLabels { check: check.to_owned(), plugin: series.plugin });
         }
         for status in Status::ALL {
             self.runs.remove(&RunLabels { check: check.to_owned(), status: status.as_str() });
@@ -435,6 +500,32 @@ mod tests {
         }
     }
 
+    /// Every opt-in series on.
+    const ALL: Detail = Detail { histograms: true, plugin_metrics: true };
+
+    #[test]
+    fn by_default_a_check_has_seven_series_and_no_histogram_or_plugin_metric() {
+        let t = Telemetry::new();
+        for i in 0..3 {
+            t.record_result(&result("web", "http", Status::Ok, 10 + i, &[("time_total", 10.0, "ms")]), true, false);
+        }
+        let text = t.encode();
+        let s = parse(&text);
+        let web: Vec<&str> =
+            s.samples.iter().filter(|x| x.labels.get("check") == Some("web")).map(|x| x.metric.as_str()).collect();
+        assert_eq!(web.len(), 7, "{web:?}");
+        assert!(!text.contains("vitals_check_duration_seconds_bucket"), "{text}");
+        assert!(!text.contains("vitals_check_metric{"), "{text}");
+        assert_eq!(value(&s, "vitals_check_runs_total", &[("check", "web"), ("status", "ok")]), Some(3.0));
+        assert_eq!(
+            value(&s, "vitals_check_last_duration_seconds", &[("check", "web"), ("plugin", "http")]),
+            Some(0.012)
+        );
+        assert_eq!(value(&s, "vitals_runs_skipped_total", &[("check", "web")]), Some(0.0));
+        t.forget_check("web");
+        assert!(!t.encode().contains("\"web\""));
+    }
+
     #[test]
     fn telemetry_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
@@ -443,7 +534,7 @@ mod tests {
 
     #[test]
     fn records_results_and_runner_metrics() {
-        let t = Telemetry::new();
+        let t = Telemetry::with_detail(ALL);
         t.record_result(
             &result("web", "http", Status::Warning, 120, &[("time_total", 120.5, "ms"), ("size", 512.0, "B")]),
             false,
@@ -498,7 +589,7 @@ mod tests {
 
     #[test]
     fn forget_check_removes_every_series_of_the_check() {
-        let t = Telemetry::new();
+        let t = Telemetry::with_detail(ALL);
         t.record_result(&result("web", "http", Status::Ok, 10, &[("time_total", 10.0, "ms")]), true, false);
         t.record_result(&result("web", "http", Status::Unknown, 10, &[("time_total", 11.0, "ms")]), false, false);
         t.record_skipped("web");
@@ -531,7 +622,7 @@ mod tests {
 
     #[test]
     fn a_new_plugin_replaces_the_series_of_the_old_one() {
-        let t = Telemetry::new();
+        let t = Telemetry::with_detail(ALL);
         t.record_result(&result("web", "http", Status::Critical, 10, &[]), true, false);
         t.record_result(&result("web", "http2.wasm", Status::Ok, 10, &[]), true, false);
         let s = parse(&t.encode());
@@ -543,7 +634,7 @@ mod tests {
 
     #[test]
     fn plugin_metric_names_are_escaped_clipped_and_capped() {
-        let t = Telemetry::new();
+        let t = Telemetry::with_detail(ALL);
         let long = "é".repeat(100);
         let mut metrics = vec![("evil\"} 1\nvitals_fake 7", 1.0, "ms\\"), (long.as_str(), 2.0, "")];
         let names: Vec<String> = (0..100).map(|i| format!("m{i}")).collect();

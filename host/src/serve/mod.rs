@@ -74,8 +74,20 @@ pub async fn serve(
         let telemetry = Arc::clone(&telemetry);
         let status = Arc::clone(&status);
         let service = service_fn(move |request: Request<Incoming>| {
-            let response = route(&request, &telemetry, &status);
-            async move { Ok::<_, Infallible>(response) }
+            let response = route(&request, &status);
+            let telemetry = Arc::clone(&telemetry);
+            async move {
+                let response = match response {
+                    Route::Done(response) => response,
+                    // Encoding thousands of checks takes milliseconds: off the runtime's
+                    // workers, so that no check's start waits behind a scrape.
+                    Route::Metrics => {
+                        let body = tokio::task::spawn_blocking(move || telemetry.encode()).await.unwrap_or_default();
+                        respond(StatusCode::OK, metrics::CONTENT_TYPE, Bytes::from(body))
+                    }
+                };
+                Ok::<_, Infallible>(response)
+            }
         });
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
@@ -92,20 +104,26 @@ pub async fn serve(
     Ok(())
 }
 
+/// What a request gets: a response, or the metrics page (encoded off the workers).
+enum Route {
+    Done(Response<Full<Bytes>>),
+    Metrics,
+}
+
 /// The response to one request.
-fn route(request: &Request<Incoming>, telemetry: &Telemetry, status: &StatusFn) -> Response<Full<Bytes>> {
+fn route(request: &Request<Incoming>, status: &StatusFn) -> Route {
     let known = matches!(request.uri().path(), "/metrics" | "/healthz" | "/status");
     if !known {
-        return respond(StatusCode::NOT_FOUND, TEXT_PLAIN, Bytes::from_static(b"not found\n"));
+        return Route::Done(respond(StatusCode::NOT_FOUND, TEXT_PLAIN, Bytes::from_static(b"not found\n")));
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let mut response =
             respond(StatusCode::METHOD_NOT_ALLOWED, TEXT_PLAIN, Bytes::from_static(b"method not allowed\n"));
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
+        return Route::Done(response);
     }
-    match request.uri().path() {
-        "/metrics" => respond(StatusCode::OK, metrics::CONTENT_TYPE, Bytes::from(telemetry.encode())),
+    Route::Done(match request.uri().path() {
+        "/metrics" => return Route::Metrics,
         "/healthz" => respond(StatusCode::OK, TEXT_PLAIN, Bytes::from_static(b"ok\n")),
         _ => match serde_json::to_vec_pretty(&status()) {
             Ok(mut body) => {
@@ -117,7 +135,7 @@ fn route(request: &Request<Incoming>, telemetry: &Telemetry, status: &StatusFn) 
                 respond(StatusCode::INTERNAL_SERVER_ERROR, TEXT_PLAIN, Bytes::from_static(b"internal error\n"))
             }
         },
-    }
+    })
 }
 
 fn respond(code: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
