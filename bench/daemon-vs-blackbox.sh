@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (issue 3): the `vitals run` daemon holding CHECKS http checks of a local nginx
-# at a 10-second interval (CHECKS/10 checks per second) for DURATION seconds, against
-# Prometheus' blackbox_exporter probing the same nginx at the same rate, driven by `hey`
-# at a fixed rate.
+# at an INTERVAL-second interval (default 10: CHECKS/10 checks per second) for DURATION
+# seconds, against Prometheus' blackbox_exporter probing the same nginx at the same rate,
+# driven by `hey` at a fixed rate.
 #
 # Usage: bench/daemon-vs-blackbox.sh [CHECKS] [DURATION_S]   (defaults: 10000 checks, 120 s)
 #
@@ -12,57 +12,42 @@
 # machine's load during each window, and the exact commands. Loopback only; every process
 # it starts runs for a bounded time and is stopped (by PID) on exit.
 #
-# Environment knobs: VITALS_BIN, NGINX_PORT (18381), VITALS_PORT (18382), BBE_PORT (18383),
-# CONCURRENCY (64, also max_per_host), WARMUP (15 s, > one interval so that every check has
-# found its phase), HEY_WORKERS (50), KEEP_WORK=1 keeps the scratch directory.
+# CPU is utime+stime from /proc/PID/stat (neither daemon forks); helpers: bench/lib/measure.sh.
+#
+# Environment knobs: VITALS_BIN, INTERVAL (10 s), NGINX_PORT (18381), VITALS_PORT (18382),
+# BBE_PORT (18383), CONCURRENCY (64, also max_per_host), WARMUP (INTERVAL + 5 s, > one
+# interval so that every check has found its phase), HEY_WORKERS (50), KEEP_WORK=1 keeps
+# the scratch directory.
 set -euo pipefail
 
 CHECKS=${1:-10000}
 DURATION=${2:-120}
-INTERVAL=10
+INTERVAL=${INTERVAL:-10}
 PORT=${NGINX_PORT:-18381}
 VPORT=${VITALS_PORT:-18382}
 BPORT=${BBE_PORT:-18383}
 CONCURRENCY=${CONCURRENCY:-64}
-WARMUP=${WARMUP:-15}
+WARMUP=${WARMUP:-$((INTERVAL + 5))}
 HEY_WORKERS=${HEY_WORKERS:-50}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib/target.sh
 . "$ROOT/bench/lib/target.sh"
+# shellcheck source=bench/lib/measure.sh
+. "$ROOT/bench/lib/measure.sh"
 WORK=$(mktemp -d /tmp/vitals-daemon-bench.XXXXXX)
-HZ=$(getconf CLK_TCK)
-NCPU=$(nproc)
 RATE=$(awk -v n="$CHECKS" -v i="$INTERVAL" 'BEGIN{printf "%g", n/i}')
-log() { echo "[$(date +%T)] $*" >&2; }
 
-need=()
-command -v nginx >/dev/null || need+=(nginx-light)
-command -v prometheus-blackbox-exporter >/dev/null || need+=(prometheus-blackbox-exporter)
-command -v hey >/dev/null || need+=(hey)
-command -v sqlite3 >/dev/null || need+=(sqlite3)
-command -v curl >/dev/null || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]} from Debian's packages"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-if [ -n "${VITALS_BIN:-}" ]; then
-  VITALS=$VITALS_BIN
-else
-  log "building vitals (release)"
-  (cd "$ROOT" && cargo build --release --quiet)
-  VITALS="$ROOT/target/release/vitals"
-fi
+need_packages nginx=nginx-light prometheus-blackbox-exporter=prometheus-blackbox-exporter \
+  hey=hey sqlite3=sqlite3 curl=curl
+vitals_binary "$ROOT"
 export VITALS_CACHE_DIR="$WORK/cache"
 
 # Everything this script starts, by PID (emptied once reaped), so that the trap stops
 # exactly those.
-VPID= BPID= HPID=
+VPID='' BPID='' HPID=''
 cleanup() {
-  local p
-  for p in $VPID $BPID $HPID; do kill -TERM "$p" 2>/dev/null || true; done
-  [ -n "$VPID$BPID$HPID" ] && sleep 1
-  for p in $VPID $BPID $HPID; do kill -KILL "$p" 2>/dev/null || true; done
+  # shellcheck disable=SC2086 # empty ones vanish
+  stop_pids $VPID $BPID $HPID
   stop_health_nginx "$WORK"
   if [ -n "${KEEP_WORK:-}" ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -74,54 +59,6 @@ trap 'exit 130' INT TERM
 start_health_nginx "$WORK" "$PORT" "map \$http_user_agent \$from_blackbox { ~^Blackbox 1; default 0; }
   log_format probe '\$msec \$status';
   access_log $WORK/nginx/probe.log probe buffer=256k flush=1s if=\$from_blackbox;"
-NGINX_MASTER=$(cat "$WORK/nginx/nginx.pid")
-
-# --- helpers -------------------------------------------------------------------------
-# cpu_ticks PID...: utime+stime of the processes, in clock ticks (fields 14 and 15 of
-# /proc/PID/stat, counted after the command name, which may hold spaces).
-cpu_ticks() {
-  local p s=0
-  for p in "$@"; do
-    s=$((s + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12+$13}')))
-  done
-  echo "$s"
-}
-nginx_pids() { echo "$NGINX_MASTER" $(pgrep -P "$NGINX_MASTER"); }
-# machine_busy: busy and total jiffies of all CPUs (from /proc/stat).
-machine_busy() { awk '/^cpu /{b=$2+$3+$4+$7+$8+$9; t=b+$5+$6; print b, t}' /proc/stat; }
-now() { date +%s.%N; }
-status_kib() { awk -v k="$2:" '$1==k{print $2}' "/proc/$1/status"; }
-# scrape URL FILE: fetch /metrics; prints the time it took in ms.
-scrape() {
-  local t0 t1
-  t0=$(now); curl -fsS --max-time 60 -o "$2" "$1"; t1=$(now)
-  awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", (b-a)*1000}'
-}
-# sum_series FILE NAME: the sum of every sample of a metric family.
-sum_series() { awk -v n="$2" 'index($0, n"{")==1 || $1==n {s+=$NF} END{printf "%.0f", s+0}' "$1"; }
-# lateness_quantile BEFORE AFTER Q: the upper bound of the lateness bucket holding quantile
-# Q of the runs between the two scrapes.
-lateness_quantile() {
-  awk -v q="$3" '
-    /^vitals_schedule_lateness_seconds_bucket/ {
-      match($0, /le="[^"]*"/); le=substr($0, RSTART+4, RLENGTH-5)
-      if (FNR==NR) before[le]=$NF; else { after[le]=$NF; order[++n]=le }
-    }
-    END {
-      total=after["+Inf"]-before["+Inf"]
-      if (total<=0) { print "n/a"; exit }
-      for (i=1; i<=n; i++) { le=order[i]; if (after[le]-before[le] >= q*total) break }
-      if (le=="+Inf") print "> 60 s"; else if (le+0<1) printf "≤ %g ms\n", le*1000; else printf "≤ %g s\n", le
-    }' "$1" "$2"
-}
-lateness_count() {
-  awk '/^vitals_schedule_lateness_seconds_count/ {if (FNR==NR) a=$NF; else b=$NF} END{printf "%.0f", b-a}' "$1" "$2"
-}
-# sleep_until EPOCH: sleeps until that wall-clock time.
-sleep_until() { local d; d=$(awk -v t="$1" -v n="$(now)" 'BEGIN{d=t-n; printf "%.3f", (d > 0 ? d : 0)}'); sleep "$d"; }
-f1() { awk -v x="$1" 'BEGIN{printf "%.1f", x}'; }
-f0() { awk -v x="$1" 'BEGIN{printf "%.0f", x}'; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.6f", a/b; else print "nan" }'; }
 
 # --- vitals --------------------------------------------------------------------------
 write_http_checks "$WORK/many.toml" "$CHECKS" "$PORT" "interval = \"${INTERVAL}s\"" 'timeout = "5s"' \
@@ -132,34 +69,35 @@ write_http_checks "$WORK/many.toml" "$CHECKS" "$PORT" "interval = \"${INTERVAL}s
 
 VITALS_CMD="$VITALS --config $WORK/many.toml --db $WORK/many.db run --listen 127.0.0.1:$VPORT --concurrency $CONCURRENCY"
 log "vitals: $CHECKS checks every ${INTERVAL}s ($RATE/s), ${WARMUP}s warm-up, then a ${DURATION}s window"
+port_is_free "$VPORT"
 $VITALS_CMD >"$WORK/vitals.out" 2>"$WORK/vitals.err" &
 VPID=$!
 START=$(now)
-for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$VPORT/healthz" 2>/dev/null && break; sleep 0.1; done
-kill -0 "$VPID" || { cat "$WORK/vitals.err" >&2; exit 1; }
+wait_http "$VPID" 10 "http://127.0.0.1:$VPORT/healthz" || { cat "$WORK/vitals.err" >&2; exit 1; }
+port_owned_by "$VPORT" "$VPID"
 
-sleep_until "$(awk -v s="$START" -v w="$WARMUP" 'BEGIN{printf "%.3f", s+w}')"
+sleep_until "$(t_plus "$START" "$WARMUP")"
 scrape_v0=$(scrape "http://127.0.0.1:$VPORT/metrics" "$WORK/v0.prom")
 read -r vmb0 vmt0 < <(machine_busy)
-vt0=$(now); vc0=$(cpu_ticks "$VPID"); vn0=$(cpu_ticks $(nginx_pids))
-sleep_until "$(awk -v s="$vt0" -v d="$DURATION" 'BEGIN{printf "%.3f", s+d}')"
-vt1=$(now); vc1=$(cpu_ticks "$VPID"); vn1=$(cpu_ticks $(nginx_pids))
+vt0=$(now); vc0=$(cpu_ticks "$VPID"); vn0=$(nginx_ticks "$WORK")
+sleep_until "$(t_plus "$vt0" "$DURATION")"
+vt1=$(now); vc1=$(cpu_ticks "$VPID"); vn1=$(nginx_ticks "$WORK")
 read -r vmb1 vmt1 < <(machine_busy)
 vhwm=$(status_kib "$VPID" VmHWM); vrss=$(status_kib "$VPID" VmRSS); vthreads=$(status_kib "$VPID" Threads)
 scrape_v1=$(scrape "http://127.0.0.1:$VPORT/metrics" "$WORK/v1.prom")
 scrape_bytes=$(stat -c %s "$WORK/v1.prom")
 
 ts=$(now); kill -TERM "$VPID"; vrc=0; wait "$VPID" || vrc=$?; te=$(now)
-stop_ms=$(awk -v a="$ts" -v b="$te" 'BEGIN{printf "%.0f", (b-a)*1000}')
+stop_ms=$(ms_between "$ts" "$te")
 VPID=
 log "vitals stopped (exit $vrc after ${stop_ms} ms)"
 verr=$(wc -l < "$WORK/vitals.err")
 
-vwall=$(awk -v a="$vt0" -v b="$vt1" 'BEGIN{printf "%.3f", b-a}')
-w0ms=$(awk -v t="$vt0" 'BEGIN{printf "%.0f", t*1000}'); w1ms=$(awk -v t="$vt1" 'BEGIN{printf "%.0f", t*1000}')
-db_total=$(sqlite3 "$WORK/many.db" "SELECT count(*) FROM results WHERE started_at_ms >= $w0ms AND started_at_ms < $w1ms")
-db_ok=$(sqlite3 "$WORK/many.db" "SELECT count(*) FROM results WHERE started_at_ms >= $w0ms AND started_at_ms < $w1ms AND status = 'ok'")
-db_status=$(sqlite3 "$WORK/many.db" "SELECT group_concat(status || ' ' || n, ', ') FROM (SELECT status, count(*) n FROM results WHERE started_at_ms >= $w0ms AND started_at_ms < $w1ms GROUP BY status)")
+vwall=$(secs_between "$vt0" "$vt1")
+w0ms=$(epoch_ms "$vt0"); w1ms=$(epoch_ms "$vt1")
+db_total=$(results_in "$WORK/many.db" "$w0ms" "$w1ms")
+db_ok=$(results_in "$WORK/many.db" "$w0ms" "$w1ms" "status = 'ok'")
+db_status=$(status_breakdown "$WORK/many.db" "$w0ms" "$w1ms")
 runs_delta=$(( $(sum_series "$WORK/v1.prom" vitals_check_runs_total) - $(sum_series "$WORK/v0.prom" vitals_check_runs_total) ))
 skipped_total=$(sum_series "$WORK/v1.prom" vitals_runs_skipped_total)
 skipped_delta=$(( skipped_total - $(sum_series "$WORK/v0.prom" vitals_runs_skipped_total) ))
@@ -171,9 +109,9 @@ max_le=$(lateness_quantile "$WORK/v0.prom" "$WORK/v1.prom" 1.0)
 v_rate=$(div "$db_total" "$vwall")
 v_cpu_s=$(div "$((vc1 - vc0))" "$HZ")
 v_share=$(div "$v_cpu_s" "$vwall")
-v_us=$(awk -v c="$v_cpu_s" -v n="$db_total" 'BEGIN{printf "%.1f", (n > 0 ? c*1e6/n : 0)}')
-vn_us=$(awk -v c="$((vn1 - vn0))" -v h="$HZ" -v n="$db_total" 'BEGIN{printf "%.1f", (n > 0 ? c/h*1e6/n : 0)}')
-v_machine=$(awk -v b="$((vmb1 - vmb0))" -v t="$((vmt1 - vmt0))" -v c="$NCPU" 'BEGIN{printf "%.2f", b/t*c}')
+v_us=$(us_per "$v_cpu_s" "$db_total")
+vn_us=$(us_per "$(div "$((vn1 - vn0))" "$HZ")" "$db_total")
+v_machine=$(busy_cores "$vmb0" "$vmt0" "$vmb1" "$vmt1")
 v_other=$(awk -v m="$v_machine" -v a="$((vc1 - vc0))" -v n="$((vn1 - vn0))" -v h="$HZ" -v w="$vwall" 'BEGIN{printf "%.2f", m-(a+n)/h/w}')
 
 # --- blackbox_exporter + hey ----------------------------------------------------------
@@ -187,9 +125,11 @@ modules:
       ip_protocol_fallback: false
 YML
 BBE_CMD="prometheus-blackbox-exporter --config.file=$WORK/blackbox.yml --web.listen-address=127.0.0.1:$BPORT --log.level=warn"
+port_is_free "$BPORT"
 $BBE_CMD >"$WORK/bbe.out" 2>"$WORK/bbe.err" &
 BPID=$!
-for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$BPORT/metrics" 2>/dev/null && break; sleep 0.1; done
+wait_http "$BPID" 10 "http://127.0.0.1:$BPORT/metrics" || { cat "$WORK/bbe.err" >&2; exit 1; }
+port_owned_by "$BPORT" "$BPID"
 PROBE_URL="http://127.0.0.1:$BPORT/probe?target=127.0.0.1:$PORT/health&module=http_2xx"
 curl -fsS "$PROBE_URL" | grep -q '^probe_success 1' || { log "blackbox_exporter probe failed"; curl -sS "$PROBE_URL" >&2; exit 1; }
 
@@ -206,12 +146,12 @@ hey -z "${HEY_SECS}s" -c "$HEY_WORKERS" -q "$HEY_Q" -t 10 "$PROBE_URL" >"$WORK/h
 HPID=$!
 START=$(now)
 
-sleep_until "$(awk -v s="$START" -v w="$WARMUP" 'BEGIN{printf "%.3f", s+w}')"
+sleep_until "$(t_plus "$START" "$WARMUP")"
 ba0=$(conntrack net_conntrack_dialer_conn_attempted_total)
 read -r bmb0 bmt0 < <(machine_busy)
-bt0=$(now); bc0=$(cpu_ticks "$BPID"); hc0=$(cpu_ticks "$HPID"); bn0=$(cpu_ticks $(nginx_pids))
-sleep_until "$(awk -v s="$bt0" -v d="$DURATION" 'BEGIN{printf "%.3f", s+d}')"
-bt1=$(now); bc1=$(cpu_ticks "$BPID"); hc1=$(cpu_ticks "$HPID"); bn1=$(cpu_ticks $(nginx_pids))
+bt0=$(now); bc0=$(cpu_ticks "$BPID"); hc0=$(cpu_ticks "$HPID"); bn0=$(nginx_ticks "$WORK")
+sleep_until "$(t_plus "$bt0" "$DURATION")"
+bt1=$(now); bc1=$(cpu_ticks "$BPID"); hc1=$(cpu_ticks "$HPID"); bn1=$(nginx_ticks "$WORK")
 read -r bmb1 bmt1 < <(machine_busy)
 ba1=$(conntrack net_conntrack_dialer_conn_attempted_total)
 bhwm=$(status_kib "$BPID" VmHWM); hhwm=$(status_kib "$HPID" VmHWM)
@@ -224,7 +164,7 @@ nginx -c "$WORK/nginx/nginx.conf" -s reopen 2>/dev/null || true  # flush the acc
 sleep 1.5
 log "blackbox_exporter and hey stopped (hey exit $hrc)"
 
-bwall=$(awk -v a="$bt0" -v b="$bt1" 'BEGIN{printf "%.3f", b-a}')
+bwall=$(secs_between "$bt0" "$bt1")
 b_probes=$((ba1 - ba0))
 # Success over hey's whole run: the exporter's requests that nginx answered 200 (its log,
 # from hey's start on) ÷ the probe connections the exporter attempted meanwhile.
@@ -234,10 +174,10 @@ b_rate=$(div "$b_probes" "$bwall")
 b_success=$(awk -v ok="$b_ok" -v n="$b_run_probes" 'BEGIN{ if (n>0) printf "%.4f", ok/n; else print "n/a" }')
 b_cpu_s=$(div "$((bc1 - bc0))" "$HZ"); h_cpu_s=$(div "$((hc1 - hc0))" "$HZ")
 b_share=$(div "$b_cpu_s" "$bwall"); h_share=$(div "$h_cpu_s" "$bwall")
-b_us=$(awk -v c="$b_cpu_s" -v n="$b_probes" 'BEGIN{printf "%.1f", (n > 0 ? c*1e6/n : 0)}')
-h_us=$(awk -v c="$h_cpu_s" -v n="$b_probes" 'BEGIN{printf "%.1f", (n > 0 ? c*1e6/n : 0)}')
-bn_us=$(awk -v c="$((bn1 - bn0))" -v h="$HZ" -v n="$b_probes" 'BEGIN{printf "%.1f", (n > 0 ? c/h*1e6/n : 0)}')
-b_machine=$(awk -v b="$((bmb1 - bmb0))" -v t="$((bmt1 - bmt0))" -v c="$NCPU" 'BEGIN{printf "%.2f", b/t*c}')
+b_us=$(us_per "$b_cpu_s" "$b_probes")
+h_us=$(us_per "$h_cpu_s" "$b_probes")
+bn_us=$(us_per "$(div "$((bn1 - bn0))" "$HZ")" "$b_probes")
+b_machine=$(busy_cores "$bmb0" "$bmt0" "$bmb1" "$bmt1")
 b_other=$(awk -v m="$b_machine" -v a="$((bc1 - bc0 + hc1 - hc0))" -v n="$((bn1 - bn0))" -v h="$HZ" -v w="$bwall" 'BEGIN{printf "%.2f", m-(a+n)/h/w}')
 hey_total=$(awk '/Requests\/sec/ {print $2}' "$WORK/hey.out")
 hey_codes=$(awk '/Status code distribution/ {f=1; next} f && /\[/ {gsub(/^ +/, ""); gsub(/\t/, " "); printf "%s%s", sep, $0; sep="; "} f && /^$/ && sep {exit}' "$WORK/hey.out")
@@ -245,25 +185,25 @@ hey_p50=$(awk '/50% in/ {printf "%.1f", $3*1000}' "$WORK/hey.out")
 hey_p99=$(awk '/99% in/ {printf "%.1f", $3*1000}' "$WORK/hey.out")
 hey_errors=$(awk '/Error distribution/ {f=1; next} f && NF {gsub(/^ +/, ""); printf "%s%s", sep, $0; sep="; "}' "$WORK/hey.out")
 
-ratio=$(awk -v b="$b_us" -v v="$v_us" 'BEGIN{ if (v>0) printf "%.1f", b/v; else print "inf" }')
-ratio_all=$(awk -v b="$b_us" -v h="$h_us" -v v="$v_us" 'BEGIN{ if (v>0) printf "%.1f", (b+h)/v; else print "inf" }')
-ratio_nginx=$(awk -v b="$bn_us" -v v="$vn_us" 'BEGIN{ if (v>0) printf "%.1f", b/v; else print "inf" }')
+ratio=$(quot "$b_us" "$v_us")
+ratio_all=$(quot "$(awk -v b="$b_us" -v h="$h_us" 'BEGIN{printf "%.1f", b+h}')" "$v_us")
+ratio_nginx=$(quot "$bn_us" "$v_us")
 
 # --- report --------------------------------------------------------------------------
-mib() { awk -v k="$1" 'BEGIN{printf "%.1f MiB", k/1024}'; }
-pct() { awk -v x="$1" 'BEGIN{printf "%.1f%%", x*100}'; }
 verdict() { if [ "$1" = 1 ]; then echo "met"; else echo "**not met**"; fi; }
 p99_ok=$(awk -v p="$p99" 'BEGIN{ if (p ~ /ms$/) { sub(/^≤ /, "", p); sub(/ ms$/, "", p); print ((p+0 <= 100) ? 1 : 0) } else print 0 }')
 rss_ok=$(( vhwm < 256 * 1024 ? 1 : 0 ))
 skip_ok=$(( skipped_total == 0 ? 1 : 0 ))
+INTERVAL_ENV=
+[ "$INTERVAL" = 10 ] || INTERVAL_ENV="INTERVAL=$INTERVAL "
 
 echo "# \`vitals run\` daemon against blackbox_exporter — $(date -u +%Y-%m-%d)"
 echo
-echo "Command: \`bench/daemon-vs-blackbox.sh $CHECKS $DURATION\`. $CHECKS HTTP checks of a static 3-byte"
+echo "Command: \`${INTERVAL_ENV}bench/daemon-vs-blackbox.sh $CHECKS $DURATION\`. $CHECKS HTTP checks of a static 3-byte"
 echo "\`/health\` on nginx (2 workers) at a ${INTERVAL} s interval = **$RATE checks/s**, measured over a"
 echo "${DURATION} s window that starts ${WARMUP} s after each checker starts. Machine: $(nproc) cores,"
-echo "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r); vitals"
-echo "$("$VITALS" --version 2>/dev/null | head -1 | sed 's/^vitals //') (binary $VITALS, built $(date -u -r "$VITALS" '+%F %H:%M UTC'); repo HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')),"
+echo "$(host_memory), $(host_os), kernel $(uname -r); vitals"
+echo "$(vitals_about "$VITALS" "$ROOT"),"
 echo "$(prometheus-blackbox-exporter --version 2>&1 | head -1 | sed 's/ *(.*//'), hey $(dpkg-query -W -f='${Version}' hey 2>/dev/null),"
 echo "nginx $(nginx -v 2>&1 | sed 's|.*/||'). Everything on 127.0.0.1."
 echo
