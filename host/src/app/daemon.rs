@@ -48,6 +48,8 @@ pub struct DaemonOptions {
     pub grace: Duration,
     /// The opt-in per-check series of `/metrics`.
     pub detail: Detail,
+    /// Threads doing the checks' network I/O (`--io-threads`).
+    pub io_threads: usize,
 }
 
 /// What a run of the daemon did, for its last log line.
@@ -65,6 +67,7 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
     let plan = context.load_plan()?;
     let runtime = context.runtime()?;
     let prepared = prepare_tagged(&runtime, &plan, &options.tags).await?;
+    runtime.engine().spread_io(options.io_threads);
     let handle = notifiers(&runtime, &plan, &prepared).await?;
     let store = context.open_store()?;
     let states = history_states(&prepared, &*store);

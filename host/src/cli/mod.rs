@@ -361,6 +361,11 @@ pub struct RunArgs {
     /// Most checks running at the same time.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
+    /// Threads doing the checks' network I/O (plugins run on threads of their own). One
+    /// costs the least CPU per check at every size measured, up to 10,000 checks at
+    /// once (docs/PERFORMANCE.md §8); more help only when that one thread is saturated.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub io_threads: u16,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -635,15 +640,11 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.log_format);
-    // One-shot commands run on one thread: their checks are short and I/O-bound, and
-    // measured on 3,000 checks a single thread spends ~30% less CPU per check than two
-    // workers waking each other (docs/PERFORMANCE.md). The daemon uses every core.
-    let daemon = matches!(&cli.command, Command::Run(args) if !args.once);
-    let mut builder = if daemon {
-        tokio::runtime::Builder::new_multi_thread()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-    };
+    // Every command drives its I/O from one thread: checks are short and I/O-bound, and a
+    // multi-threaded runtime's workers spent more CPU waking each other than checking
+    // (docs/PERFORMANCE.md §8). Guests run on threads of their own; `--io-threads` adds
+    // I/O threads (`Engine::spread_io`).
+    let mut builder = tokio::runtime::Builder::new_current_thread();
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return exit::report(&Failure::internal(format!("cannot start the async runtime: {e}"))),

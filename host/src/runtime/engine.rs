@@ -1,6 +1,9 @@
 //! The one wasmtime `Engine` of the process: component model, async, epoch
-//! interruption driven by a 10 ms ticker, and the pooling allocator where it fits.
+//! interruption driven by a 10 ms ticker (100 ms while no guest runs), and the pooling
+//! allocator where it fits.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::lanes::Lanes;
@@ -11,6 +14,11 @@ use crate::plan::MAX_MEMORY;
 /// How often the epoch advances: the granularity of CPU deadlines, and of the yields
 /// that let other checks run beside a busy plugin.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// How often the epoch advances while no guest runs. Each tick wakes a thread, so an idle
+/// daemon ticks ten times a second instead of a hundred; a guest that starts meanwhile
+/// gets its first tick (and its first deadline check) at most this late.
+pub const IDLE_EPOCH_TICK: Duration = Duration::from_millis(100);
 
 /// Guest stack: deep enough for real plugins, small enough that runaway recursion traps
 /// fast. Must stay under the async stack (2 MiB), the rest of which host calls use.
@@ -38,8 +46,9 @@ impl Engine {
                 (wasmtime::Engine::new(&base_config(false))?, false)
             }
         };
-        start_ticker(&inner)?;
-        Ok(Engine { inner, pooling, lanes: Lanes::new()? })
+        let lanes = Lanes::new()?;
+        start_ticker(&inner, lanes.active())?;
+        Ok(Engine { inner, pooling, lanes })
     }
 
     /// The wasmtime engine, for the runtime's own modules.
@@ -50,6 +59,11 @@ impl Engine {
     /// Where guest code and host I/O run (see `lanes`).
     pub(crate) fn lanes(&self) -> &Lanes {
         &self.lanes
+    }
+
+    /// Spreads the runs' host I/O over `threads` I/O threads (see [`Lanes::spread_io`]).
+    pub fn spread_io(&self, threads: usize) {
+        self.lanes.spread_io(threads);
     }
 
     /// Sets the most connections in flight to one host, for every check (`max_per_host`).
@@ -99,7 +113,9 @@ fn base_config(pooling: bool) -> Config {
 }
 
 /// Without the ticker no CPU deadline would ever fire, so failing to start it is an error.
-fn start_ticker(engine: &wasmtime::Engine) -> anyhow::Result<()> {
+/// It ticks every [`EPOCH_TICK`] while a guest runs (`active` > 0), and every
+/// [`IDLE_EPOCH_TICK`] otherwise.
+fn start_ticker(engine: &wasmtime::Engine, active: Arc<AtomicUsize>) -> anyhow::Result<()> {
     let weak = engine.weak();
     std::thread::Builder::new()
         .name("vitals-epoch".into())
@@ -107,7 +123,8 @@ fn start_ticker(engine: &wasmtime::Engine) -> anyhow::Result<()> {
             while let Some(engine) = weak.upgrade() {
                 engine.increment_epoch();
                 drop(engine);
-                std::thread::sleep(EPOCH_TICK);
+                let busy = active.load(Ordering::Relaxed) > 0;
+                std::thread::sleep(if busy { EPOCH_TICK } else { IDLE_EPOCH_TICK });
             }
         })
         .map(|_| ())

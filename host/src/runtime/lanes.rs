@@ -30,8 +30,10 @@ use super::imports::net::NetError;
 #[derive(Clone)]
 pub struct Lanes {
     io: tokio::runtime::Handle,
+    shards: Arc<IoShards>,
     guests: Arc<GuestThreads>,
     slots: Arc<HostSlots>,
+    active: Arc<AtomicUsize>,
 }
 
 /// The nice value of guest threads: below the I/O thread and ordinary processes.
@@ -49,16 +51,61 @@ impl Lanes {
             .on_thread_start(lower_priority)
             .build()
             .map_err(|e| anyhow::anyhow!("cannot start the threads that run plugins: {e}"))?;
-        Ok(Lanes { io, guests: Arc::new(GuestThreads(Some(guests))), slots: Arc::new(HostSlots::new(4)) })
+        Ok(Lanes {
+            io,
+            shards: Arc::new(IoShards::default()),
+            guests: Arc::new(GuestThreads(Some(guests))),
+            slots: Arc::new(HostSlots::new(4)),
+            active: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// How many guest runs are going on now (the epoch ticker slows down when none is).
+    pub fn active(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.active)
+    }
+
+    /// Spreads the runs' I/O over `lanes` I/O threads in all: the runtime `Lanes` was made
+    /// on, plus single-threaded runtimes on threads of their own, each run's I/O and
+    /// timers on one of them in turn. For a one-shot run of many checks on a
+    /// single-threaded runtime, whose one thread would otherwise do every check's network
+    /// work (the kernel's loopback TCP is charged to it) while the other cores wait; runs
+    /// stay on one thread each, so nothing wakes a second thread for them. Calling it
+    /// again with a larger number adds threads; they end when the last clone is dropped.
+    pub fn spread_io(&self, lanes: usize) {
+        let mut extra = self.shards.extra.lock().unwrap_or_else(PoisonError::into_inner);
+        while extra.len() + 1 < lanes {
+            match IoShard::start(extra.len() + 1) {
+                Ok(shard) => extra.push(shard),
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot start another I/O thread; the runs share the ones there are");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The I/O runtime the next run goes to: the main one, or the shards in turn.
+    fn next_io(&self) -> tokio::runtime::Handle {
+        let extra = self.shards.extra.lock().unwrap_or_else(PoisonError::into_inner);
+        if extra.is_empty() {
+            return self.io.clone();
+        }
+        match self.shards.next.fetch_add(1, Ordering::Relaxed) % (extra.len() + 1) {
+            0 => self.io.clone(),
+            n => extra[n - 1].handle.clone(),
+        }
     }
 
     /// Runs a guest's whole run on a thread of its own and waits for it; `None` when that
     /// failed (a panic in the host while running it). The guest's timers and its waits for
     /// the I/O lane are driven by the I/O runtime; the thread only runs the guest's code.
     pub async fn guest<T: Send + 'static>(&self, run: impl Future<Output = T> + Send + 'static) -> Option<T> {
-        let io = self.io.clone();
+        let io = self.next_io();
         let threads = self.guests.0.as_ref()?;
+        let _running = Running::start(&self.active);
         // Not aborted when the caller stops waiting: a guest stops at its own deadline.
+        let run = Box::pin(run);
         match threads.spawn_blocking(move || io.block_on(run)).await {
             Ok(value) => Some(value),
             Err(e) => {
@@ -74,7 +121,12 @@ impl Lanes {
         &self,
         operation: impl Future<Output = Result<T, NetError>> + Send + 'static,
     ) -> Result<T, NetError> {
-        match AbortOnDrop(self.io.spawn(operation)).wait().await {
+        // On the I/O runtime of the run this is called from (its guest thread is inside
+        // that runtime's context), so a run's I/O stays on one thread.
+        let io = tokio::runtime::Handle::try_current().unwrap_or_else(|_| self.io.clone());
+        // Boxed: the task then holds a pointer, not a copy of a future of kilobytes
+        // (moving those into task cells was a tenth of a check's instructions).
+        match AbortOnDrop(io.spawn(Box::pin(operation))).wait().await {
             Some(outcome) => outcome,
             None => Err(NetError::Invalid("the host's I/O task failed (see the log)".to_string())),
         }
@@ -83,6 +135,58 @@ impl Lanes {
     /// The per-host connection slots.
     pub fn slots(&self) -> &Arc<HostSlots> {
         &self.slots
+    }
+}
+
+/// Counts a guest run from its start until it is dropped.
+struct Running<'a>(&'a AtomicUsize);
+
+impl<'a> Running<'a> {
+    fn start(active: &'a AtomicUsize) -> Running<'a> {
+        active.fetch_add(1, Ordering::Relaxed);
+        Running(active)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The extra I/O runtimes of [`Lanes::spread_io`] and the turn of the next run.
+#[derive(Default)]
+struct IoShards {
+    extra: Mutex<Vec<IoShard>>,
+    next: AtomicUsize,
+}
+
+/// A single-threaded runtime driven by a thread of its own until it is dropped.
+struct IoShard {
+    handle: tokio::runtime::Handle,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl IoShard {
+    fn start(index: usize) -> std::io::Result<IoShard> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new().name(format!("vitals-io-{index}")).spawn(move || {
+            // Runs until told to stop (or the sender is dropped); the tasks left then are
+            // dropped with the runtime, off the thread that dropped the lanes.
+            let _ = runtime.block_on(stopped);
+            runtime.shutdown_background();
+        })?;
+        Ok(IoShard { handle, stop: Some(stop) })
+    }
+}
+
+impl Drop for IoShard {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 }
 
@@ -173,6 +277,34 @@ impl HostSlots {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The name of the thread an I/O operation of a run ran on.
+    async fn io_thread(lanes: &Lanes) -> String {
+        let op = lanes.io(async { Ok(std::thread::current().name().unwrap_or("unnamed").to_string()) });
+        op.await.unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[tokio::test]
+    async fn spread_io_gives_runs_the_io_threads_in_turn_and_keeps_each_run_on_one() {
+        let lanes = Lanes::new().unwrap();
+        let main = std::thread::current().name().unwrap_or("unnamed").to_string();
+        let mut seen = Vec::new();
+        for spread in [1, 2] {
+            lanes.spread_io(spread);
+            for _ in 0..4 {
+                let run = lanes.clone();
+                let threads = lanes.guest(async move { (io_thread(&run).await, io_thread(&run).await) }).await;
+                let (first, second) = threads.expect("the run finished");
+                assert_eq!(first, second, "one run's I/O stays on one thread");
+                seen.push(first);
+            }
+        }
+        let (alone, spread) = seen.split_at(4);
+        assert!(alone.iter().all(|t| *t == main), "one lane: every run's I/O on the caller's runtime: {alone:?}");
+        assert_eq!(spread.iter().filter(|t| **t == main).count(), 2, "{spread:?}");
+        assert_eq!(spread.iter().filter(|t| *t == "vitals-io-1").count(), 2, "{spread:?}");
+        assert_ne!(spread[0], spread[1], "in turn: {spread:?}");
+    }
 
     #[tokio::test]
     async fn slots_bound_connections_per_host_and_free_on_drop() {
