@@ -123,7 +123,9 @@ fn tcp_connects_banners_and_failures_each_take_their_path() {
     assert_eq!(status("smtp-send"), "ok");
     assert_eq!((status("wrong-banner"), reason("wrong-banner")), ("critical".into(), "assertion".into()));
     assert_eq!((status("silent"), reason("silent")), ("critical".into(), "timeout".into()));
-    assert!(result(&results, "silent")["duration_ms"].as_f64().unwrap() < 2000.0);
+    // Cut off by its 1 s timeout rather than left hanging (a generous bound: a loaded
+    // machine, e.g. another test binary's CPU-looping plugins, can delay the result).
+    assert!(result(&results, "silent")["duration_ms"].as_f64().unwrap() < 10_000.0);
     assert_eq!((status("closed"), reason("closed")), ("critical".into(), "connect".into()));
     assert_eq!((status("slow-connect"), reason("slow-connect")), ("warning".into(), "assertion".into()));
 }

@@ -314,23 +314,18 @@ fn write_until_closed(
     let mut last_error: Option<StoreError> = None;
     let mut pause = FIRST_PAUSE;
     let mut open = true;
+    // A full batch was just taken: more may be waiting, so the next is taken at once.
+    let mut backlog = false;
     while open || !batch.is_empty() {
         if batch.is_empty() {
             match rx.recv() {
                 Ok(item) => batch.push(item),
                 Err(_) => break,
             }
-            let until = Instant::now() + GATHER;
-            while open && batch.len() < MAX_BATCH {
-                let left = until.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                match rx.recv_timeout(left) {
-                    Ok(item) => batch.push(item),
-                    Err(mpsc::RecvTimeoutError::Timeout) => break,
-                    Err(mpsc::RecvTimeoutError::Disconnected) => open = false,
-                }
+            if !backlog {
+                // Sleep out the window and take what came meanwhile: one wake-up per
+                // window, where waiting on the channel woke the thread for every result.
+                std::thread::sleep(GATHER);
             }
         }
         while open && batch.len() < MAX_BATCH {
@@ -343,6 +338,7 @@ fn write_until_closed(
                 }
             }
         }
+        backlog = batch.len() >= MAX_BATCH;
         let (stored, failed) = batch.write(&mut *store, shared);
         written += stored;
         match failed {
