@@ -187,7 +187,7 @@ hey_errors=$(awk '/Error distribution/ {f=1; next} f && NF {gsub(/^ +/, ""); pri
 
 ratio=$(quot "$b_us" "$v_us")
 ratio_all=$(quot "$(awk -v b="$b_us" -v h="$h_us" 'BEGIN{printf "%.1f", b+h}')" "$v_us")
-ratio_nginx=$(quot "$bn_us" "$v_us")
+ratio_nginx=$(quot "$bn_us" "$vn_us")
 
 # --- report --------------------------------------------------------------------------
 verdict() { if [ "$1" = 1 ]; then echo "met"; else echo "**not met**"; fi; }

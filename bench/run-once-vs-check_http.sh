@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Benchmark: 1,000 HTTP checks of a local nginx, `vitals run --once` against
-# Monitoring Plugins' check_http (one process per check, 16 in parallel), side by side
-# in each round; plus the wall time of a single-check `vitals run --once`.
+# Benchmark: CHECKS checks of a local nginx, `vitals run --once` against Monitoring
+# Plugins' check_http (PLUGIN=tcp: check_tcp), one process per check, 16 in parallel,
+# side by side in each round; plus the wall time of a single-check `vitals run --once`.
 #
 # Usage: bench/run-once-vs-check_http.sh [ROUNDS] [CHECKS]   (defaults: 5 rounds, 1000 checks)
+# Knobs: PLUGIN (http | tcp), MAX_PER_HOST (16: vitals' connections at once to the one
+# target, as many as the peer's 16 processes), VITALS_ARGS (extra arguments of `run
+# --once`, e.g. "--io-threads 1"), VITALS_BIN, NGINX_PORT.
 # Installs its peers from Debian's packages (nginx-light, monitoring-plugins-basic,
 # hyperfine) when they are missing, builds vitals in release mode, and prints a
 # Markdown table of per-round figures and medians. Loopback only.
@@ -14,7 +17,11 @@ CHECKS=${2:-1000}
 PORT=${NGINX_PORT:-18080}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/vitals-bench.XXXXXX)
+PLUGIN=${PLUGIN:-http}
+MAX_PER_HOST=${MAX_PER_HOST:-16}
+read -r -a EXTRA <<<"${VITALS_ARGS:-}"
 CHECK_HTTP=/usr/lib/nagios/plugins/check_http
+CHECK_TCP=/usr/lib/nagios/plugins/check_tcp
 
 need=()
 command -v nginx >/dev/null || need+=(nginx-light)
@@ -41,8 +48,12 @@ export VITALS_CACHE_DIR="$WORK/cache"
 trap 'stop_health_nginx "$WORK"; rm -rf "$WORK"' EXIT
 start_health_nginx "$WORK" "$PORT"
 
-# The same checks for vitals: CHECKS http checks of /health.
-write_http_checks "$WORK/many.toml" "$CHECKS" "$PORT" 'timeout = "5s"'
+# The same checks for vitals: CHECKS http checks of /health, or tcp connects to the port.
+case "$PLUGIN" in
+  http) write_http_checks "$WORK/many.toml" "$CHECKS" "$PORT" 'timeout = "5s"' "max_per_host = $MAX_PER_HOST" ;;
+  tcp) write_checks "$WORK/many.toml" "$CHECKS" tcp "127.0.0.1:$PORT" 'timeout = "5s"' "max_per_host = $MAX_PER_HOST" ;;
+  *) echo "PLUGIN must be http or tcp" >&2; exit 64 ;;
+esac
 
 # Warm the plugin cache once (compilation is not part of a check's cost).
 "$VITALS" --config "$WORK/one.toml" --db "$WORK/warm.db" run --once >/dev/null
@@ -58,12 +69,19 @@ cpu_of() {
   echo "$t0 $t1 $before $after" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.4f %.4f\n", $2-$1, ($4-$3)/hz}'
 }
 
-run_vitals() { rm -f "$WORK/many.db"*; "$VITALS" --config "$WORK/many.toml" --db "$WORK/many.db" run --once --format json; }
-run_check_http() { seq "$CHECKS" | xargs -P 16 -I{} "$CHECK_HTTP" -H 127.0.0.1 -p "$PORT" -u /health; }
+run_vitals() { rm -f "$WORK/many.db"*; "$VITALS" --config "$WORK/many.toml" --db "$WORK/many.db" run --once --format json "${EXTRA[@]}"; }
+run_check_http() {
+  if [ "$PLUGIN" = tcp ]; then
+    seq "$CHECKS" | xargs -P 16 -I{} "$CHECK_TCP" -H 127.0.0.1 -p "$PORT"
+  else
+    seq "$CHECKS" | xargs -P 16 -I{} "$CHECK_HTTP" -H 127.0.0.1 -p "$PORT" -u /health
+  fi
+}
 
-echo "| round | vitals checks/s | vitals CPU µs/check | check_http checks/s | check_http CPU µs/check | CPU ratio (check_http / vitals) |"
-echo "|---|---|---|---|---|---|"
-ratios=(); vr=(); cr=(); vc=(); cc=()
+PEER=check_$PLUGIN
+echo "| round | vitals checks/s | vitals CPU µs/check | vitals cores used | $PEER checks/s | $PEER CPU µs/check | CPU ratio ($PEER / vitals) |"
+echo "|---|---|---|---|---|---|---|"
+ratios=(); vr=(); cr=(); vc=(); cc=(); vu=()
 for r in $(seq 1 "$ROUNDS"); do
   read -r vw vcpu < <(cpu_of run_vitals)
   read -r cw ccpu < <(cpu_of run_check_http)
@@ -72,15 +90,16 @@ for r in $(seq 1 "$ROUNDS"); do
   vus=$(awk -v n="$CHECKS" -v c="$vcpu" 'BEGIN{printf "%.0f", c*1e6/n}')
   cus=$(awk -v n="$CHECKS" -v c="$ccpu" 'BEGIN{printf "%.0f", c*1e6/n}')
   ratio=$(awk -v a="$ccpu" -v b="$vcpu" 'BEGIN{ if (b > 0) printf "%.1f", a/b; else print "inf" }')
-  echo "| $r | $vrate | $vus | $crate | $cus | $ratio |"
-  ratios+=("$ratio"); vr+=("$vrate"); cr+=("$crate"); vc+=("$vus"); cc+=("$cus")
+  vcores=$(awk -v c="$vcpu" -v w="$vw" 'BEGIN{printf "%.2f", c/w}')
+  echo "| $r | $vrate | $vus | $vcores | $crate | $cus | $ratio |"
+  ratios+=("$ratio"); vr+=("$vrate"); cr+=("$crate"); vc+=("$vus"); cc+=("$cus"); vu+=("$vcores")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-echo "| **median** | $(median "${vr[@]}") | $(median "${vc[@]}") | $(median "${cr[@]}") | $(median "${cc[@]}") | $(median "${ratios[@]}") |"
+echo "| **median** | $(median "${vr[@]}") | $(median "${vc[@]}") | $(median "${vu[@]}") | $(median "${cr[@]}") | $(median "${cc[@]}") | $(median "${ratios[@]}") |"
 
 # Sanity: every vitals result of the last round was ok.
 rm -f "$WORK/many.db"*
-oks=$("$VITALS" --config "$WORK/many.toml" --db "$WORK/many.db" run --once --format json | grep -c '"status": "ok"' || true)
+oks=$("$VITALS" --config "$WORK/many.toml" --db "$WORK/many.db" run --once --format json "${EXTRA[@]}" | grep -c '"status": "ok"' || true)
 echo
 echo "last vitals round: $oks of $CHECKS checks ok"
 

@@ -74,21 +74,28 @@ stop_health_nginx() {
   if [ -f "$work/nginx/nginx.pid" ]; then nginx -c "$work/nginx/nginx.conf" -s stop 2>/dev/null || true; fi
 }
 
-# write_http_checks FILE COUNT PORT [DEFAULTS_LINE...]: a config of COUNT `http` checks of
-# http://127.0.0.1:PORT/health, named c1..cCOUNT zero-padded to one width (as `seq -w`),
-# with the given [defaults] lines, and FILE's sibling one.toml holding a single such check.
-# Written by awk: 100,000 checks (~8 MB) take a fraction of a second, a shell loop ~10x more.
-write_http_checks() {
-  local file=$1 count=$2 port=$3
-  shift 3
+# write_checks FILE COUNT PLUGIN TARGET [DEFAULTS_LINE...]: a config of COUNT checks of
+# PLUGIN against TARGET, with the given [defaults] lines, and FILE's sibling one.toml
+# holding a single such check.
+write_checks() {
+  local file=$1 count=$2 plugin=$3 target=$4
+  shift 4
   {
     echo '[defaults]'
     printf '%s\n' "$@"
-    awk -v n="$count" -v port="$port" 'BEGIN {
-      fmt = "[[check]]\nname = \"c%0" length(n "") "d\"\nplugin = \"http\"\ntarget = \"http://127.0.0.1:%s/health\"\n"
-      for (i = 1; i <= n; i++) printf fmt, i, port
+    awk -v n="$count" -v plugin="$plugin" -v target="$target" 'BEGIN {
+      fmt = "[[check]]\nname = \"c%0" length(n "") "d\"\nplugin = \"%s\"\ntarget = \"%s\"\n"
+      for (i = 1; i <= n; i++) printf fmt, i, plugin, target
     }'
   } > "$file"
-  printf '[[check]]\nname = "one"\nplugin = "http"\ntarget = "http://127.0.0.1:%s/health"\n' "$port" \
+  printf '[[check]]\nname = "one"\nplugin = "%s"\ntarget = "%s"\n' "$plugin" "$target" \
     > "$(dirname "$file")/one.toml"
+}
+
+# write_http_checks FILE COUNT PORT [DEFAULTS_LINE...]: COUNT `http` checks of
+# http://127.0.0.1:PORT/health (write_checks).
+write_http_checks() {
+  local file=$1 count=$2 port=$3
+  shift 3
+  write_checks "$file" "$count" http "http://127.0.0.1:$port/health" "$@"
 }
