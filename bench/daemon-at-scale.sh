@@ -47,10 +47,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib/measure.sh
 . "$ROOT/bench/lib/measure.sh"
 RATE=$(awk -v n="$CHECKS" -v i="$INTERVAL" 'BEGIN{printf "%g", n/i}')
-if [ "$WARMUP" -le "$INTERVAL" ]; then
-  echo "bench: WARMUP ($WARMUP s) must exceed one interval ($INTERVAL s)" >&2
-  exit 64
-fi
+check_warmup "$WARMUP" "$INTERVAL"
 
 need_packages nginx=nginx-light sqlite3=sqlite3 curl=curl
 vitals_binary "$ROOT"
@@ -59,11 +56,7 @@ export VITALS_CACHE_DIR="$WORK/cache"
 
 # What this script started: the daemon's PID and its cgroup (emptied once stopped).
 VPID='' CG=''
-cleanup() {
-  if [ -n "$CG" ]; then cg_stop "$CG" "$VPID" 10 || true; fi
-  stop_health_nginx "$WORK"
-  if [ -n "${KEEP_WORK:-}" ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
+cleanup() { finish_scratch "$CG" "$VPID" "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 

@@ -61,10 +61,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib/measure.sh
 . "$ROOT/bench/lib/measure.sh"
 RATE=$(awk -v n="$CHECKS" -v i="$INTERVAL" 'BEGIN{printf "%g", n/i}')
-if [ "$WARMUP" -le "$INTERVAL" ]; then
-  echo "bench: WARMUP ($WARMUP s) must exceed one interval ($INTERVAL s)" >&2
-  exit 64
-fi
+check_warmup "$WARMUP" "$INTERVAL"
 
 need_packages icinga2=icinga2 "$CHECK_HTTP=monitoring-plugins-basic" nginx=nginx-light \
   sqlite3=sqlite3 curl=curl
@@ -82,11 +79,7 @@ export VITALS_CACHE_DIR="$WORK/cache"
 
 # What runs now, by PID, and its cgroup (emptied once stopped), for the trap.
 CUR_PID='' CUR_CG=''
-cleanup() {
-  if [ -n "$CUR_CG" ]; then cg_stop "$CUR_CG" "$CUR_PID" 10 || true; fi
-  stop_health_nginx "$WORK"
-  if [ -n "${KEEP_WORK:-}" ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
+cleanup() { finish_scratch "$CUR_CG" "$CUR_PID" "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 

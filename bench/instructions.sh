@@ -29,22 +29,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/vitals-instr.XXXXXX)
 # shellcheck source=bench/lib/target.sh
 . "$ROOT/bench/lib/target.sh"
+# shellcheck source=bench/lib/measure.sh
+. "$ROOT/bench/lib/measure.sh"
 
-need=()
-command -v nginx >/dev/null || need+=(nginx-light)
-command -v valgrind >/dev/null || need+=(valgrind)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing ${need[*]} from Debian's packages" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-if [ -n "${VITALS_BIN:-}" ]; then
-  VITALS=$VITALS_BIN
-else
-  echo "building vitals (release)" >&2
-  (cd "$ROOT" && cargo build --release --quiet --bin vitals)
-  VITALS="${CARGO_TARGET_DIR:-$ROOT/target}/release/vitals"
-fi
+need_packages nginx=nginx-light valgrind=valgrind
+vitals_binary "$ROOT"
 export VITALS_CACHE_DIR="$WORK/cache"
 
 trap 'stop_health_nginx "$WORK"; rm -rf "$WORK"' EXIT

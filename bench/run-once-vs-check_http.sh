@@ -23,23 +23,11 @@ read -r -a EXTRA <<<"${VITALS_ARGS:-}"
 CHECK_HTTP=/usr/lib/nagios/plugins/check_http
 CHECK_TCP=/usr/lib/nagios/plugins/check_tcp
 
-need=()
-command -v nginx >/dev/null || need+=(nginx-light)
-[ -x "$CHECK_HTTP" ] || need+=(monitoring-plugins-basic)
-command -v hyperfine >/dev/null || need+=(hyperfine)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing ${need[*]} from Debian's packages" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
+# shellcheck source=bench/lib/measure.sh
+. "$ROOT/bench/lib/measure.sh"
+need_packages nginx=nginx-light "$CHECK_HTTP=monitoring-plugins-basic" hyperfine=hyperfine
 # VITALS_BIN=path uses an already built binary instead of building one.
-if [ -n "${VITALS_BIN:-}" ]; then
-  VITALS=$VITALS_BIN
-else
-  echo "building vitals (release)" >&2
-  (cd "$ROOT" && cargo build --release --quiet)
-  VITALS="$ROOT/target/release/vitals"
-fi
+vitals_binary "$ROOT"
 export VITALS_CACHE_DIR="$WORK/cache"
 
 # The target: nginx with a static 3-byte /health, two workers, no access log.
@@ -94,7 +82,6 @@ for r in $(seq 1 "$ROUNDS"); do
   echo "| $r | $vrate | $vus | $vcores | $crate | $cus | $ratio |"
   ratios+=("$ratio"); vr+=("$vrate"); cr+=("$crate"); vc+=("$vus"); cc+=("$cus"); vu+=("$vcores")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 echo "| **median** | $(median "${vr[@]}") | $(median "${vc[@]}") | $(median "${vu[@]}") | $(median "${cr[@]}") | $(median "${cc[@]}") | $(median "${ratios[@]}") |"
 
 # Sanity: every vitals result of the last round was ok.

@@ -38,10 +38,28 @@ vitals_binary() {
     VITALS=$VITALS_BIN
   else
     log "building vitals (release)"
-    (cd "$1" && cargo build --release --quiet)
-    VITALS="$1/target/release/vitals"
+    (cd "$1" && cargo build --release --quiet --bin vitals)
+    VITALS="${CARGO_TARGET_DIR:-$1/target}/release/vitals"
   fi
   [ -x "$VITALS" ] || { echo "bench: no vitals binary at $VITALS" >&2; return 1; }
+}
+
+# check_warmup WARMUP INTERVAL: fails unless the warm-up exceeds one interval (every check
+# must have found its phase in the interval before the window opens).
+check_warmup() {
+  if [ "$1" -le "$2" ]; then
+    echo "bench: WARMUP ($1 s) must exceed one interval ($2 s)" >&2
+    exit 64
+  fi
+}
+
+# finish_scratch CGROUP PID WORK: for the scripts' EXIT traps: stops PID and its cgroup
+# (when set), the nginx of WORK, and removes WORK (kept with KEEP_WORK=1).
+finish_scratch() {
+  local cg=$1 pid=$2 work=$3
+  if [ -n "$cg" ]; then cg_stop "$cg" "$pid" 10 || true; fi
+  stop_health_nginx "$work"
+  if [ -n "${KEEP_WORK:-}" ]; then log "kept $work"; else rm -rf "$work"; fi
 }
 
 # vitals_about VITALS ROOT: "VERSION (binary PATH, built DATE; repo HEAD REV)".
