@@ -75,6 +75,29 @@ pub struct HourRollup {
     pub phases: Option<Vec<u8>>,
 }
 
+/// One check-hour made ready to seal: its rollup, and its results packed into the block
+/// [`ResultStore::seal_hour`] would store ([`blocks::pack`]). Packing (zstd) is most of what
+/// sealing costs, so whoever seals many hours at once (the history generator of the
+/// benchmarks) packs them on several threads and seals them together with
+/// [`ResultStore::seal_packed`]: the rows are the same as hour by hour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedHour {
+    /// The hour's rollup.
+    pub rollup: HourRollup,
+    /// How many results the block holds (none: the hour has no block).
+    pub results: usize,
+    /// The packed results.
+    pub block: Vec<u8>,
+}
+
+impl PackedHour {
+    /// Packs `results` (every result of the hour, as [`ResultStore::window`] returns them)
+    /// beside `rollup`. Fails only if compressing fails (out of memory).
+    pub fn pack(rollup: HourRollup, results: &[CheckResult]) -> std::io::Result<PackedHour> {
+        Ok(PackedHour { rollup, results: results.len(), block: blocks::pack(results)? })
+    }
+}
+
 /// Which state events [`ResultStore::changes`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
@@ -165,6 +188,24 @@ pub trait ResultStore: Send {
     /// as `window` returns them) into the hour's block, stores `rollup`, and deletes the
     /// hour's unsealed rows. A crash leaves the hour either sealed or as it was.
     fn seal_hour(&mut self, rollup: &HourRollup, results: &[CheckResult]) -> Result<(), StoreError>;
+
+    /// Seals check-hours packed beforehand ([`PackedHour::pack`]), all in one transaction:
+    /// for each, exactly what [`ResultStore::seal_hour`] does with the same results. The
+    /// default unpacks each hour and seals it with `seal_hour`, one transaction each.
+    fn seal_packed(&mut self, hours: &[PackedHour]) -> Result<(), StoreError> {
+        for hour in hours {
+            let results = if hour.results == 0 {
+                Vec::new()
+            } else {
+                blocks::unpack(&hour.rollup.check, &hour.block).map_err(|e| StoreError::Rejected {
+                    path: PathBuf::new(),
+                    detail: format!("a packed hour of {}: {e}", hour.rollup.check),
+                })?
+            };
+            self.seal_hour(&hour.rollup, &results)?;
+        }
+        Ok(())
+    }
 
     /// The (check, UTC day) pairs whose hourly rollups still hold phase sketches, for days
     /// that ended at or before `before_ms`, oldest first.

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::{ChangeKind, HourRollup, Observation, ResultStore, StoreError};
+use super::{ChangeKind, HourRollup, Observation, PackedHour, ResultStore, StoreError};
 
 mod migrations;
 mod results;
@@ -133,6 +133,10 @@ impl ResultStore for SqliteStore {
 
     fn seal_hour(&mut self, rollup: &HourRollup, results: &[CheckResult]) -> Result<(), StoreError> {
         self.seal_hour_impl(rollup, results)
+    }
+
+    fn seal_packed(&mut self, hours: &[PackedHour]) -> Result<(), StoreError> {
+        self.seal_packed_impl(hours)
     }
 
     fn prune(&mut self, before_ms: i64, batch: usize) -> Result<usize, StoreError> {
