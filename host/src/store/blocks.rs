@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::result::{CheckResult, Metric, Reason, StateInfo, StateType, Status};
+use crate::result::{CheckResult, Metric, Reason, StateInfo, StateType, Status, TIMING_PREFIX};
 
 /// zstd level: the packing runs in the background, once per check-hour. Measured on an hour
 /// of 60 HTTP results (32 KiB of JSON): level 3 gives 2,500 bytes, 11 gives 1,967 at
@@ -183,6 +183,79 @@ pub fn unpack(check: &str, blob: &[u8]) -> Result<Vec<CheckResult>, BlockError> 
         .collect()
 }
 
+/// One result as [`unpack_timings`] reads it: the strings it does not need are skipped, not
+/// copied, and the ones it reads are borrowed from the inflated block where they can be.
+#[derive(Deserialize)]
+struct PackedTimings<'a> {
+    t: i64,
+    d: u64,
+    #[serde(borrow)]
+    s: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    st: Option<(std::borrow::Cow<'a, str>, u32)>,
+    #[serde(default, borrow)]
+    mt: Vec<PackedTiming<'a>>,
+}
+
+/// One metric as [`unpack_timings`] reads it.
+#[derive(Deserialize)]
+struct PackedTiming<'a> {
+    #[serde(borrow)]
+    n: std::borrow::Cow<'a, str>,
+    v: f64,
+    #[serde(borrow)]
+    u: std::borrow::Cow<'a, str>,
+}
+
+/// Unpacks a block's results with only their timings, as [`CheckResult::into_timings`] leaves
+/// a result (what reports read of the hours a window cuts): the same as [`unpack`] then
+/// `into_timings`, without building the rest.
+pub fn unpack_timings(blob: &[u8]) -> Result<Vec<CheckResult>, BlockError> {
+    let json = inflate(blob, MAX_INFLATED).map_err(BlockError::Inflate)?;
+    let packed: Vec<PackedTimings<'_>> = serde_json::from_slice(&json).map_err(BlockError::Decode)?;
+    let unknown = |what, word: &str| BlockError::Unknown { what, word: word.to_string() };
+    packed
+        .into_iter()
+        .map(|p| {
+            let status = Status::parse(&p.s).ok_or_else(|| unknown("status", &p.s))?;
+            let state = match &p.st {
+                None => None,
+                Some((word, attempt)) => Some(StateInfo {
+                    kind: StateType::parse(word).ok_or_else(|| unknown("state type", word))?,
+                    attempt: *attempt,
+                }),
+            };
+            Ok(CheckResult {
+                check: String::new(),
+                plugin: String::new(),
+                plugin_version: String::new(),
+                target: String::new(),
+                started_at_ms: p.t,
+                duration: Duration::from_micros(p.d),
+                status,
+                summary: String::new(),
+                reason: None,
+                metrics: p
+                    .mt
+                    .into_iter()
+                    .filter(|m| m.n.starts_with(TIMING_PREFIX))
+                    .map(|m| Metric {
+                        name: m.n.into_owned(),
+                        value: m.v,
+                        unit: m.u.into_owned(),
+                        warn: None,
+                        crit: None,
+                        min: None,
+                        max: None,
+                    })
+                    .collect(),
+                details: None,
+                state,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +323,25 @@ mod tests {
             let json = zstd::bulk::decompress(&blob, MAX_INFLATED).expect("inflates");
             assert_eq!(blob, zstd::bulk::compress(&json, LEVEL).expect("compresses"), "{n} results");
         }
+    }
+
+    #[test]
+    fn timings_unpack_as_whole_results_trimmed() {
+        let results: Vec<CheckResult> = (0..60)
+            .map(|i| {
+                let mut r = result(1_000_000 + i * 60_000, if i % 7 == 0 { Status::Critical } else { Status::Ok });
+                r.metrics[0].name = if i % 2 == 0 { "time_total".into() } else { "time_dns".into() };
+                r.summary = format!("quoted \"{i}\" and \\ escaped");
+                r.state = (i % 3 != 0).then_some(StateInfo { kind: StateType::Hard, attempt: 1 });
+                r
+            })
+            .collect();
+        let blob = pack(&results).expect("packs");
+        let trimmed: Vec<CheckResult> =
+            unpack("web", &blob).expect("unpacks").into_iter().map(CheckResult::into_timings).collect();
+        assert_eq!(unpack_timings(&blob).expect("unpacks"), trimmed);
+        assert_eq!(trimmed.iter().filter(|r| !r.metrics.is_empty()).count(), 60);
+        assert!(matches!(unpack_timings(b"not zstd"), Err(BlockError::Inflate(_))));
     }
 
     #[test]

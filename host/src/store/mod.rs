@@ -134,6 +134,21 @@ pub trait ResultStore: Send {
         to_ms: i64,
     ) -> Result<(Option<CheckResult>, Vec<CheckResult>), StoreError>;
 
+    /// What [`ResultStore::window`] returns, but of each result only what the time-weighted
+    /// figures and the latency sketches read: its start, duration, status and state, and its
+    /// `time_*` metrics (name, value, unit). Every other field is empty. A store that keeps
+    /// results packed decodes them without the rest (its strings are most of the work); the
+    /// default reads them whole and drops it.
+    fn window_timings(
+        &self,
+        check: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(Option<CheckResult>, Vec<CheckResult>), StoreError> {
+        let (before, inside) = self.window(check, from_ms, to_ms)?;
+        Ok((before.map(CheckResult::into_timings), inside.into_iter().map(CheckResult::into_timings).collect()))
+    }
+
     /// The state-change events, newest first, optionally of one check.
     fn events(&self, check: Option<&str>, limit: usize) -> Result<Vec<EventRecord>, StoreError>;
 

@@ -9,14 +9,20 @@
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{SqliteStore, classify};
+use super::{Decode, SqliteStore, classify};
 use crate::result::CheckResult;
 use crate::store::{ChangeKind, EventRecord, HOUR_MS, HourRollup, PackedHour, StatusCounts, StoreError, blocks};
 
 impl SqliteStore {
     /// The unpacked results of `check`'s sealed hours that overlap `[from_ms, to_ms)`,
     /// oldest first (all of each block: the caller filters).
-    pub(super) fn sealed(&self, check: &str, from_ms: i64, to_ms: i64) -> Result<Vec<CheckResult>, StoreError> {
+    pub(super) fn sealed(
+        &self,
+        check: &str,
+        from_ms: i64,
+        to_ms: i64,
+        decode: Decode,
+    ) -> Result<Vec<CheckResult>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -28,13 +34,18 @@ impl SqliteStore {
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
             let blob: Vec<u8> = row.get(0).map_err(|e| self.err(e))?;
-            out.extend(self.unpack(check, &blob)?);
+            out.extend(self.unpack_as(check, &blob, decode)?);
         }
         Ok(out)
     }
 
     /// The last sealed result of `check` that started before `before_ms`.
-    pub(super) fn last_sealed_before(&self, check: &str, before_ms: i64) -> Result<Option<CheckResult>, StoreError> {
+    pub(super) fn last_sealed_before(
+        &self,
+        check: &str,
+        before_ms: i64,
+        decode: Decode,
+    ) -> Result<Option<CheckResult>, StoreError> {
         let blob: Option<Vec<u8>> = self
             .conn
             .prepare_cached(
@@ -44,7 +55,7 @@ impl SqliteStore {
             .and_then(|mut s| s.query_row(params![check, before_ms], |r| r.get(0)).optional())
             .map_err(|e| self.err(e))?;
         let Some(blob) = blob else { return Ok(None) };
-        Ok(self.unpack(check, &blob)?.into_iter().rfind(|r| r.started_at_ms < before_ms))
+        Ok(self.unpack_as(check, &blob, decode)?.into_iter().rfind(|r| r.started_at_ms < before_ms))
     }
 
     /// Whether any hour is sealed.
@@ -88,7 +99,15 @@ impl SqliteStore {
     }
 
     fn unpack(&self, check: &str, blob: &[u8]) -> Result<Vec<CheckResult>, StoreError> {
-        blocks::unpack(check, blob).map_err(|e| self.corrupt(format!("check {check:?}: {e}")))
+        self.unpack_as(check, blob, Decode::Whole)
+    }
+
+    fn unpack_as(&self, check: &str, blob: &[u8], decode: Decode) -> Result<Vec<CheckResult>, StoreError> {
+        match decode {
+            Decode::Whole => blocks::unpack(check, blob),
+            Decode::Timings => blocks::unpack_timings(blob),
+        }
+        .map_err(|e| self.corrupt(format!("check {check:?}: {e}")))
     }
 
     pub(super) fn changes_impl(
