@@ -208,10 +208,14 @@ fn main() -> Result<(), String> {
     }
     drop(tx);
     // Write hour by hour in order, whichever worker finishes first: each simulated hour's
-    // events in one transaction, then all its check-hours sealed in another.
+    // events in one transaction, and each simulated day's check-hours sealed in one more.
+    // A day at a time because the rows of a check are neighbours in the table's key order
+    // (check, hour): sealing an hour of every check dirties a page per check, sealing a day
+    // the same pages once for its 24 hours.
     let mut pending: std::collections::BTreeMap<i64, Vec<Batch>> = std::collections::BTreeMap::new();
     let mut next = 0;
     let mut written = 0u64;
+    let mut day: Vec<PackedHour> = Vec::new();
     for (h, batch) in rx {
         pending.entry(h).or_default().push(batch?);
         while pending.get(&next).is_some_and(|b| b.len() == workers) {
@@ -219,10 +223,13 @@ fn main() -> Result<(), String> {
             batches.sort_by_key(|b| b.worker);
             let events: Vec<EventRecord> = batches.iter_mut().flat_map(|b| std::mem::take(&mut b.events)).collect();
             store.write_run(&[], &events).map_err(|e| e.to_string())?;
-            let sealed: Vec<PackedHour> = batches.iter_mut().flat_map(|b| std::mem::take(&mut b.sealed)).collect();
-            store.seal_packed(&sealed).map_err(|e| e.to_string())?;
+            day.extend(batches.iter_mut().flat_map(|b| std::mem::take(&mut b.sealed)));
             written += batches.iter().map(|b| b.results).sum::<u64>();
             next += 1;
+            if next % 24 == 0 || next == hours {
+                store.seal_packed(&day).map_err(|e| e.to_string())?;
+                day.clear();
+            }
             // Housekeeping once a simulated day, as the daemon does every few minutes, so
             // the file reuses the pages pruning frees, as a long-running store does.
             if let (Some(days), 0) = (retention_days, next % 24) {

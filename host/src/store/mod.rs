@@ -94,7 +94,10 @@ impl PackedHour {
     /// Packs `results` (every result of the hour, as [`ResultStore::window`] returns them)
     /// beside `rollup`. Fails only if compressing fails (out of memory).
     pub fn pack(rollup: HourRollup, results: &[CheckResult]) -> std::io::Result<PackedHour> {
-        Ok(PackedHour { rollup, results: results.len(), block: blocks::pack(results)? })
+        let mut block = blocks::pack(results)?;
+        // The compressor sizes its output for the worst case, about 16 times a block.
+        block.shrink_to_fit();
+        Ok(PackedHour { rollup, results: results.len(), block })
     }
 }
 
