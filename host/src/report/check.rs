@@ -192,7 +192,7 @@ pub fn check_report(
     let cadence =
         Cadence { interval: timing.interval, retries: timing.policy.retries, retry_interval: timing.retry_interval };
     let maintenance = union(maintenance);
-    let tiered = Tiered::load(
+    let tiered = Tiered::load_for(
         store,
         &Load {
             check: name,
@@ -206,6 +206,7 @@ pub fn check_report(
             raw_since_ms: store.oldest_sealed_hour(name)?.unwrap_or(i64::MAX),
             exact: request.exact,
         },
+        window,
     )?;
 
     let availability = tiered.availability_over(window);

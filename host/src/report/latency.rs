@@ -49,7 +49,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer, V2Serializer};
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Serialize, Serializer as SerdeSerializer};
 
 /// The stated relative error of a sketch: every quantile, minimum, maximum and mean it returns
@@ -121,84 +121,139 @@ pub enum SketchError {
 /// Quantiles, minimum, maximum and mean are within [`RELATIVE_ERROR`] of the exact values of
 /// everything recorded or merged in. Stored with [`LatencySketch::to_bytes`] (HdrHistogram V2,
 /// DEFLATE-compressed) and read back with [`LatencySketch::from_bytes`].
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The counters are those of `hdrhistogram`'s histogram of these parameters, and every figure
+/// is computed as the crate computes it (the tests check both against the crate), but only the
+/// span of counters between the lowest and the highest ever touched is held. A histogram
+/// holds all 33,792; a report merges thousands of hourly sketches of a few dozen buckets each,
+/// and clearing, scanning and adding the whole array for each was most of its time.
+#[derive(Debug, Clone, Default)]
 pub struct LatencySketch {
-    inner: Histogram<u64>,
+    /// The index of the counter `counts[0]` holds.
+    first: usize,
+    /// Counters `first..first + counts.len()`; everything outside is zero.
+    counts: Vec<u64>,
+    /// Values recorded or merged in (saturating, as the crate's total).
+    total: u64,
 }
 
-impl Default for LatencySketch {
-    fn default() -> Self {
-        Self::new()
+impl PartialEq for LatencySketch {
+    /// Two sketches are equal when they hold the same values, whatever span they keep.
+    fn eq(&self, other: &Self) -> bool {
+        self.total == other.total && self.nonzero().eq(other.nonzero())
     }
 }
 
 impl LatencySketch {
     /// An empty sketch.
     pub fn new() -> Self {
-        let inner = Histogram::new_with_bounds(LOWEST_NANOS, HIGHEST_NANOS, SIGNIFICANT_DIGITS)
-            .expect("constant histogram bounds are valid");
-        LatencySketch { inner }
+        LatencySketch { first: 0, counts: Vec::new(), total: 0 }
     }
 
     /// Records one latency. Values above [`HIGHEST_TRACKABLE`] are recorded as that.
     pub fn record(&mut self, value: Duration) {
         let nanos = u64::try_from(value.as_nanos()).unwrap_or(u64::MAX).min(HIGHEST_NANOS);
-        self.inner.saturating_record(nanos);
+        self.add(counter_of(nanos), 1);
     }
 
     /// Adds every value of `other` to this sketch. The result is the sketch of both sets of
     /// values (merging is lossless), so merging the 24 hourly sketches of a day gives the day's
     /// sketch.
     pub fn merge(&mut self, other: &LatencySketch) {
-        // Every sketch has the same bounds (`new` and `from_bytes` ensure it), so the histogram
-        // never needs to grow and addition cannot fail; counters saturate.
-        self.inner.add(&other.inner).expect("sketches share their bounds");
+        let Some((lo, hi)) = other.span() else { return };
+        self.cover(lo, hi);
+        let offset = lo - self.first;
+        let from = &other.counts[lo - other.first..=hi - other.first];
+        for (mine, theirs) in self.counts[offset..offset + from.len()].iter_mut().zip(from) {
+            *mine = mine.saturating_add(*theirs);
+        }
+        self.total = self.total.saturating_add(other.total);
     }
 
     /// How many values were recorded or merged in.
     pub fn count(&self) -> u64 {
-        self.inner.len()
+        self.total
     }
 
     /// The nearest-rank `q` quantile (see the module doc), within [`RELATIVE_ERROR`].
     ///
     /// `q` is clamped to `0.0..=1.0`. `None` for an empty sketch or a NaN `q`.
     pub fn quantile(&self, q: f64) -> Option<Duration> {
+        let [value] = self.values_at([q])?;
+        Some(value)
+    }
+
+    /// The nearest-rank quantiles `qs` (ascending), in one pass over the counters. `None` when
+    /// empty or a `q` is NaN.
+    fn values_at<const N: usize>(&self, qs: [f64; N]) -> Option<[Duration; N]> {
         let n = self.count();
-        let rank = nearest_rank(q, n)?;
-        // Ask for the middle of the rank so that the crate's own `ceil(q * n)` lands on it.
-        let q = (rank as f64 - 0.5) / n as f64;
-        Some(Duration::from_nanos(self.inner.value_at_quantile(q)))
+        let mut wanted = [0u64; N];
+        let mut top = [false; N];
+        for (i, q) in qs.into_iter().enumerate() {
+            let rank = nearest_rank(q, n)?;
+            // Ask for the middle of the rank so that `ceil(q * n)` lands on it, as the crate's
+            // `value_at_quantile` is asked.
+            let q = ((rank as f64 - 0.5) / n as f64).min(1.0);
+            wanted[i] = ((q * self.total as f64).ceil() as u64).max(1);
+            top[i] = q != 0.0;
+        }
+        let mut out = [Duration::ZERO; N];
+        let mut next = 0;
+        let mut running: u64 = 0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            running = running.saturating_add(c);
+            while next < N && running >= wanted[next] {
+                let index = self.first + i;
+                let value = if top[next] { highest_value(index) } else { bucket_value(index as u64) };
+                out[next] = Duration::from_nanos(value);
+                next += 1;
+            }
+            if next == N {
+                break;
+            }
+        }
+        // Counts that add up short of the total (saturated) read 0, as in the crate.
+        Some(out)
     }
 
     /// The smallest value, within [`RELATIVE_ERROR`] (rounded down to its bucket). `None` when
     /// empty.
     pub fn min(&self) -> Option<Duration> {
-        (self.count() > 0).then(|| Duration::from_nanos(self.inner.min()))
+        let (lo, _) = self.span().filter(|_| self.count() > 0)?;
+        Some(Duration::from_nanos(bucket_value(lo as u64)))
     }
 
     /// The largest value, within [`RELATIVE_ERROR`] (rounded up to its bucket). `None` when
     /// empty.
     pub fn max(&self) -> Option<Duration> {
-        (self.count() > 0).then(|| Duration::from_nanos(self.inner.max()))
+        let (_, hi) = self.span().filter(|_| self.count() > 0)?;
+        Some(Duration::from_nanos(highest_value(hi)))
     }
 
     /// The mean, within [`RELATIVE_ERROR`] (each value counted at its bucket's middle). `None`
     /// when empty.
     pub fn mean(&self) -> Option<Duration> {
-        (self.count() > 0).then(|| Duration::from_nanos(self.inner.mean().round() as u64))
+        if self.count() == 0 {
+            return None;
+        }
+        // The crate's sum, term by term in the same order, so the same rounding.
+        let total = self.total as f64;
+        let mean =
+            self.nonzero().fold(0.0_f64, |sum, (index, count)| sum + middle_value(index) as f64 * count as f64 / total);
+        Some(Duration::from_nanos(mean.round() as u64))
     }
 
     /// Count, minimum, mean, p50, p90, p95, p99 and maximum of the sketch. `None` when empty.
     pub fn summary(&self) -> Option<Summary> {
+        let [p50, p90, p95, p99] = self.values_at([0.50, 0.90, 0.95, 0.99])?;
         Some(Summary {
             count: self.count(),
             min: self.min()?,
             mean: self.mean()?,
-            p50: self.quantile(0.50)?,
-            p90: self.quantile(0.90)?,
-            p95: self.quantile(0.95)?,
-            p99: self.quantile(0.99)?,
+            p50,
+            p90,
+            p95,
+            p99,
             max: self.max()?,
         })
     }
@@ -212,7 +267,7 @@ impl LatencySketch {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         V2DeflateSerializer::new()
-            .serialize(&self.inner, &mut out)
+            .serialize(&self.histogram(), &mut out)
             .expect("a V2 encoding into memory fails only on counts above i64::MAX");
         out
     }
@@ -225,10 +280,16 @@ impl LatencySketch {
     ///
     /// Only if a single bucket holds more than `i64::MAX` values, which V2 cannot encode.
     pub fn to_plain_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        V2Serializer::new()
-            .serialize(&self.inner, &mut out)
-            .expect("a V2 encoding into memory fails only on counts above i64::MAX");
+        let payload = self.to_payload_bytes();
+        let mut out = Vec::with_capacity(V2_HEADER_LEN + payload.len());
+        out.extend(V2_COOKIE.to_be_bytes());
+        out.extend(u32::try_from(payload.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend(0u32.to_be_bytes());
+        out.extend(u32::from(SIGNIFICANT_DIGITS).to_be_bytes());
+        out.extend(LOWEST_NANOS.to_be_bytes());
+        out.extend(HIGHEST_NANOS.to_be_bytes());
+        out.extend(1.0f64.to_be_bytes());
+        out.extend(payload);
         out
     }
 
@@ -247,10 +308,50 @@ impl LatencySketch {
     /// The sketch's counts alone: the V2 payload without its 40-byte header, which is the
     /// same for every sketch of this module (about 130 bytes for an hour of 60 results).
     /// Hourly rollups store this; [`LatencySketch::merge_payload`] adds it back in.
+    ///
+    /// The bytes are those of the crate's V2 serializer: every counter from the first up to
+    /// the highest non-empty one, a run of two or more empty counters as its negated length,
+    /// each number zig-zag LEB128 (the tests compare the two).
+    ///
+    /// # Panics
+    ///
+    /// Only if a single bucket holds more than `i64::MAX` values, which V2 cannot encode.
     pub fn to_payload_bytes(&self) -> Vec<u8> {
-        let mut bytes = self.to_plain_bytes();
-        bytes.drain(..V2_HEADER_LEN.min(bytes.len()));
-        bytes
+        let mut out = Vec::new();
+        let (lo, hi) = match self.span() {
+            Some(span) => span,
+            // An empty sketch encodes its one (empty) counter 0.
+            None => {
+                out.push(0);
+                return out;
+            }
+        };
+        let mut write = |n: i64| leb128(zig_zag(n), &mut out);
+        if lo == 1 {
+            write(0);
+        } else if lo > 1 {
+            write(-(lo as i64));
+        }
+        let counts = &self.counts[lo - self.first..=hi - self.first];
+        let mut i = 0;
+        while i < counts.len() {
+            let run = counts[i..].iter().take_while(|&&c| c == 0).count();
+            match run {
+                0 => {
+                    write(i64::try_from(counts[i]).expect("a bucket of more than i64::MAX values"));
+                    i += 1;
+                }
+                1 => {
+                    write(0);
+                    i += 1;
+                }
+                _ => {
+                    write(-(run as i64));
+                    i += run;
+                }
+            }
+        }
+        out
     }
 
     /// Adds the values of a payload written by [`LatencySketch::to_payload_bytes`]. It is
@@ -259,20 +360,31 @@ impl LatencySketch {
         self.add_payload(payload)
     }
 
-    /// Adds a payload's counts: a first pass checks every number and the highest bucket, a
-    /// second records, so an error adds nothing and nothing is allocated.
+    /// Adds a payload's counts: they are decoded (and every number checked) into a list of
+    /// buckets first, then added, so an error adds nothing.
     fn add_payload(&mut self, payload: &[u8]) -> Result<(), SketchError> {
-        let mut highest: u64 = 0;
-        buckets(payload, |index, _| highest = highest.max(index))?;
-        if highest >= COUNTERS {
-            return Err(SketchError::Corrupt("bucket beyond the histogram's range"));
-        }
-        buckets(payload, |index, count| self.inner.saturating_record_n(bucket_value(index), count))
+        DECODED.with(|cell| {
+            let mut decoded = cell.borrow_mut();
+            decode_buckets(payload, &mut decoded)?;
+            let (Some(&(lo, _)), Some(&(hi, _))) = (decoded.first(), decoded.last()) else { return Ok(()) };
+            self.cover(lo as usize, hi as usize);
+            let first = self.first;
+            let mut total = self.total;
+            for &(index, count) in decoded.iter() {
+                let c = &mut self.counts[index as usize - first];
+                *c = c.saturating_add(count);
+                total = total.saturating_add(count);
+            }
+            self.total = total;
+            Ok(())
+        })
     }
 
     /// Empties the sketch, keeping its memory for reuse.
     pub fn reset(&mut self) {
-        self.inner.reset();
+        self.counts.clear();
+        self.first = 0;
+        self.total = 0;
     }
 
     /// Reads a sketch written by [`LatencySketch::to_bytes`] (plain HdrHistogram V2 is accepted
@@ -284,9 +396,102 @@ impl LatencySketch {
         let plain = plain_v2(bytes)?;
         let plain = &plain[..];
         check_plain(plain)?;
-        let inner = Deserializer::new().deserialize::<u64, _>(&mut &plain[..]).map_err(SketchError::Decode)?;
-        Ok(LatencySketch { inner })
+        let histogram: Histogram<u64> =
+            Deserializer::new().deserialize(&mut &plain[..]).map_err(SketchError::Decode)?;
+        let mut sketch = LatencySketch::new();
+        for v in histogram.iter_recorded() {
+            sketch.add(counter_of(v.value_iterated_to()), v.count_at_value());
+        }
+        Ok(sketch)
     }
+
+    /// The crate's histogram of the same values (for its serializers).
+    fn histogram(&self) -> Histogram<u64> {
+        let mut h = Histogram::new_with_bounds(LOWEST_NANOS, HIGHEST_NANOS, SIGNIFICANT_DIGITS)
+            .expect("constant histogram bounds are valid");
+        for (index, count) in self.nonzero() {
+            h.saturating_record_n(bucket_value(index as u64), count);
+        }
+        h
+    }
+
+    /// Adds `count` values to counter `index`.
+    fn add(&mut self, index: usize, count: u64) {
+        self.cover(index, index);
+        let c = &mut self.counts[index - self.first];
+        *c = c.saturating_add(count);
+        self.total = self.total.saturating_add(count);
+    }
+
+    /// Makes the held span include counters `lo..=hi`.
+    fn cover(&mut self, lo: usize, hi: usize) {
+        if self.counts.is_empty() {
+            self.first = lo;
+            self.counts.resize(hi - lo + 1, 0);
+            return;
+        }
+        if lo < self.first {
+            let grow = self.first - lo;
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.first = lo;
+        }
+        if hi >= self.first + self.counts.len() {
+            self.counts.resize(hi - self.first + 1, 0);
+        }
+    }
+
+    /// The lowest and highest non-empty counters, if any.
+    fn span(&self) -> Option<(usize, usize)> {
+        let lo = self.counts.iter().position(|&c| c != 0)?;
+        let hi = self.counts.iter().rposition(|&c| c != 0)?;
+        Some((self.first + lo, self.first + hi))
+    }
+
+    /// The non-empty counters, lowest first, with their counts.
+    fn nonzero(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.counts.iter().enumerate().filter(|(_, c)| **c != 0).map(|(i, c)| (self.first + i, *c))
+    }
+}
+
+/// The counter a value of at most [`HIGHEST_NANOS`] lands in (the crate's `index_for`: the
+/// power-of-two bucket above the first 2,048 values, then the top 1,024 sub-buckets of it).
+fn counter_of(nanos: u64) -> usize {
+    let bucket = 53 - (nanos | 2047).leading_zeros() as u64;
+    let sub = nanos >> bucket;
+    (((bucket + 1) << 10) + sub - 1024) as usize
+}
+
+/// The width of counter `index`'s range of values.
+fn bucket_width(index: usize) -> u64 {
+    1 << ((index as u64 >> 10).saturating_sub(1)).min(63)
+}
+
+/// The highest value counter `index` holds (the crate's `highest_equivalent`).
+fn highest_value(index: usize) -> u64 {
+    bucket_value(index as u64).saturating_add(bucket_width(index) - 1)
+}
+
+/// The middle of counter `index`'s values, rounded up (the crate's `median_equivalent`).
+fn middle_value(index: usize) -> u64 {
+    bucket_value(index as u64).saturating_add(bucket_width(index) >> 1)
+}
+
+/// ZigZag: 0, -1, 1, -2… as 0, 1, 2, 3….
+fn zig_zag(n: i64) -> u64 {
+    ((n << 1) ^ (n >> 63)) as u64
+}
+
+/// Appends `value` as the V2 format's LEB128 (at most 9 bytes, the 9th taken whole).
+fn leb128(mut value: u64, out: &mut Vec<u8>) {
+    for _ in 0..8 {
+        if value < 0x80 {
+            out.push(value as u8);
+            return;
+        }
+        out.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
 }
 
 /// Counters of a histogram of these parameters: 33 half-buckets of 1,024 (the first whole).
@@ -322,6 +527,51 @@ fn buckets(payload: &[u8], mut f: impl FnMut(u64, u64)) -> Result<(), SketchErro
             }
             index = index.saturating_add(1);
         }
+    }
+    Ok(())
+}
+
+thread_local! {
+    /// The buckets of the payload being added, kept between payloads (a report adds
+    /// hundreds of thousands).
+    static DECODED: std::cell::RefCell<Vec<(u32, u64)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The non-empty buckets of a V2 payload, ascending, into `out` (emptied first): what
+/// [`buckets`] walks, with the one-byte numbers that make up most of a payload read
+/// inline. A bucket beyond the histogram's range is an error, after every number is checked.
+fn decode_buckets(payload: &[u8], out: &mut Vec<(u32, u64)>) -> Result<(), SketchError> {
+    out.clear();
+    let mut index: u64 = 0;
+    let mut highest: u64 = 0;
+    let mut rest = payload;
+    while let Some((&b, tail)) = rest.split_first() {
+        let number = if b < 0x80 {
+            rest = tail;
+            u64::from(b)
+        } else {
+            let mut numbers = Leb128(rest);
+            let number = numbers.next().unwrap_or(Err(SketchError::Corrupt("number runs past the end")))?;
+            rest = numbers.0;
+            number
+        };
+        if number == u64::MAX {
+            return Err(SketchError::Corrupt("zero run out of range"));
+        }
+        let n = ((number >> 1) as i64) ^ -((number & 1) as i64);
+        if n < 0 {
+            index = index.saturating_add(n.unsigned_abs());
+        } else {
+            if n > 0 {
+                highest = highest.max(index);
+                out.push((u32::try_from(index).unwrap_or(u32::MAX), n as u64));
+            }
+            index = index.saturating_add(1);
+        }
+    }
+    if highest >= COUNTERS {
+        out.clear();
+        return Err(SketchError::Corrupt("bucket beyond the histogram's range"));
     }
     Ok(())
 }
@@ -704,12 +954,112 @@ mod tests {
 
     #[test]
     fn bucket_value_is_the_crates_lowest_equivalent_of_every_counter() {
-        let h = LatencySketch::new().inner;
+        let h = LatencySketch::new().histogram();
         for index in 0..COUNTERS {
             let v = bucket_value(index);
             assert_eq!(h.lowest_equivalent(v), v, "counter {index}");
             if index + 1 < COUNTERS {
                 assert_eq!(h.next_non_equivalent(v), bucket_value(index + 1), "counter {index}");
+            }
+            assert_eq!(h.highest_equivalent(v), highest_value(index as usize), "counter {index}");
+            assert_eq!(h.median_equivalent(v), middle_value(index as usize), "counter {index}");
+            assert_eq!(counter_of(v), index as usize, "counter {index}");
+            assert_eq!(counter_of(h.highest_equivalent(v)), index as usize, "counter {index}");
+        }
+    }
+
+    /// The crate's histogram of `values`, recorded as `LatencySketch::record` records them.
+    fn crate_histogram(values: &[Duration]) -> Histogram<u64> {
+        let mut h = Histogram::new_with_bounds(LOWEST_NANOS, HIGHEST_NANOS, SIGNIFICANT_DIGITS).unwrap();
+        for v in values {
+            h.saturating_record(u64::try_from(v.as_nanos()).unwrap_or(u64::MAX).min(HIGHEST_NANOS));
+        }
+        h
+    }
+
+    #[test]
+    fn every_figure_and_byte_is_the_crates() {
+        let mut rng = Lcg(5);
+        for (round, n) in [0usize, 1, 2, 3, 60, 61, 1_000, 20_000].into_iter().enumerate() {
+            let mut values: Vec<Duration> = (0..n).map(|_| rng.latency()).collect();
+            if round == 4 {
+                values.push(Duration::ZERO);
+                values.push(Duration::from_nanos(1));
+                values.push(HIGHEST_TRACKABLE * 3);
+            }
+            let h = crate_histogram(&values);
+            let mut s = LatencySketch::new();
+            values.iter().for_each(|v| s.record(*v));
+            assert_eq!(s.count(), h.len());
+            let plain = {
+                let mut out = Vec::new();
+                hdrhistogram::serialization::V2Serializer::new().serialize(&h, &mut out).unwrap();
+                out
+            };
+            assert_eq!(s.to_plain_bytes(), plain, "{n} values");
+            assert_eq!(s.to_payload_bytes(), plain[V2_HEADER_LEN..], "{n} values");
+            if n == 0 {
+                continue;
+            }
+            let ms = |nanos: u64| Duration::from_nanos(nanos);
+            assert_eq!(s.min(), Some(ms(h.min())), "{n} values");
+            assert_eq!(s.max(), Some(ms(h.max())), "{n} values");
+            assert_eq!(s.mean(), Some(ms(h.mean().round() as u64)), "{n} values");
+            for q in [0.0, 0.001, 0.1, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0] {
+                let rank = nearest_rank(q, h.len()).unwrap();
+                let crate_q = ms(h.value_at_quantile((rank as f64 - 0.5) / h.len() as f64));
+                assert_eq!(s.quantile(q), Some(crate_q), "{n} values, q {q}");
+            }
+            let summary = s.summary().unwrap();
+            assert_eq!(
+                [summary.p50, summary.p90, summary.p95, summary.p99],
+                [0.5, 0.9, 0.95, 0.99].map(|q| s.quantile(q).unwrap())
+            );
+            // Merged from payloads, in pieces, after a reset: the same.
+            let mut merged = LatencySketch::new();
+            merged.record(ms(7));
+            merged.reset();
+            for piece in values.chunks(97).rev() {
+                let mut p = LatencySketch::new();
+                piece.iter().for_each(|v| p.record(*v));
+                merged.merge_payload(&p.to_payload_bytes()).unwrap();
+            }
+            assert_eq!(merged, s);
+            assert_eq!(merged.to_payload_bytes(), s.to_payload_bytes());
+            assert_eq!(LatencySketch::from_bytes(&s.to_bytes()).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn the_inline_decoder_reads_what_the_reference_one_reads() {
+        let mut rng = Lcg(9);
+        let mut out = Vec::new();
+        for round in 0..3_000 {
+            // Real payloads, then random bytes, then real payloads with a byte changed.
+            let mut payload = {
+                let mut s = LatencySketch::new();
+                (0..(round % 200)).for_each(|_| s.record(rng.latency()));
+                s.to_payload_bytes()
+            };
+            if round % 3 == 1 {
+                payload = (0..(round % 40)).map(|_| (rng.next_f64() * 256.0) as u8).collect();
+            } else if round % 3 == 2 && !payload.is_empty() {
+                let at = (rng.next_f64() * payload.len() as f64) as usize;
+                payload[at] = (rng.next_f64() * 256.0) as u8;
+            }
+            let mut reference = Vec::new();
+            let expected = buckets(&payload, |i, n| reference.push((i, n))).and_then(|()| {
+                if reference.iter().any(|(i, _)| *i >= COUNTERS) {
+                    Err(SketchError::Corrupt("bucket beyond the histogram's range"))
+                } else {
+                    Ok(())
+                }
+            });
+            let got = decode_buckets(&payload, &mut out);
+            assert_eq!(got.is_ok(), expected.is_ok(), "{payload:?}");
+            if got.is_ok() {
+                let reference: Vec<(u32, u64)> = reference.into_iter().map(|(i, n)| (i as u32, n)).collect();
+                assert_eq!(out, reference, "{payload:?}");
             }
         }
     }
@@ -752,7 +1102,7 @@ mod tests {
 
         // Plain (uncompressed) V2 from any HdrHistogram port is read too.
         let mut plain = Vec::new();
-        hdrhistogram::serialization::V2Serializer::new().serialize(&s.inner, &mut plain).unwrap();
+        hdrhistogram::serialization::V2Serializer::new().serialize(&s.histogram(), &mut plain).unwrap();
         assert_eq!(LatencySketch::from_bytes(&plain).unwrap(), s);
     }
 
@@ -763,7 +1113,7 @@ mod tests {
         (0..60).for_each(|_| s.record(rng.latency()));
         let bytes = s.to_bytes();
         let mut plain = Vec::new();
-        hdrhistogram::serialization::V2Serializer::new().serialize(&s.inner, &mut plain).unwrap();
+        hdrhistogram::serialization::V2Serializer::new().serialize(&s.histogram(), &mut plain).unwrap();
         println!("one hour of 60 results: {} bytes compressed, {} bytes plain V2", bytes.len(), plain.len());
         assert!(bytes.len() <= 512, "{} bytes", bytes.len());
     }

@@ -68,8 +68,20 @@ pub struct Tiered {
 }
 
 impl Tiered {
-    /// Reads what `load` asks for from `store`.
+    /// Reads what `load` asks for from `store`, every raw result whole.
     pub fn load(store: &dyn ResultStore, load: &Load<'_>) -> Result<Tiered, StoreError> {
+        Self::read(store, load, None)
+    }
+
+    /// Reads what `load` asks for from `store` for a report whose plugin metrics are
+    /// summarised over `metrics_over` when it is read from raw results alone: then every raw
+    /// result is read whole, else only its timings ([`ResultStore::window_timings`]), which
+    /// is all the other figures use.
+    pub fn load_for(store: &dyn ResultStore, load: &Load<'_>, metrics_over: Window) -> Result<Tiered, StoreError> {
+        Self::read(store, load, Some(metrics_over))
+    }
+
+    fn read(store: &dyn ResultStore, load: &Load<'_>, metrics_over: Option<Window>) -> Result<Tiered, StoreError> {
         let span = load.span;
         let use_rollups = !load.exact && load.options.warning == WarningIs::Up;
         let mut rollups = if use_rollups { store.rollups(load.check, span.from_ms, span.to_ms)? } else { Vec::new() };
@@ -94,9 +106,14 @@ impl Tiered {
         if cursor < span.to_ms {
             gaps.push(Window { from_ms: cursor, to_ms: span.to_ms });
         }
+        let whole = metrics_over.is_none_or(|w| !rollups.iter().any(|r| w.overlap(r.hour_ms, r.hour_ms + HOUR_MS) > 0));
         let mut raw = Vec::with_capacity(gaps.len());
         for window in gaps {
-            let (before, results) = store.window(load.check, window.from_ms, window.to_ms)?;
+            let (before, results) = if whole {
+                store.window(load.check, window.from_ms, window.to_ms)?
+            } else {
+                store.window_timings(load.check, window.from_ms, window.to_ms)?
+            };
             raw.push(RawRange {
                 window,
                 before: before.as_ref().map(sample),

@@ -141,6 +141,9 @@ pub struct Metric {
     pub max: Option<f64>,
 }
 
+/// The prefix of the metrics that are timings (`time_total`, `time_dns`, `time_connect`…).
+pub const TIMING_PREFIX: &str = "time_";
+
 /// One run of one check, as stored and reported.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
@@ -178,6 +181,31 @@ fn serialize_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S
 }
 
 impl CheckResult {
+    /// The result with only its timings kept: start, duration, status, state, and its
+    /// `time_*` metrics (name, value and unit; no thresholds nor bounds). Every other field is
+    /// empty. What the time-weighted figures and latency sketches of a report read.
+    pub fn into_timings(self) -> CheckResult {
+        CheckResult {
+            check: String::new(),
+            plugin: String::new(),
+            plugin_version: String::new(),
+            target: String::new(),
+            started_at_ms: self.started_at_ms,
+            duration: self.duration,
+            status: self.status,
+            summary: String::new(),
+            reason: None,
+            metrics: self
+                .metrics
+                .into_iter()
+                .filter(|m| m.name.starts_with(TIMING_PREFIX))
+                .map(|m| Metric { warn: None, crit: None, min: None, max: None, ..m })
+                .collect(),
+            details: None,
+            state: self.state,
+        }
+    }
+
     /// The result recorded when the host itself failed while running a check (a panic in
     /// Vitals, not in the plugin): `unknown`, pointing at the log.
     pub fn host_failure(check: &str, plugin: &str, plugin_version: &str, target: &str) -> CheckResult {

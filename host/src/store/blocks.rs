@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::result::{CheckResult, Metric, Reason, StateInfo, StateType, Status};
+use crate::result::{CheckResult, Metric, Reason, StateInfo, StateType, Status, TIMING_PREFIX};
 
 /// zstd level: the packing runs in the background, once per check-hour. Measured on an hour
 /// of 60 HTTP results (32 KiB of JSON): level 3 gives 2,500 bytes, 11 gives 1,967 at
@@ -105,7 +105,34 @@ pub fn pack(results: &[CheckResult]) -> std::io::Result<Vec<u8>> {
         })
         .collect();
     let json = serde_json::to_vec(&packed).map_err(std::io::Error::other)?;
-    zstd::bulk::compress(&json, LEVEL)
+    compress(&json)
+}
+
+thread_local! {
+    /// A compressor per thread, kept between blocks: setting up a level-11 context for every
+    /// check-hour cost about as much as compressing it. The output is the same bytes as a
+    /// fresh context gives (the tests check it).
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+thread_local! {
+    /// A decompressor per thread, kept between blocks: a report inflates thousands, and
+    /// setting up a context for each was a tenth of its time.
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `bytes` compressed at [`LEVEL`], with this thread's compressor.
+fn compress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    COMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let compressor = match cell.as_mut() {
+            Some(c) => c,
+            None => cell.insert(zstd::bulk::Compressor::new(LEVEL)?),
+        };
+        compressor.compress(bytes)
+    })
 }
 
 /// Inflates one zstd frame into a buffer of exactly its declared size, refusing a frame
@@ -116,7 +143,14 @@ pub fn inflate(blob: &[u8], max: usize) -> std::io::Result<Vec<u8>> {
         .map_err(|_| std::io::Error::other("not a zstd frame"))?
         .ok_or_else(|| std::io::Error::other("the zstd frame does not declare its size"))?;
     match usize::try_from(size) {
-        Ok(size) if size <= max => zstd::bulk::decompress(blob, size),
+        Ok(size) if size <= max => DECOMPRESSOR.with(|cell| {
+            let mut cell = cell.borrow_mut();
+            let decompressor = match cell.as_mut() {
+                Some(d) => d,
+                None => cell.insert(zstd::bulk::Decompressor::new()?),
+            };
+            decompressor.decompress(blob, size)
+        }),
         _ => Err(std::io::Error::other(format!("the zstd frame declares {size} bytes, more than {max}"))),
     }
 }
@@ -157,6 +191,79 @@ pub fn unpack(check: &str, blob: &[u8]) -> Result<Vec<CheckResult>, BlockError> 
                     .map(|m| Metric { name: m.n, value: m.v, unit: m.u, warn: m.w, crit: m.c, min: m.lo, max: m.hi })
                     .collect(),
                 details: p.x,
+                state,
+            })
+        })
+        .collect()
+}
+
+/// One result as [`unpack_timings`] reads it: the strings it does not need are skipped, not
+/// copied, and the ones it reads are borrowed from the inflated block where they can be.
+#[derive(Deserialize)]
+struct PackedTimings<'a> {
+    t: i64,
+    d: u64,
+    #[serde(borrow)]
+    s: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    st: Option<(std::borrow::Cow<'a, str>, u32)>,
+    #[serde(default, borrow)]
+    mt: Vec<PackedTiming<'a>>,
+}
+
+/// One metric as [`unpack_timings`] reads it.
+#[derive(Deserialize)]
+struct PackedTiming<'a> {
+    #[serde(borrow)]
+    n: std::borrow::Cow<'a, str>,
+    v: f64,
+    #[serde(borrow)]
+    u: std::borrow::Cow<'a, str>,
+}
+
+/// Unpacks a block's results with only their timings, as [`CheckResult::into_timings`] leaves
+/// a result (what reports read of the hours a window cuts): the same as [`unpack`] then
+/// `into_timings`, without building the rest.
+pub fn unpack_timings(blob: &[u8]) -> Result<Vec<CheckResult>, BlockError> {
+    let json = inflate(blob, MAX_INFLATED).map_err(BlockError::Inflate)?;
+    let packed: Vec<PackedTimings<'_>> = serde_json::from_slice(&json).map_err(BlockError::Decode)?;
+    let unknown = |what, word: &str| BlockError::Unknown { what, word: word.to_string() };
+    packed
+        .into_iter()
+        .map(|p| {
+            let status = Status::parse(&p.s).ok_or_else(|| unknown("status", &p.s))?;
+            let state = match &p.st {
+                None => None,
+                Some((word, attempt)) => Some(StateInfo {
+                    kind: StateType::parse(word).ok_or_else(|| unknown("state type", word))?,
+                    attempt: *attempt,
+                }),
+            };
+            Ok(CheckResult {
+                check: String::new(),
+                plugin: String::new(),
+                plugin_version: String::new(),
+                target: String::new(),
+                started_at_ms: p.t,
+                duration: Duration::from_micros(p.d),
+                status,
+                summary: String::new(),
+                reason: None,
+                metrics: p
+                    .mt
+                    .into_iter()
+                    .filter(|m| m.n.starts_with(TIMING_PREFIX))
+                    .map(|m| Metric {
+                        name: m.n.into_owned(),
+                        value: m.v,
+                        unit: m.u.into_owned(),
+                        warn: None,
+                        crit: None,
+                        min: None,
+                        max: None,
+                    })
+                    .collect(),
+                details: None,
                 state,
             })
         })
@@ -220,6 +327,35 @@ mod tests {
         assert_eq!(back, expected);
         // An hour of a minutely check packs small: the point of sealing.
         assert!(blob.len() < 3_000, "an hour packs to {} bytes", blob.len());
+    }
+
+    #[test]
+    fn a_reused_compressor_gives_the_bytes_of_a_fresh_one() {
+        for n in [60, 1, 17, 60] {
+            let results: Vec<CheckResult> = (0..n).map(|i| result(7_000_000 + i * 60_000, Status::Ok)).collect();
+            let blob = pack(&results).expect("packs");
+            let json = zstd::bulk::decompress(&blob, MAX_INFLATED).expect("inflates");
+            assert_eq!(blob, zstd::bulk::compress(&json, LEVEL).expect("compresses"), "{n} results");
+        }
+    }
+
+    #[test]
+    fn timings_unpack_as_whole_results_trimmed() {
+        let results: Vec<CheckResult> = (0..60)
+            .map(|i| {
+                let mut r = result(1_000_000 + i * 60_000, if i % 7 == 0 { Status::Critical } else { Status::Ok });
+                r.metrics[0].name = if i % 2 == 0 { "time_total".into() } else { "time_dns".into() };
+                r.summary = format!("quoted \"{i}\" and \\ escaped");
+                r.state = (i % 3 != 0).then_some(StateInfo { kind: StateType::Hard, attempt: 1 });
+                r
+            })
+            .collect();
+        let blob = pack(&results).expect("packs");
+        let trimmed: Vec<CheckResult> =
+            unpack("web", &blob).expect("unpacks").into_iter().map(CheckResult::into_timings).collect();
+        assert_eq!(unpack_timings(&blob).expect("unpacks"), trimmed);
+        assert_eq!(trimmed.iter().filter(|r| !r.metrics.is_empty()).count(), 60);
+        assert!(matches!(unpack_timings(b"not zstd"), Err(BlockError::Inflate(_))));
     }
 
     #[test]

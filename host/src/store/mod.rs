@@ -75,6 +75,32 @@ pub struct HourRollup {
     pub phases: Option<Vec<u8>>,
 }
 
+/// One check-hour made ready to seal: its rollup, and its results packed into the block
+/// [`ResultStore::seal_hour`] would store ([`blocks::pack`]). Packing (zstd) is most of what
+/// sealing costs, so whoever seals many hours at once (the history generator of the
+/// benchmarks) packs them on several threads and seals them together with
+/// [`ResultStore::seal_packed`]: the rows are the same as hour by hour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedHour {
+    /// The hour's rollup.
+    pub rollup: HourRollup,
+    /// How many results the block holds (none: the hour has no block).
+    pub results: usize,
+    /// The packed results.
+    pub block: Vec<u8>,
+}
+
+impl PackedHour {
+    /// Packs `results` (every result of the hour, as [`ResultStore::window`] returns them)
+    /// beside `rollup`. Fails only if compressing fails (out of memory).
+    pub fn pack(rollup: HourRollup, results: &[CheckResult]) -> std::io::Result<PackedHour> {
+        let mut block = blocks::pack(results)?;
+        // The compressor sizes its output for the worst case, about 16 times a block.
+        block.shrink_to_fit();
+        Ok(PackedHour { rollup, results: results.len(), block })
+    }
+}
+
 /// Which state events [`ResultStore::changes`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
@@ -110,6 +136,21 @@ pub trait ResultStore: Send {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<(Option<CheckResult>, Vec<CheckResult>), StoreError>;
+
+    /// What [`ResultStore::window`] returns, but of each result only what the time-weighted
+    /// figures and the latency sketches read: its start, duration, status and state, and its
+    /// `time_*` metrics (name, value, unit). Every other field is empty. A store that keeps
+    /// results packed decodes them without the rest (its strings are most of the work); the
+    /// default reads them whole and drops it.
+    fn window_timings(
+        &self,
+        check: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(Option<CheckResult>, Vec<CheckResult>), StoreError> {
+        let (before, inside) = self.window(check, from_ms, to_ms)?;
+        Ok((before.map(CheckResult::into_timings), inside.into_iter().map(CheckResult::into_timings).collect()))
+    }
 
     /// The state-change events, newest first, optionally of one check.
     fn events(&self, check: Option<&str>, limit: usize) -> Result<Vec<EventRecord>, StoreError>;
@@ -165,6 +206,24 @@ pub trait ResultStore: Send {
     /// as `window` returns them) into the hour's block, stores `rollup`, and deletes the
     /// hour's unsealed rows. A crash leaves the hour either sealed or as it was.
     fn seal_hour(&mut self, rollup: &HourRollup, results: &[CheckResult]) -> Result<(), StoreError>;
+
+    /// Seals check-hours packed beforehand ([`PackedHour::pack`]), all in one transaction:
+    /// for each, exactly what [`ResultStore::seal_hour`] does with the same results. The
+    /// default unpacks each hour and seals it with `seal_hour`, one transaction each.
+    fn seal_packed(&mut self, hours: &[PackedHour]) -> Result<(), StoreError> {
+        for hour in hours {
+            let results = if hour.results == 0 {
+                Vec::new()
+            } else {
+                blocks::unpack(&hour.rollup.check, &hour.block).map_err(|e| StoreError::Rejected {
+                    path: PathBuf::new(),
+                    detail: format!("a packed hour of {}: {e}", hour.rollup.check),
+                })?
+            };
+            self.seal_hour(&hour.rollup, &results)?;
+        }
+        Ok(())
+    }
 
     /// The (check, UTC day) pairs whose hourly rollups still hold phase sketches, for days
     /// that ended at or before `before_ms`, oldest first.

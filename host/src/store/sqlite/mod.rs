@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::{ChangeKind, HourRollup, Observation, ResultStore, StoreError};
+use super::{ChangeKind, HourRollup, Observation, PackedHour, ResultStore, StoreError};
 
 mod migrations;
 mod results;
@@ -25,6 +25,15 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Result columns, in the order [`read_result`] reads them.
 const RESULT_COLUMNS: &str = "id, check_name, plugin, plugin_version, target, started_at_ms, \
      duration_us, status, summary, reason, details, state_type, attempt, metrics";
+
+/// How much of each sealed result a read decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decode {
+    /// The whole result.
+    Whole,
+    /// Only its timings ([`ResultStore::window_timings`]).
+    Timings,
+}
 
 /// A result store in one SQLite file.
 pub struct SqliteStore {
@@ -106,7 +115,16 @@ impl ResultStore for SqliteStore {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<(Option<CheckResult>, Vec<CheckResult>), StoreError> {
-        self.window_impl(check, from_ms, to_ms)
+        self.window_impl(check, from_ms, to_ms, Decode::Whole)
+    }
+
+    fn window_timings(
+        &self,
+        check: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(Option<CheckResult>, Vec<CheckResult>), StoreError> {
+        self.window_impl(check, from_ms, to_ms, Decode::Timings)
     }
 
     fn events(&self, check: Option<&str>, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
@@ -133,6 +151,10 @@ impl ResultStore for SqliteStore {
 
     fn seal_hour(&mut self, rollup: &HourRollup, results: &[CheckResult]) -> Result<(), StoreError> {
         self.seal_hour_impl(rollup, results)
+    }
+
+    fn seal_packed(&mut self, hours: &[PackedHour]) -> Result<(), StoreError> {
+        self.seal_packed_impl(hours)
     }
 
     fn prune(&mut self, before_ms: i64, batch: usize) -> Result<usize, StoreError> {

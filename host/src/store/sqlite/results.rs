@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rusqlite::{Row, TransactionBehavior, params};
 
-use super::{RESULT_COLUMNS, SqliteStore, ceil_millis, classify};
+use super::{Decode, RESULT_COLUMNS, SqliteStore, ceil_millis, classify};
 use crate::result::state::Event;
 use crate::result::{CheckResult, EventRecord, Metric, Reason, StateInfo, StateType, Status};
 use crate::store::{Observation, StoreError};
@@ -245,7 +245,9 @@ impl SqliteStore {
         check: &str,
         from_ms: i64,
         to_ms: i64,
+        decode: Decode,
     ) -> Result<(Option<CheckResult>, Vec<CheckResult>), StoreError> {
+        let trim = |r: CheckResult| if decode == Decode::Timings { r.into_timings() } else { r };
         let unsealed_before = self
             .query_results(
                 &format!(
@@ -254,7 +256,8 @@ impl SqliteStore {
                 ),
                 &[&check, &from_ms],
             )?
-            .pop();
+            .pop()
+            .map(trim);
         // A sealed result can only be the latest one before the window when no unsealed one
         // is in the same or a later hour.
         let before = match unsealed_before {
@@ -264,7 +267,7 @@ impl SqliteStore {
                 Some(r)
             }
             unsealed => {
-                let sealed = self.last_sealed_before(check, from_ms)?;
+                let sealed = self.last_sealed_before(check, from_ms, decode)?;
                 match (unsealed, sealed) {
                     (Some(u), Some(s)) => Some(if s.started_at_ms > u.started_at_ms { s } else { u }),
                     (u, s) => u.or(s),
@@ -272,17 +275,18 @@ impl SqliteStore {
             }
         };
         let mut inside: Vec<CheckResult> = self
-            .sealed(check, from_ms, to_ms)?
+            .sealed(check, from_ms, to_ms, decode)?
             .into_iter()
             .filter(|r| r.started_at_ms >= from_ms && r.started_at_ms < to_ms)
             .collect();
-        inside.extend(self.query_results(
+        let unsealed = self.query_results(
             &format!(
                 "SELECT {RESULT_COLUMNS} FROM results WHERE check_name = ?1 AND started_at_ms >= ?2 \
                  AND started_at_ms < ?3 ORDER BY started_at_ms, id"
             ),
             &[&check, &from_ms, &to_ms],
-        )?);
+        )?;
+        inside.extend(unsealed.into_iter().map(trim));
         // Stable: results of equal times keep their written order.
         inside.sort_by_key(|r| r.started_at_ms);
         Ok((before, inside))

@@ -604,3 +604,69 @@ fn recent_observations_go_on_into_sealed_hours() {
     assert_eq!(got["a"], observed(&store, "a", 4));
     assert_eq!(got["a"][0].status, Status::Critical);
 }
+
+/// Every row of the tables sealing writes, in key order, as text.
+fn sealed_rows(conn: &Connection) -> Vec<String> {
+    let mut rows = Vec::new();
+    for sql in [
+        "SELECT check_name, hour_ms, results, hex(block) FROM sealed_hours ORDER BY 1, 2",
+        "SELECT check_name, hour_ms, up_ms, down_ms, no_data_ms, ok, warning, critical, unknown, soft, hard, \
+         hex(latency), degraded_ms FROM hourly ORDER BY 1, 2",
+        "SELECT check_name, hour_ms, hex(phases) FROM hourly_phases ORDER BY 1, 2",
+        "SELECT count(*) FROM results",
+        "SELECT count(*) FROM runs",
+    ] {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let columns = stmt.column_count();
+        let mut cursor = stmt.query([]).unwrap();
+        while let Some(row) = cursor.next().unwrap() {
+            let cells: Vec<String> =
+                (0..columns).map(|i| format!("{:?}", row.get::<_, rusqlite::types::Value>(i).unwrap())).collect();
+            rows.push(cells.join("|"));
+        }
+    }
+    rows
+}
+
+#[test]
+fn sealing_packed_hours_together_writes_the_rows_of_sealing_them_one_by_one() {
+    use crate::report::rollup::{Cadence, rollup};
+    let cadence = Cadence { interval: Duration::from_secs(60), retries: 2, retry_interval: Duration::from_secs(10) };
+    let (_one_dir, _, mut one) = store();
+    let (_all_dir, _, mut all) = store();
+    let mut packed = Vec::new();
+    for check in ["web", "db"] {
+        let mut before = None;
+        for hour in 0..3 {
+            let h = hour * crate::store::HOUR_MS;
+            let results: Vec<CheckResult> = (0..60)
+                .filter(|m| !(hour == 1 && *m > 40))
+                .map(|m| {
+                    let status = if (10..14).contains(&m) { Status::Critical } else { Status::Ok };
+                    let mut r = result(check, h + m * 60_000 + 7_000, status);
+                    r.metrics = vec![metric("time_total", 10.0 + m as f64), metric("time_connect", 2.5)];
+                    r.state = Some(StateInfo { kind: StateType::Hard, attempt: 1 });
+                    r
+                })
+                .collect();
+            let r = rollup(check, cadence, before.as_ref(), &results, h);
+            // The one-by-one store gets the rows first, as housekeeping finds them.
+            one.write_run_only(&results).unwrap();
+            one.seal_hour(&r, &results).unwrap();
+            packed.push(PackedHour::pack(r, &results).unwrap());
+            before = results.last().cloned();
+        }
+    }
+    // An hour without results seals as having no block.
+    let empty = rollup("gone", cadence, None, &[], 0);
+    one.seal_hour(&empty, &[]).unwrap();
+    packed.push(PackedHour::pack(empty, &[]).unwrap());
+    all.seal_packed(&packed).unwrap();
+    let rows = sealed_rows(&one.conn);
+    assert!(rows.len() > 12, "{rows:?}");
+    assert_eq!(sealed_rows(&all.conn), rows);
+    assert_eq!(
+        all.window("web", 0, 3 * crate::store::HOUR_MS).unwrap(),
+        one.window("web", 0, 3 * crate::store::HOUR_MS).unwrap()
+    );
+}

@@ -9,14 +9,20 @@
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{SqliteStore, classify};
+use super::{Decode, SqliteStore, classify};
 use crate::result::CheckResult;
-use crate::store::{ChangeKind, EventRecord, HOUR_MS, HourRollup, StatusCounts, StoreError, blocks};
+use crate::store::{ChangeKind, EventRecord, HOUR_MS, HourRollup, PackedHour, StatusCounts, StoreError, blocks};
 
 impl SqliteStore {
     /// The unpacked results of `check`'s sealed hours that overlap `[from_ms, to_ms)`,
     /// oldest first (all of each block: the caller filters).
-    pub(super) fn sealed(&self, check: &str, from_ms: i64, to_ms: i64) -> Result<Vec<CheckResult>, StoreError> {
+    pub(super) fn sealed(
+        &self,
+        check: &str,
+        from_ms: i64,
+        to_ms: i64,
+        decode: Decode,
+    ) -> Result<Vec<CheckResult>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -28,13 +34,18 @@ impl SqliteStore {
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
             let blob: Vec<u8> = row.get(0).map_err(|e| self.err(e))?;
-            out.extend(self.unpack(check, &blob)?);
+            out.extend(self.unpack_as(check, &blob, decode)?);
         }
         Ok(out)
     }
 
     /// The last sealed result of `check` that started before `before_ms`.
-    pub(super) fn last_sealed_before(&self, check: &str, before_ms: i64) -> Result<Option<CheckResult>, StoreError> {
+    pub(super) fn last_sealed_before(
+        &self,
+        check: &str,
+        before_ms: i64,
+        decode: Decode,
+    ) -> Result<Option<CheckResult>, StoreError> {
         let blob: Option<Vec<u8>> = self
             .conn
             .prepare_cached(
@@ -44,7 +55,7 @@ impl SqliteStore {
             .and_then(|mut s| s.query_row(params![check, before_ms], |r| r.get(0)).optional())
             .map_err(|e| self.err(e))?;
         let Some(blob) = blob else { return Ok(None) };
-        Ok(self.unpack(check, &blob)?.into_iter().rfind(|r| r.started_at_ms < before_ms))
+        Ok(self.unpack_as(check, &blob, decode)?.into_iter().rfind(|r| r.started_at_ms < before_ms))
     }
 
     /// Whether any hour is sealed.
@@ -88,7 +99,15 @@ impl SqliteStore {
     }
 
     fn unpack(&self, check: &str, blob: &[u8]) -> Result<Vec<CheckResult>, StoreError> {
-        blocks::unpack(check, blob).map_err(|e| self.corrupt(format!("check {check:?}: {e}")))
+        self.unpack_as(check, blob, Decode::Whole)
+    }
+
+    fn unpack_as(&self, check: &str, blob: &[u8], decode: Decode) -> Result<Vec<CheckResult>, StoreError> {
+        match decode {
+            Decode::Whole => blocks::unpack(check, blob),
+            Decode::Timings => blocks::unpack_timings(blob),
+        }
+        .map_err(|e| self.corrupt(format!("check {check:?}: {e}")))
     }
 
     pub(super) fn changes_impl(
@@ -167,74 +186,22 @@ impl SqliteStore {
     }
 
     pub(super) fn seal_hour_impl(&mut self, rollup: &HourRollup, results: &[CheckResult]) -> Result<(), StoreError> {
-        let (path, busy) = (self.path.as_path(), self.busy);
-        let err = |e| classify(path, busy, e);
-        let block = blocks::pack(results).map_err(|e| StoreError::Other {
-            path: path.to_owned(),
+        let packed = PackedHour::pack(rollup.clone(), results).map_err(|e| StoreError::Other {
+            path: self.path.clone(),
             source: format!("cannot pack results: {e}").into(),
         })?;
-        let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        let (from, to) = (rollup.hour_ms, rollup.hour_ms + HOUR_MS);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
-        if results.is_empty() {
-            tx.execute("DELETE FROM sealed_hours WHERE check_name = ?1 AND hour_ms = ?2", params![rollup.check, from])
-                .map_err(err)?;
-        } else {
-            tx.prepare_cached(
-                "INSERT OR REPLACE INTO sealed_hours (check_name, hour_ms, results, block) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .and_then(|mut s| s.execute(params![rollup.check, from, results.len() as i64, block]))
-            .map_err(err)?;
-        }
-        let c = rollup.counts;
-        tx.prepare_cached(
-            "INSERT OR REPLACE INTO hourly (check_name, hour_ms, up_ms, down_ms, no_data_ms, ok, warning, critical, \
-             unknown, soft, hard, latency, degraded_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                rollup.check,
-                from,
-                rollup.up_ms,
-                rollup.down_ms,
-                rollup.no_data_ms,
-                int(c.ok),
-                int(c.warning),
-                int(c.critical),
-                int(c.unknown),
-                int(rollup.soft),
-                int(rollup.hard),
-                rollup.latency,
-                rollup.degraded_ms,
-            ])
-        })
-        .map_err(err)?;
-        // Phases live in a table of their own: compacting them deletes whole rows, whose
-        // pages are reused, rather than shrinking rows and leaving pages a quarter full.
-        match &rollup.phases {
-            Some(phases) => tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO hourly_phases (check_name, hour_ms, phases) VALUES (?1, ?2, ?3)",
-                )
-                .and_then(|mut s| s.execute(params![rollup.check, from, phases])),
-            None => tx
-                .prepare_cached("DELETE FROM hourly_phases WHERE check_name = ?1 AND hour_ms = ?2")
-                .and_then(|mut s| s.execute(params![rollup.check, from])),
-        }
-        .map_err(err)?;
-        // Metrics go with their results (ON DELETE CASCADE).
-        tx.prepare_cached("DELETE FROM results WHERE check_name = ?1 AND started_at_ms >= ?2 AND started_at_ms < ?3")
-            .and_then(|mut s| s.execute(params![rollup.check, from, to]))
-            .map_err(err)?;
-        // A run row is only the frame of its results: once none is left unsealed, it goes.
-        tx.prepare_cached(
-            "DELETE FROM runs WHERE started_at_ms < ?1 AND NOT EXISTS (SELECT 1 FROM results WHERE run_id = runs.id)",
-        )
-        .and_then(|mut s| s.execute([to]))
-        .map_err(err)?;
-        tx.commit().map_err(err)
+        self.seal_packed_impl(std::slice::from_ref(&packed))
     }
 
+    pub(super) fn seal_packed_impl(&mut self, hours: &[PackedHour]) -> Result<(), StoreError> {
+        let (path, busy) = (self.path.as_path(), self.busy);
+        let err = |e| classify(path, busy, e);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        for hour in hours {
+            write_sealed(&tx, hour).map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
     pub(super) fn pending_phase_days_impl(&self, before_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
         self.check_periods(
             "SELECT DISTINCT check_name, (hour_ms / 86400000) * 86400000 AS day FROM hourly_phases \
@@ -293,4 +260,62 @@ impl SqliteStore {
         tx.commit().map_err(err)?;
         Ok(deleted)
     }
+}
+
+/// Writes one packed check-hour inside `tx`: its block (or none), its rollup and phases, and
+/// deletes its unsealed rows and the runs left without results.
+fn write_sealed(tx: &rusqlite::Transaction<'_>, hour: &PackedHour) -> rusqlite::Result<()> {
+    let rollup = &hour.rollup;
+    let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let (from, to) = (rollup.hour_ms, rollup.hour_ms + HOUR_MS);
+    if hour.results == 0 {
+        tx.execute("DELETE FROM sealed_hours WHERE check_name = ?1 AND hour_ms = ?2", params![rollup.check, from])?;
+    } else {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO sealed_hours (check_name, hour_ms, results, block) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .and_then(|mut s| s.execute(params![rollup.check, from, int(hour.results as u64), hour.block]))?;
+    }
+    let c = rollup.counts;
+    tx.prepare_cached(
+            "INSERT OR REPLACE INTO hourly (check_name, hour_ms, up_ms, down_ms, no_data_ms, ok, warning, critical, \
+             unknown, soft, hard, latency, degraded_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                rollup.check,
+                from,
+                rollup.up_ms,
+                rollup.down_ms,
+                rollup.no_data_ms,
+                int(c.ok),
+                int(c.warning),
+                int(c.critical),
+                int(c.unknown),
+                int(rollup.soft),
+                int(rollup.hard),
+                rollup.latency,
+                rollup.degraded_ms,
+            ])
+        })
+        ?;
+    // Phases live in a table of their own: compacting them deletes whole rows, whose
+    // pages are reused, rather than shrinking rows and leaving pages a quarter full.
+    match &rollup.phases {
+        Some(phases) => tx
+            .prepare_cached("INSERT OR REPLACE INTO hourly_phases (check_name, hour_ms, phases) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![rollup.check, from, phases])),
+        None => tx
+            .prepare_cached("DELETE FROM hourly_phases WHERE check_name = ?1 AND hour_ms = ?2")
+            .and_then(|mut s| s.execute(params![rollup.check, from])),
+    }?;
+    // Metrics go with their results (ON DELETE CASCADE).
+    tx.prepare_cached("DELETE FROM results WHERE check_name = ?1 AND started_at_ms >= ?2 AND started_at_ms < ?3")
+        .and_then(|mut s| s.execute(params![rollup.check, from, to]))?;
+    // A run row is only the frame of its results: once none is left unsealed, it goes.
+    tx.prepare_cached(
+        "DELETE FROM runs WHERE started_at_ms < ?1 AND NOT EXISTS (SELECT 1 FROM results WHERE run_id = runs.id)",
+    )
+    .and_then(|mut s| s.execute([to]))?;
+    Ok(())
 }
