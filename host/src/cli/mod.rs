@@ -361,11 +361,12 @@ pub struct RunArgs {
     /// Most checks running at the same time.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
-    /// Threads doing the checks' network I/O (plugins run on threads of their own). One
-    /// costs the least CPU per check at every size measured, up to 10,000 checks at
-    /// once (docs/PERFORMANCE.md §8); more help only when that one thread is saturated.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub io_threads: u16,
+    /// Threads doing the checks' network I/O (plugins run on threads of their own).
+    /// Default: one for --once (the cheapest per check at every size measured, up to
+    /// 10,000 checks); for the daemon, one per core from 250 checks a second on, one below
+    /// (docs/PERFORMANCE.md §8).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub io_threads: Option<u16>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

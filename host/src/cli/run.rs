@@ -27,7 +27,7 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
             watch: args.watch,
             grace: args.grace,
             detail: Detail { histograms: args.check_histograms, plugin_metrics: args.plugin_metrics },
-            io_threads: usize::from(args.io_threads),
+            io_threads: args.io_threads.map(usize::from),
         };
         daemon::run(&context, &options).await?;
         return Ok(exit::OK);
@@ -44,7 +44,7 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
     let mut sink = if progress { Collect::with_progress(prepared.len()) } else { Collect::default() };
     sink.notify = notifiers.as_ref().map(|n| n.sender());
     let concurrency = usize::from(args.concurrency);
-    runtime.engine().spread_io(usize::from(args.io_threads));
+    runtime.engine().spread_io(args.io_threads.map_or(1, usize::from));
     let results = run_once(&runtime, prepared, plan.max_per_host, concurrency, &mut *store, sink).await?;
     housekeeping(&mut *store, &plan);
     // Rendered whole, then written once: thousands of small locked writes to stdout
