@@ -508,17 +508,20 @@ fn bucket_value(index: u64) -> u64 {
     sub << bucket.min(63)
 }
 
+/// A payload's ZigZag number: a count, or (negative) a run of empty buckets.
+fn zigzag(number: u64) -> Result<i64, SketchError> {
+    if number == u64::MAX {
+        return Err(SketchError::Corrupt("zero run out of range"));
+    }
+    Ok(((number >> 1) as i64) ^ -((number & 1) as i64))
+}
+
 /// Calls `f(index, count)` for each non-empty bucket of a V2 payload, or says what is wrong
 /// with it (a number running past the end, a zero run out of range).
 fn buckets(payload: &[u8], mut f: impl FnMut(u64, u64)) -> Result<(), SketchError> {
     let mut index: u64 = 0;
     for number in Leb128(payload) {
-        let number = number?;
-        if number == u64::MAX {
-            return Err(SketchError::Corrupt("zero run out of range"));
-        }
-        // ZigZag: a negative number is a run of empty buckets.
-        let n = ((number >> 1) as i64) ^ -((number & 1) as i64);
+        let n = zigzag(number?)?;
         if n < 0 {
             index = index.saturating_add(n.unsigned_abs());
         } else {
@@ -555,10 +558,7 @@ fn decode_buckets(payload: &[u8], out: &mut Vec<(u32, u64)>) -> Result<(), Sketc
             rest = numbers.0;
             number
         };
-        if number == u64::MAX {
-            return Err(SketchError::Corrupt("zero run out of range"));
-        }
-        let n = ((number >> 1) as i64) ^ -((number & 1) as i64);
+        let n = zigzag(number)?;
         if n < 0 {
             index = index.saturating_add(n.unsigned_abs());
         } else {

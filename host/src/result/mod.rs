@@ -141,6 +141,13 @@ pub struct Metric {
     pub max: Option<f64>,
 }
 
+impl Metric {
+    /// A value without thresholds nor bounds.
+    pub fn plain(name: impl Into<String>, value: f64, unit: impl Into<String>) -> Metric {
+        Metric { name: name.into(), value, unit: unit.into(), warn: None, crit: None, min: None, max: None }
+    }
+}
+
 /// The prefix of the metrics that are timings (`time_total`, `time_dns`, `time_connect`…).
 pub const TIMING_PREFIX: &str = "time_";
 
@@ -185,24 +192,36 @@ impl CheckResult {
     /// `time_*` metrics (name, value and unit; no thresholds nor bounds). Every other field is
     /// empty. What the time-weighted figures and latency sketches of a report read.
     pub fn into_timings(self) -> CheckResult {
+        let metrics = self.metrics.into_iter().map(|m| (m.name, m.value, m.unit));
+        CheckResult::timings(self.started_at_ms, self.duration, self.status, self.state, metrics)
+    }
+
+    /// A result of only timings (see [`CheckResult::into_timings`]): the `time_*` ones of
+    /// `metrics` (name, value, unit) are kept, without thresholds.
+    pub fn timings(
+        started_at_ms: i64,
+        duration: Duration,
+        status: Status,
+        state: Option<StateInfo>,
+        metrics: impl IntoIterator<Item = (String, f64, String)>,
+    ) -> CheckResult {
         CheckResult {
             check: String::new(),
             plugin: String::new(),
             plugin_version: String::new(),
             target: String::new(),
-            started_at_ms: self.started_at_ms,
-            duration: self.duration,
-            status: self.status,
+            started_at_ms,
+            duration,
+            status,
             summary: String::new(),
             reason: None,
-            metrics: self
-                .metrics
+            metrics: metrics
                 .into_iter()
-                .filter(|m| m.name.starts_with(TIMING_PREFIX))
-                .map(|m| Metric { warn: None, crit: None, min: None, max: None, ..m })
+                .filter(|(name, _, _)| name.starts_with(TIMING_PREFIX))
+                .map(|(name, value, unit)| Metric::plain(name, value, unit))
                 .collect(),
             details: None,
-            state: self.state,
+            state,
         }
     }
 
@@ -309,7 +328,7 @@ pub(crate) mod fixture {
 
     /// A metric in milliseconds, without thresholds.
     pub fn ms(name: &str, value: f64) -> Metric {
-        Metric { name: name.into(), value, unit: "ms".into(), warn: None, crit: None, min: None, max: None }
+        Metric::plain(name, value, "ms")
     }
 
     /// A result of `check` at `at_ms` with `status` and `metrics`, no state.

@@ -454,18 +454,7 @@ mod tests {
             status,
             summary: "summary".to_owned(),
             reason: None,
-            metrics: metrics
-                .iter()
-                .map(|&(name, value, unit)| Metric {
-                    name: name.to_owned(),
-                    value,
-                    unit: unit.to_owned(),
-                    warn: None,
-                    crit: None,
-                    min: None,
-                    max: None,
-                })
-                .collect(),
+            metrics: metrics.iter().map(|&(name, value, unit)| Metric::plain(name, value, unit)).collect(),
             details: None,
             state: None,
         }

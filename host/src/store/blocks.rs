@@ -155,6 +155,14 @@ pub fn inflate(blob: &[u8], max: usize) -> std::io::Result<Vec<u8>> {
     }
 }
 
+/// A packed state (its type's word and the attempt) as a result's state.
+fn state_info(packed: Option<(&str, u32)>) -> Result<Option<StateInfo>, BlockError> {
+    let Some((word, attempt)) = packed else { return Ok(None) };
+    let kind =
+        StateType::parse(word).ok_or_else(|| BlockError::Unknown { what: "state type", word: word.to_string() })?;
+    Ok(Some(StateInfo { kind, attempt }))
+}
+
 /// Unpacks a block of `check`'s results, in the order they were packed.
 pub fn unpack(check: &str, blob: &[u8]) -> Result<Vec<CheckResult>, BlockError> {
     let json = inflate(blob, MAX_INFLATED).map_err(BlockError::Inflate)?;
@@ -168,13 +176,7 @@ pub fn unpack(check: &str, blob: &[u8]) -> Result<Vec<CheckResult>, BlockError> 
                 None => None,
                 Some(word) => Some(Reason::parse(word).ok_or_else(|| unknown("reason", word))?),
             };
-            let state = match &p.st {
-                None => None,
-                Some((word, attempt)) => Some(StateInfo {
-                    kind: StateType::parse(word).ok_or_else(|| unknown("state type", word))?,
-                    attempt: *attempt,
-                }),
-            };
+            let state = state_info(p.st.as_ref().map(|(word, attempt)| (word.as_str(), *attempt)))?;
             Ok(CheckResult {
                 check: check.to_string(),
                 plugin: p.p,
@@ -232,40 +234,11 @@ pub fn unpack_timings(blob: &[u8]) -> Result<Vec<CheckResult>, BlockError> {
         .into_iter()
         .map(|p| {
             let status = Status::parse(&p.s).ok_or_else(|| unknown("status", &p.s))?;
-            let state = match &p.st {
-                None => None,
-                Some((word, attempt)) => Some(StateInfo {
-                    kind: StateType::parse(word).ok_or_else(|| unknown("state type", word))?,
-                    attempt: *attempt,
-                }),
-            };
-            Ok(CheckResult {
-                check: String::new(),
-                plugin: String::new(),
-                plugin_version: String::new(),
-                target: String::new(),
-                started_at_ms: p.t,
-                duration: Duration::from_micros(p.d),
-                status,
-                summary: String::new(),
-                reason: None,
-                metrics: p
-                    .mt
-                    .into_iter()
-                    .filter(|m| m.n.starts_with(TIMING_PREFIX))
-                    .map(|m| Metric {
-                        name: m.n.into_owned(),
-                        value: m.v,
-                        unit: m.u.into_owned(),
-                        warn: None,
-                        crit: None,
-                        min: None,
-                        max: None,
-                    })
-                    .collect(),
-                details: None,
-                state,
-            })
+            let state = state_info(p.st.as_ref().map(|(word, attempt)| (&**word, *attempt)))?;
+            // Only the time_* metrics are kept: the names of the others are not copied.
+            let metrics = p.mt.into_iter().filter(|m| m.n.starts_with(TIMING_PREFIX));
+            let metrics = metrics.map(|m| (m.n.into_owned(), m.v, m.u.into_owned()));
+            Ok(CheckResult::timings(p.t, Duration::from_micros(p.d), status, state, metrics))
         })
         .collect()
 }
