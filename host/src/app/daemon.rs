@@ -68,8 +68,15 @@ pub const SPREAD_IO_FROM_RATE: f64 = 250.0;
 /// The I/O threads for running `prepared` on their schedules: one per core at
 /// [`SPREAD_IO_FROM_RATE`] runs a second or more, one below.
 pub fn io_threads_for_rate(prepared: &[Prepared]) -> usize {
-    let rate: f64 = prepared.iter().map(|p| 1.0 / p.check.timing.interval.as_secs_f64().max(0.001)).sum();
-    if rate >= SPREAD_IO_FROM_RATE { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { 1 }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    io_threads_for_intervals(prepared.iter().map(|p| p.check.timing.interval), cores)
+}
+
+/// [`io_threads_for_rate`] of checks with these intervals on `cores` cores.
+fn io_threads_for_intervals(intervals: impl Iterator<Item = Duration>, cores: usize) -> usize {
+    let rate: f64 = intervals.map(|i| 1.0 / i.as_secs_f64().max(0.001)).sum();
+    // A sum of tenths is not exact: 2,500 checks every 10 s are 250 a second.
+    if rate >= SPREAD_IO_FROM_RATE - 1e-6 { cores.max(1) } else { 1 }
 }
 
 /// Runs the daemon until it is told to stop; returns once everything is written.
@@ -393,6 +400,19 @@ async fn watch_file(reloader: Reloader) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn io_threads_spread_over_the_cores_from_250_checks_a_second() {
+        let every = |secs: u64, n: usize| std::iter::repeat_n(Duration::from_secs(secs), n);
+        assert_eq!(io_threads_for_intervals(every(20, 1_000), 2), 1, "50/s: one thread");
+        assert_eq!(io_threads_for_intervals(every(10, 2_490), 2), 1, "249/s: one thread");
+        assert_eq!(io_threads_for_intervals(every(10, 2_500), 2), 2, "250/s: a thread a core");
+        assert_eq!(io_threads_for_intervals(every(60, 100_000), 4), 4);
+        assert_eq!(io_threads_for_intervals(every(10, 10_000), 0), 1, "never no thread");
+        assert_eq!(io_threads_for_intervals(std::iter::empty(), 2), 1);
+        // A zero interval counts as a thousand runs a second, not infinitely many.
+        assert_eq!(io_threads_for_intervals(every(0, 1), 2), 2);
+    }
     use crate::runtime::ComponentCache;
 
     fn tcp_check(name: &str) -> String {
