@@ -103,10 +103,16 @@ impl Lanes {
     pub async fn guest<T: Send + 'static>(&self, run: impl Future<Output = T> + Send + 'static) -> Option<T> {
         let io = self.next_io();
         let threads = self.guests.0.as_ref()?;
-        let _running = Running::start(&self.active);
+        let active = Arc::clone(&self.active);
         // Not aborted when the caller stops waiting: a guest stops at its own deadline.
         let run = Box::pin(run);
-        match threads.spawn_blocking(move || io.block_on(run)).await {
+        // Counted on the guest's thread, for as long as the guest runs there: a caller that
+        // stops waiting does not stop the guest, nor its epoch ticks.
+        let on_thread = move || {
+            let _running = Running::start(&active);
+            io.block_on(run)
+        };
+        match threads.spawn_blocking(on_thread).await {
             Ok(value) => Some(value),
             Err(e) => {
                 tracing::error!(error = %e, "a check's run panicked in the host");
@@ -304,6 +310,38 @@ mod tests {
         assert_eq!(spread.iter().filter(|t| **t == main).count(), 2, "{spread:?}");
         assert_eq!(spread.iter().filter(|t| *t == "vitals-io-1").count(), 2, "{spread:?}");
         assert_ne!(spread[0], spread[1], "in turn: {spread:?}");
+    }
+
+    #[tokio::test]
+    async fn a_guest_counts_as_running_until_it_ends_even_when_no_one_waits() {
+        let lanes = Lanes::new().unwrap();
+        let active = lanes.active();
+        let (started, on_start) = std::sync::mpsc::channel::<()>();
+        let (finish, on_finish) = std::sync::mpsc::channel::<()>();
+        let waiting = tokio::spawn({
+            let lanes = lanes.clone();
+            async move {
+                lanes
+                    .guest(async move {
+                        let _ = started.send(());
+                        let _ = on_finish.recv();
+                    })
+                    .await
+            }
+        });
+        tokio::task::spawn_blocking(move || on_start.recv()).await.unwrap().unwrap();
+        assert_eq!(active.load(Ordering::Relaxed), 1, "running");
+        waiting.abort();
+        let _ = waiting.await;
+        assert_eq!(active.load(Ordering::Relaxed), 1, "the caller gave up; the guest still runs");
+        finish.send(()).unwrap();
+        for _ in 0..500 {
+            if active.load(Ordering::Relaxed) == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the ended guest is still counted");
     }
 
     #[tokio::test]
