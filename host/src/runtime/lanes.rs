@@ -67,11 +67,10 @@ impl Lanes {
 
     /// Spreads the runs' I/O over `lanes` I/O threads in all: the runtime `Lanes` was made
     /// on, plus single-threaded runtimes on threads of their own, each run's I/O and
-    /// timers on one of them in turn. For a one-shot run of many checks on a
-    /// single-threaded runtime, whose one thread would otherwise do every check's network
-    /// work (the kernel's loopback TCP is charged to it) while the other cores wait; runs
-    /// stay on one thread each, so nothing wakes a second thread for them. Calling it
-    /// again with a larger number adds threads; they end when the last clone is dropped.
+    /// timers on one of them in turn (`--io-threads`; the daemon's default from 250 checks
+    /// a second, where runs overlap enough to keep a second thread busy). Each run stays on
+    /// one thread, so nothing wakes a second thread for it. Calling it again with a larger
+    /// number adds threads; they end when the last clone is dropped.
     pub fn spread_io(&self, lanes: usize) {
         let mut extra = self.shards.extra.lock().unwrap_or_else(PoisonError::into_inner);
         while extra.len() + 1 < lanes {
