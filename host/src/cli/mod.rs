@@ -363,8 +363,8 @@ pub struct RunArgs {
     pub concurrency: u16,
     /// Threads doing the checks' network I/O (plugins run on threads of their own).
     /// Default: one for --once (the cheapest per check at every size measured, up to
-    /// 10,000 checks); for the daemon, one per core from 250 checks a second on, one below
-    /// (docs/PERFORMANCE.md §8).
+    /// 10,000 checks); for the daemon, one per core when the checks it starts with run 250
+    /// times a second or more, one below (docs/PERFORMANCE.md §8).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub io_threads: Option<u16>,
     /// Output format.

@@ -85,7 +85,7 @@ pub struct Detail {
     /// `vitals_check_last_duration_seconds` and the runner's lateness histogram remain.
     pub histograms: bool,
     /// `vitals_check_metric`, a gauge per value a plugin reports (its perfdata). The
-    /// values are in the store and in `/status` either way.
+    /// values are stored either way, for reports and `vitals gate`.
     pub plugin_metrics: bool,
 }
 
