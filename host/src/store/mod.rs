@@ -1,9 +1,11 @@
 //! The result store: every [`CheckResult`] a run produces is written to an embedded
 //! database (SQLite, `vitals.db`) for history and, later, SLA reports.
 //!
-//! The store is behind the [`ResultStore`] trait so that a PostgreSQL store can come
-//! later without touching callers: they only ever see `Box<dyn ResultStore>` from
-//! [`open`] and the backend-neutral [`StoreError`]. Nothing of `rusqlite` leaks out.
+//! The store is behind the [`ResultStore`] trait: callers only ever see
+//! `Box<dyn ResultStore>` from [`open`] and the backend-neutral [`StoreError`], whether it
+//! is the embedded SQLite file ([`StoreSpec::Sqlite`]) or a PostgreSQL database that
+//! several runners share ([`StoreSpec::Postgres`]). Nothing of `rusqlite` or `postgres`
+//! leaks out.
 //!
 //! What is stored, and how faithfully:
 //! - one `runs` row per [`ResultStore::write_run`] call, and one `results` row per result,
@@ -26,9 +28,11 @@ use crate::result::{CheckResult, Status};
 
 pub mod blocks;
 mod null;
+mod spec;
 mod sqlite;
 
 pub use null::NullStore;
+pub use spec::{PostgresSpec, StoreSpec};
 
 /// One hour in milliseconds: the unit results are sealed and rolled up in.
 pub const HOUR_MS: i64 = 3_600_000;
@@ -118,6 +122,35 @@ pub struct Observation {
     pub started_at_ms: i64,
     /// Its status.
     pub status: Status,
+}
+
+/// One runner as the membership table of a shared store holds it (`vitals runners`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunnerInfo {
+    /// The runner's id, unique among the runners of the store (host name and process id
+    /// unless `--runner-id` names it).
+    pub id: String,
+    /// Its `--location` (empty: none).
+    pub location: String,
+    /// The Vitals version it runs.
+    pub version: String,
+    /// When it first registered, in milliseconds since the Unix epoch (the database's clock).
+    pub started_at_ms: i64,
+    /// Its last heartbeat, in milliseconds since the Unix epoch (the database's clock).
+    pub heartbeat_ms: i64,
+    /// How many checks it owned at its last heartbeat.
+    pub checks: u64,
+}
+
+/// The runners registered in a shared store, read at one instant of the database's clock:
+/// every runner judges the others' heartbeats against the same clock, so a runner whose own
+/// clock is off neither expires its peers early nor keeps a dead one alive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    /// The database's clock when it answered, in milliseconds since the Unix epoch.
+    pub now_ms: i64,
+    /// Every registered runner, ordered by id; expired ones included.
+    pub runners: Vec<RunnerInfo>,
 }
 
 /// Where check results are kept.
@@ -250,20 +283,58 @@ pub trait ResultStore: Send {
     fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
         Ok(Vec::new())
     }
+
+    /// Whether several runners can share this store (it keeps a membership table). A store
+    /// that is not shared has one runner, the process that holds it, which owns every check.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Registers `me` or refreshes its heartbeat (the store's clock stamps it; `me`'s
+    /// `started_at_ms` and `heartbeat_ms` are ignored), forgets runners whose heartbeat is
+    /// a day old, and returns the membership as it is now. Only a [`ResultStore::shared`]
+    /// store keeps one.
+    fn heartbeat(&mut self, me: &RunnerInfo) -> Result<Membership, StoreError> {
+        let _ = me;
+        Err(StoreError::NotShared)
+    }
+
+    /// The membership as it is now, without registering anyone.
+    fn runners(&self) -> Result<Membership, StoreError> {
+        Err(StoreError::NotShared)
+    }
+
+    /// Removes runner `id` from the membership (a clean stop: its checks move at once,
+    /// without waiting for its heartbeat to expire).
+    fn leave(&mut self, id: &str) -> Result<(), StoreError> {
+        let _ = id;
+        Ok(())
+    }
 }
 
-/// Opens (creating it if needed) the result database at `path`, sets it up and brings
-/// its schema up to date. SQLite for now.
+/// Opens the store `spec` names (a path is an SQLite file), sets it up and brings its
+/// schema up to date.
 ///
-/// Fails here, not on the first write, when the file is read-only, corrupt, not a Vitals
-/// database, of a newer schema, or cannot be created (for example because its directory
-/// does not exist: the directory is not created).
-pub fn open(path: &Path) -> Result<Box<dyn ResultStore>, StoreError> {
-    Ok(Box::new(sqlite::SqliteStore::open(path)?))
+/// An SQLite file is created if needed; opening fails here, not on the first write, when
+/// the file is read-only, corrupt, not a Vitals database, of a newer schema, or cannot be
+/// created (for example because its directory does not exist: the directory is not
+/// created). A PostgreSQL database must exist; its schema is created in it. It fails when
+/// the server cannot be reached, refuses the login, or holds a newer schema.
+pub fn open(spec: impl Into<StoreSpec>) -> Result<Box<dyn ResultStore>, StoreError> {
+    match spec.into() {
+        StoreSpec::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(&path)?)),
+        StoreSpec::Postgres(spec) => open_postgres(&spec),
+    }
 }
 
-/// Why the store could not do what was asked. Every message names the database file and
-/// says what a person can do about it.
+/// Opens the PostgreSQL store of `spec`.
+fn open_postgres(spec: &PostgresSpec) -> Result<Box<dyn ResultStore>, StoreError> {
+    Err(StoreError::CannotOpen { path: spec.shown().into(), reason: "the PostgreSQL store is not built yet".into() })
+}
+
+/// Why the store could not do what was asked. Every message names the database (the
+/// SQLite file, or the PostgreSQL URL with its password hidden, held in `path`) and says
+/// what a person can do about it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
@@ -341,6 +412,22 @@ pub enum StoreError {
         detail: String,
     },
 
+    /// The server could not be reached, or the connection to it was lost: the same write
+    /// may succeed once it is back (a runner buffers results meanwhile).
+    #[error("{}: cannot reach the database server: {reason}", path.display())]
+    Unreachable {
+        /// The database.
+        path: PathBuf,
+        /// Why, as the client saw it.
+        reason: String,
+    },
+
+    /// A membership call on a store that several runners cannot share.
+    #[error(
+        "an SQLite store is not shared by runners and keeps no membership; runners share a PostgreSQL store (--store postgres://...)"
+    )]
+    NotShared,
+
     /// Any other database failure.
     #[error("{}: database error: {source}", path.display())]
     Other {
@@ -352,7 +439,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// The database file the error is about.
+    /// The database the error is about (empty for [`StoreError::NotShared`]).
     pub fn path(&self) -> &Path {
         match self {
             StoreError::Locked { path, .. }
@@ -362,7 +449,9 @@ impl StoreError {
             | StoreError::CannotOpen { path, .. }
             | StoreError::DiskFull { path }
             | StoreError::Rejected { path, .. }
+            | StoreError::Unreachable { path, .. }
             | StoreError::Other { path, .. } => path,
+            StoreError::NotShared => Path::new(""),
         }
     }
 
