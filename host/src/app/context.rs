@@ -7,18 +7,22 @@ use std::sync::Arc;
 use super::Failure;
 use super::notify::{NotifierSpec, Notifiers, NotifyHandle};
 use crate::config::{self, ConfigError, validate_entries};
-use crate::plan::{Diagnostic, Plan};
+use crate::plan::{Diagnostic, Plan, PostgresSpec};
 use crate::runtime::{ComponentCache, Runtime};
 use crate::schedule::Prepared;
-use crate::store::{self, ResultStore};
+use crate::store::{self, ResultStore, StoreSpec};
 
 /// Where a command finds its inputs (the global flags of the CLI).
 #[derive(Debug, Clone)]
 pub struct Context {
     /// The configuration file.
     pub config: PathBuf,
-    /// The result database; `None` for `vitals.db` beside the config file.
+    /// The SQLite result database (`--db`); `None` for the shared store, if one is named,
+    /// else `vitals.db` beside the config file.
     pub db: Option<PathBuf>,
+    /// The shared PostgreSQL store (`--store`); `None` for `[store] url`, if the file names
+    /// one.
+    pub store: Option<PostgresSpec>,
     /// Compile plugins instead of using the on-disk cache.
     pub no_cache: bool,
 }
@@ -42,7 +46,23 @@ impl Context {
             .map_err(|e| Failure::internal(format!("cannot start the WebAssembly runtime: {e:#}")))
     }
 
-    /// The database path: `--db`, else `vitals.db` beside the config file.
+    /// The store the command opens: `--db` (an SQLite file), else `--store`, else the
+    /// configuration's `[store] url`, else `vitals.db` beside the config file.
+    pub fn store_spec(&self) -> StoreSpec {
+        if let Some(db) = &self.db {
+            return StoreSpec::Sqlite(db.clone());
+        }
+        if let Some(url) = &self.store {
+            return StoreSpec::Postgres(url.clone());
+        }
+        // A file that cannot be read names no store; the command that needs it says why.
+        match config::load(&self.config).ok().and_then(|plan| plan.store) {
+            Some(url) => StoreSpec::Postgres(url),
+            None => StoreSpec::Sqlite(self.db_path()),
+        }
+    }
+
+    /// The SQLite path: `--db`, else `vitals.db` beside the config file.
     pub fn db_path(&self) -> PathBuf {
         self.db.clone().unwrap_or_else(|| match self.config.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.join("vitals.db"),
@@ -50,9 +70,9 @@ impl Context {
         })
     }
 
-    /// Opens the result store.
+    /// Opens the result store ([`Context::store_spec`]).
     pub fn open_store(&self) -> Result<Box<dyn ResultStore>, Failure> {
-        store::open(&self.db_path()).map_err(|e| Failure::store(e.to_string()))
+        store::open(self.store_spec()).map_err(|e| Failure::store(e.to_string()))
     }
 }
 

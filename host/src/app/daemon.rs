@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 use super::context::{Context, load_notifiers, notifiers, prepare_tagged, start_notifiers};
 use super::notify::NotifyHandle;
 use super::run::history_states;
+use super::runners::{Combining, Roster, Sharing, for_location, start_membership};
 use super::sinks::{NotifySlot, Writer};
 use super::{Failure, prepare};
 use crate::config::ConfigError;
@@ -25,7 +26,7 @@ use crate::schedule::scheduler::Settings;
 use crate::schedule::{Clock, Control, Prepared, SandboxExecutor, Scheduler, SharedStates, wall_clock_ms};
 pub use crate::serve::metrics::Detail;
 use crate::serve::metrics::Telemetry;
-use crate::store::StoreError;
+use crate::store::{Buffered, MAX_BUFFERED_RESULTS, StoreError, StoreSpec};
 
 /// How often `--watch` looks at the config file.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
@@ -51,6 +52,12 @@ pub struct DaemonOptions {
     /// Threads doing the checks' network I/O (`--io-threads`); `None`: by the schedule's
     /// rate ([`io_threads_for_rate`]).
     pub io_threads: Option<usize>,
+    /// How this runner shares the checks with the other runners of a shared store (its id,
+    /// `--location`, heartbeat); unused with a store that is not shared.
+    pub sharing: Sharing,
+    /// The local buffer of results while the shared store is unreachable (`--buffer`);
+    /// `None`: `vitals-buffer.db` beside the config file.
+    pub buffer: Option<PathBuf>,
 }
 
 /// What a run of the daemon did, for its last log line.
@@ -86,32 +93,75 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
     let signals = Signals::install().map_err(|e| Failure::internal(format!("cannot install signal handlers: {e}")))?;
     let plan = context.load_plan()?;
     let runtime = context.runtime()?;
-    let prepared = prepare_tagged(&runtime, &plan, &options.tags).await?;
+    let location = options.sharing.location.clone();
+    let prepared = for_location(prepare_tagged(&runtime, &plan, &options.tags).await?, location.as_deref());
     runtime.engine().spread_io(options.io_threads.unwrap_or_else(|| io_threads_for_rate(&prepared)));
     let handle = notifiers(&runtime, &plan, &prepared).await?;
-    let store = context.open_store()?;
+    let spec = context.store_spec();
+    let (store, reader) = tokio::task::spawn_blocking({
+        let spec = spec.clone();
+        move || Ok::<_, StoreError>((crate::store::open(&spec)?, crate::store::open(&spec)?))
+    })
+    .await
+    .map_err(|e| Failure::internal(format!("the store opener failed: {e}")))?
+    .map_err(|e| Failure::store(e.to_string()))?;
+    let shared = store.shared();
     let states = history_states(&prepared, &*store);
+    let store: Box<dyn crate::store::ResultStore> = if shared {
+        let path = options.buffer.clone().unwrap_or_else(|| context.db_path().with_file_name("vitals-buffer.db"));
+        Box::new(Buffered::new(store, &path, MAX_BUFFERED_RESULTS).map_err(|e| {
+            Failure::store(format!(
+                "{e}
+  = help: the local buffer of a runner sharing a store is --buffer PATH"
+            ))
+        })?)
+    } else {
+        store
+    };
     let telemetry = Arc::new(Telemetry::with_detail(options.detail));
     let checks = prepared.len();
+    let roster = Roster::default();
+    roster.set(&prepared);
     let settings = Settings {
         max_per_host: plan.max_per_host,
         concurrency: options.concurrency,
         clock: Clock::system(),
-        executor: Arc::new(SandboxExecutor(Arc::clone(&runtime))),
+        executor: Arc::new(Combining {
+            sandbox: SandboxExecutor(Arc::clone(&runtime)),
+            store: Arc::new(Mutex::new(reader)),
+        }),
         observer: Some(Arc::clone(&telemetry) as _),
     };
     let scheduler = Scheduler::new(prepared, states, settings);
     let (stop_server, server_stopped) = watch::channel(false);
+    let (control, control_rx) = mpsc::channel(8);
+    let membership = if shared {
+        let (sharing, roster, sender, stopped) =
+            (options.sharing.clone(), roster.clone(), control.clone(), stop_server.subscribe());
+        let (first, thread) = tokio::task::spawn_blocking({
+            let spec = spec.clone();
+            move || start_membership(&spec, sharing, roster, sender, stopped)
+        })
+        .await
+        .map_err(|e| Failure::internal(format!("the membership thread failed: {e}")))?
+        .map_err(|e| Failure::store(e.to_string()))?;
+        // Queued before the loop starts: the first thing the scheduler reads.
+        let _ = control.send(first).await;
+        Some(thread)
+    } else {
+        None
+    };
     let server = match options.listen {
         Some(addr) => Some(start_server(addr, &telemetry, scheduler.states(), server_stopped).await?),
         None => None,
     };
     let slot: NotifySlot = Arc::new(RwLock::new(handle.as_ref().map(NotifyHandle::sender)));
     let upkeep = Arc::new(Mutex::new(Upkeep::of(&plan)));
-    let (control, control_rx) = mpsc::channel(8);
     let reloader = Reloader {
         config: context.config.clone(),
         tags: options.tags.clone(),
+        location,
+        roster,
         runtime,
         control: control.clone(),
         notify: Arc::new(tokio::sync::Mutex::new(Notify { slot: Arc::clone(&slot), handle })),
@@ -123,7 +173,7 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
         tokio::spawn(watch_file(reloader.clone()));
     }
     let damage = Damage { found: Arc::new(Mutex::new(None)), control: control.clone(), grace: options.grace };
-    start_housekeeping(context.db_path(), upkeep, stop_server.subscribe(), damage.clone());
+    start_housekeeping(spec.clone(), upkeep, stop_server.subscribe(), damage.clone());
     tracing::info!(checks, config = %context.config.display(), "vitals is running");
     let mut writer = Writer::start(store, Arc::clone(&slot), Arc::clone(&telemetry)).on_damage({
         let damage = damage.clone();
@@ -138,9 +188,12 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
     reloader.finish_notifiers(options.grace).await;
     let written = written.map_err(|e| Failure::store(format!("{e}\nsome results were not stored")))?;
     if let Some(what) = damage.found() {
-        return Err(Failure::store(format!("{what} ({}); run `vitals store check`", context.db_path().display())));
+        return Err(Failure::store(format!("{what} ({}); run `vitals store check`", context.store_spec().shown())));
     }
     let _ = stop_server.send(true);
+    if let Some(thread) = membership {
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    }
     if let Some(server) = server {
         let _ = server.await;
     }
@@ -198,9 +251,9 @@ impl Upkeep {
 /// Seals finished hours and prunes old raw results every few minutes, on a thread of its
 /// own with its own connection, until `stopped`. Each round reads the settings in force,
 /// so a reload applies from the next round. Failures are logged and retried.
-fn start_housekeeping(path: PathBuf, upkeep: Arc<Mutex<Upkeep>>, stopped: watch::Receiver<bool>, damage: Damage) {
+fn start_housekeeping(spec: StoreSpec, upkeep: Arc<Mutex<Upkeep>>, stopped: watch::Receiver<bool>, damage: Damage) {
     let spawned = std::thread::Builder::new().name("vitals-housekeeping".into()).spawn(move || {
-        let mut store = match crate::store::open(&path) {
+        let mut store = match crate::store::open(&spec) {
             Ok(store) => store,
             Err(e) => {
                 tracing::warn!(error = %e, "store housekeeping cannot open the store; old results are not pruned");
@@ -272,6 +325,10 @@ struct Notify {
 struct Reloader {
     config: PathBuf,
     tags: Vec<String>,
+    /// This runner's `--location`: which series of the checks with `locations` it runs.
+    location: Option<String>,
+    /// The entries the membership thread assigns, replaced at each reload.
+    roster: Roster,
     runtime: Arc<Runtime>,
     control: mpsc::Sender<Control>,
     /// Also the lock that makes reloads run one at a time (SIGHUP and --watch may fire
@@ -311,6 +368,8 @@ impl Reloader {
                 return;
             }
         };
+        let checks = for_location(checks, self.location.as_deref());
+        self.roster.set(&checks);
         let handle = specs.map(|specs| start_notifiers(&self.runtime, specs, &checks));
         tracing::info!(
             checks = checks.len(),

@@ -14,6 +14,7 @@ pub mod notify;
 mod prepare;
 pub mod reference;
 pub mod run;
+pub mod runners;
 pub mod scaffold;
 pub mod sinks;
 

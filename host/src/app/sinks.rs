@@ -59,9 +59,12 @@ impl Sink for Collect {
     }
 }
 
+/// Hands `events` to the notifiers; those of a location's series (`web@eu`) are stored but
+/// not sent: the check's own combined state is what is notified, once, whichever runner
+/// made it.
 fn notify(sender: Option<&NotifySender>, events: &[EventRecord]) {
     if let Some(sender) = sender {
-        for event in events {
+        for event in events.iter().filter(|e| !e.check.contains(crate::plan::LOCATION_SEPARATOR)) {
             sender.send(event);
         }
     }

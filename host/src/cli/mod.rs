@@ -10,6 +10,7 @@ mod plugin;
 mod render;
 mod report;
 mod run;
+mod runners;
 mod stdout;
 mod store;
 mod validate;
@@ -21,6 +22,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
 use crate::app::{Context, Failure};
+use crate::plan::PostgresSpec;
 
 /// Vitals runs health checks as sandboxed WebAssembly plugins, stores every result,
 /// and exits with the worst status so that cron jobs and CI pipelines can act on it.
@@ -49,9 +51,15 @@ pub struct Cli {
     )]
     pub config: PathBuf,
 
-    /// The result database [default: vitals.db next to the config file].
-    #[arg(long, global = true, env = "VITALS_DB", help_heading = GLOBAL)]
+    /// The SQLite result database [default: the shared store if one is named, else
+    /// vitals.db next to the config file].
+    #[arg(long, global = true, env = "VITALS_DB", help_heading = GLOBAL, conflicts_with = "store")]
     pub db: Option<PathBuf>,
+
+    /// The shared PostgreSQL store, postgres://USER@HOST/DATABASE [default: [store] url of
+    /// the config file]; pass a URL with a password through VITALS_STORE, not on the command line.
+    #[arg(long, global = true, env = "VITALS_STORE", value_name = "URL", value_parser = parse_store, help_heading = GLOBAL)]
+    pub store: Option<PostgresSpec>,
 
     /// Compile plugins instead of using the compiled copies in the cache directory.
     #[arg(long, global = true, help_heading = GLOBAL)]
@@ -81,8 +89,13 @@ const LONG_VERSION: &str = concat!(
 impl Cli {
     /// Where the command finds its configuration and store.
     pub fn context(&self) -> Context {
-        Context { config: self.config.clone(), db: self.db.clone(), no_cache: self.no_cache }
+        Context { config: self.config.clone(), db: self.db.clone(), store: self.store.clone(), no_cache: self.no_cache }
     }
+}
+
+/// `--store`: a PostgreSQL URL, refused (password hidden) when it is not one.
+fn parse_store(url: &str) -> Result<PostgresSpec, String> {
+    PostgresSpec::parse(url)
 }
 
 /// Logs to stderr, filtered by `VITALS_LOG` (or `RUST_LOG`), `warn` by default.
@@ -161,6 +174,11 @@ pub enum Command {
     #[command(after_long_help = "Examples:\n  \
         vitals store check                    # PRAGMA integrity_check of the whole database")]
     Store(StoreCommand),
+    /// The runners that share a PostgreSQL store: locations, heartbeats, checks owned.
+    #[command(after_long_help = "Examples:\n  \
+        vitals --store postgres://vitals@db/vitals runners\n  \
+        vitals runners --format json")]
+    Runners(RunnersArgs),
     /// Availability, incidents and response times from the stored results.
     #[command(after_long_help = "Examples:\n  \
         vitals report --since 7d                                   # every check and tag, as a table\n  \
@@ -352,6 +370,17 @@ pub enum ReportFormat {
     Html,
 }
 
+/// `vitals runners`.
+#[derive(Debug, Args)]
+pub struct RunnersArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// A heartbeat older than this counts as expired (the runners' --heartbeat-timeout).
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
 /// `vitals run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -392,6 +421,45 @@ pub struct RunArgs {
     /// values are stored either way, for reports and `vitals gate`.
     #[arg(long)]
     pub plugin_metrics: bool,
+    /// Where this runner is (`eu`, `dc1`): it runs the checks whose `locations` name it,
+    /// once per interval among the runners of that location.
+    #[arg(long, value_name = "NAME", env = "VITALS_LOCATION", value_parser = parse_location)]
+    pub location: Option<String>,
+    /// Daemon, shared store: this runner's id in the membership [default: HOST-PID].
+    #[arg(long, value_name = "ID", env = "VITALS_RUNNER_ID", value_parser = parse_runner_id)]
+    pub runner_id: Option<String>,
+    /// Daemon, shared store: how often the runner refreshes its heartbeat.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub heartbeat: std::time::Duration,
+    /// Daemon, shared store: how old a runner's heartbeat may be before the others take
+    /// its checks over [default: three heartbeats].
+    #[arg(long, value_parser = parse_duration)]
+    pub heartbeat_timeout: Option<std::time::Duration>,
+    /// Daemon, shared store: the local SQLite file that keeps results while the shared
+    /// store is unreachable [default: vitals-buffer.db next to the config file].
+    #[arg(long, value_name = "PATH")]
+    pub buffer: Option<PathBuf>,
+}
+
+/// `--location`: a location name.
+fn parse_location(text: &str) -> Result<String, String> {
+    if crate::plan::valid_location(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "`{text}` is not a location name: 1 to 64 letters, digits, `-`, `_` or `.` (not `{}`)",
+            crate::plan::ALL_LOCATIONS
+        ))
+    }
+}
+
+/// `--runner-id`: 1 to 128 printable characters without spaces.
+fn parse_runner_id(text: &str) -> Result<String, String> {
+    if (1..=128).contains(&text.len()) && text.chars().all(|c| c.is_ascii_graphic()) {
+        Ok(text.to_owned())
+    } else {
+        Err("a runner id is 1 to 128 printable ASCII characters without spaces".to_owned())
+    }
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
@@ -664,6 +732,7 @@ async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Check(args) => check::check(&cli, args).await,
         Command::Validate => validate::validate(&cli).await,
         Command::Store(StoreCommand::Check) => store::check(&cli),
+        Command::Runners(args) => runners::list(&cli, args),
         Command::Plugin(PluginCommand::Inspect(args)) => plugin::inspect(&cli, args).await,
         Command::Plugin(PluginCommand::List(args)) => plugin::list(&cli, args).await,
         Command::Plugin(PluginCommand::Docs(args)) => plugin::docs(&cli, args).await,

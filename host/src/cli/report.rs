@@ -39,8 +39,8 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
             regression_threshold: args.regression_threshold / 100.0,
             exact: args.exact,
         };
-        let db = cli.context().db_path();
-        build(&|| store::open(&db), &selected, &plan.maintenance, &request, now_ms).map_err(|e| match e {
+        let spec = cli.context().store_spec();
+        build(&|| store::open(&spec), &selected, &plan.maintenance, &request, now_ms).map_err(|e| match e {
             BuildError::Store(e) => Failure::store(e.to_string()),
             BuildError::WorkerPanicked => Failure::internal(e.to_string()),
         })

@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use super::{Cli, Format, RunArgs, exit, render, stdout};
 use crate::app::daemon::{self, DaemonOptions, Detail};
 use crate::app::run::{housekeeping, run_once};
+use crate::app::runners::{Sharing, default_runner_id, for_location};
 use crate::app::sinks::Collect;
 use crate::app::{Failure, notifiers, prepare_tagged};
 use crate::result::worst_status;
@@ -28,13 +29,30 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<u8, Failure> {
             grace: args.grace,
             detail: Detail { histograms: args.check_histograms, plugin_metrics: args.plugin_metrics },
             io_threads: args.io_threads.map(usize::from),
+            sharing: Sharing {
+                id: args.runner_id.clone().unwrap_or_else(default_runner_id),
+                location: args.location.clone(),
+                heartbeat: args.heartbeat,
+                timeout: args.heartbeat_timeout.unwrap_or(args.heartbeat * 3),
+            },
+            buffer: args.buffer.clone(),
         };
+        if options.sharing.timeout <= options.sharing.heartbeat {
+            return Err(Failure::usage(format!(
+                "--heartbeat-timeout must be longer than --heartbeat ({:?}); three heartbeats is the default",
+                options.sharing.heartbeat
+            )));
+        }
         daemon::run(&context, &options).await?;
         return Ok(exit::OK);
     }
     let plan = context.load_plan()?;
     let runtime = context.runtime()?;
-    let prepared = prepare_tagged(&runtime, &plan, &args.tags).await?;
+    // A location's series runs here; combining the locations' results is the daemon's work.
+    let prepared: Vec<_> = for_location(prepare_tagged(&runtime, &plan, &args.tags).await?, args.location.as_deref())
+        .into_iter()
+        .filter(|p| !p.check.combines())
+        .collect();
     // Open the store before running anything (a locked or corrupt database must not
     // cost a run's worth of checks) but after validation (a bad config creates nothing).
     let notifiers = notifiers(&runtime, &plan, &prepared).await?;

@@ -2,18 +2,20 @@
 
 use super::{Cli, exit, stdout};
 use crate::app::Failure;
+use crate::store;
 
 /// Runs the command: `ok` (exit 0), or the problems found (exit 74).
 pub fn check(cli: &Cli) -> Result<u8, Failure> {
     let context = cli.context();
-    let path = context.db_path();
-    let store = context.open_store()?;
+    let spec = context.store_spec();
+    let path = spec.shown();
+    let store = store::open(&spec).map_err(|e| Failure::store(e.to_string()))?;
     let problems = store.integrity_check().map_err(|e| Failure::store(e.to_string()))?;
     if problems.is_empty() {
-        stdout::write(format!("{}: ok\n", path.display()).as_bytes())?;
+        stdout::write(format!("{}: ok\n", path).as_bytes())?;
         return Ok(exit::OK);
     }
-    let mut text = format!("{} is damaged ({} problems found):\n", path.display(), problems.len());
+    let mut text = format!("{} is damaged ({} problems found):\n", path, problems.len());
     for p in problems.iter().take(100) {
         text.push_str(&format!("  {p}\n"));
     }

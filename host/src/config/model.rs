@@ -35,6 +35,8 @@ pub struct RawConfig {
 pub struct RawStore {
     /// How long raw results are kept (hourly rollups are kept for good).
     pub retention: Option<SpannedStr>,
+    /// A PostgreSQL URL: the shared store of several runners, instead of the SQLite file.
+    pub url: Option<SpannedStr>,
 }
 
 /// One `[[maintenance]]` table: planned downtime excluded from availability.
@@ -121,6 +123,10 @@ pub struct RawShared {
     pub connections_per_run: Option<Spanned<i64>>,
     /// Refused calls one run may make before it is ended.
     pub refusals_per_run: Option<Spanned<i64>>,
+    /// The locations that each run the check once per interval (runners' `--location`).
+    pub locations: Option<Vec<SpannedStr>>,
+    /// How many locations must see the check down for it to be HARD down.
+    pub quorum: Option<Spanned<i64>>,
 }
 
 /// The `[defaults]` table.
@@ -206,7 +212,7 @@ fn read<'a, 'i, T>(
 
 impl RawStore {
     fn read(t: &mut Table<'_, '_>) -> RawStore {
-        RawStore { retention: t.duration("retention", "d") }
+        RawStore { retention: t.duration("retention", "d"), url: t.text("url") }
     }
 }
 
@@ -277,6 +283,8 @@ impl RawShared {
             slo_window: t.duration("slo_window", "d"),
             connections_per_run: t.integer("connections_per_run"),
             refusals_per_run: t.integer("refusals_per_run"),
+            locations: t.strings("locations"),
+            quorum: t.integer("quorum"),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! durations, sizes and grants parsed, `${env:…}` expanded, every error located.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,10 +11,13 @@ use serde_spanned::Spanned;
 
 use crate::plan::Status;
 use crate::plan::grants::{Grants, Trust};
-use crate::plan::{CheckPlan, ConfigEntry, GateCondition, NameKind, NotifierPlan, Plan, PluginRef, UnknownName};
+use crate::plan::{
+    ALL_LOCATIONS, CheckPlan, ConfigEntry, GateCondition, LOCATION_SEPARATOR, NameKind, NotifierPlan, Plan, PluginRef,
+    PostgresSpec, Series, UnknownName, valid_location,
+};
 
 use super::Problem;
-use super::model::{RawCheck, RawConfig, RawDefaults, RawNotifier, SpannedStr};
+use super::model::{RawCheck, RawConfig, RawDefaults, RawNotifier, RawShared, SpannedStr};
 use super::schedule;
 use super::secrets;
 use crate::plan::{Diagnostic, MAX_MEMORY, SourceFile};
@@ -142,10 +146,11 @@ pub fn resolve(
             Err((span, message, help)) => cx.error(span, message, help),
         }
     }
+    let store = raw.store.url.as_ref().and_then(|url| cx.store_url(url));
     if cx.errors.is_empty() {
         let gate =
             raw.gate.conditions.into_iter().map(|c| GateCondition { span: c.span(), text: c.into_inner() }).collect();
-        Ok(Plan { source: Arc::clone(source), checks, max_per_host, notifiers, retention, maintenance, gate })
+        Ok(Plan { source: Arc::clone(source), checks, max_per_host, notifiers, retention, maintenance, gate, store })
     } else {
         // In the order of the file, whichever stage found them; a [defaults] value that
         // every check inherits is wrong once, not once per check.
@@ -222,6 +227,12 @@ impl Resolver<'_> {
                 "check name is empty or has control characters",
                 "use a short name such as \"web-home\"",
             );
+        } else if name.contains(LOCATION_SEPARATOR) {
+            self.error(
+                raw.name.span(),
+                format!("check name `{name}` has a `{LOCATION_SEPARATOR}`, which names a location's runs (web@eu)"),
+                "rename the check; to run it from several places, write locations = [\"eu\", \"us\"]",
+            );
         }
         let plugin = self.plugin(&raw.plugin);
         // Shown as written: `${env:…}` references stay references, so no secret leaks.
@@ -271,6 +282,7 @@ impl Resolver<'_> {
             }
             None => (Vec::new(), span),
         };
+        let (locations, quorum) = self.locations(&raw.shared, &raw_defaults.shared, raw.name.span());
         if self.errors.len() > errors_before {
             return None;
         }
@@ -291,7 +303,76 @@ impl Resolver<'_> {
             config_span,
             secrets: Arc::new(secrets),
             budget: budget?,
+            locations,
+            quorum,
+            series: Series::Own,
         })
+    }
+
+    /// A check's `locations` and `quorum` (its own, else those of `[defaults]`): distinct
+    /// valid location names, and a quorum from 1 to their number (1 when unset).
+    fn locations(&mut self, own: &RawShared, defaults: &RawShared, name: Range<usize>) -> (Vec<String>, usize) {
+        let mut locations: Vec<String> = Vec::new();
+        let raw = own.locations.as_ref().or(defaults.locations.as_ref());
+        for entry in raw.into_iter().flatten() {
+            let name = entry.get_ref();
+            if !valid_location(name) {
+                self.error(
+                    entry.span(),
+                    format!("`{name}` is not a location name"),
+                    format!(
+                        "a location is 1 to 64 letters, digits, `-`, `_` or `.` (not `{ALL_LOCATIONS}`), as a runner's --location"
+                    ),
+                );
+            } else if locations.contains(name) {
+                self.error(entry.span(), format!("location `{name}` is listed twice"), "list each location once");
+            } else {
+                locations.push(name.clone());
+            }
+        }
+        if raw.is_some_and(|l| l.is_empty()) {
+            self.error(
+                name,
+                "this check's locations list is empty",
+                "name at least one location, or remove the key to run the check from any runner",
+            );
+        }
+        let Some(q) = own.quorum.as_ref().or(defaults.quorum.as_ref()) else { return (locations, 1) };
+        let most = locations.len().max(1) as i64;
+        if raw.is_none() {
+            self.error(
+                q.span(),
+                "quorum needs locations",
+                "write locations = [\"eu\", \"us\"] beside it: the quorum counts the locations that see the check down",
+            );
+            (locations, 1)
+        } else if !(1..=most).contains(q.get_ref()) {
+            self.error(
+                q.span(),
+                format!("quorum {} is out of range", q.get_ref()),
+                format!("write a number from 1 to {most}, the number of locations"),
+            );
+            (locations, 1)
+        } else {
+            (locations, usize::try_from(*q.get_ref()).unwrap_or(1))
+        }
+    }
+
+    /// `[store] url`, `${env:…}` references expanded: a PostgreSQL URL, shown as written.
+    fn store_url(&mut self, raw: &SpannedStr) -> Option<PostgresSpec> {
+        let mut secrets = Vec::new();
+        let url = self.expand(raw, &mut secrets)?;
+        match PostgresSpec::parse_written(raw.get_ref(), &url) {
+            Ok(spec) => Some(spec),
+            Err(message) => {
+                self.error(
+                    raw.span(),
+                    format!("invalid store url: {message}"),
+                    "write url = \"postgres://USER@HOST/DATABASE\", the password as ${env:NAME}",
+                );
+                None
+            }
+        }
     }
 
     /// A config table's entries, references expanded, in file order.

@@ -11,6 +11,7 @@ mod policy;
 pub mod schedule;
 mod slo;
 mod status;
+mod store;
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ pub use policy::StatePolicy;
 pub use schedule::Schedule;
 pub use slo::{Slo, Window};
 pub use status::Status;
+pub use store::PostgresSpec;
 
 /// The largest memory cap: the size of one pooled memory slot.
 pub const MAX_MEMORY: u64 = 4 << 30;
@@ -99,6 +101,9 @@ pub struct Plan {
     pub maintenance: Vec<Maintenance>,
     /// The `[gate]` conditions as written; `vitals gate` parses them.
     pub gate: Vec<GateCondition>,
+    /// The shared PostgreSQL store of `[store] url`, if the file names one (`--store` and
+    /// `--db` win over it).
+    pub store: Option<PostgresSpec>,
 }
 
 /// One `[gate]` condition as written, kept with where (so errors can point into it).
@@ -213,9 +218,96 @@ pub struct CheckPlan {
     pub secrets: Arc<Vec<String>>,
     /// How much network one run may use.
     pub budget: NetBudget,
+    /// The locations that each run the check once per interval (`locations`); empty: the
+    /// check runs once per interval, from any runner.
+    pub locations: Vec<String>,
+    /// How many locations must see the check at least as bad for the check to be (`quorum`,
+    /// 1 when unset; at most `locations.len()`).
+    pub quorum: usize,
+    /// What this entry of a runner's schedule is: the check itself, or one location's run
+    /// of a check with `locations` (see [`CheckPlan::at_location`]).
+    pub series: Series,
+}
+
+/// Which series of a check a schedule entry produces.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Series {
+    /// The check itself: it runs its plugin, or, for a check with `locations`, combines
+    /// the newest result of each location into the check's own result and state.
+    #[default]
+    Own,
+    /// One location's run of a check with `locations`, stored as `CHECK@LOCATION`.
+    Location {
+        /// The check's own name.
+        check: String,
+        /// The location.
+        location: String,
+    },
+}
+
+/// The separator of a location series' name (`web@eu`); no check name may contain it.
+pub const LOCATION_SEPARATOR: char = '@';
+
+/// The `location` label of a check's combined figures (`/status`, `/metrics`, reports);
+/// no location may be called so.
+pub const ALL_LOCATIONS: &str = "all";
+
+/// Whether `name` is a valid location (`--location`, `locations`): 1 to 64 ASCII letters,
+/// digits, `-`, `_` or `.`, and not [`ALL_LOCATIONS`].
+pub fn valid_location(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && name != ALL_LOCATIONS
 }
 
 impl CheckPlan {
+    /// The series of this check that `location` runs: the same check, named
+    /// `CHECK@LOCATION`, that runs its plugin and never combines. Its runs keep the
+    /// check's rhythm (see [`CheckPlan::rhythm`]).
+    pub fn at_location(&self, location: &str) -> CheckPlan {
+        CheckPlan {
+            name: format!("{}{LOCATION_SEPARATOR}{location}", self.name),
+            series: Series::Location { check: self.name.clone(), location: location.to_owned() },
+            ..self.clone()
+        }
+    }
+
+    /// Whether this entry combines its locations' results instead of running its plugin.
+    pub fn combines(&self) -> bool {
+        self.series == Series::Own && !self.locations.is_empty()
+    }
+
+    /// The name whose phase the schedule keeps: the check's own, for each of its series,
+    /// so that every location runs it at the same moment of the interval.
+    pub fn rhythm(&self) -> &str {
+        match &self.series {
+            Series::Own => &self.name,
+            Series::Location { check, .. } => check,
+        }
+    }
+
+    /// How long after the check's runs its combining entry runs: long enough for every
+    /// location's run to end and reach the store (the timeout plus two seconds), and at most
+    /// half the interval. Zero for every other entry.
+    pub fn combine_delay(&self) -> Duration {
+        if !self.combines() {
+            return Duration::ZERO;
+        }
+        let wanted = self.timeout + Duration::from_secs(2);
+        match &self.timing.schedule {
+            Schedule::Interval { every, .. } => wanted.min(*every / 2),
+            Schedule::Cron { .. } => wanted.min(Duration::from_secs(30)),
+        }
+    }
+
+    /// The location this entry runs from, if it is a location's series.
+    pub fn location(&self) -> Option<&str> {
+        match &self.series {
+            Series::Own => None,
+            Series::Location { location, .. } => Some(location),
+        }
+    }
+
     /// The host the target names (for per-host limits), lower case.
     pub fn target_host(&self) -> String {
         let host = match url::Url::parse(&self.target) {
@@ -242,6 +334,9 @@ impl CheckPlan {
             && self.timing.schedule == other.timing.schedule
             && self.timing.retry_interval == other.timing.retry_interval
             && self.timing.policy == other.timing.policy
+            && self.locations == other.locations
+            && self.quorum == other.quorum
+            && self.series == other.series
     }
 
     /// The config as the JSON object handed to the plugin.

@@ -3,7 +3,7 @@
 //! `run --once` and the daemon are the same loop: once, every check is due now.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -141,6 +141,15 @@ pub enum Control {
         /// The new per-host limit.
         max_per_host: usize,
     },
+    /// Run only the checks in `owned` from now on (a runner sharing its checks with
+    /// others: see `app::runners`), the newly owned ones from the states given, read from
+    /// the history their previous owner stored.
+    Assign {
+        /// The names of the schedule entries this runner owns.
+        owned: HashSet<String>,
+        /// The state of each newly owned entry.
+        states: HashMap<String, CheckState>,
+    },
     /// Stop scheduling; let runs in flight finish within `grace`.
     Shutdown {
         /// How long in-flight runs may take to finish.
@@ -193,6 +202,10 @@ pub struct Scheduler {
     summary: Summary,
     /// Set at shutdown: runs still waiting for a permit are called off.
     stopping: Arc<AtomicBool>,
+    /// The entries this runner owns, when it shares its checks with other runners
+    /// ([`Control::Assign`]); `None`: every entry. The others stay scheduled, their due
+    /// runs passed over, so that an entry taken over runs at its usual moment.
+    owned: Option<HashSet<String>>,
 }
 
 /// Every check's current state, readable from outside the loop (for `/status`).
@@ -215,6 +228,7 @@ impl Scheduler {
             states: Arc::new(Mutex::new(HashMap::new())),
             summary: Summary::default(),
             stopping: Arc::new(AtomicBool::new(false)),
+            owned: None,
         };
         for prepared in checks {
             let name = prepared.check.name.clone();
@@ -253,10 +267,40 @@ impl Scheduler {
     }
 
     fn schedule_next(&mut self, name: &str, after_ms: i64) {
-        let next = self.entries.get(name).and_then(|e| e.prepared.check.timing.schedule.next_after(name, after_ms));
+        let next = self.entries.get(name).and_then(|e| {
+            // Every series of a check keeps the check's rhythm; its combining entry comes
+            // `combine_delay` after the runs it combines.
+            let check = &e.prepared.check;
+            let delay = i64::try_from(check.combine_delay().as_millis()).unwrap_or(0);
+            check.timing.schedule.next_after(check.rhythm(), after_ms.checked_sub(delay)?)?.checked_add(delay)
+        });
         if let Some(due) = next {
             self.push(due, name);
         }
+    }
+
+    /// Whether this runner runs `name` now.
+    fn owns(&self, name: &str) -> bool {
+        self.owned.as_ref().is_none_or(|owned| owned.contains(name))
+    }
+
+    /// Takes the assignment of [`Control::Assign`].
+    fn assign(&mut self, owned: HashSet<String>, mut states: HashMap<String, CheckState>) {
+        for (name, entry) in &mut self.entries {
+            let gained = owned.contains(name) && !self.owned.as_ref().is_none_or(|before| before.contains(name));
+            if gained
+                && entry.running.is_none()
+                && let Some(state) = states.remove(name)
+            {
+                entry.state = state;
+            }
+        }
+        tracing::debug!(owned = owned.len(), of = self.entries.len(), "runner assignment changed");
+        self.owned = Some(owned);
+        if let Some(t) = &self.observer {
+            t.checks(self.entries.keys().filter(|n| self.owns(n)).count());
+        }
+        self.publish_states();
     }
 
     /// Runs every check once, now, and returns the results in check order: `run --once`.
@@ -306,6 +350,7 @@ impl Scheduler {
                 biased;
                 command = control.recv() => match command {
                     Some(Control::Reload { checks, max_per_host }) => self.reload(checks, max_per_host),
+                    Some(Control::Assign { owned, states }) => self.assign(owned, states),
                     Some(Control::Shutdown { grace }) => break grace,
                     None => break Duration::ZERO,
                 },
@@ -360,7 +405,9 @@ impl Scheduler {
             if entry.generation != generation {
                 continue; // replaced by a retry or a reload
             }
-            if entry.running.is_some() {
+            if !self.owns(&name) {
+                // Another runner runs it; it stays scheduled for when this one takes it over.
+            } else if entry.running.is_some() {
                 // Never two runs of one check at once: this one is skipped, and counted.
                 self.summary.skipped += 1;
                 if let Some(t) = &self.observer {
@@ -512,15 +559,19 @@ impl Scheduler {
     }
 
     fn publish_state(&self, name: &str) {
+        if !self.owns(name) {
+            return;
+        }
         if let (Ok(mut states), Some(entry)) = (self.states.lock(), self.entries.get(name)) {
             states.insert(name.to_string(), entry.state.clone());
         }
     }
 
+    /// Publishes the state of every entry this runner owns (`/status` shows no other).
     fn publish_states(&self) {
         if let Ok(mut states) = self.states.lock() {
             states.clear();
-            for (name, entry) in &self.entries {
+            for (name, entry) in self.entries.iter().filter(|(name, _)| self.owns(name)) {
                 states.insert(name.clone(), entry.state.clone());
             }
         }

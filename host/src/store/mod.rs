@@ -27,10 +27,12 @@ use crate::result::EventRecord;
 use crate::result::{CheckResult, Status};
 
 pub mod blocks;
+mod buffer;
 mod null;
 mod spec;
 mod sqlite;
 
+pub use buffer::{Buffered, MAX_BUFFERED_RESULTS};
 pub use null::NullStore;
 pub use spec::{PostgresSpec, StoreSpec};
 

@@ -14,6 +14,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::{ChangeKind, HourRollup, Observation, PackedHour, ResultStore, StoreError};
 
+mod buffer;
 mod migrations;
 mod results;
 mod tiers;
