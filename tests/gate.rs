@@ -9,14 +9,30 @@ use std::process::Output;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use support::pg::Database;
 use support::{Sandbox, servers};
 
 /// A config with one HTTP check `web` on `path` of the test server, plus `extra`.
 fn web(path: &str, extra: &str) -> Sandbox {
+    web_in(path, extra, None)
+}
+
+/// [`web`], its results in the PostgreSQL database `db` (`[store] url`, at the end of the
+/// file) or, without one, in the SQLite file.
+fn web_in(path: &str, extra: &str, db: Option<&Database>) -> Sandbox {
     let server = servers::http();
+    let store = db.map(|db| format!("\n[store]\nurl = \"{}\"\n", db.url())).unwrap_or_default();
     Sandbox::new(&format!(
-        "[[check]]\nname = \"web\"\nplugin = \"http\"\ntarget = \"http://{server}{path}\"\nretries = 0\n{extra}"
+        "[[check]]\nname = \"web\"\nplugin = \"http\"\ntarget = \"http://{server}{path}\"\nretries = 0\n{extra}{store}"
     ))
+}
+
+/// Runs `test` with the SQLite store and with a PostgreSQL database of its own: every
+/// gate figure must be the same on both.
+fn on_both_stores(test: impl Fn(Option<&Database>)) {
+    test(None);
+    let db = Database::new();
+    test(Some(&db));
 }
 
 /// `vitals --config … gate <args>`, with no GitHub job summary unless `summary` names one.
@@ -37,50 +53,57 @@ fn gate(sandbox: &Sandbox, args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn passing_gate_exits_0_prints_each_value_and_stores_its_runs() {
-    let sandbox = web("/ok", "");
-    let (code, stdout, stderr) = gate(
-        &sandbox,
-        &["--condition", "status(web) == ok", "--condition", "p95(web) < 1m", "--runs", "3", "--spacing", "10ms"],
-    );
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("PASS  status(web) == ok  web    ok"), "{stdout}");
-    assert!(
-        stdout.lines().any(|l| l.starts_with("PASS  p95(web) < 1m") && (l.ends_with(" ms") || l.ends_with(" µs"))),
-        "{stdout}"
-    );
-    assert!(stdout.contains("gate passed: 2 of 2 conditions hold"), "{stdout}");
-    // The runs are stored like `run --once` stores them, so history accumulates.
-    let out = sandbox.vitals(&["report", "--since", "1h", "--format", "json"]);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
-    assert_eq!(report["checks"][0]["availability"]["raw_total"], 3, "{report:#}");
+    on_both_stores(|db| {
+        let sandbox = web_in("/ok", "", db);
+        let (code, stdout, stderr) = gate(
+            &sandbox,
+            &["--condition", "status(web) == ok", "--condition", "p95(web) < 1m", "--runs", "3", "--spacing", "10ms"],
+        );
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        assert!(stdout.contains("PASS  status(web) == ok  web    ok"), "{stdout}");
+        assert!(
+            stdout.lines().any(|l| l.starts_with("PASS  p95(web) < 1m") && (l.ends_with(" ms") || l.ends_with(" µs"))),
+            "{stdout}"
+        );
+        assert!(stdout.contains("gate passed: 2 of 2 conditions hold"), "{stdout}");
+        // The runs are stored like `run --once` stores them, so history accumulates.
+        let out = sandbox.vitals(&["report", "--since", "1h", "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+        assert_eq!(report["checks"][0]["availability"]["raw_total"], 3, "{report:#}");
+    });
 }
 
 #[test]
 fn failing_condition_exits_1_with_the_measured_value() {
-    let sandbox = web("/fail", "");
-    let (code, stdout, _) = gate(&sandbox, &["--condition", "status(web) <= warning"]);
-    assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("FAIL  status(web) <= warning  web    critical"), "{stdout}");
-    assert!(stdout.contains("gate failed: 1 of 1 conditions failed"), "{stdout}");
+    on_both_stores(|db| {
+        let sandbox = web_in("/fail", "", db);
+        let (code, stdout, _) = gate(&sandbox, &["--condition", "status(web) <= warning"]);
+        assert_eq!(code, 1, "{stdout}");
+        assert!(stdout.contains("FAIL  status(web) <= warning  web    critical"), "{stdout}");
+        assert!(stdout.contains("gate failed: 1 of 1 conditions failed"), "{stdout}");
+    });
 }
 
 #[test]
 fn config_conditions_and_windowed_history_work_together() {
-    let sandbox = web("/ok", "\n[gate]\nconditions = [\"status(web) == ok\", \"max(web) < 1m\"]\n");
-    let (code, stdout, stderr) = gate(&sandbox, &[]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    // Now the store has a result: a windowed condition reads it without running anything new.
-    let (code, stdout, stderr) = gate(&sandbox, &["--condition", "availability(web, 1h) >= 99.9%", "--format", "json"]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let verdict: serde_json::Value = serde_json::from_str(&stdout).expect("JSON verdict");
-    assert_eq!(verdict["schema_version"], 1);
-    assert_eq!(verdict["passed"], true);
-    let conditions = verdict["conditions"].as_array().expect("conditions");
-    assert_eq!(conditions.len(), 3);
-    assert_eq!(conditions[0]["source"], format!("{}:8:15", sandbox.config().display()));
-    assert_eq!(conditions[2]["source"], "--condition");
-    assert_eq!(conditions[2]["checks"][0]["measured"]["kind"], "percentage");
-    assert_eq!(conditions[2]["checks"][0]["measured"]["value"], 100.0);
+    on_both_stores(|db| {
+        let sandbox = web_in("/ok", "\n[gate]\nconditions = [\"status(web) == ok\", \"max(web) < 1m\"]\n", db);
+        let (code, stdout, stderr) = gate(&sandbox, &[]);
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        // Now the store has a result: a windowed condition reads it without running anything new.
+        let (code, stdout, stderr) =
+            gate(&sandbox, &["--condition", "availability(web, 1h) >= 99.9%", "--format", "json"]);
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        let verdict: serde_json::Value = serde_json::from_str(&stdout).expect("JSON verdict");
+        assert_eq!(verdict["schema_version"], 1);
+        assert_eq!(verdict["passed"], true);
+        let conditions = verdict["conditions"].as_array().expect("conditions");
+        assert_eq!(conditions.len(), 3);
+        assert_eq!(conditions[0]["source"], format!("{}:8:15", sandbox.config().display()));
+        assert_eq!(conditions[2]["source"], "--condition");
+        assert_eq!(conditions[2]["checks"][0]["measured"]["kind"], "percentage");
+        assert_eq!(conditions[2]["checks"][0]["measured"]["value"], 100.0);
+    });
 }
 
 #[test]
@@ -93,11 +116,13 @@ fn a_metric_no_run_reported_fails_the_condition_and_says_so() {
 
 #[test]
 fn error_budget_of_a_failing_check_with_an_slo_fails() {
-    let sandbox = web("/fail", "slo = \"99%\"\n");
-    let (code, stdout, _) =
-        gate(&sandbox, &["--condition", "error_budget(web) > 10%", "--runs", "2", "--spacing", "0s"]);
-    assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("FAIL  error_budget(web) > 10%"), "{stdout}");
+    on_both_stores(|db| {
+        let sandbox = web_in("/fail", "slo = \"99%\"\n", db);
+        let (code, stdout, _) =
+            gate(&sandbox, &["--condition", "error_budget(web) > 10%", "--runs", "2", "--spacing", "0s"]);
+        assert_eq!(code, 1, "{stdout}");
+        assert!(stdout.contains("FAIL  error_budget(web) > 10%"), "{stdout}");
+    });
 }
 
 #[test]

@@ -49,8 +49,8 @@ fn status(name: &str, m: i64) -> Option<Status> {
     }
 }
 
-fn fixture(sandbox: &Sandbox) {
-    let mut store = vitals::store::open(&sandbox.db()).expect("opens the store");
+fn fixture(sandbox: &Sandbox, spec: vitals::store::StoreSpec) {
+    let mut store = vitals::store::open(spec).expect("opens the store");
     let policy = StatePolicy { retries: 1, ..StatePolicy::default() };
     for (index, name) in ["api", "db"].into_iter().enumerate() {
         let mut state = CheckState::new();
@@ -106,14 +106,32 @@ fn fixture(sandbox: &Sandbox) {
 
 #[test]
 fn the_json_report_of_the_fixture_matches_the_golden_file() {
+    golden_report(None);
+}
+
+#[test]
+fn the_json_report_of_the_fixture_on_postgresql_matches_the_same_golden_file() {
+    let db = support::pg::Database::new();
+    golden_report(Some(&db.url()));
+}
+
+/// Writes the fixture to the SQLite file, or to the PostgreSQL database `url` (named by
+/// `[store] url`), and compares the report to the one golden file.
+fn golden_report(url: Option<&str>) {
+    let store = url.map(|u| format!("url = \"{u}\"\n")).unwrap_or_default();
     let sandbox = Sandbox::new(
-        "[store]\nretention = \"366d\"\n\n\
+        &(format!("[store]\n{store}")
+            + "retention = \"366d\"\n\n\
          [[check]]\nname = \"api\"\nplugin = \"http\"\ntarget = \"http://api.test/health\"\nretries = 1\n\
          slo = \"99.5%\"\nslo_window = \"month\"\ntags = [\"web\"]\n\n\
          [[check]]\nname = \"db\"\nplugin = \"http\"\ntarget = \"http://db.test/health\"\nretries = 1\ntags = [\"web\", \"data\"]\n\n\
-         [[maintenance]]\nname = \"api upgrade\"\nstart = \"2026-01-02T10:00:00Z\"\nduration = \"1h\"\nchecks = [\"api\"]\n",
+         [[maintenance]]\nname = \"api upgrade\"\nstart = \"2026-01-02T10:00:00Z\"\nduration = \"1h\"\nchecks = [\"api\"]\n"),
     );
-    fixture(&sandbox);
+    let spec = match url {
+        Some(u) => vitals::store::StoreSpec::Postgres(vitals::plan::PostgresSpec::parse(u).expect("a URL")),
+        None => vitals::store::StoreSpec::Sqlite(sandbox.db()),
+    };
+    fixture(&sandbox, spec);
     let out = sandbox.vitals(&[
         "report",
         "--from",

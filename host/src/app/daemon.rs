@@ -483,6 +483,8 @@ mod tests {
         Reloader {
             config,
             tags: Vec::new(),
+            location: None,
+            roster: Roster::default(),
             runtime,
             control,
             notify: Arc::new(tokio::sync::Mutex::new(Notify { slot: Arc::new(RwLock::new(None)), handle: None })),
