@@ -492,3 +492,40 @@ fn exec_in_defaults_allow_is_refused_since_every_check_would_get_the_program() {
     );
     assert!(err.contains("would let every check run that program") && err.contains("checks.toml:2:10"), "{err}");
 }
+
+#[test]
+fn locations_and_quorum_are_read_and_checked() {
+    let plan = parse_text(&format!("{MINIMAL}locations = [\"eu\", \"us\"]\nquorum = 2\n")).expect("valid");
+    assert_eq!(plan.checks[0].locations, ["eu", "us"]);
+    assert_eq!(plan.checks[0].quorum, 2);
+    let plain = parse_text(MINIMAL).expect("valid");
+    assert!(plain.checks[0].locations.is_empty());
+    assert_eq!(plain.checks[0].quorum, 1);
+    for (extra, says) in [
+        ("locations = [\"eu\", \"eu\"]\n", "location `eu` is listed twice"),
+        ("locations = [\"e u\"]\n", "`e u` is not a location name"),
+        ("locations = [\"all\"]\n", "`all` is not a location name"),
+        ("locations = [\"eu\"]\nquorum = 2\n", "quorum 2 is out of range"),
+        ("quorum = 1\n", "quorum needs locations"),
+        ("locations = []\n", "locations list is empty"),
+    ] {
+        let text = error_text(&format!("{MINIMAL}{extra}"));
+        assert!(text.contains(says), "{extra}: {text}");
+        assert!(text.contains("checks.toml:"), "{extra}: {text}");
+    }
+    let text = error_text("[[check]]\nname = \"web@eu\"\nplugin = \"http\"\ntarget = \"http://127.0.0.1/\"\n");
+    assert!(text.contains("has a `@`"), "{text}");
+}
+
+#[test]
+fn the_store_url_is_checked_and_shown_without_the_environment() {
+    let plan = parse_text(&format!(
+        "[store]\nurl = \"postgres://vitals:${{env:API_TOKEN}}@db.internal/vitals\"\n\n{MINIMAL}"
+    ))
+    .expect("valid");
+    let store = plan.store.expect("a store");
+    assert_eq!(store.url(), "postgres://vitals:tok-123@db.internal/vitals");
+    assert!(!store.shown().contains("tok-123") && store.shown().contains("***"), "{}", store.shown());
+    let text = error_text(&format!("[store]\nurl = \"mysql://db/vitals\"\n\n{MINIMAL}"));
+    assert!(text.contains("invalid store url") && text.contains("checks.toml:2:7"), "{text}");
+}
