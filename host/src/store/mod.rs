@@ -28,6 +28,7 @@ use crate::result::{CheckResult, Status};
 
 pub mod blocks;
 mod null;
+mod rows;
 mod spec;
 mod sqlite;
 
