@@ -29,6 +29,8 @@ use crate::result::{CheckResult, Status};
 pub mod blocks;
 mod buffer;
 mod null;
+mod postgres;
+mod rows;
 mod spec;
 mod sqlite;
 
@@ -331,7 +333,7 @@ pub fn open(spec: impl Into<StoreSpec>) -> Result<Box<dyn ResultStore>, StoreErr
 
 /// Opens the PostgreSQL store of `spec`.
 fn open_postgres(spec: &PostgresSpec) -> Result<Box<dyn ResultStore>, StoreError> {
-    Err(StoreError::CannotOpen { path: spec.shown().into(), reason: "the PostgreSQL store is not built yet".into() })
+    Ok(Box::new(postgres::PgStore::open(spec)?))
 }
 
 /// Why the store could not do what was asked. Every message names the database (the

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
+use super::rows::Decode;
 use super::{ChangeKind, HourRollup, Observation, PackedHour, ResultStore, StoreError};
 
 mod buffer;
@@ -26,15 +27,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Result columns, in the order [`read_result`] reads them.
 const RESULT_COLUMNS: &str = "id, check_name, plugin, plugin_version, target, started_at_ms, \
      duration_us, status, summary, reason, details, state_type, attempt, metrics";
-
-/// How much of each sealed result a read decodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Decode {
-    /// The whole result.
-    Whole,
-    /// Only its timings ([`ResultStore::window_timings`]).
-    Timings,
-}
 
 /// A result store in one SQLite file.
 pub struct SqliteStore {

@@ -7,48 +7,9 @@ use std::time::Duration;
 use rusqlite::{Row, TransactionBehavior, params};
 
 use super::{Decode, RESULT_COLUMNS, SqliteStore, ceil_millis, classify};
-use crate::result::state::Event;
-use crate::result::{CheckResult, EventRecord, Metric, Reason, StateInfo, StateType, Status};
+use crate::result::{CheckResult, EventRecord, Reason, StateInfo};
+use crate::store::rows::{self, metrics_json};
 use crate::store::{Observation, StoreError};
-
-/// Writes the metrics of `result` that SQLite can hold into `out` as one JSON array (the
-/// `metrics` column), and says whether there were any. A metric whose value is NaN or
-/// infinite is left out (JSON has no such number), and so is a non-finite `min` or `max`.
-fn metrics_json(result: &CheckResult, out: &mut String) -> bool {
-    out.clear();
-    let finite = |v: Option<f64>| v.is_none_or(f64::is_finite);
-    let json = if result.metrics.iter().all(|m| m.value.is_finite() && finite(m.min) && finite(m.max)) {
-        if result.metrics.is_empty() {
-            return false;
-        }
-        serde_json::to_string(&result.metrics)
-    } else {
-        let kept: Vec<Metric> = result
-            .metrics
-            .iter()
-            .filter(|m| {
-                if !m.value.is_finite() {
-                    tracing::debug!(check = %result.check, metric = %m.name, value = m.value,
-                        "not storing a metric whose value is not a finite number");
-                }
-                m.value.is_finite()
-            })
-            .map(|m| Metric { min: m.min.filter(|v| v.is_finite()), max: m.max.filter(|v| v.is_finite()), ..m.clone() })
-            .collect();
-        if kept.is_empty() {
-            return false;
-        }
-        serde_json::to_string(&kept)
-    };
-    // Plain strings and finite numbers always serialize.
-    match json {
-        Ok(json) => {
-            *out = json;
-            true
-        }
-        Err(_) => false,
-    }
-}
 
 impl SqliteStore {
     /// Turns one `results` row (columns [`RESULT_COLUMNS`]) into a result, returning its id
@@ -63,9 +24,7 @@ impl SqliteStore {
         let duration = u64::try_from(duration_us)
             .map(Duration::from_micros)
             .map_err(|_| self.corrupt(format!("results row {id} has a negative duration ({duration_us} us)")))?;
-        let status_word = text(7)?;
-        let status = Status::parse(&status_word)
-            .ok_or_else(|| self.corrupt(format!("results row {id} has an unknown status {status_word:?}")))?;
+        let status = rows::read_status(id, &text(7)?).map_err(|e| self.corrupt(e))?;
         let reason = match opt(9)? {
             None => None,
             Some(word) => Some(
@@ -85,7 +44,7 @@ impl SqliteStore {
                 status,
                 summary: text(8)?,
                 reason,
-                metrics: self.read_metrics(id, opt(13)?.as_deref())?,
+                metrics: rows::read_metrics(id, opt(13)?.as_deref()).map_err(|e| self.corrupt(e))?,
                 details: opt(10)?,
                 state: self.read_state(id, opt(11)?, row.get::<_, Option<i64>>(12).map_err(|e| self.err(e))?)?,
             },
@@ -99,17 +58,7 @@ impl SqliteStore {
         kind: Option<String>,
         attempt: Option<i64>,
     ) -> Result<Option<StateInfo>, StoreError> {
-        match (kind, attempt) {
-            (None, _) => Ok(None),
-            (Some(word), attempt) => {
-                let kind = StateType::parse(&word)
-                    .ok_or_else(|| self.corrupt(format!("results row {id} has an unknown state type {word:?}")))?;
-                let attempt = attempt
-                    .and_then(|a| u32::try_from(a).ok())
-                    .ok_or_else(|| self.corrupt(format!("results row {id} has a state without a valid attempt")))?;
-                Ok(Some(StateInfo { kind, attempt }))
-            }
-        }
+        rows::read_state(id, kind.as_deref(), attempt).map_err(|e| self.corrupt(e))
     }
 
     /// The results a query over [`RESULT_COLUMNS`] selects, each with its metrics.
@@ -137,22 +86,11 @@ impl SqliteStore {
             let id: i64 = row.get(0).map_err(|e| self.err(e))?;
             let at_ms: i64 = row.get(2).map_err(|e| self.err(e))?;
             let kind: String = row.get(3).map_err(|e| self.err(e))?;
-            let status = |i: usize| -> Result<Status, StoreError> {
-                let word: Option<String> = row.get(i).map_err(|e| self.err(e))?;
-                word.as_deref()
-                    .and_then(Status::parse)
-                    .ok_or_else(|| self.corrupt(format!("events row {id} has no valid status in column {i}")))
-            };
-            let percent = || -> Result<f64, StoreError> {
-                let p: Option<f64> = row.get(6).map_err(|e| self.err(e))?;
-                p.ok_or_else(|| self.corrupt(format!("events row {id} has no flap percentage")))
-            };
-            let event = match kind.as_str() {
-                "hard_change" => Event::HardChange { from: status(4)?, to: status(5)?, at_ms },
-                "flapping_started" => Event::FlappingStarted { percent: percent()?, at_ms },
-                "flapping_stopped" => Event::FlappingStopped { percent: percent()?, at_ms },
-                other => return Err(self.corrupt(format!("events row {id} has an unknown kind {other:?}"))),
-            };
+            let from: Option<String> = row.get(4).map_err(|e| self.err(e))?;
+            let to: Option<String> = row.get(5).map_err(|e| self.err(e))?;
+            let percent: Option<f64> = row.get(6).map_err(|e| self.err(e))?;
+            let event = rows::read_event(id, at_ms, &kind, from.as_deref(), to.as_deref(), percent)
+                .map_err(|e| self.corrupt(e))?;
             out.push(EventRecord {
                 check: row.get(1).map_err(|e| self.err(e))?,
                 event,
@@ -160,15 +98,6 @@ impl SqliteStore {
             });
         }
         Ok(out)
-    }
-
-    /// The metrics of result `id` from its `metrics` column (a JSON array, or NULL for none).
-    fn read_metrics(&self, id: i64, column: Option<&str>) -> Result<Vec<Metric>, StoreError> {
-        match column {
-            None => Ok(Vec::new()),
-            Some(json) => serde_json::from_str(json)
-                .map_err(|e| self.corrupt(format!("results row {id} has unreadable metrics: {e}"))),
-        }
     }
 
     pub(super) fn write_run_impl(&mut self, results: &[CheckResult], events: &[EventRecord]) -> Result<(), StoreError> {
@@ -226,11 +155,7 @@ impl SqliteStore {
                 )
                 .map_err(err)?;
             for e in events {
-                let (kind, from, to, percent) = match e.event {
-                    Event::HardChange { from, to, .. } => ("hard_change", Some(from.as_str()), Some(to.as_str()), None),
-                    Event::FlappingStarted { percent, .. } => ("flapping_started", None, None, Some(percent)),
-                    Event::FlappingStopped { percent, .. } => ("flapping_stopped", None, None, Some(percent)),
-                };
+                let (kind, from, to, percent) = rows::event_columns(&e.event);
                 insert_event
                     .execute(params![e.check, e.event.at_ms(), kind, from, to, percent, e.summary])
                     .map_err(err)?;
@@ -258,27 +183,8 @@ impl SqliteStore {
             )?
             .pop()
             .map(trim);
-        // A sealed result can only be the latest one before the window when no unsealed one
-        // is in the same or a later hour.
-        let before = match unsealed_before {
-            Some(r)
-                if r.started_at_ms.div_euclid(crate::store::HOUR_MS) == from_ms.div_euclid(crate::store::HOUR_MS) =>
-            {
-                Some(r)
-            }
-            unsealed => {
-                let sealed = self.last_sealed_before(check, from_ms, decode)?;
-                match (unsealed, sealed) {
-                    (Some(u), Some(s)) => Some(if s.started_at_ms > u.started_at_ms { s } else { u }),
-                    (u, s) => u.or(s),
-                }
-            }
-        };
-        let mut inside: Vec<CheckResult> = self
-            .sealed(check, from_ms, to_ms, decode)?
-            .into_iter()
-            .filter(|r| r.started_at_ms >= from_ms && r.started_at_ms < to_ms)
-            .collect();
+        let before = rows::before_window(unsealed_before, from_ms, || self.last_sealed_before(check, from_ms, decode))?;
+        let sealed = self.sealed(check, from_ms, to_ms, decode)?;
         let unsealed = self.query_results(
             &format!(
                 "SELECT {RESULT_COLUMNS} FROM results WHERE check_name = ?1 AND started_at_ms >= ?2 \
@@ -286,9 +192,7 @@ impl SqliteStore {
             ),
             &[&check, &from_ms, &to_ms],
         )?;
-        inside.extend(unsealed.into_iter().map(trim));
-        // Stable: results of equal times keep their written order.
-        inside.sort_by_key(|r| r.started_at_ms);
+        let inside = rows::inside_window(sealed, unsealed.into_iter().map(trim).collect(), from_ms, to_ms);
         Ok((before, inside))
     }
 
@@ -322,11 +226,7 @@ impl SqliteStore {
         };
         if out.len() < wanted {
             // Sealed hours are older than every unsealed row of their check.
-            let oldest = out.last().map_or(i64::MAX, |r| r.started_at_ms);
-            let sealed = self.recent_sealed(check, wanted)?;
-            out.extend(sealed.into_iter().filter(|r| r.started_at_ms <= oldest));
-            out.sort_by_key(|r| std::cmp::Reverse(r.started_at_ms));
-            out.truncate(wanted);
+            rows::recent_with_sealed(&mut out, self.recent_sealed(check, wanted)?, wanted);
         }
         Ok(out)
     }
@@ -357,8 +257,7 @@ impl SqliteStore {
             let name: String = row.get(0).map_err(|e| self.err(e))?;
             let id: i64 = row.get(1).map_err(|e| self.err(e))?;
             let word: String = row.get(3).map_err(|e| self.err(e))?;
-            let status = Status::parse(&word)
-                .ok_or_else(|| self.corrupt(format!("results row {id} has an unknown status {word:?}")))?;
+            let status = rows::read_status(id, &word).map_err(|e| self.corrupt(e))?;
             let started_at_ms = row.get(2).map_err(|e| self.err(e))?;
             out.entry(name).or_default().push((id, Observation { started_at_ms, status }));
         }
@@ -380,20 +279,12 @@ impl SqliteStore {
             if have >= limit {
                 continue;
             }
-            let oldest = out.get(*check).and_then(|seen| seen.first()).map_or(i64::MAX, |o| o.started_at_ms);
-            let mut older: Vec<Observation> = self
-                .recent_sealed(Some(check), limit - have)?
-                .into_iter()
-                .filter(|r| r.started_at_ms <= oldest)
-                .map(|r| Observation { started_at_ms: r.started_at_ms, status: r.status })
-                .collect();
-            if older.is_empty() {
-                continue;
+            let sealed = self.recent_sealed(Some(check), limit - have)?;
+            let mut seen = out.remove(*check).unwrap_or_default();
+            rows::observations_with_sealed(&mut seen, sealed);
+            if !seen.is_empty() {
+                out.insert((*check).to_owned(), seen);
             }
-            older.reverse();
-            let seen = out.entry((*check).to_owned()).or_default();
-            older.append(seen);
-            *seen = older;
         }
         Ok(out)
     }

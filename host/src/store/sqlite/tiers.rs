@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{Decode, SqliteStore, classify};
 use crate::result::CheckResult;
-use crate::store::{ChangeKind, EventRecord, HOUR_MS, HourRollup, PackedHour, StatusCounts, StoreError, blocks};
+use crate::store::{ChangeKind, EventRecord, HOUR_MS, HourRollup, PackedHour, StatusCounts, StoreError, blocks, rows};
 
 impl SqliteStore {
     /// The unpacked results of `check`'s sealed hours that overlap `[from_ms, to_ms)`,
@@ -71,31 +71,25 @@ impl SqliteStore {
         // One statement per case, so that one check's walks its primary key backwards.
         let sql = match check {
             Some(_) => "SELECT check_name, block FROM sealed_hours WHERE check_name = ?1 ORDER BY hour_ms DESC",
-            None => "SELECT check_name, block FROM sealed_hours ORDER BY hour_ms DESC",
+            None => "SELECT check_name, block FROM sealed_hours ORDER BY hour_ms DESC, check_name DESC",
         };
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
-        let mut rows = match check {
+        let mut cursor = match check {
             Some(name) => stmt.query(params![name]),
             None => stmt.query([]),
         }
         .map_err(|e| self.err(e))?;
-        let mut out: Vec<CheckResult> = Vec::new();
-        let mut hour_done = i64::MAX;
-        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            let name: String = row.get(0).map_err(|e| self.err(e))?;
-            let blob: Vec<u8> = row.get(1).map_err(|e| self.err(e))?;
-            let mut results = self.unpack(&name, &blob)?;
-            let hour = results.first().map_or(i64::MIN, |r| r.started_at_ms.div_euclid(HOUR_MS));
-            // Blocks come newest hour first; every block of an hour must be in before cutting.
-            if out.len() >= limit && hour < hour_done {
-                break;
-            }
-            hour_done = hour;
-            out.append(&mut results);
-        }
-        out.sort_by_key(|r| std::cmp::Reverse(r.started_at_ms));
-        out.truncate(limit);
-        Ok(out)
+        let blocks = std::iter::from_fn(|| match cursor.next() {
+            Ok(Some(row)) => Some(
+                row.get::<_, String>(0)
+                    .and_then(|name| Ok((name, row.get::<_, Vec<u8>>(1)?)))
+                    .map_err(|e| self.err(e))
+                    .and_then(|(name, blob)| self.unpack(&name, &blob)),
+            ),
+            Ok(None) => None,
+            Err(e) => Some(Err(self.err(e))),
+        });
+        rows::newest_sealed(blocks, limit)
     }
 
     fn unpack(&self, check: &str, blob: &[u8]) -> Result<Vec<CheckResult>, StoreError> {
