@@ -107,8 +107,8 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Counts each check's runs per interval slot `[phase + k·every, phase + (k+1)·every)` with
-/// its slot's nominal time in `[from, to)`, the phase read off its first run (runs start at
+/// Counts each check's runs per interval slot (the runs nearest `phase + k·every`) with its
+/// slot's nominal time in `[from, to)`, the phase read off its first run (runs start at
 /// their phase, a few ms late at most).
 fn runs_per_slot(starts: &[i64], every: i64, from: i64, to: i64) -> Vec<(i64, usize)> {
     let phase = starts[0].rem_euclid(every);
@@ -119,7 +119,8 @@ fn runs_per_slot(starts: &[i64], every: i64, from: i64, to: i64) -> Vec<(i64, us
         slots.insert(phase + k * every, 0);
     }
     for at in starts {
-        let k = (at - phase).div_euclid(every);
+        // Rounded, not floored: each runner's clock reads the same due time a few ms apart.
+        let k = (at - phase + every / 2).div_euclid(every);
         if let Some(n) = slots.get_mut(&(phase + k * every)) {
             *n += 1;
         }
@@ -175,7 +176,15 @@ fn three_runners_share_300_checks_and_take_over_from_one_killed() {
             }
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems[..problems.len().min(20)].join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems (shared from {shared_from}, killed at {kill_at}, until {until}; statuses {}):\n{}",
+        problems.len(),
+        db.sql(
+            "SELECT string_agg(status || '=' || n, ' ') FROM (SELECT status, count(*) n FROM results GROUP BY status) s"
+        ),
+        problems[..problems.len().min(20)].join("\n")
+    );
     let total: usize = db.sql("SELECT count(*) FROM results").parse().expect("count");
     let distinct: usize = db
         .sql("SELECT count(*) FROM (SELECT DISTINCT check_name, started_at_ms FROM results) d")
@@ -204,9 +213,7 @@ fn a_quorum_of_two_locations_makes_one_hard_down_only_when_both_see_it() {
     let eu = Runner::start(&sandbox.config(), &url, "eu-1", &["--location", "eu"], &[("TARGET", &eu_target)]);
     let us = Runner::start(&sandbox.config(), &url, "us-1", &["--location", "us"], &[("TARGET", &us_target)]);
     let combined = |status: &str| -> usize {
-        db.sql(&format!("SELECT count(*) FROM results WHERE check_name = 'web' AND status = '{status}'"))
-            .parse()
-            .unwrap_or(0)
+        db.count(&format!("SELECT count(*) FROM results WHERE check_name = 'web' AND status = '{status}'"))
     };
     // eu sees it down, us up: the combined check stays up, and no HARD problem is raised.
     wait_until("three combined results while only eu sees it down", Duration::from_secs(60), || combined("ok") >= 3);
@@ -302,9 +309,7 @@ fn a_runner_cut_off_from_the_store_buffers_and_loses_nothing() {
     }
     let sandbox = Sandbox::new(&config);
     let runner = Runner::start(&sandbox.config(), &url, "solo", &[], &[]);
-    wait_until("the runner writes results", Duration::from_secs(60), || {
-        db.sql("SELECT count(*) FROM results").parse::<usize>().unwrap_or(0) >= 40
-    });
+    wait_until("the runner writes results", Duration::from_secs(60), || db.count("SELECT count(*) FROM results") >= 40);
     let from = now_ms();
     thread::sleep(Duration::from_secs(2));
     proxy.cut();

@@ -519,10 +519,9 @@ fn locations_and_quorum_are_read_and_checked() {
 
 #[test]
 fn the_store_url_is_checked_and_shown_without_the_environment() {
-    let plan = parse_text(&format!(
-        "[store]\nurl = \"postgres://vitals:${{env:API_TOKEN}}@db.internal/vitals\"\n\n{MINIMAL}"
-    ))
-    .expect("valid");
+    let plan =
+        parse_text(&format!("[store]\nurl = \"postgres://vitals:${{env:API_TOKEN}}@db.internal/vitals\"\n\n{MINIMAL}"))
+            .expect("valid");
     let store = plan.store.expect("a store");
     assert_eq!(store.url(), "postgres://vitals:tok-123@db.internal/vitals");
     assert!(!store.shown().contains("tok-123") && store.shown().contains("***"), "{}", store.shown());

@@ -317,7 +317,7 @@ mod tests {
     /// hour but the last sealed.
     fn fixture() -> (tempfile::TempDir, Box<dyn ResultStore>, Vec<CheckResult>) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut store = crate::store::open(&dir.path().join("v.db")).expect("opens");
+        let mut store = crate::store::open(dir.path().join("v.db")).expect("opens");
         let results: Vec<CheckResult> = (0..600)
             .filter(|m| !(200..230).contains(m))
             .map(|m| {
