@@ -209,7 +209,7 @@ fn big(n: usize) -> i64 {
 }
 
 #[cfg(test)]
-mod same_answers;
+mod same_answers_tests;
 #[cfg(test)]
 mod testdb;
 #[cfg(test)]
