@@ -162,7 +162,13 @@ impl Worker {
             .name("vitals-postgres".into())
             .spawn(move || {
                 for job in inbox {
-                    job(&mut session);
+                    // A job that panics (a bug) fails its own call, not the store: its
+                    // answer channel is dropped, and the connection it may have left
+                    // mid-transaction is dropped too.
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut session))).is_err() {
+                        session.client = None;
+                        session.statements.clear();
+                    }
                 }
                 // The channel is closed: the store was dropped. Dropping the client ends
                 // the session cleanly.
@@ -176,8 +182,10 @@ impl Worker {
         &self,
         mut job: impl FnMut(&mut Conn<'_>) -> Result<R, Fail> + Send + 'static,
     ) -> Result<R, StoreError> {
-        let stopped =
-            || StoreError::Other { path: self.path.clone(), source: "the store's connection thread stopped".into() };
+        let stopped = || StoreError::Other {
+            path: self.path.clone(),
+            source: "the store's connection thread failed the call".into(),
+        };
         let (answer, reply) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |session: &mut Session| {
             let _ = answer.send(session.run(&mut job));
@@ -271,8 +279,9 @@ pub(super) fn classify(path: &Path, err: impl Into<Classified>) -> StoreError {
             // Integrity constraints, data exceptions (a NUL byte in text, a number out of
             // range) and program limits (a row too big): about the data.
             ("23" | "22" | "54", _) => StoreError::Rejected { path, detail: reason },
-            // Tables or columns missing: not the schema this Vitals made; damaged data.
-            (_, "42P01" | "42703") | ("XX", _) => StoreError::Corrupt { path, detail: reason },
+            // Tables or columns missing, or one of the same name not made by Vitals (found
+            // when migrating): not the schema this Vitals made. Damaged data.
+            (_, "42P01" | "42703" | "42P07" | "XX001" | "XX002") => StoreError::Corrupt { path, detail: reason },
             _ => match source {
                 Some(source) => StoreError::Other { path, source },
                 None => StoreError::Other { path, source: reason.into() },

@@ -375,3 +375,62 @@ fn integrity_check_finds_an_hour_both_sealed_and_raw() {
     let problems = store.integrity_check().unwrap();
     assert_eq!(problems, ["check \"a\", hour 0: is sealed and still has raw results"]);
 }
+
+#[test]
+fn a_database_with_tables_of_another_program_is_refused() {
+    let db = TestDb::new();
+    db.with(|c| c.batch_execute("CREATE TABLE results (invoice BIGINT)").unwrap());
+    let err = PgStore::open(&db.spec()).err().expect("refused");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("\"results\" already exists"), "{err}");
+}
+
+#[test]
+fn recent_is_newest_first_filters_by_check_and_honours_the_limit() {
+    let db = TestDb::new();
+    let mut store = open(&db);
+    store.write_run(&[result("a", 100, Status::Ok), result("b", 100, Status::Warning)], &[]).unwrap();
+    store.write_run(&[result("a", 200, Status::Critical), result("b", 200, Status::Ok)], &[]).unwrap();
+    store.write_run(&[result("a", 300, Status::Unknown)], &[]).unwrap();
+
+    let a = store.recent(Some("a"), 10).unwrap();
+    assert_eq!(a.iter().map(|r| r.started_at_ms).collect::<Vec<_>>(), [300, 200, 100]);
+    let two = store.recent(Some("a"), 2).unwrap();
+    assert_eq!(two.iter().map(|r| r.status).collect::<Vec<_>>(), [Status::Unknown, Status::Critical]);
+    let all = store.recent(None, 3).unwrap();
+    assert_eq!(all.iter().map(|r| r.started_at_ms).collect::<Vec<_>>(), [300, 200, 200]);
+    // Same time: the later written comes first.
+    assert_eq!(all[1].check, "b");
+    assert!(store.recent(Some("nope"), 10).unwrap().is_empty());
+    assert!(store.recent(None, 0).unwrap().is_empty());
+}
+
+#[test]
+fn recent_observations_go_on_into_sealed_hours() {
+    let db = TestDb::new();
+    let mut store = open(&db);
+    let sealed: Vec<CheckResult> =
+        (0..4).map(|i| result("a", 600_000 * i, if i == 2 { Status::Critical } else { Status::Ok })).collect();
+    store.write_run(&sealed, &[]).unwrap();
+    let rollup = HourRollup {
+        check: "a".into(),
+        hour_ms: 0,
+        up_ms: crate::store::HOUR_MS,
+        degraded_ms: 0,
+        down_ms: 0,
+        no_data_ms: 0,
+        counts: crate::store::StatusCounts::default(),
+        soft: 0,
+        hard: 4,
+        latency: None,
+        phases: None,
+    };
+    store.seal_hour(&rollup, &sealed).unwrap();
+    store.write_run(&[result("a", 3_700_000, Status::Warning), result("a", 3_800_000, Status::Ok)], &[]).unwrap();
+    assert_eq!(count(&db, "results"), 2, "the sealed hour left the raw rows");
+    let got = store.recent_observations(&["a", "never"], 4).unwrap();
+    let times: Vec<i64> = got["a"].iter().map(|o| o.started_at_ms).collect();
+    assert_eq!(times, [1_200_000, 1_800_000, 3_700_000, 3_800_000]);
+    assert_eq!(got["a"][0].status, Status::Critical);
+    assert_eq!(got.len(), 1);
+}

@@ -39,6 +39,8 @@ CREATE TABLE events (
     summary      TEXT NOT NULL,
     CONSTRAINT events_check_time_kind UNIQUE (check_name, at_ms, kind)
 );
+-- The newest events of every check (`vitals events` without a check).
+CREATE INDEX events_time ON events (at_ms);
 
 -- One check-hour of results packed into a block (store/blocks.rs: the same bytes as SQLite's).
 CREATE TABLE sealed_hours (
