@@ -188,7 +188,7 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
     reloader.finish_notifiers(options.grace).await;
     let written = written.map_err(|e| Failure::store(format!("{e}\nsome results were not stored")))?;
     if let Some(what) = damage.found() {
-        return Err(Failure::store(format!("{what} ({}); run `vitals store check`", context.store_spec().shown())));
+        return Err(Failure::store(format!("{what} ({}); run `vitals store check`", spec.shown())));
     }
     let _ = stop_server.send(true);
     if let Some(thread) = membership {

@@ -135,20 +135,22 @@ pub fn assignment(entries: &[Prepared], me: &str, live: &[RunnerInfo]) -> HashSe
 }
 
 /// The entries a runner schedules, as the daemon last loaded them (at start and at each
-/// reload), for the membership thread to assign.
+/// reload), for the membership thread to assign, with a generation that counts the loads.
 #[derive(Clone, Default)]
-pub struct Roster(Arc<Mutex<(u64, Vec<Prepared>)>>);
+pub struct Roster(Arc<Mutex<(u64, Arc<Vec<Prepared>>)>>);
 
 impl Roster {
     /// Replaces the entries.
     pub fn set(&self, entries: &[Prepared]) {
         let mut roster = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         roster.0 += 1;
-        roster.1 = entries.to_vec();
+        roster.1 = Arc::new(entries.to_vec());
     }
 
-    fn get(&self) -> (u64, Vec<Prepared>) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    /// The generation and the entries (shared, not copied: it is read every heartbeat).
+    fn get(&self) -> (u64, Arc<Vec<Prepared>>) {
+        let roster = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        (roster.0, Arc::clone(&roster.1))
     }
 }
 
@@ -177,10 +179,10 @@ pub fn start_membership(
         checks: 0,
     };
     let membership = store.heartbeat(&me)?;
-    let (generation, entries) = roster.get();
-    let mut members: Vec<String> = live(&membership, &me, sharing.timeout).into_iter().map(|r| r.id).collect();
-    let mut owned = assignment(&entries, &me.id, &live(&membership, &me, sharing.timeout));
-    let mut seen = generation;
+    let (mut seen, entries) = roster.get();
+    let alive = live(&membership, &me, sharing.timeout);
+    let mut owned = assignment(&entries, &me.id, &alive);
+    let mut members: Vec<String> = alive.into_iter().map(|r| r.id).collect();
     let first = Control::Assign { owned: owned.clone(), states: HashMap::new() };
     tracing::info!(runner = %me.id, location = %me.location, owned = owned.len(), of = entries.len(), runners = members.len(), "joined the runners");
     let thread = std::thread::Builder::new()

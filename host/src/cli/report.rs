@@ -24,11 +24,10 @@ pub fn report(cli: &Cli, args: &ReportArgs) -> Result<u8, Failure> {
         selected.retain(|c| args.checks.contains(&c.name));
     }
     // A check seen from several locations is reported combined, then per location.
-    let series: Vec<CheckPlan> = selected.iter().flat_map(|c| c.locations.iter().map(|l| c.at_location(l))).collect();
-    let selected: Vec<&CheckPlan> = selected
-        .into_iter()
-        .flat_map(|c| std::iter::once(c).chain(series.iter().filter(move |s| s.rhythm() == c.name)))
-        .collect();
+    let series: Vec<Vec<CheckPlan>> =
+        selected.iter().map(|c| c.locations.iter().map(|l| c.at_location(l)).collect()).collect();
+    let selected: Vec<&CheckPlan> =
+        selected.iter().zip(&series).flat_map(|(check, own)| std::iter::once(*check).chain(own)).collect();
     let now_ms = crate::schedule::scheduler::wall_clock_ms();
     let window = window(args, now_ms)?;
 

@@ -284,6 +284,14 @@ impl Scheduler {
         self.owned.as_ref().is_none_or(|owned| owned.contains(name))
     }
 
+    /// How many entries this runner runs (every entry, unless it shares them).
+    fn owned_count(&self) -> usize {
+        match &self.owned {
+            None => self.entries.len(),
+            Some(_) => self.entries.keys().filter(|n| self.owns(n)).count(),
+        }
+    }
+
     /// Takes the assignment of [`Control::Assign`].
     fn assign(&mut self, owned: HashSet<String>, mut states: HashMap<String, CheckState>) {
         for (name, entry) in &mut self.entries {
@@ -298,7 +306,7 @@ impl Scheduler {
         tracing::debug!(owned = owned.len(), of = self.entries.len(), "runner assignment changed");
         self.owned = Some(owned);
         if let Some(t) = &self.observer {
-            t.checks(self.entries.keys().filter(|n| self.owns(n)).count());
+            t.checks(self.owned_count());
         }
         self.publish_states();
     }
@@ -336,7 +344,7 @@ impl Scheduler {
             self.schedule_next(name, now);
         }
         if let Some(t) = &self.observer {
-            t.checks(self.entries.len());
+            t.checks(self.owned_count());
         }
         let grace = loop {
             let next_due = self.queue.peek().map(|Reverse(due)| due.at_ms);
@@ -553,7 +561,7 @@ impl Scheduler {
         // Connections open now keep the slots of the old limit until they close.
         self.executor.set_max_per_host(max_per_host);
         if let Some(t) = &self.observer {
-            t.checks(self.entries.len());
+            t.checks(self.owned_count());
         }
         self.publish_states();
     }

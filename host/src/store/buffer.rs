@@ -53,11 +53,6 @@ impl Buffered {
         Ok(Buffered { shared, buffer, path: path.to_owned(), limit, held, retry_at: None, backoff: FIRST_BACKOFF })
     }
 
-    /// Results waiting in the buffer.
-    pub fn held(&self) -> u64 {
-        self.held
-    }
-
     /// Whether the shared store may be tried now.
     fn may_try(&self) -> bool {
         self.retry_at.is_none_or(|at| Instant::now() >= at)

@@ -28,6 +28,8 @@ use crate::result::{CheckResult, Status};
 
 pub mod blocks;
 mod buffer;
+#[cfg(test)]
+mod fixtures_tests;
 mod null;
 mod postgres;
 mod rows;

@@ -6,11 +6,11 @@ use std::fmt::Debug;
 use std::time::Duration;
 
 use super::testdb::TestDb;
-use super::tests::{metric, result};
 use super::*;
 use crate::report::rollup::{Cadence, rollup};
 use crate::result::state::Event;
 use crate::result::{Metric, Reason, StateInfo, StateType, Status};
+use crate::store::fixtures_tests::{metric, result};
 use crate::store::{HOUR_MS, ResultStore};
 
 /// The first hour of the history (a day's start, so phases compact by whole days).
