@@ -210,8 +210,22 @@ fn a_quorum_of_two_locations_makes_one_hard_down_only_when_both_see_it() {
     );
     let eu_target = format!("http://{always_down}/fail");
     let us_target = format!("http://{switch}/");
-    let eu = Runner::start(&sandbox.config(), &url, "eu-1", &["--location", "eu"], &[("TARGET", &eu_target)]);
-    let us = Runner::start(&sandbox.config(), &url, "us-1", &["--location", "us"], &[("TARGET", &us_target)]);
+    let listen = || format!("127.0.0.1:{}", servers::closed_port());
+    let (eu_listen, us_listen) = (listen(), listen());
+    let eu = Runner::start(
+        &sandbox.config(),
+        &url,
+        "eu-1",
+        &["--location", "eu", "--listen", &eu_listen],
+        &[("TARGET", &eu_target)],
+    );
+    let us = Runner::start(
+        &sandbox.config(),
+        &url,
+        "us-1",
+        &["--location", "us", "--listen", &us_listen],
+        &[("TARGET", &us_target)],
+    );
     let combined = |status: &str| -> usize {
         db.count(&format!("SELECT count(*) FROM results WHERE check_name = 'web' AND status = '{status}'"))
     };
@@ -237,6 +251,24 @@ fn a_quorum_of_two_locations_makes_one_hard_down_only_when_both_see_it() {
     assert_eq!(hard_downs(), 1, "one HARD down event for the check");
     let locations: String = db.sql("SELECT string_agg(location, ',' ORDER BY location) FROM runners");
     assert_eq!(locations, "eu,us");
+    // /status and /metrics say where each series ran from: eu's own runs at eu, the
+    // combined check (on whichever runner owns it) at `all`.
+    let status = |addr: &str| -> serde_json::Value {
+        let (code, body) = servers::get(addr.parse().expect("addr"), "/status");
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str(&body).expect("JSON")
+    };
+    let (eu_status, us_status) = (status(&eu_listen), status(&us_listen));
+    assert_eq!(eu_status["location"], "eu", "{eu_status:#}");
+    assert_eq!(eu_status["checks"]["web@eu"]["check"], "web", "{eu_status:#}");
+    assert_eq!(eu_status["checks"]["web@eu"]["location"], "eu", "{eu_status:#}");
+    assert_eq!(us_status["checks"]["web@us"]["location"], "us", "{us_status:#}");
+    let combined: Vec<&serde_json::Value> =
+        [&eu_status, &us_status].into_iter().filter_map(|s| s["checks"].get("web")).collect();
+    assert_eq!(combined.len(), 1, "one runner combines: {eu_status:#} {us_status:#}");
+    assert_eq!(combined[0]["location"], "all");
+    let (_, metrics) = servers::get(eu_listen.parse().expect("addr"), "/metrics");
+    assert!(metrics.contains("vitals_check_status{check=\"web\",location=\"eu\",plugin=\"http\"} 2"), "{metrics}");
     assert_eq!(eu.stop(), Some(0));
     assert_eq!(us.stop(), Some(0));
 }

@@ -25,7 +25,7 @@ use crate::runtime::Runtime;
 use crate::schedule::scheduler::Settings;
 use crate::schedule::{Clock, Control, Prepared, SandboxExecutor, Scheduler, SharedStates, wall_clock_ms};
 pub use crate::serve::metrics::Detail;
-use crate::serve::metrics::Telemetry;
+use crate::serve::metrics::{Place, Telemetry};
 use crate::store::{Buffered, MAX_BUFFERED_RESULTS, StoreError, StoreSpec};
 
 /// How often `--watch` looks at the config file.
@@ -118,7 +118,7 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
     } else {
         store
     };
-    let telemetry = Arc::new(Telemetry::with_detail(options.detail));
+    let telemetry = Arc::new(Telemetry::with_detail(options.detail).at_location(location.as_deref()));
     let checks = prepared.len();
     let roster = Roster::default();
     roster.set(&prepared);
@@ -152,7 +152,10 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
         None
     };
     let server = match options.listen {
-        Some(addr) => Some(start_server(addr, &telemetry, scheduler.states(), server_stopped).await?),
+        Some(addr) => {
+            let here = location.clone().unwrap_or_default();
+            Some(start_server(addr, &telemetry, scheduler.states(), (roster.clone(), here), server_stopped).await?)
+        }
         None => None,
     };
     let slot: NotifySlot = Arc::new(RwLock::new(handle.as_ref().map(NotifyHandle::sender)));
@@ -286,10 +289,14 @@ fn start_housekeeping(spec: StoreSpec, upkeep: Arc<Mutex<Upkeep>>, stopped: watc
     }
 }
 
+/// Serves `/metrics`, `/healthz` and `/status` on `addr`. `/status` has the state of each
+/// entry this runner runs, with its `check` and its `location` (see `serve::metrics::Place`),
+/// read off `roster` on a runner in `here`.
 async fn start_server(
     addr: SocketAddr,
     telemetry: &Arc<Telemetry>,
     states: SharedStates,
+    (roster, here): (Roster, String),
     mut stopped: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>, Failure> {
     let listener = tokio::net::TcpListener::bind(addr)
@@ -297,8 +304,26 @@ async fn start_server(
         .map_err(|e| Failure::unavailable(format!("cannot listen on {addr}: {e}")))?;
     let status: crate::serve::StatusFn = Arc::new(move || {
         let states = states.lock().map(|s| s.clone()).unwrap_or_default();
-        let sorted: std::collections::BTreeMap<_, _> = states.into_iter().collect();
-        serde_json::json!({ "checks": sorted })
+        let entries = roster.entries();
+        let places: HashMap<&str, Place> =
+            entries.iter().map(|p| (p.check.name.as_str(), Place::of(&p.check, &here))).collect();
+        let sorted: std::collections::BTreeMap<String, serde_json::Value> = states
+            .into_iter()
+            .map(|(name, state)| {
+                let mut entry = serde_json::to_value(&state).unwrap_or_default();
+                if let (Some(place), Some(fields)) = (places.get(name.as_str()), entry.as_object_mut()) {
+                    fields.insert("check".into(), place.check.clone().into());
+                    if !place.location.is_empty() {
+                        fields.insert("location".into(), place.location.clone().into());
+                    }
+                }
+                (name, entry)
+            })
+            .collect();
+        match here.as_str() {
+            "" => serde_json::json!({ "checks": sorted }),
+            location => serde_json::json!({ "location": location, "checks": sorted }),
+        }
     });
     let telemetry = Arc::clone(telemetry);
     tracing::info!(%addr, "serving /metrics, /healthz and /status");

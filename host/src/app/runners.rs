@@ -147,6 +147,11 @@ impl Roster {
         roster.1 = Arc::new(entries.to_vec());
     }
 
+    /// The entries.
+    pub fn entries(&self) -> Arc<Vec<Prepared>> {
+        self.get().1
+    }
+
     /// The generation and the entries (shared, not copied: it is read every heartbeat).
     fn get(&self) -> (u64, Arc<Vec<Prepared>>) {
         let roster = self.0.lock().unwrap_or_else(PoisonError::into_inner);

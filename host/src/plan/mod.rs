@@ -300,11 +300,14 @@ impl CheckPlan {
         }
     }
 
-    /// The location this entry runs from, if it is a location's series.
-    pub fn location(&self) -> Option<&str> {
+    /// The `location` label of this entry in `/status` and `/metrics` on a runner in
+    /// `runner` (empty: none): a location's series is at its location, a check with
+    /// `locations` (its combined result) at [`ALL_LOCATIONS`], any other at the runner's.
+    pub fn location_label<'a>(&'a self, runner: &'a str) -> &'a str {
         match &self.series {
-            Series::Own => None,
-            Series::Location { location, .. } => Some(location),
+            Series::Location { location, .. } => location,
+            Series::Own if self.locations.is_empty() => runner,
+            Series::Own => ALL_LOCATIONS,
         }
     }
 

@@ -14,6 +14,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 
 use super::Prepared;
+use crate::plan::CheckPlan;
 use crate::plan::schedule::retry_after;
 use crate::result::state::{CheckState, Event};
 use crate::result::{CheckResult, EventRecord, Reason, StateInfo, StateType};
@@ -91,9 +92,9 @@ pub trait Observer: Send + Sync + 'static {
     /// A run finished (its result follows through [`Observer::result`]).
     fn run_finished(&self) {}
     /// A run of `check` was skipped: the previous one was still going.
-    fn skipped(&self, _check: &str) {}
+    fn skipped(&self, _check: &CheckPlan) {}
     /// A run's result, with whether its state is HARD and whether the check flaps.
-    fn result(&self, _result: &CheckResult, _hard: bool, _flapping: bool) {}
+    fn result(&self, _check: &CheckPlan, _result: &CheckResult, _hard: bool, _flapping: bool) {}
     /// `check` was removed by a reload: forget what is known of it.
     fn removed(&self, _check: &str) {}
 }
@@ -419,7 +420,7 @@ impl Scheduler {
                 // Never two runs of one check at once: this one is skipped, and counted.
                 self.summary.skipped += 1;
                 if let Some(t) = &self.observer {
-                    t.skipped(&name);
+                    t.skipped(&entry.prepared.check);
                 }
                 tracing::warn!(check = %name, "previous run still going; skipping this one");
             } else {
@@ -503,7 +504,7 @@ impl Scheduler {
             })
             .collect();
         if let Some(t) = &self.observer {
-            t.result(&result, observation.state_type == StateType::Hard, observation.flapping);
+            t.result(&entry.prepared.check, &result, observation.state_type == StateType::Hard, observation.flapping);
         }
         if observation.retry {
             let retry_interval = entry.prepared.check.timing.retry_interval;

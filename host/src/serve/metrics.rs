@@ -12,14 +12,15 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::prometheus_text;
+use prometheus_client::encoding::{EncodeLabel, EncodeLabelSet, LabelSetEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use crate::plan::CheckPlan;
 use crate::result::{CheckResult, Status};
 use crate::schedule::scheduler::Observer;
 
@@ -39,32 +40,96 @@ pub const MAX_PLUGIN_METRICS_PER_CHECK: usize = 64;
 /// Plugin metric names and units are clipped to this many bytes (at a character boundary).
 pub const MAX_PLUGIN_LABEL_BYTES: usize = 128;
 
+/// Which check a series is about and where it ran from: the `check` label, and the
+/// `location` label when there is one (a runner's `--location`, a location's series of a
+/// check with `locations`, or `all` for such a check's combined result). A runner without
+/// a location exports no `location` label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct Place {
+    /// The check's name (of a location's series `web@eu`, `web`).
+    pub check: String,
+    /// The location; empty for none.
+    pub location: String,
+}
+
+impl Place {
+    /// The place of schedule entry `check` on a runner in `runner_location` (empty: none).
+    pub fn of(check: &CheckPlan, runner_location: &str) -> Place {
+        Place { check: check.rhythm().to_owned(), location: check.location_label(runner_location).to_owned() }
+    }
+
+    /// The place of a result known by its entry name only: `web@eu` is check `web` at `eu`,
+    /// any other name is at `runner_location`.
+    fn of_name(name: &str, runner_location: &str) -> Place {
+        match name.split_once(crate::plan::LOCATION_SEPARATOR) {
+            Some((check, location)) => Place { check: check.to_owned(), location: location.to_owned() },
+            None => Place { check: name.to_owned(), location: runner_location.to_owned() },
+        }
+    }
+
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> Result<(), std::fmt::Error> {
+        ("check", self.check.as_str()).encode(encoder.encode_label())?;
+        if !self.location.is_empty() {
+            ("location", self.location.as_str()).encode(encoder.encode_label())?;
+        }
+        Ok(())
+    }
+}
+
 /// Labels of the per-check series that also say which plugin ran.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 struct CheckLabels {
-    check: String,
+    place: Place,
     plugin: String,
 }
 
+impl EncodeLabelSet for CheckLabels {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> Result<(), std::fmt::Error> {
+        self.place.encode(encoder)?;
+        ("plugin", self.plugin.as_str()).encode(encoder.encode_label())
+    }
+}
+
 /// Labels of `vitals_check_runs_total`.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 struct RunLabels {
-    check: String,
+    place: Place,
     status: &'static str,
 }
 
+impl EncodeLabelSet for RunLabels {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> Result<(), std::fmt::Error> {
+        self.place.encode(encoder)?;
+        ("status", self.status).encode(encoder.encode_label())
+    }
+}
+
 /// Labels of the series keyed by the check alone.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 struct CheckOnly {
-    check: String,
+    place: Place,
+}
+
+impl EncodeLabelSet for CheckOnly {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> Result<(), std::fmt::Error> {
+        self.place.encode(encoder)
+    }
 }
 
 /// Labels of one plugin metric series.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 struct MetricLabels {
-    check: String,
+    place: Place,
     metric: String,
     unit: String,
+}
+
+impl EncodeLabelSet for MetricLabels {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> Result<(), std::fmt::Error> {
+        self.place.encode(encoder)?;
+        ("metric", self.metric.as_str()).encode(encoder.encode_label())?;
+        ("unit", self.unit.as_str()).encode(encoder.encode_label())
+    }
 }
 
 /// Labels of `vitals_build_info`.
@@ -107,8 +172,10 @@ struct Series {
 }
 
 /// The label sets that exist for one check, so that all of them can be removed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Tracked {
+    /// Its `check` and `location` labels.
+    place: Place,
     /// The per-check series, once a result was recorded.
     series: Option<Series>,
     /// The plugin metric series of the latest run.
@@ -133,6 +200,8 @@ pub struct Telemetry {
     checks: Gauge,
     results_dropped: Counter,
     detail: Detail,
+    /// The runner's `--location` (empty: none), the `location` label of its checks.
+    location: String,
     /// Per check name, the label sets in use. Held across every update of a check's
     /// series so that a concurrent `forget_check` cannot leave a series behind.
     tracked: Mutex<HashMap<String, Tracked>>,
@@ -250,7 +319,29 @@ impl Telemetry {
             results_dropped,
             detail,
             tracked: Mutex::new(HashMap::new()),
+            location: String::new(),
         }
+    }
+
+    /// The telemetry of a runner in `location`: its checks' series carry it as their
+    /// `location` label.
+    pub fn at_location(mut self, location: Option<&str>) -> Telemetry {
+        self.location = location.unwrap_or_default().to_owned();
+        self
+    }
+
+    /// The tracked label sets of entry `name`, created at `place` if there are none.
+    fn track<'a>(
+        &self,
+        tracked: &'a mut HashMap<String, Tracked>,
+        name: &str,
+        place: impl FnOnce() -> Place,
+    ) -> &'a mut Tracked {
+        tracked.entry(name.to_owned()).or_insert_with(|| Tracked {
+            place: place(),
+            series: None,
+            metrics: HashSet::new(),
+        })
     }
 
     fn tracked(&self) -> MutexGuard<'_, HashMap<String, Tracked>> {
@@ -265,17 +356,22 @@ impl Telemetry {
     /// plugin no longer reports disappears. When the check's plugin changed since the last
     /// result, the series labelled with the old plugin are removed.
     pub fn record_result(&self, result: &CheckResult, hard: bool, flapping: bool) {
+        self.record_result_at(|| Place::of_name(&result.check, &self.location), result, hard, flapping);
+    }
+
+    /// [`Telemetry::record_result`] for a result whose labels are `place` (asked for when
+    /// the check has no series yet).
+    fn record_result_at(&self, place: impl FnOnce() -> Place, result: &CheckResult, hard: bool, flapping: bool) {
         let mut tracked = self.tracked();
-        let current = tracked.get(result.check.as_str()).and_then(|t| t.series.as_ref()).map(|s| s.plugin.as_str());
+        let entry = self.track(&mut tracked, &result.check, place);
+        let current = entry.series.as_ref().map(|s| s.plugin.as_str());
         if current != Some(result.plugin.as_str()) {
             if let Some(old) = current {
-                let old = CheckLabels { check: result.check.clone(), plugin: old.to_owned() };
+                let old = CheckLabels { place: entry.place.clone(), plugin: old.to_owned() };
                 self.remove_plugin_series(&old);
             }
-            let series = self.series(&result.check, &result.plugin);
-            tracked.entry(result.check.clone()).or_default().series = Some(series);
+            entry.series = Some(self.series(&entry.place, &result.plugin));
         }
-        let Some(entry) = tracked.get_mut(result.check.as_str()) else { return };
         let Some(series) = entry.series.as_mut() else { return };
 
         let seconds = result.duration.as_secs_f64();
@@ -291,7 +387,7 @@ impl Telemetry {
         series.runs[slot]
             .get_or_insert_with(|| {
                 self.runs
-                    .get_or_create(&RunLabels { check: result.check.clone(), status: result.status.as_str() })
+                    .get_or_create(&RunLabels { place: entry.place.clone(), status: result.status.as_str() })
                     .clone()
             })
             .inc();
@@ -302,7 +398,7 @@ impl Telemetry {
         let mut fresh = HashSet::new();
         for metric in &result.metrics {
             let series =
-                MetricLabels { check: result.check.clone(), metric: clip(&metric.name), unit: clip(&metric.unit) };
+                MetricLabels { place: entry.place.clone(), metric: clip(&metric.name), unit: clip(&metric.unit) };
             if fresh.len() >= MAX_PLUGIN_METRICS_PER_CHECK && !fresh.contains(&series) {
                 continue;
             }
@@ -317,9 +413,9 @@ impl Telemetry {
 
     /// Creates the per-check series of `check` run by `plugin` (and its skipped-runs
     /// counter, at 0), returning their handles.
-    fn series(&self, check: &str, plugin: &str) -> Series {
-        let labels = CheckLabels { check: check.to_owned(), plugin: plugin.to_owned() };
-        let _ = self.skipped.get_or_create(&CheckOnly { check: check.to_owned() });
+    fn series(&self, place: &Place, plugin: &str) -> Series {
+        let labels = CheckLabels { place: place.clone(), plugin: plugin.to_owned() };
+        let _ = self.skipped.get_or_create(&CheckOnly { place: place.clone() });
         Series {
             plugin: plugin.to_owned(),
             status: self.status.get_or_create(&labels).clone(),
@@ -358,9 +454,14 @@ impl Telemetry {
 
     /// Counts a run of `check` that was skipped because its previous run was still going.
     pub fn record_skipped(&self, check: &str) {
+        self.record_skipped_at(|| Place::of_name(check, &self.location), check);
+    }
+
+    /// [`Telemetry::record_skipped`] for entry `name` whose labels are `place`.
+    fn record_skipped_at(&self, place: impl FnOnce() -> Place, name: &str) {
         let mut tracked = self.tracked();
-        tracked.entry(check.to_owned()).or_default();
-        self.skipped.get_or_create(&CheckOnly { check: check.to_owned() }).inc();
+        let entry = self.track(&mut tracked, name, place);
+        self.skipped.get_or_create(&CheckOnly { place: entry.place.clone() }).inc();
     }
 
     /// Sets the number of scheduled checks.
@@ -381,12 +482,12 @@ impl Telemetry {
             return;
         };
         if let Some(series) = entry.series {
-            self.remove_plugin_series(&CheckLabels { check: check.to_owned(), plugin: series.plugin });
+            self.remove_plugin_series(&CheckLabels { place: entry.place.clone(), plugin: series.plugin });
         }
         for status in Status::ALL {
-            self.runs.remove(&RunLabels { check: check.to_owned(), status: status.as_str() });
+            self.runs.remove(&RunLabels { place: entry.place.clone(), status: status.as_str() });
         }
-        self.skipped.remove(&CheckOnly { check: check.to_owned() });
+        self.skipped.remove(&CheckOnly { place: entry.place });
         for series in &entry.metrics {
             self.check_metric.remove(series);
         }
@@ -424,12 +525,12 @@ impl Observer for Telemetry {
         Telemetry::run_finished(self);
     }
 
-    fn skipped(&self, check: &str) {
-        self.record_skipped(check);
+    fn skipped(&self, check: &CheckPlan) {
+        self.record_skipped_at(|| Place::of(check, &self.location), &check.name);
     }
 
-    fn result(&self, result: &CheckResult, hard: bool, flapping: bool) {
-        self.record_result(result, hard, flapping);
+    fn result(&self, check: &CheckPlan, result: &CheckResult, hard: bool, flapping: bool) {
+        self.record_result_at(|| Place::of(check, &self.location), result, hard, flapping);
     }
 
     fn removed(&self, check: &str) {
@@ -640,5 +741,34 @@ mod tests {
         assert!(!text.contains(&"é".repeat(MAX_PLUGIN_LABEL_BYTES / 2 + 1)));
         let series = text.lines().filter(|l| l.starts_with("vitals_check_metric{")).count();
         assert_eq!(series, MAX_PLUGIN_METRICS_PER_CHECK);
+    }
+
+    #[test]
+    fn every_series_of_a_runner_with_a_location_carries_it_and_a_location_series_its_own() {
+        let t = Telemetry::with_detail(ALL).at_location(Some("eu"));
+        t.record_result(&result("db", "tcp", Status::Ok, 5, &[("connect", 1.5, "ms")]), true, false);
+        t.record_result(&result("web@us", "http", Status::Critical, 7, &[]), true, false);
+        t.record_skipped("db");
+        let s = parse(&t.encode());
+        let of = |check: &str| -> Vec<String> {
+            s.samples
+                .iter()
+                .filter(|x| x.labels.get("check") == Some(check))
+                .map(|x| x.labels.get("location").unwrap_or("(none)").to_owned())
+                .collect()
+        };
+        let db = of("db");
+        assert!(db.len() >= 8 && db.iter().all(|l| l == "eu"), "{db:?}");
+        let web = of("web");
+        assert!(!web.is_empty() && web.iter().all(|l| l == "us"), "{web:?}");
+        assert_eq!(
+            value(&s, "vitals_check_status", &[("check", "web"), ("location", "us"), ("plugin", "http")]),
+            Some(2.0)
+        );
+        assert_eq!(value(&s, "vitals_runs_skipped_total", &[("check", "db"), ("location", "eu")]), Some(1.0));
+        assert!(of("web@us").is_empty());
+        // Forgetting an entry removes its series under the labels it was given.
+        t.forget_check("web@us");
+        assert!(parse(&t.encode()).samples.iter().all(|x| x.labels.get("check") != Some("web")));
     }
 }
