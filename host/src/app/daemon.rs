@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
@@ -135,12 +136,15 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
     let scheduler = Scheduler::new(prepared, states, settings);
     let (stop_server, server_stopped) = watch::channel(false);
     let (control, control_rx) = mpsc::channel(8);
+    // Whether this runner seals and prunes the store: always alone, one of them when shared.
+    let housekeeper = Arc::new(AtomicBool::new(true));
     let membership = if shared {
         let (sharing, roster, sender, stopped) =
             (options.sharing.clone(), roster.clone(), control.clone(), stop_server.subscribe());
+        let keeper = Arc::clone(&housekeeper);
         let (first, thread) = tokio::task::spawn_blocking({
             let spec = spec.clone();
-            move || start_membership(&spec, sharing, roster, sender, stopped)
+            move || start_membership(&spec, sharing, roster, sender, keeper, stopped)
         })
         .await
         .map_err(|e| Failure::internal(format!("the membership thread failed: {e}")))?
@@ -176,7 +180,7 @@ pub async fn run(context: &Context, options: &DaemonOptions) -> Result<DaemonSum
         tokio::spawn(watch_file(reloader.clone()));
     }
     let damage = Damage { found: Arc::new(Mutex::new(None)), control: control.clone(), grace: options.grace };
-    start_housekeeping(spec.clone(), upkeep, stop_server.subscribe(), damage.clone());
+    start_housekeeping(spec.clone(), upkeep, housekeeper, stop_server.subscribe(), damage.clone());
     tracing::info!(checks, config = %context.config.display(), "vitals is running");
     let mut writer = Writer::start(store, Arc::clone(&slot), Arc::clone(&telemetry)).on_damage({
         let damage = damage.clone();
@@ -253,8 +257,15 @@ impl Upkeep {
 
 /// Seals finished hours and prunes old raw results every few minutes, on a thread of its
 /// own with its own connection, until `stopped`. Each round reads the settings in force,
-/// so a reload applies from the next round. Failures are logged and retried.
-fn start_housekeeping(spec: StoreSpec, upkeep: Arc<Mutex<Upkeep>>, stopped: watch::Receiver<bool>, damage: Damage) {
+/// so a reload applies from the next round. Failures are logged and retried. A round runs
+/// only while `housekeeper` is set: of the runners sharing a store, one does it.
+fn start_housekeeping(
+    spec: StoreSpec,
+    upkeep: Arc<Mutex<Upkeep>>,
+    housekeeper: Arc<AtomicBool>,
+    stopped: watch::Receiver<bool>,
+    damage: Damage,
+) {
     let spawned = std::thread::Builder::new().name("vitals-housekeeping".into()).spawn(move || {
         let mut store = match crate::store::open(&spec) {
             Ok(store) => store,
@@ -265,7 +276,13 @@ fn start_housekeeping(spec: StoreSpec, upkeep: Arc<Mutex<Upkeep>>, stopped: watc
         };
         loop {
             let Upkeep { cadences, retention } = upkeep.lock().unwrap_or_else(PoisonError::into_inner).clone();
-            match super::housekeeping::run(store.as_mut(), &cadences, retention, wall_clock_ms()) {
+            let outcome = if housekeeper.load(Ordering::Relaxed) {
+                super::housekeeping::run(store.as_mut(), &cadences, retention, wall_clock_ms())
+            } else {
+                tracing::debug!("another runner does the store's housekeeping");
+                Ok(Default::default())
+            };
+            match outcome {
                 Err(e @ StoreError::Corrupt { .. }) => {
                     // No more writing into a damaged database: stop, and stop the daemon.
                     tracing::error!(error = %e, "the database is damaged; housekeeping stops");

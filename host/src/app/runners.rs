@@ -23,6 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -113,9 +114,21 @@ fn may_run(check: &CheckPlan, runner: &RunnerInfo) -> bool {
 /// The live runner that owns `check`'s entry: the highest score among those that may run
 /// it (ties to the smaller id); `None` when none may.
 pub fn owner<'a>(check: &CheckPlan, live: &'a [RunnerInfo]) -> Option<&'a RunnerInfo> {
-    live.iter()
-        .filter(|r| may_run(check, r))
-        .max_by(|a, b| score(&a.id, &check.name).cmp(&score(&b.id, &check.name)).then_with(|| b.id.cmp(&a.id)))
+    rendezvous(&check.name, live.iter().filter(|r| may_run(check, r)))
+}
+
+/// The key whose owner among all live runners seals and prunes the shared store: one
+/// runner does the housekeeping, not each of them.
+const HOUSEKEEPING: &str = "vitals housekeeping";
+
+/// Whether `me` is the live runner that does the shared store's housekeeping.
+pub fn keeps_house(me: &str, live: &[RunnerInfo]) -> bool {
+    rendezvous(HOUSEKEEPING, live.iter()).is_some_and(|r| r.id == me)
+}
+
+/// The candidate with the highest score for `key` (ties to the smaller id).
+fn rendezvous<'a>(key: &str, candidates: impl Iterator<Item = &'a RunnerInfo>) -> Option<&'a RunnerInfo> {
+    candidates.max_by(|a, b| score(&a.id, key).cmp(&score(&b.id, key)).then_with(|| b.id.cmp(&a.id)))
 }
 
 /// The runners of `membership` whose heartbeat is at most `timeout` old, and `me` whatever
@@ -159,8 +172,9 @@ impl Roster {
     }
 }
 
-/// Registers this runner, then keeps its heartbeat and its share of the checks up to date
-/// on a thread of its own, with its own connection to `spec`, until `stopped`; then leaves
+/// Registers this runner, then keeps its heartbeat, its share of the checks and whether it
+/// is the one that does the store's housekeeping (`housekeeper`) up to date on a thread of
+/// its own, with its own connection to `spec`, until `stopped`; then leaves
 /// the membership, so that the others take its checks at once. Returns the first
 /// assignment (made before the scheduler runs anything) and the thread.
 ///
@@ -172,6 +186,7 @@ pub fn start_membership(
     sharing: Sharing,
     roster: Roster,
     control: mpsc::Sender<Control>,
+    housekeeper: Arc<AtomicBool>,
     mut stopped: watch::Receiver<bool>,
 ) -> Result<(Control, std::thread::JoinHandle<()>), crate::store::StoreError> {
     let mut store = crate::store::open(spec)?;
@@ -187,6 +202,7 @@ pub fn start_membership(
     let (mut seen, entries) = roster.get();
     let alive = live(&membership, &me, sharing.timeout);
     let mut owned = assignment(&entries, &me.id, &alive);
+    housekeeper.store(keeps_house(&me.id, &alive), Ordering::Relaxed);
     let mut members: Vec<String> = alive.into_iter().map(|r| r.id).collect();
     let first = Control::Assign { owned: owned.clone(), states: HashMap::new() };
     tracing::info!(runner = %me.id, location = %me.location, owned = owned.len(), of = entries.len(), runners = members.len(), "joined the runners");
@@ -222,6 +238,7 @@ pub fn start_membership(
                     continue;
                 }
                 let now = assignment(&entries, &me.id, &alive);
+                housekeeper.store(keeps_house(&me.id, &alive), Ordering::Relaxed);
                 let gained: Vec<Prepared> =
                     entries.iter().filter(|p| now.contains(&p.check.name) && !owned.contains(&p.check.name)).cloned().collect();
                 // The states the previous owners left, so a HARD problem taken over stays one.
@@ -422,6 +439,15 @@ mod tests {
                 assert_eq!(&now, was, "{name} moved though its runner stayed");
             }
         }
+    }
+
+    #[test]
+    fn exactly_one_live_runner_keeps_house_and_another_takes_over_when_it_goes() {
+        let three = vec![runner("a", "eu"), runner("b", "us"), runner("c", "")];
+        let keepers: Vec<&str> = three.iter().filter(|r| keeps_house(&r.id, &three)).map(|r| r.id.as_str()).collect();
+        assert_eq!(keepers.len(), 1, "{keepers:?}");
+        let rest: Vec<RunnerInfo> = three.iter().filter(|r| r.id != keepers[0]).cloned().collect();
+        assert_eq!(rest.iter().filter(|r| keeps_house(&r.id, &rest)).count(), 1);
     }
 
     #[test]
