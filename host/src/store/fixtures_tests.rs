@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use crate::result::{CheckResult, Metric, Reason, StateInfo, StateType, Status};
+use crate::result::state::Event;
+use crate::result::{CheckResult, EventRecord, Metric, Reason, StateInfo, StateType, Status};
 
 /// A metric in ms without thresholds nor bounds.
 pub fn metric(name: &str, value: f64) -> Metric {
@@ -70,4 +71,25 @@ pub fn rich_run(started: i64) -> Vec<CheckResult> {
 pub fn newest_first(mut results: Vec<CheckResult>) -> Vec<CheckResult> {
     results.sort_by_key(|r| std::cmp::Reverse(r.started_at_ms));
     results
+}
+
+/// Three events, one of each kind, of two checks.
+pub fn events() -> Vec<EventRecord> {
+    vec![
+        EventRecord {
+            check: "web".into(),
+            event: Event::HardChange { from: Status::Ok, to: Status::Critical, at_ms: 1_000 },
+            summary: "500 Internal Server Error".into(),
+        },
+        EventRecord {
+            check: "web".into(),
+            event: Event::FlappingStarted { percent: 35.5, at_ms: 2_000 },
+            summary: "x".into(),
+        },
+        EventRecord {
+            check: "db".into(),
+            event: Event::FlappingStopped { percent: 24.0, at_ms: 3_000 },
+            summary: "y".into(),
+        },
+    ]
 }

@@ -5,29 +5,8 @@ use std::time::{Duration, Instant};
 
 use super::testdb::{TestDb, off_runtime};
 use super::*;
-use crate::result::state::Event;
 use crate::result::{Metric, Status};
-use crate::store::fixtures_tests::{metric, newest_first, result, rich_run};
-
-fn events() -> Vec<EventRecord> {
-    vec![
-        EventRecord {
-            check: "web".into(),
-            event: Event::HardChange { from: Status::Ok, to: Status::Critical, at_ms: 1_000 },
-            summary: "500 Internal Server Error".into(),
-        },
-        EventRecord {
-            check: "web".into(),
-            event: Event::FlappingStarted { percent: 35.5, at_ms: 2_000 },
-            summary: "x".into(),
-        },
-        EventRecord {
-            check: "db".into(),
-            event: Event::FlappingStopped { percent: 24.0, at_ms: 3_000 },
-            summary: "y".into(),
-        },
-    ]
-}
+use crate::store::fixtures_tests::{events, metric, newest_first, result, rich_run};
 
 fn count(db: &TestDb, table: &'static str) -> i64 {
     db.with(move |c| c.query_one(&format!("SELECT count(*) FROM {table}"), &[]).unwrap().get(0))

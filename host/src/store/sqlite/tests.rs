@@ -6,9 +6,8 @@ use std::time::Instant;
 use rusqlite::ffi;
 
 use super::*;
-use crate::result::state::Event;
 use crate::result::{Metric, StateInfo, StateType, Status};
-use crate::store::fixtures_tests::{metric, newest_first, result, rich_run};
+use crate::store::fixtures_tests::{events, metric, newest_first, result, rich_run};
 
 /// Most tests write results only.
 trait WriteResults {
@@ -24,23 +23,7 @@ impl<T: ResultStore + ?Sized> WriteResults for T {
 #[test]
 fn events_round_trip_in_the_same_transaction_as_their_results() {
     let (_dir, _path, mut store) = store();
-    let events = vec![
-        EventRecord {
-            check: "web".into(),
-            event: Event::HardChange { from: Status::Ok, to: Status::Critical, at_ms: 1_000 },
-            summary: "500 Internal Server Error".into(),
-        },
-        EventRecord {
-            check: "web".into(),
-            event: Event::FlappingStarted { percent: 35.5, at_ms: 2_000 },
-            summary: "x".into(),
-        },
-        EventRecord {
-            check: "db".into(),
-            event: Event::FlappingStopped { percent: 24.0, at_ms: 3_000 },
-            summary: "y".into(),
-        },
-    ];
+    let events = events();
     store.write_run(&[result("web", 1_000, Status::Critical)], &events).unwrap();
     let newest_first: Vec<EventRecord> = events.iter().rev().cloned().collect();
     assert_eq!(store.events(None, 10).unwrap(), newest_first);
