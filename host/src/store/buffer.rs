@@ -76,7 +76,13 @@ impl Buffered {
                 self.held = 0;
                 break;
             }
-            self.shared.write_run(&pending.results, &pending.events)?;
+            match self.shared.write_run(&pending.results, &pending.events) {
+                Ok(()) => {}
+                // Data the buffer took and the shared store refuses (a NUL byte in a text,
+                // say) must not hold up everything behind it: that batch goes one by one.
+                Err(e) if e.is_about_the_data() => self.hand_on_one_by_one(&pending.results, &pending.events)?,
+                Err(e) => return Err(e),
+            }
             self.buffer.forget(&pending)?;
             self.held = self.held.saturating_sub(pending.results.len() as u64);
             if pending.results.len() < HAND_ON_BATCH {
@@ -90,13 +96,39 @@ impl Buffered {
         Ok(())
     }
 
+    /// Hands on `results` and `events` one at a time, leaving out (logged) each that the
+    /// shared store refuses for its data; fails on an error about the store itself.
+    fn hand_on_one_by_one(&mut self, results: &[CheckResult], events: &[EventRecord]) -> Result<(), StoreError> {
+        let writes = results
+            .iter()
+            .map(|r| (std::slice::from_ref(r), &[][..]))
+            .chain(events.iter().map(|e| (&[][..], std::slice::from_ref(e))));
+        for (results, events) in writes {
+            match self.shared.write_run(results, events) {
+                Ok(()) => {}
+                Err(e) if e.is_about_the_data() => {
+                    let check = results.first().map(|r| &r.check).or(events.first().map(|e| &e.check));
+                    tracing::error!(
+                        check = check.map_or("", String::as_str),
+                        buffer = %self.path.display(),
+                        error = %e,
+                        "the shared store refused a buffered result or event; it is left out"
+                    );
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     /// Keeps a write in the buffer, within its bound.
     fn hold(&mut self, results: &[CheckResult], events: &[EventRecord]) -> Result<(), StoreError> {
         if self.held + results.len() as u64 > self.limit {
-            return Err(StoreError::Rejected {
+            // Not about the data: the writer keeps the results and tries again later.
+            return Err(StoreError::Unreachable {
                 path: self.path.clone(),
-                detail: format!(
-                    "the local buffer is full ({} results) while the shared store is unreachable",
+                reason: format!(
+                    "the shared store is unreachable and this local buffer is full ({} results)",
                     self.held
                 ),
             });
@@ -226,3 +258,7 @@ impl ResultStore for Buffered {
         self.shared.leave(id)
     }
 }
+
+#[cfg(test)]
+#[path = "buffer_tests.rs"]
+mod tests;
