@@ -370,3 +370,26 @@ fn a_runner_cut_off_from_the_store_buffers_and_loses_nothing() {
     assert!(log.contains("buffered on local disk"), "{log}");
     assert!(log.contains("the buffered results are stored"), "{log}");
 }
+
+#[test]
+fn store_urls_and_stores_that_cannot_share_are_refused_clearly() {
+    let target = servers::banner("hello\n");
+    let sandbox = Sandbox::new(&format!("[[check]]\nname = \"c\"\nplugin = \"tcp\"\ntarget = \"{target}\"\n"));
+    // A URL that is not PostgreSQL's: a usage error that never repeats the password.
+    let out = sandbox.vitals(&["--store", "mysql://u:hunter2@db/x", "run", "--once"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert!(stderr.contains("scheme is `mysql`") && !stderr.contains("hunter2"), "{stderr}");
+    // A server nobody listens on: the store is unavailable (74), the password hidden.
+    let url = format!("postgres://root:hunter2@127.0.0.1:{}/x", servers::closed_port());
+    let out = sandbox.vitals(&["--store", &url, "run", "--once"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(74), "{stderr}");
+    assert!(stderr.contains("cannot reach the database server") && stderr.contains("***"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    // `vitals runners` on the SQLite file: it keeps no membership, and says what does.
+    let out = sandbox.vitals(&["runners"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(74), "{stderr}");
+    assert!(stderr.contains("not shared by runners") && stderr.contains("--store postgres://"), "{stderr}");
+}

@@ -58,7 +58,7 @@ pub struct Cli {
 
     /// The shared PostgreSQL store, postgres://USER@HOST/DATABASE [default: [store] url of
     /// the config file]; pass a URL with a password through VITALS_STORE, not on the command line.
-    #[arg(long, global = true, env = "VITALS_STORE", value_name = "URL", value_parser = parse_store, help_heading = GLOBAL)]
+    #[arg(long, global = true, env = "VITALS_STORE", value_name = "URL", value_parser = StoreParser, help_heading = GLOBAL)]
     pub store: Option<PostgresSpec>,
 
     /// Compile plugins instead of using the compiled copies in the cache directory.
@@ -93,9 +93,26 @@ impl Cli {
     }
 }
 
-/// `--store`: a PostgreSQL URL, refused (password hidden) when it is not one.
-fn parse_store(url: &str) -> Result<PostgresSpec, String> {
-    PostgresSpec::parse(url)
+/// `--store`: a PostgreSQL URL, refused when it is not one. A parser of its own because
+/// clap's usual message quotes the value given, password included; this one never does.
+#[derive(Clone)]
+struct StoreParser;
+
+impl clap::builder::TypedValueParser for StoreParser {
+    type Value = PostgresSpec;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<PostgresSpec, clap::Error> {
+        let refuse = |why: String| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("invalid --store: {why}\n"))
+        };
+        let url = value.to_str().ok_or_else(|| refuse("the URL is not valid UTF-8".into()))?;
+        PostgresSpec::parse(url).map_err(refuse)
+    }
 }
 
 /// Logs to stderr, filtered by `VITALS_LOG` (or `RUST_LOG`), `warn` by default.
