@@ -13,7 +13,8 @@
 # a runner's share is its /metrics vitals_check_runs_total over the window), its schedule
 # lateness p50/p99 (vitals_schedule_lateness_seconds between scrapes at both ends), the
 # checks it owned (vitals runners); and in all: results stored in the window, runs twice in
-# an interval (none expected), skipped and dropped runs. Prints Markdown with the commands.
+# an interval (two results of a check less than half an interval apart; none expected),
+# skipped and dropped runs. Prints Markdown with the commands.
 #
 # Environment knobs: VITALS_BIN, NGINX_PORT (18411), VITALS_PORT (18412; the runners use it
 # and the next two), CONCURRENCY (64), WARMUP (INTERVAL_S + 15 s), KEEP_WORK=1. Runs as root
@@ -70,33 +71,59 @@ start() {
   CGD[$name]=$CG_DIR PID[$name]=$CG_PID
 }
 
-# measure NAME... : after the warm-up, a window over the named daemons (ports in PORTS).
-# Sets, per name, CPU_S, RUNS, P50, P99, SKIPPED, DROPPED; and W_T0/W_T1/W_WALL.
+# pg_ticks: utime+stime of every PostgreSQL process now, in clock ticks.
+pg_ticks() {
+  local p t=0
+  for p in $(pgrep -x postgres || true); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+
+# scrape_all SUFFIX NAME...: /metrics of every named daemon at once, into WORK/NAME.SUFFIX.prom;
+# each one's start time into WORK/NAME.SUFFIX.t.
+scrape_all() {
+  local suffix=$1 r pids=()
+  shift
+  for r in "$@"; do
+    (now > "$WORK/$r.$suffix.t"; scrape "http://127.0.0.1:${PORTOF[$r]}/metrics" "$WORK/$r.$suffix.prom" >/dev/null) &
+    pids+=($!)
+  done
+  # Only these: a bare `wait` would wait for the daemons too.
+  wait "${pids[@]}"
+}
+
+# measure NAME... : after the warm-up, a window over the named daemons. Sets, per name,
+# CPU_S (over the window), RUNS (its runs_total rate between its two scrapes, times the
+# window), P50, P99, SKIPPED, DROPPED; W_T0/W_T1/W_WALL; and PG_S, PostgreSQL's CPU.
 declare -A PORTOF CPU_S RUNS P50 P99 SKIPPED DROPPED
 measure() {
-  local r c0 c1
-  declare -A C0
+  local r span p0
+  declare -A C0 C1
   for r in "$@"; do
     wait_http "${PID[$r]}" 600 "http://127.0.0.1:${PORTOF[$r]}/healthz"
   done
   sleep "$WARMUP"
-  for r in "$@"; do scrape "http://127.0.0.1:${PORTOF[$r]}/metrics" "$WORK/$r.v0.prom" >/dev/null; done
+  scrape_all v0 "$@"
   W_T0=$(now)
+  p0=$(pg_ticks)
   for r in "$@"; do C0[$r]=$(cg_cpu_ns "${CGD[$r]}"); done
   sleep_until "$(t_plus "$W_T0" "$DURATION")"
+  for r in "$@"; do C1[$r]=$(cg_cpu_ns "${CGD[$r]}"); done
+  PG_S=$(div "$(($(pg_ticks) - p0))" "$HZ")
   W_T1=$(now)
+  W_WALL=$(secs_between "$W_T0" "$W_T1")
+  scrape_all v1 "$@"
   for r in "$@"; do
-    c1=$(cg_cpu_ns "${CGD[$r]}")
-    c0=${C0[$r]}
-    CPU_S[$r]=$(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.6f", (b-a)/1e9}')
-    scrape "http://127.0.0.1:${PORTOF[$r]}/metrics" "$WORK/$r.v1.prom" >/dev/null
-    RUNS[$r]=$(( $(sum_series "$WORK/$r.v1.prom" vitals_check_runs_total) - $(sum_series "$WORK/$r.v0.prom" vitals_check_runs_total) ))
+    CPU_S[$r]=$(awk -v a="${C0[$r]}" -v b="${C1[$r]}" 'BEGIN{printf "%.6f", (b-a)/1e9}')
+    span=$(secs_between "$(cat "$WORK/$r.v0.t")" "$(cat "$WORK/$r.v1.t")")
+    RUNS[$r]=$(awk -v d="$(( $(sum_series "$WORK/$r.v1.prom" vitals_check_runs_total) - $(sum_series "$WORK/$r.v0.prom" vitals_check_runs_total) ))" \
+      -v s="$span" -v w="$W_WALL" 'BEGIN{printf "%.0f", d / s * w}')
     P50[$r]=$(lateness_quantile "$WORK/$r.v0.prom" "$WORK/$r.v1.prom" 0.50)
     P99[$r]=$(lateness_quantile "$WORK/$r.v0.prom" "$WORK/$r.v1.prom" 0.99)
     SKIPPED[$r]=$(( $(sum_series "$WORK/$r.v1.prom" vitals_runs_skipped_total) - $(sum_series "$WORK/$r.v0.prom" vitals_runs_skipped_total) ))
     DROPPED[$r]=$(sum_series "$WORK/$r.v1.prom" vitals_results_dropped_total)
   done
-  W_WALL=$(secs_between "$W_T0" "$W_T1")
 }
 
 # --- round 1: one daemon on SQLite ----------------------------------------------------
@@ -104,7 +131,7 @@ log "round 1: one daemon on SQLite, $CHECKS checks every ${INTERVAL}s ($RATE/s)"
 PORTOF[solo]=$VPORT
 start solo "$VPORT" --db "$WORK/solo.db"
 measure solo
-solo_w0=$(epoch_ms "$W_T0") solo_w1=$(epoch_ms "$W_T1") solo_wall=$W_WALL
+solo_w0=$(epoch_ms "$W_T0") solo_w1=$(epoch_ms "$W_T1") solo_wall=$W_WALL solo_pg=$PG_S
 cg_stop "${CGD[solo]}" "${PID[solo]}" 60
 unset 'CGD[solo]'
 solo_stored=$(results_in "$WORK/solo.db" "$solo_w0" "$solo_w1")
@@ -121,12 +148,15 @@ for i in 0 1 2; do
 done
 # The runner ids are HOST-PID; which runner owns how many checks comes from the table.
 measure "${RUNNERS[@]}"
-owned=$("$VITALS" --store "$PGURL" runners --format json | awk -v RS=',' -F: '/"checks"/{printf "%s ", $2}')
-pg_w0=$(epoch_ms "$W_T0") pg_w1=$(epoch_ms "$W_T1") pg_wall=$W_WALL
+owned=$("$VITALS" --store "$PGURL" runners --format json |
+  python3 -c 'import json, sys; print(", ".join(str(r["checks"]) for r in json.load(sys.stdin)["runners"]))')
+pg_w0=$(epoch_ms "$W_T0") pg_w1=$(epoch_ms "$W_T1") pg_wall=$W_WALL pg_cpu=$PG_S
 for r in "${RUNNERS[@]}"; do cg_stop "${CGD[$r]}" "${PID[$r]}" 60; unset "CGD[$r]"; done
 pg_stored=$(pg "$PGDB" "SELECT count(*) FROM results WHERE started_at_ms >= $pg_w0 AND started_at_ms < $pg_w1")
-twice=$(pg "$PGDB" "SELECT count(*) FROM (SELECT check_name, (started_at_ms / ($INTERVAL * 1000)) AS k \
-  FROM results WHERE started_at_ms >= $pg_w0 AND started_at_ms < $pg_w1 GROUP BY 1, 2 HAVING count(*) > 1) d")
+runners_cpu=$(awk -v a="${CPU_S[r1]}" -v b="${CPU_S[r2]}" -v c="${CPU_S[r3]}" 'BEGIN{printf "%.6f", a+b+c}')
+twice=$(pg "$PGDB" "SELECT count(*) FROM (SELECT started_at_ms - lag(started_at_ms) OVER \
+  (PARTITION BY check_name ORDER BY started_at_ms) AS gap FROM results \
+  WHERE started_at_ms >= $pg_w0 AND started_at_ms < $pg_w1) g WHERE gap < $INTERVAL * 500")
 
 row() { # NAME STORED_SHARE
   local r=$1
@@ -144,12 +174,18 @@ echo "|---|---|---|---|---|---|---|---|"
 W_WALL_OF=$solo_wall row solo
 for r in "${RUNNERS[@]}"; do W_WALL_OF=$pg_wall row "$r"; done
 echo
-echo "One runner on SQLite stored $solo_stored results that started in its window ($(f1 "$(div "$solo_stored" "$solo_wall")")/s)."
-echo "The three runners stored $pg_stored in theirs ($(f1 "$(div "$pg_stored" "$pg_wall")")/s); checks owned at the end: $owned;"
-echo "(check, interval) pairs with two results: $twice."
+echo "| | one runner, SQLite | three runners, PostgreSQL |"
+echo "|---|---|---|"
+echo "| results stored that started in the window | $solo_stored ($(f1 "$(div "$solo_stored" "$solo_wall")")/s) | $pg_stored ($(f1 "$(div "$pg_stored" "$pg_wall")")/s) |"
+echo "| runners' CPU per stored result | $(us_per "${CPU_S[solo]}" "$solo_stored") µs | $(us_per "$runners_cpu" "$pg_stored") µs (the three together) |"
+echo "| PostgreSQL's CPU per stored result | $(us_per "$solo_pg" "$solo_stored") µs (idle) | $(us_per "$pg_cpu" "$pg_stored") µs |"
+echo "| checks owned at the end | 30000 | $owned |"
 echo
-echo "CPU is each daemon's cgroup-v1 \`cpuacct.usage\` over the window over the runs its \`/metrics\`"
-echo "counted (\`vitals_check_runs_total\`); lateness is the bucket bound of"
+echo "Runs of one check less than half an interval apart (a check run twice in an interval): $twice."
+echo
+echo "CPU is each daemon's cgroup-v1 \`cpuacct.usage\` over the window; runs are its"
+echo "\`vitals_check_runs_total\` rate between two scrapes taken at once for all daemons, times"
+echo "the window; PostgreSQL's CPU is utime+stime of its processes. Lateness is the bucket bound of"
 echo "\`vitals_schedule_lateness_seconds\` between scrapes at the window's ends. The three"
 echo "runners and PostgreSQL share the machine's $NCPU cores."
 echo
