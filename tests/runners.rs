@@ -271,6 +271,14 @@ fn a_quorum_of_two_locations_makes_one_hard_down_only_when_both_see_it() {
     assert!(metrics.contains("vitals_check_status{check=\"web\",location=\"eu\",plugin=\"http\"} 2"), "{metrics}");
     assert_eq!(eu.stop(), Some(0));
     assert_eq!(us.stop(), Some(0));
+    // The report has the combined check, then each location's figures beside it.
+    let out = sandbox
+        .vitals_env(&["--store", &url, "report", "--since", "1h", "--format", "json"], &[("TARGET", &eu_target)]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let names: Vec<&str> =
+        report["checks"].as_array().expect("checks").iter().filter_map(|c| c["check"].as_str()).collect();
+    assert_eq!(names, ["web", "web@eu", "web@us"], "{report:#}");
 }
 
 /// A TCP proxy to PostgreSQL that the test can cut (every connection closed, new ones
