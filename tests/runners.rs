@@ -395,6 +395,11 @@ fn store_urls_and_stores_that_cannot_share_are_refused_clearly() {
     assert_eq!(out.status.code(), Some(74), "{stderr}");
     assert!(stderr.contains("cannot reach the database server") && stderr.contains("***"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "{stderr}");
+    // A heartbeat that would hammer the shared store.
+    let out = sandbox.vitals(&["--store", "postgres://root@127.0.0.1/x", "run", "--heartbeat", "0s"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert!(stderr.contains("from 100ms to 1h"), "{stderr}");
     // `vitals runners` on the SQLite file: it keeps no membership, and says what does.
     let out = sandbox.vitals(&["runners"]);
     let stderr = String::from_utf8_lossy(&out.stderr);

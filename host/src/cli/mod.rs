@@ -445,17 +445,28 @@ pub struct RunArgs {
     /// Daemon, shared store: this runner's id in the membership [default: HOST-PID].
     #[arg(long, value_name = "ID", env = "VITALS_RUNNER_ID", value_parser = parse_runner_id)]
     pub runner_id: Option<String>,
-    /// Daemon, shared store: how often the runner refreshes its heartbeat.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    /// Daemon, shared store: how often the runner refreshes its heartbeat (100ms to 1h).
+    #[arg(long, default_value = "5s", value_parser = parse_heartbeat)]
     pub heartbeat: std::time::Duration,
     /// Daemon, shared store: how old a runner's heartbeat may be before the others take
     /// its checks over [default: three heartbeats].
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_heartbeat)]
     pub heartbeat_timeout: Option<std::time::Duration>,
     /// Daemon, shared store: the local SQLite file that keeps results while the shared
     /// store is unreachable [default: vitals-buffer.db next to the config file].
     #[arg(long, value_name = "PATH")]
     pub buffer: Option<PathBuf>,
+}
+
+/// `--heartbeat`, `--heartbeat-timeout`: from 100 ms (each heartbeat is a write to the
+/// shared store) to an hour.
+fn parse_heartbeat(text: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(text)?;
+    if (std::time::Duration::from_millis(100)..=std::time::Duration::from_secs(3600)).contains(&d) {
+        Ok(d)
+    } else {
+        Err("a heartbeat is from 100ms to 1h".to_owned())
+    }
 }
 
 /// `--location`: a location name.
